@@ -1,0 +1,5 @@
+// cpm: header-only C++20 data access for SQLite. Include this one header for everything.
+#pragma once
+
+#include <cpm/version.hpp>
+#include <cpm/sqlite.hpp>

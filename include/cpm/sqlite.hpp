@@ -1,0 +1,8 @@
+// cpm: the sqlite layer, a thin RAII skin over the sqlite3 C API (knows no cpm tables).
+#pragma once
+
+#include <cpm/sqlite/connection.hpp>
+#include <cpm/sqlite/error.hpp>
+#include <cpm/sqlite/statement.hpp>
+#include <cpm/sqlite/transaction.hpp>
+#include <cpm/sqlite/value.hpp>

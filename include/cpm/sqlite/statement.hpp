@@ -1,0 +1,180 @@
+// cpm: prepared statements.
+//
+//   cpm::statement        owns a sqlite3_stmt (move-only); from connection::prepare
+//   cpm::statement_lease  borrows one from the connection's statement cache and gives it back,
+//                         reset, when it goes out of scope; from connection::cached
+//
+// Both offer the same operations: bind by position (1-based, through cpm::value_traits),
+// step, reset, and column reads (0-based, checked against the column count).
+#pragma once
+
+#include <cpm/sqlite/error.hpp>
+#include <cpm/sqlite/value.hpp>
+
+#include <fmt/core.h>
+#include <sqlite3.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace cpm {
+
+namespace detail {
+
+struct statement_finalizer {
+  void operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
+};
+using statement_ptr = std::unique_ptr<sqlite3_stmt, statement_finalizer>;
+
+// True when `tail` holds nothing but whitespace, semicolons and comments.
+constexpr bool only_trivia(std::string_view tail) noexcept {
+  std::size_t i = 0;
+  while (i < tail.size()) {
+    char c = tail[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ';' || c == '\f' || c == '\v') {
+      ++i;
+    } else if (tail.substr(i, 2) == "--") {
+      i = tail.find('\n', i);
+      if (i == std::string_view::npos) return true;
+    } else if (tail.substr(i, 2) == "/*") {
+      i = tail.find("*/", i + 2);
+      if (i == std::string_view::npos) return true;
+      i += 2;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Prepares exactly one statement; throws naming the SQL and SQLite's message.
+inline statement_ptr prepare(sqlite3* db, std::string_view sql, unsigned flags) {
+  sqlite3_stmt* raw = nullptr;
+  const char* tail = nullptr;
+  int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), flags, &raw, &tail);
+  statement_ptr stmt(raw);
+  if (rc != SQLITE_OK) throw_sqlite(db, rc, sql);
+  if (!stmt) throw usage_error("cpm: no SQL statement to prepare in: '" + std::string(sql) + "'");
+  if (tail && !only_trivia(std::string_view(tail, static_cast<std::size_t>(sql.data() + sql.size() - tail))))
+    throw usage_error("cpm: prepare takes one SQL statement (use connection::exec for scripts): " + std::string(sql));
+  return stmt;
+}
+
+}  // namespace detail
+
+// The operations on a prepared statement, shared by statement and statement_lease.
+class statement_base {
+ public:
+  // Binds `args` to parameters 1..N; N must be the statement's parameter count.
+  template <class... Args>
+  void bind(const Args&... args) {
+    int expected = sqlite3_bind_parameter_count(stmt_);
+    if (expected != static_cast<int>(sizeof...(Args)))
+      throw usage_error(fmt::format("cpm: the statement has {} parameters but {} values were given: {}", expected,
+                                    sizeof...(Args), sql()));
+    bind_from(1, args...);
+  }
+
+  // Binds `args` to parameters first, first+1, ... without checking the total count.
+  template <class... Args>
+  void bind_from(int first, const Args&... args) {
+    int index = first;
+    (bind_at(index++, args), ...);
+  }
+
+  template <class T>
+  void bind_at(int index, const T& value) {
+    static_assert(bindable_value<T>, "cpm: this type has no cpm::value_traits<T>::bind; specialise value_traits for it");
+    value_traits<T>::bind(parameter(stmt_, index, copy_binds_), value);
+  }
+
+  // Text and blobs bound from now on are copied by SQLite (for statements that outlive the
+  // values bound to them).
+  void copy_bound_values(bool copy) noexcept { copy_binds_ = copy; }
+
+  // Advances to the next row: true when a row is ready, false when the statement is done.
+  // On error the statement is reset and the typed error thrown.
+  bool step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail(rc);
+  }
+
+  // Runs the statement to its end, ignoring any rows, then resets it.
+  void run() {
+    while (step()) {
+    }
+    reset();
+  }
+
+  // Ends the current execution (and the read transaction it holds); bindings stay.
+  void reset() noexcept { sqlite3_reset(stmt_); }
+
+  [[nodiscard]] int column_count() const noexcept { return sqlite3_column_count(stmt_); }
+  [[nodiscard]] int parameter_count() const noexcept { return sqlite3_bind_parameter_count(stmt_); }
+
+  // Reads column `index` (0-based) of the current row as T.
+  template <mapped_value T>
+  [[nodiscard]] T column(int index) const {
+    T out{};
+    read_column(index, out);
+    return out;
+  }
+
+  template <mapped_value T>
+  void read_column(int index, T& out) const {
+    if (index < 0 || index >= column_count())
+      throw usage_error(fmt::format("cpm: column {} requested, but the statement has {} columns: {}", index,
+                                    column_count(), sql()));
+    value_traits<T>::read(field(stmt_, index), out);
+  }
+
+  [[nodiscard]] std::string_view sql() const noexcept {
+    const char* text = sqlite3_sql(stmt_);
+    return text ? std::string_view(text) : std::string_view();
+  }
+  [[nodiscard]] sqlite3_stmt* native() const noexcept { return stmt_; }
+  explicit operator bool() const noexcept { return stmt_ != nullptr; }
+
+ protected:
+  statement_base() = default;
+  explicit statement_base(sqlite3_stmt* stmt) noexcept : stmt_(stmt) {}
+
+  [[noreturn]] void fail(int rc) {
+    sqlite3* db = sqlite3_db_handle(stmt_);
+    int code = sqlite3_extended_errcode(db);
+    if ((code & 0xff) != (rc & 0xff)) code = rc;
+    std::string message = sqlite3_errmsg(db);
+    sqlite3_reset(stmt_);
+    detail::throw_sqlite(code, std::move(message), std::string(sql()));
+  }
+
+  sqlite3_stmt* stmt_ = nullptr;
+  bool copy_binds_ = false;
+};
+
+// A prepared statement it owns.
+class statement : public statement_base {
+ public:
+  statement() = default;
+  explicit statement(detail::statement_ptr stmt) noexcept : statement_base(stmt.release()) {}
+  statement(statement&& other) noexcept : statement_base(std::exchange(other.stmt_, nullptr)) {
+    copy_binds_ = other.copy_binds_;
+  }
+  statement& operator=(statement&& other) noexcept {
+    if (this != &other) {
+      sqlite3_finalize(stmt_);
+      stmt_ = std::exchange(other.stmt_, nullptr);
+      copy_binds_ = other.copy_binds_;
+    }
+    return *this;
+  }
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+  ~statement() { sqlite3_finalize(stmt_); }
+};
+
+}  // namespace cpm

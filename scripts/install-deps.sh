@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages a part of cpm needs, and nothing when they are present.
+#   scripts/install-deps.sh GROUP...   GROUP: core | test | bench | ci
+# core  : compiler, cmake and the library's own dependencies (enough for the examples)
+# test  : core + Catch2 and what the test suite builds (cpm-db: CLI11, nlohmann-json)
+# bench : core + Google Benchmark, SQLiteCpp and gnuplot
+# ci    : test + clang (second compiler, sanitizers, libFuzzer)
+set -euo pipefail
+
+core=(g++ make cmake pkg-config libsqlite3-dev libboost1.81-dev libfmt-dev librange-v3-dev)
+test=("${core[@]}" catch2 libcli11-dev nlohmann-json3-dev sqlite3)
+bench=("${core[@]}" libbenchmark-dev libsqlitecpp-dev gnuplot-nox)
+ci=("${test[@]}" clang libclang-rt-14-dev)
+
+wanted=()
+for group in "${@:-core}"; do
+  case "$group" in
+    core) wanted+=("${core[@]}") ;;
+    test) wanted+=("${test[@]}") ;;
+    bench) wanted+=("${bench[@]}") ;;
+    ci) wanted+=("${ci[@]}") ;;
+    *) echo "install-deps: unknown group '$group' (core, test, bench, ci)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$pkg")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+# de-duplicate, keep order
+readarray -t missing < <(printf '%s\n' "${missing[@]}" | awk '!seen[$0]++')
+echo "install-deps: installing ${missing[*]}"
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
