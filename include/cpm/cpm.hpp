@@ -3,3 +3,5 @@
 
 #include <cpm/version.hpp>
 #include <cpm/sqlite.hpp>
+#include <cpm/reflect.hpp>
+#include <cpm/query.hpp>

@@ -20,7 +20,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -147,10 +146,11 @@ class statement_lease : public statement_base {
 
 class connection {
  public:
-  // Opens (by default creating) the database file at `path`; ":memory:" opens a private
-  // in-memory database. Throws cpm::open_error naming the path.
-  static connection open(const std::filesystem::path& path, const open_options& options = {}) {
-    return connection(path.string(), options);
+  // Opens (by default creating) the database file at `path` (a std::filesystem::path
+  // converts); ":memory:" opens a private in-memory database. Throws cpm::open_error naming
+  // the path.
+  static connection open(const std::string& path, const open_options& options = {}) {
+    return connection(path, options);
   }
   static connection open_memory(const open_options& options = {}) { return connection(":memory:", options); }
 

@@ -13,11 +13,15 @@
 //   │     ├─ cpm::check_violation        CHECK (the constraint's text)
 //   │     └─ cpm::not_null_violation     NOT NULL (table, column)
 //   ├─ cpm::value_error              a value did not fit its column or parameter
+//   ├─ cpm::not_found                a row that had to exist does not
 //   └─ cpm::usage_error              the API was used against its contract
+//      └─ cpm::column_count_mismatch a result's columns do not match the row type's fields
 #pragma once
 
+#include <fmt/core.h>
 #include <sqlite3.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -35,6 +39,25 @@ class error : public std::runtime_error {
 class usage_error : public error {
  public:
   using error::error;
+};
+
+// query<Row>(sql) on a result whose column count is not Row's field count.
+class column_count_mismatch : public usage_error {
+ public:
+  column_count_mismatch(std::size_t expected, std::size_t actual, std::string sql)
+      : usage_error(fmt::format("cpm: the row type has {} fields but the query returns {} columns: {}", expected,
+                                actual, sql)),
+        expected_(expected),
+        actual_(actual),
+        sql_(std::move(sql)) {}
+  [[nodiscard]] std::size_t expected() const noexcept { return expected_; }
+  [[nodiscard]] std::size_t actual() const noexcept { return actual_; }
+  [[nodiscard]] const std::string& sql() const noexcept { return sql_; }
+
+ private:
+  std::size_t expected_;
+  std::size_t actual_;
+  std::string sql_;
 };
 
 class sqlite_error : public error {
@@ -199,6 +222,11 @@ class value_error : public error {
  private:
   kind kind_;
   std::string column_;
+};
+
+class not_found : public error {
+ public:
+  using error::error;
 };
 
 namespace detail {

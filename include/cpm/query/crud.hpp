@@ -1,0 +1,177 @@
+// cpm: create, read, update and delete for any model, by its primary key.
+//
+//   user u = cpm::insert(db, user{.username = "alice", .email = "a@example.org"});  // stored row back
+//   std::optional<user> found = cpm::get<user>(db, u.id);
+//   u.email = "alice@example.org";
+//   cpm::update(db, u);
+//   cpm::remove<user>(db, u.id);
+//   for (const user& each : cpm::all<user>(db)) ...
+//
+// Each statement's SQL is a compile-time constant (cpm::sql_text<...> shows it) and is
+// prepared once per connection, then reused.
+#pragma once
+
+#include <cpm/query/detail/row_io.hpp>
+#include <cpm/query/detail/sql_text.hpp>
+#include <cpm/query/rows.hpp>
+#include <cpm/reflect/model.hpp>
+#include <cpm/sqlite/connection.hpp>
+#include <cpm/sqlite/transaction.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <ranges>
+#include <string_view>
+#include <utility>
+
+namespace cpm {
+
+namespace detail {
+
+template <fixed_string Text>
+statement_lease lease(connection& db) {
+  return db.cached(sql_constant<Text>{});
+}
+
+template <class T>
+consteval void require_primary_key() {
+  static_assert(model_info<T>::has_primary_key,
+                "cpm: this operation needs a primary key: name a field `id`, or set "
+                "cpm::model_traits<T>::primary_key");
+}
+
+template <class T>
+using key_t = typename model_info<T>::template field_type<(model_info<T>::has_primary_key ? model_info<T>::primary_key : 0)>;
+
+}  // namespace detail
+
+// The SQL cpm generates for a model, readable at compile time:
+//   static_assert(cpm::sql_text::select_all<user> == R"(SELECT "id", ... FROM "users" ORDER BY "id")");
+namespace sql_text {
+template <class T>
+inline constexpr std::string_view select_all = detail::select_all_sql<T>.view();
+template <class T>
+inline constexpr std::string_view select_by_key = detail::select_by_key_sql<T>.view();
+// Every field written, RETURNING the stored row.
+template <class T>
+inline constexpr std::string_view insert = detail::insert_sql<T, 0, true>.view();
+template <class T>
+inline constexpr std::string_view update = detail::update_sql<T>.view();
+template <class T>
+inline constexpr std::string_view remove = detail::delete_sql<T>.view();
+template <class T>
+inline constexpr std::string_view count = detail::count_sql<T>.view();
+}  // namespace sql_text
+
+// Inserts `obj` and returns the row as stored: the id the database chose (when obj's integer
+// key is 0) and the defaults it filled in (for defaulted fields left empty).
+template <model T>
+[[nodiscard("the stored row carries the new id")]] T insert(connection& db, const T& obj) {
+  return detail::with_omit_mask<T>(detail::omitted_defaults(obj), [&](auto omit) {
+    auto stmt = detail::lease<detail::insert_sql<T, decltype(omit)::value, true>>(db);
+    detail::bind_inserted<T, decltype(omit)::value>(stmt, obj);
+    T stored{};
+    if (stmt.step()) detail::read_row(stmt.native(), stored);
+    stmt.run();
+    return stored;
+  });
+}
+
+// Inserts every element of `objects` in one transaction (a savepoint when one is open) and
+// returns how many were inserted; either all are stored or, on error, none.
+template <std::ranges::input_range Range, model T = std::ranges::range_value_t<Range>>
+std::size_t insert_all(connection& db, Range&& objects) {
+  transaction tx(db);
+  std::size_t count = 0;
+  for (const T& obj : objects) {
+    detail::with_omit_mask<T>(detail::omitted_defaults(obj), [&](auto omit) {
+      auto stmt = detail::lease<detail::insert_sql<T, decltype(omit)::value, false>>(db);
+      detail::bind_inserted<T, decltype(omit)::value>(stmt, obj);
+      stmt.run();
+    });
+    ++count;
+  }
+  tx.commit();
+  return count;
+}
+
+// Inserts `obj`, or when a row with the same value(s) of the unique key `Keys...` exists,
+// updates that row's other fields. Returns the row as stored.
+//   cpm::upsert<&user::username>(db, u);
+template <auto... Keys, model T>
+[[nodiscard("the stored row carries its id")]] T upsert(connection& db, const T& obj) {
+  static_assert(sizeof...(Keys) > 0, "cpm: upsert needs the unique key's member pointers: upsert<&T::field>(db, obj)");
+  return detail::with_omit_mask<T>(detail::omitted_defaults(obj), [&](auto omit) {
+    auto stmt = detail::lease<detail::upsert_sql<T, decltype(omit)::value, field_index<Keys>...>>(db);
+    detail::bind_inserted<T, decltype(omit)::value>(stmt, obj);
+    T stored{};
+    if (stmt.step()) detail::read_row(stmt.native(), stored);
+    stmt.run();
+    return stored;
+  });
+}
+
+// The row with primary key `key`, if any.
+template <model T>
+[[nodiscard]] std::optional<T> get(connection& db, const detail::key_t<T>& key) {
+  detail::require_primary_key<T>();
+  auto stmt = detail::lease<detail::select_by_key_sql<T>>(db);
+  stmt.bind_at(1, key);
+  std::optional<T> out;
+  if (stmt.step()) detail::read_row(stmt.native(), out.emplace());
+  return out;
+}
+
+// Writes every field of `obj` to the row with its primary key; false when there is no such row.
+// (A defaulted field left empty keeps its stored value.)
+template <model T>
+bool update(connection& db, const T& obj) {
+  detail::require_primary_key<T>();
+  using info = model_info<T>;
+  auto stmt = detail::lease<detail::update_sql<T>>(db);
+  int index = 1;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((I != info::primary_key ? (stmt.bind_at(index++, boost::pfr::get<I>(obj)), 0) : 0), ...);
+  }(std::make_index_sequence<info::size>{});
+  stmt.bind_at(index, boost::pfr::get<info::primary_key>(obj));
+  stmt.run();
+  return db.changes() > 0;
+}
+
+// Deletes the row with primary key `key`; false when there was none.
+template <model T>
+bool remove(connection& db, const detail::key_t<T>& key) {
+  detail::require_primary_key<T>();
+  auto stmt = detail::lease<detail::delete_sql<T>>(db);
+  stmt.bind_at(1, key);
+  stmt.run();
+  return db.changes() > 0;
+}
+
+// Every row, in primary key order.
+template <model T>
+[[nodiscard]] rows<T> all(connection& db) {
+  return rows<T>(detail::lease<detail::select_all_sql<T>>(db));
+}
+
+// At most `limit` rows whose key is greater than `after`, in key order: pass the last key
+// seen to get the next page (keyset pagination; every page is an index range, however deep).
+template <model T>
+[[nodiscard]] rows<T> page(connection& db, const detail::key_t<T>& after, std::int64_t limit) {
+  detail::require_primary_key<T>();
+  auto stmt = detail::lease<detail::select_page_sql<T>>(db);
+  stmt.copy_bound_values(true);
+  stmt.bind_at(1, after);
+  stmt.bind_at(2, limit);
+  return rows<T>(std::move(stmt));
+}
+
+template <model T>
+[[nodiscard]] std::int64_t count(connection& db) {
+  auto stmt = detail::lease<detail::count_sql<T>>(db);
+  stmt.step();
+  return stmt.template column<std::int64_t>(0);
+}
+
+}  // namespace cpm

@@ -1,0 +1,136 @@
+// cpm: queries by any column, named by a member pointer.
+//
+//   for (const repository& r : cpm::find<&repository::org_id>(db, org)) ...
+//   std::optional<user> u = cpm::find_one<&user::username>(db, "alice");
+//   auto some = cpm::find_in<&user::id>(db, std::vector<std::int64_t>{1, 2, 3});
+//
+// The value must convert to the member's type without narrowing: find<&user::username>(db, 42)
+// does not compile.
+#pragma once
+
+#include <cpm/query/crud.hpp>
+#include <cpm/query/detail/row_io.hpp>
+#include <cpm/query/detail/sql_text.hpp>
+#include <cpm/query/rows.hpp>
+#include <cpm/reflect/model.hpp>
+#include <cpm/sqlite/connection.hpp>
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace cpm {
+
+namespace detail {
+
+template <auto Member>
+using member_class_t = typename member_pointer<decltype(Member)>::class_type;
+template <auto Member>
+using member_field_t = typename member_pointer<decltype(Member)>::field_type;
+
+// A value of type V may stand for a field of type F: it converts, without narrowing.
+template <class V, class F>
+concept value_for = std::convertible_to<V, F> && requires(V&& v) { F{std::forward<V>(v)}; };
+
+// Binds a value through its own mapping when it has one (no conversion, no copy), else as F.
+template <class F, class V>
+void bind_as(statement_base& stmt, int index, const V& value) {
+  if constexpr (bindable_value<std::remove_cvref_t<V>> && !std::is_same_v<std::remove_cvref_t<V>, std::nullopt_t>) {
+    stmt.bind_at(index, value);
+  } else {
+    stmt.bind_at(index, F(value));
+  }
+}
+
+}  // namespace detail
+
+// Rows whose field `Member` equals `value` (IS, for std::optional fields), in key order.
+template <auto Member, class V>
+  requires detail::value_for<const V&, detail::member_field_t<Member>>
+[[nodiscard]] rows<detail::member_class_t<Member>> find(connection& db, const V& value) {
+  using T = detail::member_class_t<Member>;
+  auto stmt = detail::lease<detail::select_where_sql<T, field_index<Member>>>(db);
+  stmt.copy_bound_values(true);
+  detail::bind_as<detail::member_field_t<Member>>(stmt, 1, value);
+  return rows<T>(std::move(stmt));
+}
+
+// The first row (in key order) whose field `Member` equals `value`; for unique columns, the row.
+template <auto Member, class V>
+  requires detail::value_for<const V&, detail::member_field_t<Member>>
+[[nodiscard]] std::optional<detail::member_class_t<Member>> find_one(connection& db, const V& value) {
+  using T = detail::member_class_t<Member>;
+  auto stmt = detail::lease<detail::select_where_sql<T, field_index<Member>>>(db);
+  detail::bind_as<detail::member_field_t<Member>>(stmt, 1, value);
+  std::optional<T> out;
+  if (stmt.step()) detail::read_row(stmt.native(), out.emplace());
+  return out;
+}
+
+namespace detail {
+
+// Chunks of an IN list: the smallest size that holds the list, else the largest size.
+inline constexpr std::size_t in_chunk_sizes[] = {8, 64, 512};
+
+template <class T, std::size_t Column>
+class in_list_source : public row_source {
+ public:
+  using value_type = typename model_info<T>::template field_type<Column>;
+
+  in_list_source(connection& db, std::vector<value_type> values) : db_(&db), values_(std::move(values)) {}
+
+  statement_lease next() override {
+    if (offset_ >= values_.size()) return {};
+    std::size_t remaining = values_.size() - offset_;
+    if (remaining <= in_chunk_sizes[0]) return chunk<in_chunk_sizes[0]>();
+    if (remaining <= in_chunk_sizes[1]) return chunk<in_chunk_sizes[1]>();
+    return chunk<in_chunk_sizes[2]>();
+  }
+
+ private:
+  // Binds the next Size values; a short last chunk repeats its last value, which IN ignores.
+  template <std::size_t Size>
+  statement_lease chunk() {
+    auto stmt = lease<select_in_sql<T, Column, Size>>(*db_);
+    std::size_t end = std::min(values_.size(), offset_ + Size);
+    for (std::size_t i = 0; i < Size; ++i) {
+      std::size_t at = offset_ + i < end ? offset_ + i : end - 1;
+      stmt.bind_at(static_cast<int>(i) + 1, values_[at]);  // values_ outlives the statement
+    }
+    offset_ = end;
+    return stmt;
+  }
+
+  connection* db_;
+  std::vector<value_type> values_;
+  std::size_t offset_ = 0;
+};
+
+}  // namespace detail
+
+// Rows whose field `Member` is one of `values`, each once. Lists of any length work: they are
+// sent in chunks well under SQLite's limit on parameters. Rows come in key order within a
+// chunk (lists are sorted first when their values can be).
+template <auto Member, std::ranges::input_range Values>
+  requires detail::value_for<std::ranges::range_reference_t<Values>, detail::member_field_t<Member>>
+[[nodiscard]] rows<detail::member_class_t<Member>> find_in(connection& db, Values&& values) {
+  using T = detail::member_class_t<Member>;
+  using F = detail::member_field_t<Member>;
+  std::vector<F> list;
+  for (auto&& v : values) list.emplace_back(std::forward<decltype(v)>(v));
+  if constexpr (std::totally_ordered<F>) {
+    std::sort(list.begin(), list.end());
+    list.erase(std::unique(list.begin(), list.end()), list.end());
+  }
+  if (list.empty()) return rows<T>();
+  auto source = std::make_unique<detail::in_list_source<T, field_index<Member>>>(db, std::move(list));
+  return rows<T>(std::move(source));
+}
+
+}  // namespace cpm

@@ -1,0 +1,259 @@
+// cpm: what cpm knows about a model, a plain aggregate struct mapped to one table.
+//
+// Defaults, with nothing to write:
+//   - the table is named after the type ("user" for struct user);
+//   - each field is a column named after the field;
+//   - a field named `id` of integer type is the primary key, an alias of SQLite's rowid: on
+//     insert, an id of 0 lets the database choose it.
+//
+// Overrides, without touching the struct (all members optional):
+//   template <> struct cpm::model_traits<user> {
+//     static constexpr std::string_view table = "users";
+//     static constexpr std::array<std::string_view, 5> columns{"id", "login", ...};  // every field, in order
+//     static constexpr auto primary_key = &user::id;
+//     static constexpr auto defaults = std::tuple{&user::created_at};  // std::optional fields the
+//         // database fills in (a DEFAULT clause) when they are left empty on insert
+//   };
+// or, inside the struct (PFR does not count static members):
+//   static constexpr std::string_view cpm_table = "users";
+#pragma once
+
+#include <cpm/reflect/detail/names.hpp>
+#include <cpm/sqlite/value.hpp>
+
+#include <boost/pfr/core.hpp>
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <optional>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace cpm {
+
+template <class T>
+struct model_traits {};
+
+namespace detail {
+
+template <class T>
+inline constexpr bool always_false = false;
+
+template <class M>
+struct member_pointer;
+template <class C, class F>
+struct member_pointer<F C::*> {
+  using class_type = C;
+  using field_type = F;
+};
+
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+
+// Paren-initialisation of aggregates never elides braces, so it tells a C array member (which
+// PFR counts element by element) from plain fields. g++ 12 has it; clang++ 14 does not, and
+// there Boost.PFR's own check reports the array.
+struct any_field {
+  std::size_t index;
+  template <class U>
+  constexpr operator U&() const&& noexcept;
+};
+template <class T, std::size_t... I>
+constexpr bool paren_initializable(std::index_sequence<I...>) {
+#if defined(__cpp_aggregate_paren_init) && __cpp_aggregate_paren_init >= 201902L
+  return requires { T(any_field{I}...); };
+#else
+  return true;
+#endif
+}
+
+template <class Model, auto FieldName, class FieldType>
+struct field_has_value_mapping : std::bool_constant<mapped_value<FieldType>> {};
+
+template <class T, std::size_t I>
+consteval bool check_field() {
+  using field = pfr_field_t<T, I>;
+  static_assert(field_has_value_mapping<T, field_name_storage<T, I>, field>::value,
+                "cpm: a field of this model has a type with no cpm::value_traits mapping "
+                "(field_has_value_mapping<model, field name, field type> names it)");
+  return mapped_value<field>;
+}
+
+template <class T, std::size_t... I>
+consteval bool check_fields(std::index_sequence<I...>) {
+  return (check_field<T, I>() && ...);
+}
+
+// Each check stops the next one from running, so the first error is the one that matters.
+template <class T>
+consteval bool check_model() {
+  if constexpr (!std::is_class_v<T> || !std::is_aggregate_v<T>) {
+    static_assert(always_false<T>,
+                  "cpm: a model must be an aggregate struct: no user-declared constructors, no virtual "
+                  "functions, no private fields, no base classes");
+    return false;
+  } else if constexpr (std::is_polymorphic_v<T> || !std::is_default_constructible_v<T>) {
+    static_assert(always_false<T>,
+                  "cpm: a model must be default-constructible: no reference members and no const members "
+                  "without an initializer");
+    return false;
+  } else if constexpr (!paren_initializable<T>(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{})) {
+    static_assert(always_false<T>, "cpm: a model cannot have C array fields; use std::array<T, N> with a "
+                                   "cpm::value_traits mapping, std::string or std::vector<std::byte>");
+    return false;
+  } else if constexpr (boost::pfr::tuple_size_v<T> == 0) {
+    static_assert(always_false<T>, "cpm: a model needs at least one field");
+    return false;
+  } else {
+    return check_fields<T>(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
+  }
+}
+
+template <class T>
+concept has_traits_table = requires {
+  { model_traits<T>::table } -> std::convertible_to<std::string_view>;
+};
+template <class T>
+concept has_member_table = requires {
+  { T::cpm_table } -> std::convertible_to<std::string_view>;
+};
+template <class T>
+concept has_traits_columns = requires { model_traits<T>::columns.size(); };
+template <class T>
+concept has_traits_primary_key = requires { model_traits<T>::primary_key; };
+template <class T>
+concept has_traits_defaults = requires { std::tuple_size<std::remove_cvref_t<decltype(model_traits<T>::defaults)>>::value; };
+
+template <class T, std::size_t... I>
+consteval auto field_names(std::index_sequence<I...>) {
+  return std::array<std::string_view, sizeof...(I)>{field_name<T, I>...};
+}
+
+// The index of the field `member` points to, found by comparing addresses in the fake object.
+template <auto Member, std::size_t... I>
+consteval std::size_t index_of_member(std::index_sequence<I...>) {
+  using T = typename member_pointer<decltype(Member)>::class_type;
+  std::size_t index = sizeof...(I);
+  ((static_cast<const void*>(&(fake_object<T>.value.*Member)) ==
+            static_cast<const void*>(&boost::pfr::get<I>(fake_object<T>.value))
+        ? (index = I, true)
+        : false) ||
+   ...);
+  return index;
+}
+
+// As index_of_member, for a member pointer held in a (constexpr) variable.
+template <class T, class M>
+constexpr std::size_t index_of_member_value(M member) {
+  static_assert(is_optional<typename member_pointer<M>::field_type>::value,
+                "cpm: model_traits<T>::defaults may only list std::optional fields");
+  std::size_t found = boost::pfr::tuple_size_v<T>;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((static_cast<const void*>(&(fake_object<T>.value.*member)) ==
+              static_cast<const void*>(&boost::pfr::get<I>(fake_object<T>.value))
+          ? (found = I, true)
+          : false) ||
+     ...);
+  }(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
+  return found;
+}
+
+}  // namespace detail
+
+// A type cpm can map to a table: an aggregate whose every field has a value mapping.
+template <class T>
+concept model = std::is_class_v<T> && std::is_aggregate_v<T> && std::is_default_constructible_v<T> &&
+                requires { boost::pfr::tuple_size_v<T>; };
+
+// Everything cpm derives from a model type, computed once at compile time.
+template <class T>
+struct model_info {
+  static_assert(detail::check_model<T>());
+
+  static constexpr std::size_t size = boost::pfr::tuple_size_v<T>;
+
+  template <std::size_t I>
+  using field_type = detail::pfr_field_t<T, I>;
+
+  static constexpr std::string_view table = [] {
+    if constexpr (detail::has_traits_table<T>) {
+      return std::string_view(model_traits<T>::table);
+    } else if constexpr (detail::has_member_table<T>) {
+      return std::string_view(T::cpm_table);
+    } else {
+      return detail::type_name<T>;
+    }
+  }();
+
+  static constexpr std::array<std::string_view, size> columns = [] {
+    if constexpr (detail::has_traits_columns<T>) {
+      static_assert(model_traits<T>::columns.size() == size,
+                    "cpm: model_traits<T>::columns must name every field of the model, in order");
+      std::array<std::string_view, size> names{};
+      for (std::size_t i = 0; i < size; ++i) names[i] = model_traits<T>::columns[i];
+      return names;
+    } else {
+      return detail::field_names<T>(std::make_index_sequence<size>{});
+    }
+  }();
+
+  // The index of the field a member pointer of T points to.
+  template <auto Member>
+  static constexpr std::size_t index_of = [] {
+    static_assert(std::is_same_v<typename detail::member_pointer<decltype(Member)>::class_type, T>,
+                  "cpm: the member pointer belongs to another model");
+    return detail::index_of_member<Member>(std::make_index_sequence<size>{});
+  }();
+
+  // The primary key's field index; `size` when the model has none.
+  static constexpr std::size_t primary_key = [] {
+    if constexpr (detail::has_traits_primary_key<T>) {
+      return index_of<model_traits<T>::primary_key>;
+    } else {
+      for (std::size_t i = 0; i < size; ++i)
+        if (detail::field_names<T>(std::make_index_sequence<size>{})[i] == "id") return i;
+      return size;
+    }
+  }();
+
+  static constexpr bool has_primary_key = primary_key < size;
+
+  // True when the primary key is an integer: SQLite's rowid, chosen by the database when 0.
+  static constexpr bool rowid_key = [] {
+    if constexpr (has_primary_key) {
+      using key = field_type<(has_primary_key ? primary_key : 0)>;
+      return std::is_integral_v<key> && !std::is_same_v<key, bool>;
+    } else {
+      return false;
+    }
+  }();
+
+  // Which fields the database fills in on insert when they are left empty.
+  static constexpr std::array<bool, size> defaulted = [] {
+    std::array<bool, size> flags{};
+    if constexpr (detail::has_traits_defaults<T>) {
+      std::apply([&](auto... member) { ((flags[detail::index_of_member_value<T>(member)] = true), ...); },
+                 model_traits<T>::defaults);
+    }
+    return flags;
+  }();
+
+  static constexpr std::size_t defaulted_count = [] {
+    std::size_t n = 0;
+    for (bool d : defaulted) n += d ? 1 : 0;
+    return n;
+  }();
+
+};
+
+// The index of the field `Member` (a pointer to a data member of a model) refers to.
+template <auto Member>
+inline constexpr std::size_t field_index =
+    model_info<typename detail::member_pointer<decltype(Member)>::class_type>::template index_of<Member>;
+
+}  // namespace cpm
