@@ -5,3 +5,5 @@
 #include <cpm/sqlite.hpp>
 #include <cpm/reflect.hpp>
 #include <cpm/query.hpp>
+#include <cpm/schema.hpp>
+#include <cpm/store.hpp>

@@ -4,8 +4,8 @@
 //   std::optional<user> u = cpm::find_one<&user::username>(db, "alice");
 //   auto some = cpm::find_in<&user::id>(db, std::vector<std::int64_t>{1, 2, 3});
 //
-// The value must convert to the member's type without narrowing: find<&user::username>(db, 42)
-// does not compile.
+// The member's type must be constructible from the value without narrowing:
+// find<&user::username>(db, 42) does not compile.
 #pragma once
 
 #include <cpm/query/crud.hpp>
@@ -34,9 +34,13 @@ using member_class_t = typename member_pointer<decltype(Member)>::class_type;
 template <auto Member>
 using member_field_t = typename member_pointer<decltype(Member)>::field_type;
 
-// A value of type V may stand for a field of type F: it converts, without narrowing.
+// A value of type V may stand for a field of type F: F can be made from it without narrowing
+// (a std::string_view or a literal for a std::string, an int for an int64; not an int for a
+// string, nor a double for an integer).
 template <class V, class F>
-concept value_for = std::convertible_to<V, F> && requires(V&& v) { F{std::forward<V>(v)}; };
+concept value_for = requires(V&& v) { F{std::forward<V>(v)}; } &&
+                    // F{int} compiles for a scoped enum over int, but an int names no enumerator.
+                    (!std::is_enum_v<F> || std::convertible_to<V, F>);
 
 // Binds a value through its own mapping when it has one (no conversion, no copy), else as F.
 template <class F, class V>

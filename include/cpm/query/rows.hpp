@@ -17,7 +17,7 @@
 #include <cpm/sqlite/connection.hpp>
 #include <cpm/sqlite/error.hpp>
 
-#include <range/v3/range/concepts.hpp>
+#include <range/v3/range_fwd.hpp>
 
 #include <cstddef>
 #include <iterator>

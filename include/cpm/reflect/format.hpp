@@ -13,7 +13,7 @@
 #include <cpm/sqlite/value.hpp>
 
 #include <boost/pfr/core.hpp>
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <chrono>
 #include <cstddef>
@@ -84,7 +84,7 @@ template <class T>
 struct fmt::formatter<T, char> {
   constexpr auto parse(format_parse_context& ctx) -> decltype(ctx.begin()) {
     auto it = ctx.begin();
-    if (it != ctx.end() && *it != '}') throw format_error("cpm: models take no format options");
+    if (it != ctx.end() && *it != '}') ctx.on_error("cpm: models take no format options");
     return it;
   }
 

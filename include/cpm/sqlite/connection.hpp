@@ -227,6 +227,15 @@ class connection {
 
   [[nodiscard]] sqlite3* native() const noexcept { return state_->db; }
 
+  // Switches the journal mode (WAL persists in the file). Throws when SQLite keeps another.
+  void set_journal_mode(journal_mode mode) {
+    if (mode == journal_mode::keep) return;
+    static constexpr std::string_view modes[] = {"wal", "delete", "truncate", "persist", "memory", "off"};
+    std::string_view want = modes[static_cast<int>(mode)];
+    std::string got = pragma("PRAGMA journal_mode=" + std::string(want));
+    if (got != want) throw_open("journal_mode stayed '" + got + "' instead of '" + std::string(want) + "'");
+  }
+
  private:
   connection(std::string path, const open_options& options) : state_(std::make_unique<detail::connection_state>()) {
     state_->path = std::move(path);
@@ -247,12 +256,7 @@ class connection {
       pragma("PRAGMA schema_version");
       pragma("PRAGMA foreign_keys=ON");
       if (pragma("PRAGMA foreign_keys") != "1") throw_open("foreign keys cannot be enabled");
-      if (!memory && !options.read_only && options.journal != journal_mode::keep) {
-        static constexpr std::string_view modes[] = {"wal", "delete", "truncate", "persist", "memory", "off"};
-        std::string_view want = modes[static_cast<int>(options.journal)];
-        std::string got = pragma("PRAGMA journal_mode=" + std::string(want));
-        if (got != want) throw_open("journal_mode stayed '" + got + "' instead of '" + std::string(want) + "'");
-      }
+      if (!memory && !options.read_only) set_journal_mode(options.journal);
       if (!memory && options.synchronous != synchronous_mode::keep) {
         static constexpr std::string_view modes[] = {"OFF", "NORMAL", "FULL", "EXTRA"};
         pragma("PRAGMA synchronous=" + std::string(modes[static_cast<int>(options.synchronous)]));

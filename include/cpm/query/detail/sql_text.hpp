@@ -73,6 +73,17 @@ constexpr void column_list(Out& out) {
   }
 }
 
+// alias."a", alias."b", ... — every column of T, qualified by a table alias.
+template <class T, class Out>
+constexpr void qualified_column_list(Out& out, std::string_view alias) {
+  using info = model_info<T>;
+  for (std::size_t i = 0; i < info::size; ++i) {
+    if (i) out << ", ";
+    out << alias << ".";
+    identifier(out, info::columns[i]);
+  }
+}
+
 template <class T, class Out>
 constexpr void select_from(Out& out) {
   out << "SELECT ";

@@ -1,0 +1,66 @@
+// cpm: rebuilding a table, for the changes SQLite's ALTER TABLE cannot make.
+//
+// SQLite's documented procedure (https://sqlite.org/lang_altertable.html, "other kinds of
+// table schema changes"): with foreign keys OFF (outside the transaction), create the new
+// table, copy the rows, drop the old table, rename the new one, recreate the indexes and
+// triggers, run PRAGMA foreign_key_check, commit. With foreign keys ON, the DROP would run the
+// ON DELETE actions of every referencing table: rebuilding ssh_keys would silently set every
+// servers.ssh_key_id to NULL.
+//
+// Call it from a migration step marked foreign_keys_off; it refuses to run otherwise.
+//   {3, "ssh_keys: add comment", {}, [](cpm::connection& db) {
+//      cpm::rebuild_table(db, {.table = "ssh_keys",
+//                              .definition = "(id INTEGER PRIMARY KEY AUTOINCREMENT, ..., comment TEXT)",
+//                              .columns = "id, name, public_key, private_key_path, created_at"});
+//    }, true}
+#pragma once
+
+#include <cpm/schema/migration.hpp>
+#include <cpm/sqlite/connection.hpp>
+#include <cpm/sqlite/error.hpp>
+
+#include <fmt/core.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cpm {
+
+struct table_rebuild {
+  std::string_view table;       // the table to rebuild
+  std::string_view definition;  // what follows CREATE TABLE <name>: "(col TYPE ..., ...)"
+  std::string_view columns;     // the columns copied, by name, in both tables ("a, b, c")
+  std::string_view select = {}; // what to copy instead of `columns` from the old table, if they differ
+};
+
+inline void rebuild_table(connection& db, const table_rebuild& change) {
+  if (!db.in_transaction()) throw usage_error("cpm: rebuild_table runs inside a migration step's transaction");
+  {
+    auto fk = db.prepare("PRAGMA foreign_keys");
+    fk.step();
+    if (fk.column<int>(0) != 0)
+      throw usage_error(
+          "cpm: rebuild_table needs foreign keys off (mark the migration step foreign_keys_off); with them on, "
+          "dropping the old table would run the ON DELETE actions of the tables that reference it");
+  }
+  // The indexes and triggers to recreate (the automatic ones come back with the definition).
+  std::vector<std::string> recreate;
+  {
+    auto stmt = db.prepare(
+        "SELECT sql FROM sqlite_schema WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL");
+    stmt.bind(change.table);
+    while (stmt.step()) recreate.push_back(stmt.column<std::string>(0));
+  }
+  std::string quoted = fmt::format("\"{}\"", change.table);
+  std::string temporary = fmt::format("\"cpm_rebuild_{}\"", change.table);
+  db.exec(fmt::format("CREATE TABLE {} {}", temporary, change.definition));
+  db.exec(fmt::format("INSERT INTO {} ({}) SELECT {} FROM {}", temporary, change.columns,
+                      change.select.empty() ? change.columns : change.select, quoted));
+  db.exec(fmt::format("DROP TABLE {}", quoted));
+  db.exec(fmt::format("ALTER TABLE {} RENAME TO {}", temporary, quoted));
+  for (const auto& sql : recreate) db.exec(sql);
+  if (auto found = foreign_key_violations(db); !found.empty()) throw foreign_key_check_error(std::move(found));
+}
+
+}  // namespace cpm

@@ -1,0 +1,51 @@
+// cpm: the hand-written queries of the store, built around the models' generated column
+// lists so they cannot drift from the structs they fill.
+//
+// Each one is written to be answered from indexes; tests check their EXPLAIN QUERY PLAN.
+// They are variable templates only so that their text is built where they are used, not in
+// every translation unit that includes cpm.
+#pragma once
+
+#include <cpm/query/detail/sql_text.hpp>
+#include <cpm/store/models.hpp>
+
+namespace cpm::detail {
+
+// Repositories a user reaches through organization membership or a direct grant, each once.
+// The original system's LEFT JOIN ... WHERE om.user_id = ? OR ra.user_id = ? cannot use an
+// index on either side of the OR and scans every repository; this is a UNION of two indexed
+// lookups (org_members by user_id, repo_access by user_id).
+template <class Repository = repository>
+inline constexpr auto user_repositories_sql = make_sql([](auto& out) {
+  out << "SELECT ";
+  qualified_column_list<Repository>(out, "r");
+  out << " FROM org_members AS om JOIN repositories AS r ON r.org_id = om.org_id WHERE om.user_id = ?1"
+         " UNION SELECT ";
+  qualified_column_list<Repository>(out, "r");
+  out << " FROM repo_access AS ra JOIN repositories AS r ON r.id = ra.repo_id WHERE ra.user_id = ?1"
+         " ORDER BY 1";
+});
+
+// Members of an organization with their roles: owners, then admins, then members; by username.
+template <class = void>
+inline constexpr auto org_members_sql = make_sql([](auto& out) {
+  out << "SELECT u.id, u.username, u.email, om.role, om.joined_at"
+         " FROM org_members AS om JOIN users AS u ON u.id = om.user_id WHERE om.org_id = ?1"
+         " ORDER BY CASE om.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, u.username";
+});
+
+// The effective access of a user to a repository: the higher of a direct grant and what the
+// user's role in the repository's organization gives (owner, admin: admin; member: read).
+// NULL when neither applies. Two point lookups in UNIQUE indexes.
+template <class = void>
+inline constexpr auto access_level_sql = make_sql([](auto& out) {
+  out << "SELECT max(level) FROM ("
+         "SELECT CASE ra.access_level WHEN 'admin' THEN 3 WHEN 'write' THEN 2 WHEN 'read' THEN 1 END AS level"
+         " FROM repo_access AS ra WHERE ra.repo_id = ?2 AND ra.user_id = ?1"
+         " UNION ALL "
+         "SELECT CASE om.role WHEN 'owner' THEN 3 WHEN 'admin' THEN 3 WHEN 'member' THEN 1 END"
+         " FROM repositories AS r JOIN org_members AS om ON om.org_id = r.org_id AND om.user_id = ?1"
+         " WHERE r.id = ?2)";
+});
+
+}  // namespace cpm::detail

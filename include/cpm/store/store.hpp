@@ -1,0 +1,522 @@
+// cpm: the store, every operation of the cpm service over one connection.
+//
+//   auto store = cpm::store::open_default();            // ~/.cpm/cpm.db, migrated
+//   auto alice = store.create_user({.username = "alice", .email = "alice@example.org"});
+//   auto acme = store.create_organization({.name = "acme"}, alice.id);   // alice owns it
+//   auto tools = store.create_repository({.name = "tools", .org_id = acme.id, .path = "/srv/git/acme/tools.git"});
+//   for (const cpm::repository& r : store.user_repositories(alice.id)) ...
+//   if (store.access_level(alice.id, tools.id) >= cpm::access_level::write) ...
+//
+// Every write validates its input first (cpm::validation_error), runs in one transaction
+// (a savepoint inside a caller's transaction) and reports taken names as cpm::already_exists
+// and missing ids as cpm::record_not_found; a refused operation changes nothing. Lists return
+// lazy ranges and take a page (the last id seen and a limit).
+#pragma once
+
+#include <cpm/query.hpp>
+#include <cpm/schema/migration.hpp>
+#include <cpm/sqlite/connection.hpp>
+#include <cpm/sqlite/transaction.hpp>
+#include <cpm/store/errors.hpp>
+#include <cpm/store/location.hpp>
+#include <cpm/store/models.hpp>
+#include <cpm/store/queries.hpp>
+#include <cpm/store/schema.hpp>
+#include <cpm/store/validation.hpp>
+
+#include <fmt/core.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace cpm {
+
+// A page of a list: rows with an id greater than `after`, at most `limit` of them (-1: all).
+struct page_request {
+  std::int64_t after = 0;
+  std::int64_t limit = -1;
+};
+
+// Partial updates: a field left empty is not changed. For nullable columns, an engaged
+// optional holding an empty one stores NULL.
+struct user_patch {
+  std::optional<std::string> username;
+  std::optional<std::string> email;
+  std::optional<std::optional<std::string>> public_key;
+};
+struct organization_patch {
+  std::optional<std::string> name;
+  std::optional<std::optional<std::string>> description;
+};
+struct repository_patch {
+  std::optional<std::string> name;
+  std::optional<std::int64_t> org_id;
+  std::optional<std::string> path;
+  std::optional<std::optional<std::string>> description;
+};
+struct ssh_key_patch {
+  std::optional<std::string> name;
+  std::optional<std::string> public_key;
+  std::optional<std::string> private_key_path;
+};
+struct server_patch {
+  std::optional<std::string> name;
+  std::optional<std::string> host;
+  std::optional<int> port;
+  std::optional<bool> is_neighbor;
+  std::optional<std::optional<std::int64_t>> ssh_key_id;
+};
+
+struct store_options {
+  open_options connection;
+  bool migrate = true;  // bring the schema to the current version on open
+};
+
+namespace detail {
+
+// "type base64": the key without its comment, which is not part of the key's identity.
+inline std::string normalize_public_key(std::string_view key) {
+  auto first = key.find(' ');
+  auto second = key.find(' ', first + 1);
+  return std::string(key.substr(0, second));
+}
+
+}  // namespace detail
+
+// The store over one connection. A class template only so that a translation unit compiles
+// just the operations it calls (members of a class template are instantiated on use); use it
+// as cpm::store.
+template <class Connection = connection>
+class basic_store {
+ public:
+  // Opens the database at `path` (creating it, its directory 0700 and the file 0600, when
+  // missing) and migrates it. A database whose schema is newer than this code is refused
+  // before anything in the file changes (cpm::schema_too_new).
+  static basic_store open(const std::string& path, store_options options = {}) {
+    if (path != ":memory:") prepare_database_path(path);
+    journal_mode wanted = options.connection.journal;
+    options.connection.journal = journal_mode::keep;
+    auto db = connection::open(path, options.connection);
+    int found = cpm::schema_version(db);
+    if (found > cpm::target_version(store_migrations())) throw schema_too_new(found, cpm::target_version(store_migrations()));
+    if (!db.is_memory() && !options.connection.read_only) db.set_journal_mode(wanted);
+    return basic_store(std::move(db), options.migrate);
+  }
+  static basic_store open_default(store_options options = {}) {
+    return open(default_database_path(), std::move(options));
+  }
+  static basic_store open_memory() { return basic_store(connection::open_memory()); }
+
+  explicit basic_store(Connection db, bool migrate = true) : db_(std::move(db)) {
+    if (migrate) this->migrate();
+  }
+
+  [[nodiscard]] Connection& db() noexcept { return db_; }
+
+  migration_report migrate() { return cpm::migrate(db_, store_migrations()); }
+  [[nodiscard]] int schema_version() { return cpm::schema_version(db_); }
+  [[nodiscard]] static int target_version() { return cpm::target_version(store_migrations()); }
+
+  // ---- users -------------------------------------------------------------------------------
+
+  user create_user(const user& u) {
+    transaction tx(db_);
+    user stored = insert_user(u);
+    tx.commit();
+    return stored;
+  }
+
+  // Creates every user of `users` in one transaction: all or, on the first error, none.
+  template <std::ranges::input_range Users>
+  std::size_t create_users(Users&& users) {
+    transaction tx(db_);
+    std::size_t count = 0;
+    for (const user& u : users) {
+      (void)insert_user(u);
+      ++count;
+    }
+    tx.commit();
+    return count;
+  }
+
+  [[nodiscard]] std::optional<user> get_user(std::int64_t id) { return get<user>(db_, id); }
+  [[nodiscard]] std::optional<user> user_by_name(std::string_view username) {
+    return find_one<&user::username>(db_, username);
+  }
+  // The user whose SSH public key is `key` (its comment, if any, is ignored).
+  [[nodiscard]] std::optional<user> user_by_public_key(std::string_view key) {
+    return find_one<&user::public_key>(db_, detail::normalize_public_key(key));
+  }
+  [[nodiscard]] rows<user> list_users(page_request p = {}) { return cpm::page<user>(db_, p.after, p.limit); }
+
+  user update_user(std::int64_t id, user_patch change) {
+    transaction tx(db_);
+    require<user>(id, "user");
+    if (change.username) validate::username(*change.username);
+    if (change.email) validate::email(*change.email);
+    if (change.public_key && *change.public_key) {
+      validate::ssh_public_key(**change.public_key, "user.public_key");
+      **change.public_key = detail::normalize_public_key(**change.public_key);
+      require_unused_key(**change.public_key, id);
+    }
+    try {
+      patch<user>(db_, id, change);
+    } catch (const unique_violation&) {
+      throw already_exists("user", "username", change.username.value_or(""));
+    }
+    user stored = *get<user>(db_, id);
+    tx.commit();
+    return stored;
+  }
+
+  // Deletes the user, their memberships and their grants.
+  void delete_user(std::int64_t id) { remove_or_throw<user>(id, "user"); }
+
+  // ---- organizations -------------------------------------------------------------------------
+
+  // Creates the organization and, when `owner` is given, makes that user its owner, together.
+  organization create_organization(const organization& org, std::optional<std::int64_t> owner = {}) {
+    validate::name(org.name, "organization.name");
+    if (org.description) validate::text(*org.description, "organization.description");
+    transaction tx(db_);
+    if (owner) require<user>(*owner, "user");
+    organization stored;
+    try {
+      stored = insert(db_, organization{0, org.name, org.description, org.created_at});
+    } catch (const unique_violation&) {
+      throw already_exists("organization", "name", org.name);
+    }
+    if (owner) (void)insert(db_, org_member{0, stored.id, *owner, org_role::owner, {}});
+    tx.commit();
+    return stored;
+  }
+
+  [[nodiscard]] std::optional<organization> get_organization(std::int64_t id) { return get<organization>(db_, id); }
+  [[nodiscard]] std::optional<organization> organization_by_name(std::string_view name) {
+    return find_one<&organization::name>(db_, name);
+  }
+  [[nodiscard]] rows<organization> list_organizations(page_request p = {}) {
+    return cpm::page<organization>(db_, p.after, p.limit);
+  }
+
+  organization update_organization(std::int64_t id, const organization_patch& change) {
+    if (change.name) validate::name(*change.name, "organization.name");
+    if (change.description && *change.description) validate::text(**change.description, "organization.description");
+    transaction tx(db_);
+    require<organization>(id, "organization");
+    try {
+      patch<organization>(db_, id, change);
+    } catch (const unique_violation&) {
+      throw already_exists("organization", "name", change.name.value_or(""));
+    }
+    organization stored = *get<organization>(db_, id);
+    tx.commit();
+    return stored;
+  }
+
+  // Deletes the organization, its repositories, its memberships and those repositories' grants.
+  void delete_organization(std::int64_t id) { remove_or_throw<organization>(id, "organization"); }
+
+  // ---- organization members ------------------------------------------------------------------
+
+  org_member add_org_member(std::int64_t org_id, std::int64_t user_id, org_role role) {
+    transaction tx(db_);
+    require<organization>(org_id, "organization");
+    require<user>(user_id, "user");
+    org_member stored;
+    try {
+      stored = insert(db_, org_member{0, org_id, user_id, role, {}});
+    } catch (const unique_violation&) {
+      throw already_exists("org_member", "org_id, user_id", fmt::format("{}, {}", org_id, user_id));
+    }
+    tx.commit();
+    return stored;
+  }
+
+  [[nodiscard]] std::optional<org_member> get_org_member(std::int64_t id) { return get<org_member>(db_, id); }
+  [[nodiscard]] std::optional<org_member> org_membership(std::int64_t org_id, std::int64_t user_id) {
+    return query<org_member>(db_, sql<"SELECT id, org_id, user_id, role, joined_at FROM org_members "
+                                      "WHERE org_id = ? AND user_id = ?">,
+                             org_id, user_id)
+        .first();
+  }
+  [[nodiscard]] rows<org_member> list_org_members(page_request p = {}) { return cpm::page<org_member>(db_, p.after, p.limit); }
+
+  // The members of an organization with their roles: owners, admins, members; by username.
+  [[nodiscard]] rows<member_info> org_members(std::int64_t org_id) {
+    return query<member_info>(db_, sql_constant<detail::org_members_sql<>>{}, org_id);
+  }
+
+  org_member set_org_role(std::int64_t org_id, std::int64_t user_id, org_role role) {
+    transaction tx(db_);
+    auto member = org_membership(org_id, user_id);
+    if (!member) throw record_not_found("org_member", fmt::format("(org {}, user {})", org_id, user_id));
+    member->role = role;
+    update(db_, *member);
+    tx.commit();
+    return *member;
+  }
+
+  void remove_org_member(std::int64_t org_id, std::int64_t user_id) {
+    transaction tx(db_);
+    if (execute(db_, sql<"DELETE FROM org_members WHERE org_id = ? AND user_id = ?">, org_id, user_id) == 0)
+      throw record_not_found("org_member", fmt::format("(org {}, user {})", org_id, user_id));
+    tx.commit();
+  }
+
+  // ---- repositories --------------------------------------------------------------------------
+
+  // Creates the repository and, when `creator` is given, grants that user admin on it, together.
+  repository create_repository(const repository& repo, std::optional<std::int64_t> creator = {}) {
+    transaction tx(db_);
+    repository stored = insert_repository(repo);
+    if (creator) {
+      require<user>(*creator, "user");
+      (void)insert(db_, repo_access{0, stored.id, *creator, cpm::access_level::admin});
+    }
+    tx.commit();
+    return stored;
+  }
+
+  // Creates every repository of `repos` in one transaction: all or, on the first error, none.
+  template <std::ranges::input_range Repositories>
+  std::size_t create_repositories(Repositories&& repos) {
+    transaction tx(db_);
+    std::size_t count = 0;
+    for (const repository& r : repos) {
+      (void)insert_repository(r);
+      ++count;
+    }
+    tx.commit();
+    return count;
+  }
+
+  [[nodiscard]] std::optional<repository> get_repository(std::int64_t id) { return get<repository>(db_, id); }
+  [[nodiscard]] std::optional<repository> repository_by_name(std::int64_t org_id, std::string_view name) {
+    return query<repository>(db_, sql_constant<repository_by_name_sql>{}, org_id, name).first();
+  }
+  [[nodiscard]] rows<repository> list_repositories(page_request p = {}) { return cpm::page<repository>(db_, p.after, p.limit); }
+  [[nodiscard]] rows<repository> org_repositories(std::int64_t org_id) {
+    return find<&repository::org_id>(db_, org_id);
+  }
+
+  repository update_repository(std::int64_t id, const repository_patch& change) {
+    if (change.name) validate::name(*change.name, "repository.name");
+    if (change.path) validate::absolute_path(*change.path, "repository.path");
+    if (change.description && *change.description) validate::text(**change.description, "repository.description");
+    transaction tx(db_);
+    require<repository>(id, "repository");
+    if (change.org_id) require<organization>(*change.org_id, "organization");
+    try {
+      patch<repository>(db_, id, change);
+    } catch (const unique_violation&) {
+      throw already_exists("repository", "name", change.name.value_or(""));
+    }
+    repository stored = *get<repository>(db_, id);
+    tx.commit();
+    return stored;
+  }
+
+  // Deletes the repository and its grants.
+  void delete_repository(std::int64_t id) { remove_or_throw<repository>(id, "repository"); }
+
+  // ---- repository access ---------------------------------------------------------------------
+
+  // Grants `level` on the repository to the user, replacing any grant they had.
+  repo_access grant_access(std::int64_t repo_id, std::int64_t user_id, cpm::access_level level) {
+    transaction tx(db_);
+    require<repository>(repo_id, "repository");
+    require<user>(user_id, "user");
+    repo_access stored = upsert<&repo_access::repo_id, &repo_access::user_id>(db_, repo_access{0, repo_id, user_id, level});
+    tx.commit();
+    return stored;
+  }
+
+  void revoke_access(std::int64_t repo_id, std::int64_t user_id) {
+    transaction tx(db_);
+    if (execute(db_, sql<"DELETE FROM repo_access WHERE repo_id = ? AND user_id = ?">, repo_id, user_id) == 0)
+      throw record_not_found("repo_access", fmt::format("(repository {}, user {})", repo_id, user_id));
+    tx.commit();
+  }
+
+  [[nodiscard]] std::optional<repo_access> get_repo_access(std::int64_t id) { return get<repo_access>(db_, id); }
+  [[nodiscard]] std::optional<repo_access> repo_grant(std::int64_t repo_id, std::int64_t user_id) {
+    return query<repo_access>(db_, sql<"SELECT id, repo_id, user_id, access_level FROM repo_access "
+                                      "WHERE repo_id = ? AND user_id = ?">,
+                              repo_id, user_id)
+        .first();
+  }
+  [[nodiscard]] rows<repo_access> list_repo_access(page_request p = {}) { return cpm::page<repo_access>(db_, p.after, p.limit); }
+  [[nodiscard]] rows<repo_access> repository_grants(std::int64_t repo_id) {
+    return find<&repo_access::repo_id>(db_, repo_id);
+  }
+
+  // ---- query patterns ------------------------------------------------------------------------
+
+  // Repositories the user reaches through an organization or a direct grant, each once.
+  [[nodiscard]] rows<repository> user_repositories(std::int64_t user_id) {
+    return query<repository>(db_, sql_constant<detail::user_repositories_sql<>>{}, user_id);
+  }
+
+  // The user's effective access to the repository: the higher of a direct grant and their
+  // organization role (owner or admin: admin, member: read); nullopt when neither applies.
+  [[nodiscard]] std::optional<cpm::access_level> access_level(std::int64_t user_id, std::int64_t repo_id) {
+    auto level = query<std::optional<int>>(db_, sql_constant<detail::access_level_sql<>>{}, user_id, repo_id).one();
+    if (!level) return std::nullopt;
+    return static_cast<cpm::access_level>(*level);
+  }
+
+  // ---- SSH keys ------------------------------------------------------------------------------
+
+  ssh_key create_ssh_key(const ssh_key& key) {
+    validate_ssh_key(key.name, key.public_key, key.private_key_path);
+    transaction tx(db_);
+    ssh_key stored;
+    try {
+      stored = insert(db_, key);
+    } catch (const unique_violation&) {
+      throw already_exists("ssh_key", "name", key.name);
+    }
+    tx.commit();
+    return stored;
+  }
+
+  [[nodiscard]] std::optional<ssh_key> get_ssh_key(std::int64_t id) { return get<ssh_key>(db_, id); }
+  [[nodiscard]] std::optional<ssh_key> ssh_key_by_name(std::string_view name) { return find_one<&ssh_key::name>(db_, name); }
+  [[nodiscard]] rows<ssh_key> list_ssh_keys(page_request p = {}) { return cpm::page<ssh_key>(db_, p.after, p.limit); }
+
+  ssh_key update_ssh_key(std::int64_t id, const ssh_key_patch& change) {
+    if (change.name) validate::name(*change.name, "ssh_key.name");
+    if (change.public_key) validate::ssh_public_key(*change.public_key, "ssh_key.public_key");
+    if (change.private_key_path) validate::absolute_path(*change.private_key_path, "ssh_key.private_key_path");
+    transaction tx(db_);
+    require<ssh_key>(id, "ssh_key");
+    try {
+      patch<ssh_key>(db_, id, change);
+    } catch (const unique_violation&) {
+      throw already_exists("ssh_key", "name", change.name.value_or(""));
+    }
+    ssh_key stored = *get<ssh_key>(db_, id);
+    tx.commit();
+    return stored;
+  }
+
+  // Deletes the key; servers that used it keep running with no key (ssh_key_id NULL).
+  void delete_ssh_key(std::int64_t id) { remove_or_throw<ssh_key>(id, "ssh_key"); }
+
+  // ---- servers -------------------------------------------------------------------------------
+
+  server create_server(const server& s) {
+    validate::name(s.name, "server.name");
+    validate::host(s.host);
+    validate::port(s.port);
+    transaction tx(db_);
+    if (s.ssh_key_id) require<ssh_key>(*s.ssh_key_id, "ssh_key");
+    server stored;
+    try {
+      stored = insert(db_, s);
+    } catch (const unique_violation&) {
+      throw already_exists("server", "name", s.name);
+    }
+    tx.commit();
+    return stored;
+  }
+
+  [[nodiscard]] std::optional<server> get_server(std::int64_t id) { return get<server>(db_, id); }
+  [[nodiscard]] std::optional<server> server_by_name(std::string_view name) { return find_one<&server::name>(db_, name); }
+  [[nodiscard]] rows<server> list_servers(page_request p = {}) { return cpm::page<server>(db_, p.after, p.limit); }
+  // Peer servers (is_neighbor), by the index on is_neighbor.
+  [[nodiscard]] rows<server> neighbor_servers() { return find<&server::is_neighbor>(db_, true); }
+
+  server update_server(std::int64_t id, const server_patch& change) {
+    if (change.name) validate::name(*change.name, "server.name");
+    if (change.host) validate::host(*change.host);
+    if (change.port) validate::port(*change.port);
+    transaction tx(db_);
+    require<server>(id, "server");
+    if (change.ssh_key_id && *change.ssh_key_id) require<ssh_key>(**change.ssh_key_id, "ssh_key");
+    try {
+      patch<server>(db_, id, change);
+    } catch (const unique_violation&) {
+      throw already_exists("server", "name", change.name.value_or(""));
+    }
+    server stored = *get<server>(db_, id);
+    tx.commit();
+    return stored;
+  }
+
+  void delete_server(std::int64_t id) { remove_or_throw<server>(id, "server"); }
+
+ private:
+  static constexpr auto repository_by_name_sql = detail::make_sql([](auto& out) {
+    detail::select_from<repository>(out);
+    out << " WHERE \"org_id\" = ?1 AND \"name\" = ?2";
+  });
+
+  template <class T>
+  void require(std::int64_t id, const char* entity) {
+    auto stmt = db_.cached(sql_constant<detail::select_by_key_sql<T>>{});
+    stmt.template bind_at(1, id);
+    if (!stmt.step()) throw record_not_found(entity, std::to_string(id));
+  }
+
+  template <class T>
+  void remove_or_throw(std::int64_t id, const char* entity) {
+    transaction tx(db_);
+    if (!remove<T>(db_, id)) throw record_not_found(entity, std::to_string(id));
+    tx.commit();
+  }
+
+  void require_unused_key(const std::string& key, std::int64_t owner) {
+    auto holder = find_one<&user::public_key>(db_, key);
+    if (holder && holder->id != owner) throw already_exists("user", "public_key", key);
+  }
+
+  user insert_user(const user& u) {
+    validate::username(u.username);
+    validate::email(u.email);
+    user row = u;
+    row.id = 0;
+    if (row.public_key) {
+      validate::ssh_public_key(*row.public_key, "user.public_key");
+      row.public_key = detail::normalize_public_key(*row.public_key);
+      require_unused_key(*row.public_key, 0);
+    }
+    try {
+      return insert(db_, row);
+    } catch (const unique_violation&) {
+      throw already_exists("user", "username", u.username);
+    }
+  }
+
+  repository insert_repository(const repository& r) {
+    validate::name(r.name, "repository.name");
+    validate::absolute_path(r.path, "repository.path");
+    if (r.description) validate::text(*r.description, "repository.description");
+    require<organization>(r.org_id, "organization");
+    repository row = r;
+    row.id = 0;
+    try {
+      return insert(db_, row);
+    } catch (const unique_violation&) {
+      throw already_exists("repository", "name", r.name);
+    }
+  }
+
+  static void validate_ssh_key(std::string_view name, std::string_view public_key, std::string_view private_key_path) {
+    validate::name(name, "ssh_key.name");
+    validate::ssh_public_key(public_key, "ssh_key.public_key");
+    validate::absolute_path(private_key_path, "ssh_key.private_key_path");
+  }
+
+  Connection db_;
+};
+
+using store = basic_store<>;
+
+}  // namespace cpm
