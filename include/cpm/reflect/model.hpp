@@ -61,7 +61,7 @@ struct is_optional<std::optional<T>> : std::true_type {};
 struct any_field {
   std::size_t index;
   template <class U>
-  constexpr operator U&() const&& noexcept;
+  operator U&() const&& noexcept;  // never defined: only named in a requires-expression
 };
 template <class T, std::size_t... I>
 constexpr bool paren_initializable(std::index_sequence<I...>) {
@@ -139,7 +139,8 @@ template <auto Member, std::size_t... I>
 consteval std::size_t index_of_member(std::index_sequence<I...>) {
   using T = typename member_pointer<decltype(Member)>::class_type;
   std::size_t index = sizeof...(I);
-  ((static_cast<const void*>(&(fake_object<T>.value.*Member)) ==
+  // (void): the fold is run for its assignment; clang warns on the unused result otherwise.
+  (void)((static_cast<const void*>(&(fake_object<T>.value.*Member)) ==
             static_cast<const void*>(&boost::pfr::get<I>(fake_object<T>.value))
         ? (index = I, true)
         : false) ||
@@ -154,7 +155,7 @@ constexpr std::size_t index_of_member_value(M member) {
                 "cpm: model_traits<T>::defaults may only list std::optional fields");
   std::size_t found = boost::pfr::tuple_size_v<T>;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((static_cast<const void*>(&(fake_object<T>.value.*member)) ==
+    (void)((static_cast<const void*>(&(fake_object<T>.value.*member)) ==
               static_cast<const void*>(&boost::pfr::get<I>(fake_object<T>.value))
           ? (found = I, true)
           : false) ||
