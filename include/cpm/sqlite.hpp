@@ -3,6 +3,7 @@
 
 #include <cpm/sqlite/connection.hpp>
 #include <cpm/sqlite/error.hpp>
+#include <cpm/sqlite/explain.hpp>
 #include <cpm/sqlite/statement.hpp>
 #include <cpm/sqlite/transaction.hpp>
 #include <cpm/sqlite/value.hpp>
