@@ -42,44 +42,44 @@ struct enum_names<access_level> {
 
 struct user {
   std::int64_t id = 0;
-  std::string username;
-  std::string email;
-  std::optional<std::string> public_key;
-  std::optional<timestamp> created_at;
+  std::string username{};
+  std::string email{};
+  std::optional<std::string> public_key{};
+  std::optional<timestamp> created_at{};
 };
 
 struct organization {
   std::int64_t id = 0;
-  std::string name;
-  std::optional<std::string> description;
-  std::optional<timestamp> created_at;
+  std::string name{};
+  std::optional<std::string> description{};
+  std::optional<timestamp> created_at{};
 };
 
 struct repository {
   std::int64_t id = 0;
-  std::string name;
+  std::string name{};
   std::int64_t org_id = 0;
-  std::string path;
-  std::optional<std::string> description;
-  std::optional<timestamp> created_at;
+  std::string path{};
+  std::optional<std::string> description{};
+  std::optional<timestamp> created_at{};
 };
 
 struct ssh_key {
   std::int64_t id = 0;
-  std::string name;
-  std::string public_key;
-  std::string private_key_path;
-  std::optional<timestamp> created_at;
+  std::string name{};
+  std::string public_key{};
+  std::string private_key_path{};
+  std::optional<timestamp> created_at{};
 };
 
 struct server {
   std::int64_t id = 0;
-  std::string name;
-  std::string host;
+  std::string name{};
+  std::string host{};
   int port = 22;
   bool is_neighbor = false;
-  std::optional<std::int64_t> ssh_key_id;
-  std::optional<timestamp> created_at;
+  std::optional<std::int64_t> ssh_key_id{};
+  std::optional<timestamp> created_at{};
 };
 
 struct org_member {
@@ -87,7 +87,7 @@ struct org_member {
   std::int64_t org_id = 0;
   std::int64_t user_id = 0;
   org_role role = org_role::member;
-  std::optional<timestamp> joined_at;
+  std::optional<timestamp> joined_at{};
 };
 
 struct repo_access {
@@ -100,10 +100,10 @@ struct repo_access {
 // A member of an organization with the user's details, as org_members(org) lists them.
 struct member_info {
   std::int64_t user_id = 0;
-  std::string username;
-  std::string email;
+  std::string username{};
+  std::string email{};
   org_role role = org_role::member;
-  std::optional<timestamp> joined_at;
+  std::optional<timestamp> joined_at{};
 };
 
 template <>

@@ -45,31 +45,31 @@ struct page_request {
 // Partial updates: a field left empty is not changed. For nullable columns, an engaged
 // optional holding an empty one stores NULL.
 struct user_patch {
-  std::optional<std::string> username;
-  std::optional<std::string> email;
-  std::optional<std::optional<std::string>> public_key;
+  std::optional<std::string> username{};
+  std::optional<std::string> email{};
+  std::optional<std::optional<std::string>> public_key{};
 };
 struct organization_patch {
-  std::optional<std::string> name;
-  std::optional<std::optional<std::string>> description;
+  std::optional<std::string> name{};
+  std::optional<std::optional<std::string>> description{};
 };
 struct repository_patch {
-  std::optional<std::string> name;
-  std::optional<std::int64_t> org_id;
-  std::optional<std::string> path;
-  std::optional<std::optional<std::string>> description;
+  std::optional<std::string> name{};
+  std::optional<std::int64_t> org_id{};
+  std::optional<std::string> path{};
+  std::optional<std::optional<std::string>> description{};
 };
 struct ssh_key_patch {
-  std::optional<std::string> name;
-  std::optional<std::string> public_key;
-  std::optional<std::string> private_key_path;
+  std::optional<std::string> name{};
+  std::optional<std::string> public_key{};
+  std::optional<std::string> private_key_path{};
 };
 struct server_patch {
-  std::optional<std::string> name;
-  std::optional<std::string> host;
-  std::optional<int> port;
-  std::optional<bool> is_neighbor;
-  std::optional<std::optional<std::int64_t>> ssh_key_id;
+  std::optional<std::string> name{};
+  std::optional<std::string> host{};
+  std::optional<int> port{};
+  std::optional<bool> is_neighbor{};
+  std::optional<std::optional<std::int64_t>> ssh_key_id{};
 };
 
 struct store_options {
