@@ -10,7 +10,7 @@ set -euo pipefail
 core=(g++ make cmake pkg-config libsqlite3-dev libboost1.81-dev libfmt-dev librange-v3-dev)
 test=("${core[@]}" catch2 libcli11-dev nlohmann-json3-dev sqlite3)
 bench=("${core[@]}" libbenchmark-dev libsqlitecpp-dev gnuplot-nox)
-ci=("${test[@]}" clang libclang-rt-14-dev)
+ci=("${test[@]}" clang libclang-rt-14-dev python3)
 
 wanted=()
 for group in "${@:-core}"; do
