@@ -34,9 +34,9 @@ namespace cpm {
 
 struct migration {
   int version = 0;
-  std::string_view name;
-  std::string_view sql;                     // a script, run with connection::exec
-  std::function<void(connection&)> apply;   // or a function, run after the SQL (if any)
+  std::string_view name{};
+  std::string_view sql{};                     // a script, run with connection::exec
+  std::function<void(connection&)> apply{};   // or a function, run after the SQL (if any)
   // Run with foreign keys switched off (outside the transaction, as SQLite requires), for
   // steps that rebuild tables; PRAGMA foreign_key_check must pass before the step commits.
   bool foreign_keys_off = false;
@@ -45,7 +45,7 @@ struct migration {
 struct migration_report {
   int from = 0;                  // the version found
   int to = 0;                    // the version now
-  std::vector<int> applied;      // the steps run, in order
+  std::vector<int> applied{};    // the steps run, in order
 };
 
 // The database was written by newer code than this.

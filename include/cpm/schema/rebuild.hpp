@@ -28,9 +28,9 @@
 namespace cpm {
 
 struct table_rebuild {
-  std::string_view table;       // the table to rebuild
-  std::string_view definition;  // what follows CREATE TABLE <name>: "(col TYPE ..., ...)"
-  std::string_view columns;     // the columns copied, by name, in both tables ("a, b, c")
+  std::string_view table{};       // the table to rebuild
+  std::string_view definition{};  // what follows CREATE TABLE <name>: "(col TYPE ..., ...)"
+  std::string_view columns{};     // the columns copied, by name, in both tables ("a, b, c")
   std::string_view select = {}; // what to copy instead of `columns` from the old table, if they differ
 };
 

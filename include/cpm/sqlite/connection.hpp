@@ -40,7 +40,7 @@ struct open_options {
   journal_mode journal = journal_mode::wal;                  // file databases only
   synchronous_mode synchronous = synchronous_mode::normal;   // file databases only
   threading threads = threading::single;
-  std::vector<std::string> pragmas;  // run after the defaults, e.g. "PRAGMA cache_size=-65536"
+  std::vector<std::string> pragmas{};  // run after the defaults, e.g. "PRAGMA cache_size=-65536"
 };
 
 // SQL known at compile time: `cpm::sql<"SELECT ...">`. Statements made from it are cached

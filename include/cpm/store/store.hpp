@@ -73,7 +73,7 @@ struct server_patch {
 };
 
 struct store_options {
-  open_options connection;
+  open_options connection{};
   bool migrate = true;  // bring the schema to the current version on open
 };
 
