@@ -15,6 +15,7 @@
 #include <cpm/sqlite/error.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -37,6 +38,15 @@ rows<Row> run_query(statement_lease stmt, const Args&... args) {
   return rows<Row>(std::move(stmt));
 }
 
+// Runs `stmt` and returns the rows it changed. sqlite3_changes() keeps the count of the last
+// INSERT, UPDATE or DELETE when `stmt` is none of those (DDL, a SELECT, a PRAGMA): a statement
+// that left total_changes() as it was changed nothing.
+inline std::int64_t run_counting_changes(connection& db, statement_base& stmt) {
+  const std::int64_t before = db.total_changes();
+  stmt.run();
+  return db.total_changes() == before ? 0 : db.changes();
+}
+
 }  // namespace detail
 
 template <detail::row_type Row, class... Args>
@@ -55,16 +65,14 @@ template <class... Args>
 std::int64_t execute(connection& db, std::string_view sql, const Args&... args) {
   auto stmt = db.cached(sql);
   stmt.bind(args...);
-  stmt.run();
-  return db.changes();
+  return detail::run_counting_changes(db, stmt);
 }
 
 template <detail::fixed_string Text, class... Args>
 std::int64_t execute(connection& db, sql_constant<Text> sql, const Args&... args) {
   auto stmt = db.cached(sql);
   stmt.bind(args...);
-  stmt.run();
-  return db.changes();
+  return detail::run_counting_changes(db, stmt);
 }
 
 }  // namespace cpm

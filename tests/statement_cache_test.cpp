@@ -1,0 +1,177 @@
+// Each generated statement is prepared once per connection and reused: proved by counting
+// prepares (connection::prepare_count) around repeated calls.
+#include <cpm/query.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace {
+
+struct note {
+  std::int64_t id = 0;
+  std::string title;
+  std::optional<std::string> body;
+  std::optional<std::string> created_at;
+};
+
+struct note_patch {
+  std::optional<std::string> title;
+};
+
+}  // namespace
+
+template <>
+struct cpm::model_traits<note> {
+  static constexpr auto defaults = std::tuple{&note::created_at};
+};
+
+namespace {
+
+cpm::connection make_db() {
+  auto db = cpm::connection::open_memory();
+  db.exec("CREATE TABLE note(id INTEGER PRIMARY KEY, title TEXT NOT NULL UNIQUE, body TEXT, "
+          "created_at TEXT DEFAULT CURRENT_TIMESTAMP)");
+  return db;
+}
+
+// How many statements `work` prepared on `db`.
+template <class Work>
+std::size_t prepares(cpm::connection& db, Work&& work) {
+  std::size_t before = db.prepare_count();
+  work();
+  return db.prepare_count() - before;
+}
+
+note titled(std::string title) { return note{0, std::move(title), std::nullopt, std::nullopt}; }
+
+}  // namespace
+
+TEST_CASE("insert is prepared once per variant of omitted defaults", "[cache]") {
+  auto db = make_db();
+  CHECK(prepares(db, [&] { (void)cpm::insert(db, titled("a")); }) == 1);
+  CHECK(prepares(db, [&] {
+          for (int i = 0; i < 5; ++i) (void)cpm::insert(db, titled("b" + std::to_string(i)));
+        }) == 0);
+  // created_at set: another statement (the column is written), prepared once too.
+  auto dated = titled("dated");
+  dated.created_at = "2020-01-01 00:00:00";
+  CHECK(prepares(db, [&] { (void)cpm::insert(db, dated); }) == 1);
+  dated.title = "dated again";
+  CHECK(prepares(db, [&] { (void)cpm::insert(db, dated); }) == 0);
+}
+
+TEST_CASE("get, update, remove, count and upsert are each prepared once", "[cache]") {
+  auto db = make_db();
+  auto stored = cpm::insert(db, titled("x"));
+  CHECK(prepares(db, [&] { (void)cpm::get<note>(db, stored.id); }) == 1);
+  CHECK(prepares(db, [&] {
+          for (int i = 0; i < 5; ++i) CHECK(cpm::get<note>(db, stored.id));
+        }) == 0);
+
+  CHECK(prepares(db, [&] { CHECK(cpm::update(db, stored)); }) == 1);
+  CHECK(prepares(db, [&] {
+          for (int i = 0; i < 5; ++i) {
+            stored.body = std::to_string(i);
+            CHECK(cpm::update(db, stored));
+          }
+        }) == 0);
+  CHECK(cpm::get<note>(db, stored.id)->body == "4");
+
+  CHECK(prepares(db, [&] { (void)cpm::count<note>(db); }) == 1);
+  CHECK(prepares(db, [&] { CHECK(cpm::count<note>(db) == 1); }) == 0);
+
+  CHECK(prepares(db, [&] { (void)cpm::upsert<&note::title>(db, titled("x")); }) == 1);
+  CHECK(prepares(db, [&] { (void)cpm::upsert<&note::title>(db, titled("y")); }) == 0);
+
+  CHECK(prepares(db, [&] { (void)cpm::remove<note>(db, 100); }) == 1);
+  CHECK(prepares(db, [&] { CHECK(cpm::remove<note>(db, stored.id)); }) == 0);
+
+  CHECK(prepares(db, [&] { (void)cpm::patch<note>(db, 1, note_patch{.title = "p"}); }) == 1);
+  CHECK(prepares(db, [&] { (void)cpm::patch<note>(db, 1, note_patch{.title = "q"}); }) == 0);
+}
+
+TEST_CASE("all, page, find and find_one reuse their statements once each range is done", "[cache]") {
+  auto db = make_db();
+  for (int i = 0; i < 4; ++i) (void)cpm::insert(db, titled("t" + std::to_string(i)));
+
+  CHECK(prepares(db, [&] { CHECK(cpm::all<note>(db).to_vector().size() == 4); }) == 1);
+  CHECK(prepares(db, [&] {
+          for (int i = 0; i < 3; ++i) CHECK(cpm::all<note>(db).to_vector().size() == 4);
+          for (int i = 0; i < 3; ++i) {
+            for (const note& n : cpm::all<note>(db)) {  // left early: the statement comes back too
+              CHECK(n.id == 1);
+              break;
+            }
+          }
+        }) == 0);
+
+  CHECK(prepares(db, [&] { CHECK(cpm::page<note>(db, 0, 2).to_vector().size() == 2); }) == 1);
+  CHECK(prepares(db, [&] { CHECK(cpm::page<note>(db, 2, 2).to_vector().size() == 2); }) == 0);
+
+  // find and find_one run the same SQL: one statement for both.
+  CHECK(prepares(db, [&] { CHECK(cpm::find<&note::title>(db, "t1").to_vector().size() == 1); }) == 1);
+  CHECK(prepares(db, [&] {
+          CHECK(cpm::find_one<&note::title>(db, "t2"));
+          CHECK(cpm::find<&note::title>(db, "t3").to_vector().size() == 1);
+        }) == 0);
+  // Another column is another statement.
+  CHECK(prepares(db, [&] { CHECK(cpm::find<&note::body>(db, std::nullopt).to_vector().size() == 4); }) == 1);
+}
+
+TEST_CASE("find_in prepares one statement per chunk size, then reuses it", "[cache]") {
+  auto db = make_db();
+  for (int i = 0; i < 100; ++i) (void)cpm::insert(db, titled("t" + std::to_string(i)));
+  std::vector<std::int64_t> few{1, 2, 3};
+  std::vector<std::int64_t> many;
+  for (std::int64_t i = 1; i <= 100; ++i) many.push_back(i);
+
+  CHECK(prepares(db, [&] { CHECK(cpm::find_in<&note::id>(db, few).to_vector().size() == 3); }) == 1);
+  CHECK(prepares(db, [&] { CHECK(cpm::find_in<&note::id>(db, few).to_vector().size() == 3); }) == 0);
+  // 100 values: a chunk of 64, then a chunk of 64 holding the last 36.
+  CHECK(prepares(db, [&] { CHECK(cpm::find_in<&note::id>(db, many).to_vector().size() == 100); }) == 1);
+  CHECK(prepares(db, [&] { CHECK(cpm::find_in<&note::id>(db, many).to_vector().size() == 100); }) == 0);
+}
+
+TEST_CASE("a second connection prepares its own statements", "[cache]") {
+  auto first = make_db();
+  auto second = make_db();
+  (void)cpm::insert(first, titled("one"));
+  (void)cpm::insert(second, titled("two"));
+  CHECK(prepares(first, [&] { (void)cpm::get<note>(first, 1); }) == 1);
+  CHECK(prepares(second, [&] { CHECK(cpm::get<note>(second, 1)->title == "two"); }) == 1);
+  CHECK(prepares(first, [&] { CHECK(cpm::get<note>(first, 1)->title == "one"); }) == 0);
+  CHECK(prepares(second, [&] { (void)cpm::get<note>(second, 1); }) == 0);
+}
+
+TEST_CASE("a range alive while the same query runs again makes the second use its own statement", "[cache]") {
+  auto db = make_db();
+  for (int i = 0; i < 3; ++i) (void)cpm::insert(db, titled("t" + std::to_string(i)));
+  (void)cpm::all<note>(db).to_vector();  // the cached statement exists
+
+  auto outer = cpm::all<note>(db);
+  auto it = outer.begin();  // the outer range holds the cached statement
+  REQUIRE(it != outer.end());
+  CHECK(prepares(db, [&] { CHECK(cpm::all<note>(db).to_vector().size() == 3); }) == 1);
+  CHECK(prepares(db, [&] { CHECK(cpm::all<note>(db).to_vector().size() == 3); }) == 1);
+  outer = {};  // given back
+  CHECK(prepares(db, [&] { CHECK(cpm::all<note>(db).to_vector().size() == 3); }) == 0);
+}
+
+TEST_CASE("raw queries are cached by their SQL", "[cache]") {
+  auto db = make_db();
+  (void)cpm::insert(db, titled("raw"));
+  CHECK(prepares(db, [&] { (void)cpm::query<std::string>(db, cpm::sql<"SELECT title FROM note">).one(); }) == 1);
+  CHECK(prepares(db, [&] { CHECK(cpm::query<std::string>(db, cpm::sql<"SELECT title FROM note">).one() == "raw"); }) ==
+        0);
+  CHECK(prepares(db, [&] { (void)cpm::query<std::int64_t>(db, "SELECT id FROM note WHERE title = ?", "raw").one(); }) ==
+        1);
+  CHECK(prepares(db, [&] {
+          CHECK(cpm::query<std::int64_t>(db, std::string("SELECT id FROM note WHERE title = ?"), "raw").one() == 1);
+        }) == 0);
+}
