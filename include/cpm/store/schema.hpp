@@ -155,15 +155,17 @@ inline void check_adoptable(connection& db) {
   }
 }
 
-inline const migration store_steps[] = {
-    {1, "original cpm schema (adopts databases of the original system)", original_schema_sql,
-     [](connection& db) { check_adoptable(db); }},
-    {2, "indexes for the query patterns", query_indexes_sql, {}},
-};
-
 }  // namespace detail
 
-// cpm's schema, step by step.
-inline std::span<const migration> store_migrations() { return detail::store_steps; }
+// cpm's schema, step by step. (A function-local static: built on first use, not in every
+// translation unit's static initialisation.)
+inline std::span<const migration> store_migrations() {
+  static const migration steps[] = {
+      {1, "original cpm schema (adopts databases of the original system)", original_schema_sql,
+       [](connection& db) { detail::check_adoptable(db); }},
+      {2, "indexes for the query patterns", query_indexes_sql, {}},
+  };
+  return steps;
+}
 
 }  // namespace cpm
