@@ -21,6 +21,8 @@
 
 #include <fmt/core.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +35,15 @@ struct table_rebuild {
   std::string_view columns{};     // the columns copied, by name, in both tables ("a, b, c")
   std::string_view select = {}; // what to copy instead of `columns` from the old table, if they differ
 };
+
+namespace detail {
+
+inline bool has_sequence_table(connection& db) {
+  auto stmt = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_sequence'");
+  return stmt.step();
+}
+
+}  // namespace detail
 
 inline void rebuild_table(connection& db, const table_rebuild& change) {
   if (!db.in_transaction()) throw usage_error("cpm: rebuild_table runs inside a migration step's transaction");
@@ -52,6 +63,15 @@ inline void rebuild_table(connection& db, const table_rebuild& change) {
     stmt.bind(change.table);
     while (stmt.step()) recreate.push_back(stmt.column<std::string>(0));
   }
+  // AUTOINCREMENT promises that an id is never handed out twice, but the copy carries over only
+  // the ids still present: keep the old table's high-water mark, or the ids of rows deleted at
+  // the top would be given again.
+  std::optional<std::int64_t> sequence;
+  if (detail::has_sequence_table(db)) {
+    auto stmt = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = ?");
+    stmt.bind(change.table);
+    if (stmt.step()) sequence = stmt.column<std::int64_t>(0);
+  }
   std::string quoted = fmt::format("\"{}\"", change.table);
   std::string temporary = fmt::format("\"cpm_rebuild_{}\"", change.table);
   db.exec(fmt::format("CREATE TABLE {} {}", temporary, change.definition));
@@ -59,6 +79,22 @@ inline void rebuild_table(connection& db, const table_rebuild& change) {
                       change.select.empty() ? change.columns : change.select, quoted));
   db.exec(fmt::format("DROP TABLE {}", quoted));
   db.exec(fmt::format("ALTER TABLE {} RENAME TO {}", temporary, quoted));
+  if (sequence) {
+    auto autoincrement = db.prepare(
+        "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ? AND sql LIKE '%AUTOINCREMENT%'");
+    autoincrement.bind(change.table);
+    if (autoincrement.step()) {
+      // The copy made a row for the new table unless it copied none.
+      auto raise = db.prepare("UPDATE sqlite_sequence SET seq = max(seq, ?1) WHERE name = ?2");
+      raise.bind(*sequence, change.table);
+      raise.run();
+      if (db.changes() == 0) {
+        auto insert = db.prepare("INSERT INTO sqlite_sequence(name, seq) VALUES (?2, ?1)");
+        insert.bind(*sequence, change.table);
+        insert.run();
+      }
+    }
+  }
   for (const auto& sql : recreate) db.exec(sql);
   if (auto found = foreign_key_violations(db); !found.empty()) throw foreign_key_check_error(std::move(found));
 }

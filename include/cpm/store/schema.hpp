@@ -3,8 +3,9 @@
 // Version 1 is the original system's schema, word for word (its initSchema ran exactly this
 // DDL), so databases that system made are adopted in place: their tables already exist, the
 // step checks that they have the columns cpm reads, creates whatever is missing, and records
-// the version. Nothing is copied or rewritten; timestamps the Go driver wrote are read as they
-// are (see cpm/sqlite/detail/timestamp.hpp).
+// the version. Nothing is copied; the only rewrite is of users' public keys, cut to "type
+// base64" as cpm stores them (see normalize_stored_public_keys). Timestamps the Go driver
+// wrote are read as they are (see cpm/sqlite/detail/timestamp.hpp).
 //
 // Version 2 sets the indexes the query patterns need (docs/schema.md has the measurements):
 //   + idx_org_members_user_id   user_repositories and access checks start from a user;
@@ -20,9 +21,11 @@
 #include <cpm/schema/migration.hpp>
 #include <cpm/sqlite/connection.hpp>
 #include <cpm/sqlite/error.hpp>
+#include <cpm/store/validation.hpp>
 
 #include <fmt/core.h>
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -155,6 +158,21 @@ inline void check_adoptable(connection& db) {
   }
 }
 
+// The original system stored users' public keys as given, comment included ("ssh-ed25519
+// AAAA... alice@laptop"); cpm stores them as "type base64" and looks them up that way
+// (user_by_public_key), so an adopted key that kept its comment would never be found.
+inline void normalize_stored_public_keys(connection& db) {
+  std::vector<std::pair<std::int64_t, std::string>> found;  // read them all before writing
+  auto keys = db.prepare("SELECT id, public_key FROM users WHERE public_key LIKE '% % %'");
+  while (keys.step())
+    found.emplace_back(keys.column<std::int64_t>(0), normalize_public_key(keys.column<std::string>(1)));
+  auto update = db.prepare("UPDATE users SET public_key = ? WHERE id = ?");
+  for (const auto& [id, key] : found) {
+    update.bind(key, id);
+    update.run();
+  }
+}
+
 }  // namespace detail
 
 // cpm's schema, step by step. (A function-local static: built on first use, not in every
@@ -162,7 +180,10 @@ inline void check_adoptable(connection& db) {
 inline std::span<const migration> store_migrations() {
   static const migration steps[] = {
       {1, "original cpm schema (adopts databases of the original system)", original_schema_sql,
-       [](connection& db) { detail::check_adoptable(db); }},
+       [](connection& db) {
+         detail::check_adoptable(db);
+         detail::normalize_stored_public_keys(db);
+       }},
       {2, "indexes for the query patterns", query_indexes_sql, {}},
   };
   return steps;

@@ -77,17 +77,6 @@ struct store_options {
   bool migrate = true;  // bring the schema to the current version on open
 };
 
-namespace detail {
-
-// "type base64": the key without its comment, which is not part of the key's identity.
-inline std::string normalize_public_key(std::string_view key) {
-  auto first = key.find(' ');
-  auto second = key.find(' ', first + 1);
-  return std::string(key.substr(0, second));
-}
-
-}  // namespace detail
-
 // The store over one connection. A class template only so that a translation unit compiles
 // just the operations it calls (members of a class template are instantiated on use); use it
 // as cpm::store.
@@ -95,8 +84,9 @@ template <class Connection = connection>
 class basic_store {
  public:
   // Opens the database at `path` (creating it, its directory 0700 and the file 0600, when
-  // missing) and migrates it. A database whose schema is newer than this code is refused
-  // before anything in the file changes (cpm::schema_too_new).
+  // missing) and migrates it. A database whose schema is newer than this code
+  // (cpm::schema_too_new), or an unversioned one cpm cannot adopt (cpm::adoption_error), is
+  // refused before anything in the file changes.
   static basic_store open(const std::string& path, store_options options = {}) {
     if (path != ":memory:") prepare_database_path(path);
     journal_mode wanted = options.connection.journal;
@@ -104,6 +94,9 @@ class basic_store {
     auto db = connection::open(path, options.connection);
     int found = cpm::schema_version(db);
     if (found > cpm::target_version(store_migrations())) throw schema_too_new(found, cpm::target_version(store_migrations()));
+    // A database with no version may be one the original system made: refuse one cpm cannot
+    // adopt (cpm::adoption_error) here too, before the switch to WAL rewrites its header.
+    if (found == 0 && options.migrate) detail::check_adoptable(db);
     if (!db.is_memory() && !options.connection.read_only) db.set_journal_mode(wanted);
     return basic_store(std::move(db), options.migrate);
   }
