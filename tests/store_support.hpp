@@ -4,12 +4,17 @@
 #include <cpm/sqlite.hpp>
 #include <cpm/store/validation.hpp>
 
+#include <boost/pfr/core.hpp>
+
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace cpm_test {
@@ -95,6 +100,58 @@ inline std::string dump(cpm::connection& db) {
       out += "\n";
     }
   }
+  return out;
+}
+
+namespace detail {
+
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+
+template <class T>
+void put_value(std::string& out, const T& v) {
+  if constexpr (is_optional<T>::value) {
+    if (v) {
+      put_value(out, *v);
+    } else {
+      out += "null";
+    }
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    out += '"' + v + '"';
+  } else if constexpr (std::is_same_v<T, bool>) {
+    out += v ? "true" : "false";
+  } else if constexpr (std::is_enum_v<T>) {
+    out += "enum " + std::to_string(static_cast<long long>(v));
+  } else if constexpr (std::is_arithmetic_v<T>) {
+    out += std::to_string(v);
+  } else {
+    out += "t" + std::to_string(v.time_since_epoch().count());  // a std::chrono::sys_time
+  }
+}
+
+}  // namespace detail
+
+// A model as text, every field shown (models have no operator==): compare two rows with
+// CHECK(text(a) == text(b)) and a failure shows both.
+template <class T>
+std::string text(const T& row) {
+  std::string out = "{";
+  boost::pfr::for_each_field(row, [&](const auto& field) {
+    if (out.size() > 1) out += ", ";
+    detail::put_value(out, field);
+  });
+  return out + "}";
+}
+template <class T>
+std::string text(const std::optional<T>& row) {
+  return row ? text(*row) : std::string("nullopt");
+}
+template <class T>
+std::vector<std::string> texts(const std::vector<T>& rows) {
+  std::vector<std::string> out;
+  for (const auto& row : rows) out.push_back(text(row));
   return out;
 }
 

@@ -308,7 +308,8 @@ class basic_store {
     try {
       patch<repository>(db_, id, change);
     } catch (const unique_violation&) {
-      throw already_exists("repository", "name", change.name.value_or(""));
+      // UNIQUE(org_id, name): name the name that clashes, also when only org_id changed.
+      throw already_exists("repository", "name", change.name ? *change.name : get<repository>(db_, id)->name);
     }
     repository stored = *get<repository>(db_, id);
     tx.commit();
@@ -369,9 +370,11 @@ class basic_store {
   ssh_key create_ssh_key(const ssh_key& key) {
     validate_ssh_key(key.name, key.public_key, key.private_key_path);
     transaction tx(db_);
+    ssh_key row = key;
+    row.id = 0;  // the database picks the id, as for every other create (a taken one would read as a taken name)
     ssh_key stored;
     try {
-      stored = insert(db_, key);
+      stored = insert(db_, row);
     } catch (const unique_violation&) {
       throw already_exists("ssh_key", "name", key.name);
     }
@@ -410,9 +413,11 @@ class basic_store {
     validate::port(s.port);
     transaction tx(db_);
     if (s.ssh_key_id) require<ssh_key>(*s.ssh_key_id, "ssh_key");
+    server row = s;
+    row.id = 0;  // the database picks the id, as for every other create (a taken one would read as a taken name)
     server stored;
     try {
-      stored = insert(db_, s);
+      stored = insert(db_, row);
     } catch (const unique_violation&) {
       throw already_exists("server", "name", s.name);
     }
