@@ -23,6 +23,7 @@
 #include <optional>
 #include <ranges>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace cpm {
@@ -41,8 +42,18 @@ consteval void require_primary_key() {
                 "cpm::model_traits<T>::primary_key");
 }
 
+// Stands in for the key of a model that has none: any argument converts to it, so that a call
+// reaches require_primary_key's message instead of failing as "no matching function".
+struct missing_primary_key {
+  template <class U>
+  missing_primary_key(const U&) noexcept {}
+};
+
 template <class T>
-using key_t = typename model_info<T>::template field_type<(model_info<T>::has_primary_key ? model_info<T>::primary_key : 0)>;
+using key_t = std::conditional_t<
+    model_info<T>::has_primary_key,
+    typename model_info<T>::template field_type<(model_info<T>::has_primary_key ? model_info<T>::primary_key : 0)>,
+    missing_primary_key>;
 
 }  // namespace detail
 

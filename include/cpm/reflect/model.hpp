@@ -72,6 +72,20 @@ constexpr bool paren_initializable(std::index_sequence<I...>) {
 #endif
 }
 
+// Converts only to a base class of T. Bases come first in aggregate initialisation, so
+// T{base_probe<T>{}} compiles exactly when T has one (no field type of a model is a base of it).
+// Boost.PFR would stop at a base with an error of its own; this check runs before PFR is asked.
+template <class T>
+struct base_probe {
+  template <class U>
+    requires(std::is_base_of_v<U, T> && !std::is_same_v<U, T>)
+  operator U&() const&& noexcept;  // never defined: only named in a requires-expression
+};
+template <class T>
+constexpr bool has_base_class() {
+  return requires { T{base_probe<T>{}}; };
+}
+
 template <class Model, auto FieldName, class FieldType>
 struct field_has_value_mapping : std::bool_constant<mapped_value<FieldType>> {};
 
@@ -96,6 +110,9 @@ consteval bool check_model() {
     static_assert(always_false<T>,
                   "cpm: a model must be an aggregate struct: no user-declared constructors, no virtual "
                   "functions, no private fields, no base classes");
+    return false;
+  } else if constexpr (has_base_class<T>()) {
+    static_assert(always_false<T>, "cpm: a model cannot have base classes; declare every field in the model itself");
     return false;
   } else if constexpr (std::is_polymorphic_v<T> || !std::is_default_constructible_v<T>) {
     static_assert(always_false<T>,
@@ -166,17 +183,25 @@ constexpr std::size_t index_of_member_value(M member) {
 
 }  // namespace detail
 
-// A type cpm can map to a table: an aggregate whose every field has a value mapping.
+// A type cpm can map to a table: an aggregate whose every field has a value mapping. The
+// concept only asks for a class type: model_info's static_asserts then say what is wrong with
+// one that cannot be mapped, where a stricter concept would only say "no matching function".
 template <class T>
-concept model = std::is_class_v<T> && std::is_aggregate_v<T> && std::is_default_constructible_v<T> &&
-                requires { boost::pfr::tuple_size_v<T>; };
+concept model = std::is_class_v<T>;
 
 // Everything cpm derives from a model type, computed once at compile time.
 template <class T>
 struct model_info {
   static_assert(detail::check_model<T>());
 
-  static constexpr std::size_t size = boost::pfr::tuple_size_v<T>;
+  // 0 for a type check_model refused, so that its message is not buried under PFR's.
+  static constexpr std::size_t size = [] {
+    if constexpr (detail::check_model<T>()) {
+      return boost::pfr::tuple_size_v<T>;
+    } else {
+      return std::size_t{0};
+    }
+  }();
 
   template <std::size_t I>
   using field_type = detail::pfr_field_t<T, I>;
