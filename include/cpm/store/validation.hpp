@@ -212,6 +212,11 @@ inline void host(std::string_view value, const char* field = "server.host") {
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
+  // A name's last label is never all digits (RFC 3696, section 2): "10.0.0.256" or "1.2.3" is a
+  // mistyped address, which a resolver would not look up as a name.
+  bool numeric = true;
+  for (char c : value.substr(value.rfind('.') + 1)) numeric = numeric && c >= '0' && c <= '9';
+  if (numeric) detail::refuse(field, value, "is not a valid IP address, nor a host name (its last label is all digits)");
 }
 
 // Free text: valid UTF-8 without NUL bytes, at most 4096 bytes.
