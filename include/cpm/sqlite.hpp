@@ -1,6 +1,7 @@
 // cpm: the sqlite layer, a thin RAII skin over the sqlite3 C API (knows no cpm tables).
 #pragma once
 
+#include <cpm/sqlite/backup.hpp>
 #include <cpm/sqlite/connection.hpp>
 #include <cpm/sqlite/error.hpp>
 #include <cpm/sqlite/explain.hpp>

@@ -3,6 +3,7 @@
 
 #include <cpm/store/errors.hpp>
 #include <cpm/store/location.hpp>
+#include <cpm/store/maintenance.hpp>
 #include <cpm/store/models.hpp>
 #include <cpm/store/schema.hpp>
 #include <cpm/store/store.hpp>

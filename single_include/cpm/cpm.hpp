@@ -35,6 +35,31 @@ inline constexpr version_info version{CPM_VERSION_MAJOR, CPM_VERSION_MINOR, CPM_
 // ---- begin cpm/sqlite.hpp ----
 // cpm: the sqlite layer, a thin RAII skin over the sqlite3 C API (knows no cpm tables).
 
+// ---- begin cpm/sqlite/backup.hpp ----
+// cpm: online backup and integrity check of any SQLite database (knows no cpm tables).
+//
+//   auto db = cpm::connection::open("app.db");
+//   cpm::backup_result r = cpm::backup(db, "/backups/app-1.db",
+//       [](int remaining, int total) { fmt::print("{}/{} pages left\n", remaining, total); });
+//   std::vector<std::string> problems = cpm::integrity_check(db);   // empty: "ok"
+//
+// cpm::backup copies the database through SQLite's backup API while other connections (and
+// other processes) keep reading and writing it:
+//   - On a WAL database it reads one snapshot for the whole copy (a read transaction, which
+//     blocks no writer), so the copy is consistent and never has to start over however busy
+//     the writers are. The WAL grows meanwhile: a checkpoint cannot pass an open snapshot.
+//   - On a rollback-journal database a read lock would stop writers from committing, so it
+//     copies `pages_per_step` pages at a time without one. When another connection writes in
+//     between, SQLite starts the copy over (a "restart"); after `max_restarts` of them the
+//     rest is copied in one step, which holds the read lock only for that step.
+//   - SQLITE_BUSY and SQLITE_LOCKED are retried after `retry_sleep`, until no step has made
+//     progress for `busy_timeout`; then cpm::busy_error.
+// The copy is written to a temporary file in the destination's directory, switched to
+// rollback-journal mode (one self-contained file), checked with PRAGMA integrity_check,
+// synced, and only then renamed to the destination, without ever replacing a file already
+// there (cpm::destination_exists). A backup that fails leaves nothing under the final name,
+// and its temporary file is removed.
+
 // ---- begin cpm/sqlite/connection.hpp ----
 // cpm: a connection to one SQLite database, with its statement cache.
 //
@@ -1099,7 +1124,7 @@ struct open_options {
   journal_mode journal = journal_mode::wal;                  // file databases only
   synchronous_mode synchronous = synchronous_mode::normal;   // file databases only
   threading threads = threading::single;
-  std::vector<std::string> pragmas;  // run after the defaults, e.g. "PRAGMA cache_size=-65536"
+  std::vector<std::string> pragmas{};  // run after the defaults, e.g. "PRAGMA cache_size=-65536"
 };
 
 // SQL known at compile time: `cpm::sql<"SELECT ...">`. Statements made from it are cached
@@ -1359,133 +1384,6 @@ class connection {
 
 }  // namespace cpm
 // ---- end cpm/sqlite/connection.hpp ----
-// ---- begin cpm/sqlite/explain.hpp ----
-// cpm: EXPLAIN QUERY PLAN, typed: which tables a statement scans or searches, by which index.
-//
-//   auto plan = cpm::explain(db, "SELECT * FROM users WHERE username = ?");
-//   assert(plan.searches("users", "sqlite_autoindex_users_1"));
-//   assert(!plan.scans("users"));
-//
-// Tables are named as the plan names them: by their alias when the query gives one.
-
-
-#include <cstdint>
-#include <string>
-#include <string_view>
-#include <vector>
-
-namespace cpm {
-
-struct plan_step {
-  enum class kind {
-    scan,    // SCAN t: every row of t (or of an index of t)
-    search,  // SEARCH t: a range of an index, or rowids
-    other,   // COMPOUND QUERY, USE TEMP B-TREE FOR ORDER BY, ...
-  };
-
-  int id = 0;
-  int parent = 0;
-  std::string detail;  // SQLite's text, e.g. "SEARCH users USING INDEX sqlite_autoindex_users_1 (username=?)"
-  kind what = kind::other;
-  std::string table;   // for scans and searches
-  std::string index;   // the index used, if any ("" for a plain table scan or a rowid lookup)
-  bool covering = false;      // USING COVERING INDEX
-  bool primary_key = false;   // USING INTEGER PRIMARY KEY (a rowid lookup)
-};
-
-struct query_plan {
-  std::vector<plan_step> steps;
-
-  // True when some step reads every row of `table` (by the table or any index).
-  [[nodiscard]] bool scans(std::string_view table) const {
-    for (const auto& s : steps)
-      if (s.what == plan_step::kind::scan && s.table == table) return true;
-    return false;
-  }
-  // True when some step searches `table`, by `index` when one is named ("" accepts any,
-  // "rowid" asks for a primary key lookup).
-  [[nodiscard]] bool searches(std::string_view table, std::string_view index = {}) const {
-    for (const auto& s : steps) {
-      if (s.what != plan_step::kind::search || s.table != table) continue;
-      if (index.empty() || s.index == index || (index == "rowid" && s.primary_key)) return true;
-    }
-    return false;
-  }
-  // True when some step needs a temporary b-tree (for ORDER BY, DISTINCT, GROUP BY or UNION).
-  [[nodiscard]] bool uses_temp_btree() const {
-    for (const auto& s : steps)
-      if (s.detail.find("TEMP B-TREE") != std::string::npos) return true;
-    return false;
-  }
-  // The plan as SQLite's shell prints it, one step per line, indented by depth.
-  [[nodiscard]] std::string text() const {
-    std::string out;
-    for (const auto& s : steps) {
-      int depth = 0;
-      for (int p = s.parent; p != 0; ++depth) {
-        int next = 0;
-        for (const auto& q : steps)
-          if (q.id == p) next = q.parent;
-        p = next;
-      }
-      out.append(static_cast<std::size_t>(depth) * 2, ' ');
-      out += s.detail;
-      out += '\n';
-    }
-    return out;
-  }
-};
-
-namespace detail {
-
-inline plan_step parse_plan_step(int id, int parent, std::string detail) {
-  plan_step step;
-  step.id = id;
-  step.parent = parent;
-  std::string_view text = detail;
-  auto word = [&](std::string_view prefix) {
-    if (text.substr(0, prefix.size()) != prefix) return false;
-    text.remove_prefix(prefix.size());
-    return true;
-  };
-  if (word("SCAN ")) {
-    step.what = plan_step::kind::scan;
-  } else if (word("SEARCH ")) {
-    step.what = plan_step::kind::search;
-  }
-  if (step.what != plan_step::kind::other) {
-    auto end = text.find(' ');
-    step.table = std::string(text.substr(0, end));
-    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-    if (word("USING COVERING INDEX ")) {
-      step.covering = true;
-    } else if (word("USING INDEX ")) {
-    } else if (word("USING INTEGER PRIMARY KEY") || word("USING PRIMARY KEY")) {
-      step.primary_key = true;
-      text = {};
-    } else {
-      text = {};
-    }
-    if (!text.empty()) step.index = std::string(text.substr(0, text.find(' ')));
-  }
-  step.detail = std::move(detail);
-  return step;
-}
-
-}  // namespace detail
-
-// The plan SQLite chooses for `sql` on this connection (nothing is run).
-inline query_plan explain(connection& db, std::string_view sql) {
-  auto stmt = db.prepare("EXPLAIN QUERY PLAN " + std::string(sql));
-  query_plan plan;
-  while (stmt.step()) {
-    plan.steps.push_back(detail::parse_plan_step(stmt.column<int>(0), stmt.column<int>(1), stmt.column<std::string>(3)));
-  }
-  return plan;
-}
-
-}  // namespace cpm
-// ---- end cpm/sqlite/explain.hpp ----
 // ---- begin cpm/sqlite/transaction.hpp ----
 // cpm: transactions, savepoints and read snapshots, as RAII guards.
 //
@@ -1654,6 +1552,492 @@ class read_snapshot {
 
 }  // namespace cpm
 // ---- end cpm/sqlite/transaction.hpp ----
+
+#include <fmt/core.h>
+#include <sqlite3.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace cpm {
+
+// A file system operation failed: what was being done, the path, and the system's reason.
+class file_error : public error {
+ public:
+  file_error(std::string operation, std::string path, int err)
+      : error(fmt::format("cpm: cannot {} '{}': {}", operation, path, std::strerror(err))),
+        operation_(std::move(operation)),
+        path_(std::move(path)),
+        errno_(err) {}
+  [[nodiscard]] const std::string& operation() const noexcept { return operation_; }
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  [[nodiscard]] int error_number() const noexcept { return errno_; }
+
+ private:
+  std::string operation_;
+  std::string path_;
+  int errno_;
+};
+
+// A backup was asked to write where a file already is; nothing was written or replaced.
+class destination_exists : public error {
+ public:
+  explicit destination_exists(std::string path)
+      : error(fmt::format("cpm: '{}' already exists; a backup never replaces a file", path)), path_(std::move(path)) {}
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// PRAGMA integrity_check found problems in the database at `path` (its messages, in order).
+class integrity_check_failed : public error {
+ public:
+  integrity_check_failed(std::string path, std::vector<std::string> problems)
+      : error(describe(path, problems)), path_(std::move(path)), problems_(std::move(problems)) {}
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  [[nodiscard]] const std::vector<std::string>& problems() const noexcept { return problems_; }
+
+ private:
+  static std::string describe(const std::string& path, const std::vector<std::string>& problems) {
+    std::string text = fmt::format("cpm: '{}' failed PRAGMA integrity_check with {} problem(s)", path, problems.size());
+    for (std::size_t i = 0; i < problems.size() && i < 3; ++i) text += (i ? "; " : ": ") + problems[i];
+    if (problems.size() > 3) text += "; ...";
+    return text;
+  }
+  std::string path_;
+  std::vector<std::string> problems_;
+};
+
+// Called after every step of a backup with the pages still to copy and the pages in all.
+// `remaining` goes back up when the copy restarts.
+using backup_progress = std::function<void(int remaining, int total)>;
+
+struct backup_options {
+  int pages_per_step = 256;                        // pages copied per step; -1: all in one step
+  std::chrono::milliseconds pause_between_steps{0};  // a sleep after each step, to throttle the I/O
+  std::chrono::milliseconds retry_sleep{10};       // the wait after SQLITE_BUSY / SQLITE_LOCKED
+  std::chrono::milliseconds busy_timeout{30000};   // give up when no step succeeded for this long
+  bool snapshot = true;                            // WAL sources: copy from one read snapshot
+  int max_restarts = 3;                            // then copy the rest in one step
+};
+
+struct backup_result {
+  std::string path{};        // the file written
+  int pages = 0;             // pages copied: the database's size in pages
+  int page_size = 0;         // bytes per page
+  std::uintmax_t bytes = 0;  // the backup file's size
+  int steps = 0;             // backup steps that copied pages
+  int restarts = 0;          // times the copy started over because another connection wrote
+  int busy_retries = 0;      // steps retried after SQLITE_BUSY / SQLITE_LOCKED
+  bool snapshot = false;     // copied from one read snapshot (consistent as of its start)
+};
+
+// The problems PRAGMA integrity_check(max_problems) reports; empty when it says "ok". A
+// database too damaged for the check to run reports SQLite's error as its one problem.
+inline std::vector<std::string> integrity_check(connection& db, int max_problems = 100) {
+  std::vector<std::string> problems;
+  try {
+    auto stmt = db.prepare(fmt::format("PRAGMA integrity_check({})", max_problems > 0 ? max_problems : 100));
+    while (stmt.step()) {
+      auto line = stmt.column<std::string>(0);
+      if (line != "ok") problems.push_back(std::move(line));
+    }
+  } catch (const corrupt_error& e) {
+    problems.push_back(e.sqlite_message());
+  }
+  return problems;
+}
+
+namespace detail {
+
+// A file descriptor closed at scope exit.
+class unique_fd {
+ public:
+  explicit unique_fd(int fd = -1) noexcept : fd_(fd) {}
+  unique_fd(unique_fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  unique_fd& operator=(unique_fd&& other) noexcept {
+    if (this != &other) {
+      reset();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  unique_fd(const unique_fd&) = delete;
+  unique_fd& operator=(const unique_fd&) = delete;
+  ~unique_fd() { reset(); }
+  [[nodiscard]] int get() const noexcept { return fd_; }
+  explicit operator bool() const noexcept { return fd_ >= 0; }
+  void reset() noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+inline bool path_exists(const std::string& path) {
+  struct stat st{};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+// The directory part of `path` ("." when it has none).
+inline std::string directory_of(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+inline std::string file_name_of(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// Creates the missing directories of `dir` itself (mode 0700).
+inline void make_directories(const std::string& dir) {
+  std::string walk;
+  for (std::size_t at = 0; at <= dir.size(); ++at) {
+    if (at == dir.size() || (dir[at] == '/' && at > 0)) {
+      walk = dir.substr(0, at);
+      if (::mkdir(walk.c_str(), 0700) != 0 && errno != EEXIST) throw file_error("create directory", walk, errno);
+    }
+  }
+  struct stat st{};
+  if (::stat(dir.c_str(), &st) != 0) throw file_error("open directory", dir, errno);
+  if (!S_ISDIR(st.st_mode)) throw file_error("use as a directory", dir, ENOTDIR);
+}
+
+inline void fsync_fd(int fd, const std::string& path) {
+  while (::fsync(fd) != 0) {
+    if (errno != EINTR) throw file_error("sync", path, errno);
+  }
+}
+
+inline void fsync_path(const std::string& path, bool directory = false) {
+  unique_fd fd(::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC));
+  if (!fd) throw file_error("open", path, errno);
+  fsync_fd(fd.get(), path);
+}
+
+// Makes a new, empty file of mode 0600 named "<dir>/.<stem>-XXXXXX" and returns its path.
+inline std::string make_temp_file(const std::string& dir, const std::string& stem) {
+  std::string pattern = dir + "/." + stem + "-XXXXXX";
+  std::vector<char> buf(pattern.begin(), pattern.end());
+  buf.push_back('\0');
+  int fd = ::mkstemp(buf.data());
+  if (fd < 0) throw file_error("create a temporary file in", dir, errno);
+  ::close(fd);
+  return std::string(buf.data());
+}
+
+// Removes a database file and whatever SQLite may have made beside it.
+inline void remove_database_files(const std::string& path) noexcept {
+  for (const char* suffix : {"", "-journal", "-wal", "-shm"}) ::unlink((path + suffix).c_str());
+}
+
+// Removes the files of a temporary database at scope exit, unless released.
+class temp_database_guard {
+ public:
+  explicit temp_database_guard(std::string path) : path_(std::move(path)) {}
+  temp_database_guard(const temp_database_guard&) = delete;
+  temp_database_guard& operator=(const temp_database_guard&) = delete;
+  ~temp_database_guard() {
+    if (!path_.empty()) remove_database_files(path_);
+  }
+  void release() noexcept { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
+// Renames `from` to `to` unless `to` exists; false (and `from` left as it was) when it does.
+// link(2) then unlink(2) makes the no-replace check and the rename one atomic step.
+inline bool rename_no_replace(const std::string& from, const std::string& to) {
+  if (::link(from.c_str(), to.c_str()) == 0) {
+    ::unlink(from.c_str());
+    return true;
+  }
+  int err = errno;
+  if (err == EEXIST) return false;
+  if (err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == EMLINK) {
+    // A file system without hard links: check, then rename (not atomic against a racing writer).
+    if (path_exists(to)) return false;
+    if (::rename(from.c_str(), to.c_str()) == 0) return true;
+    err = errno;
+  }
+  throw file_error("rename '" + from + "' to", to, err);
+}
+
+inline std::string pragma_text(connection& db, const char* sql) {
+  auto stmt = db.prepare(sql);
+  std::string value;
+  if (stmt.step()) value = stmt.column<std::optional<std::string>>(0).value_or("");
+  stmt.reset();
+  return value;
+}
+
+inline int pragma_int(connection& db, const char* sql) {
+  auto stmt = db.prepare(sql);
+  int value = 0;
+  if (stmt.step()) value = stmt.column<int>(0);
+  stmt.reset();
+  return value;
+}
+
+struct backup_deleter {
+  void operator()(sqlite3_backup* b) const noexcept { sqlite3_backup_finish(b); }
+};
+
+// Copies `source` into the (empty, private) database `dest` with the backup API; fills the
+// counters of `result`.
+inline void copy_pages(connection& source, connection& dest, const backup_progress& progress,
+                       const backup_options& options, backup_result& result) {
+  using clock = std::chrono::steady_clock;
+  std::unique_ptr<sqlite3_backup, backup_deleter> handle(
+      sqlite3_backup_init(dest.native(), "main", source.native(), "main"));
+  if (!handle) throw_sqlite(dest.native(), sqlite3_errcode(dest.native()));
+  int pages = options.pages_per_step == 0 ? 1 : options.pages_per_step;
+  int previous_remaining = -1;
+  auto last_success = clock::now();
+  for (;;) {
+    int rc = sqlite3_backup_step(handle.get(), pages);
+    int primary = rc & 0xff;
+    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+      ++result.busy_retries;
+      if (clock::now() - last_success >= options.busy_timeout)
+        throw busy_error(rc, fmt::format("the source stayed locked for {} ms; backup gave up", options.busy_timeout.count()),
+                         {});
+      std::this_thread::sleep_for(options.retry_sleep);
+      continue;
+    }
+    if (rc != SQLITE_OK && rc != SQLITE_DONE) {
+      auto* raw = handle.release();
+      sqlite3_backup_finish(raw);
+      throw_sqlite(dest.native(), rc);
+    }
+    ++result.steps;
+    last_success = clock::now();
+    const int remaining = sqlite3_backup_remaining(handle.get());
+    const int total = sqlite3_backup_pagecount(handle.get());
+    // Without a restart each step leaves fewer pages to copy than the one before.
+    if (rc == SQLITE_OK && previous_remaining >= 0 && remaining >= previous_remaining) ++result.restarts;
+    previous_remaining = remaining;
+    result.pages = total;
+    if (progress) progress(remaining, total);
+    if (rc == SQLITE_DONE) break;
+    if (pages > 0 && result.restarts >= options.max_restarts) pages = -1;
+    if (options.pause_between_steps.count() > 0) std::this_thread::sleep_for(options.pause_between_steps);
+  }
+  int rc = sqlite3_backup_finish(handle.release());
+  if (rc != SQLITE_OK) throw_sqlite(dest.native(), rc);
+}
+
+}  // namespace detail
+
+// Copies the database of `source` to a new file at `destination`; see the top of this file.
+// Throws cpm::destination_exists when a file is there (before or at the end of the copy),
+// cpm::integrity_check_failed when the copy fails PRAGMA integrity_check, cpm::busy_error
+// when the source stays locked, cpm::file_error for file system failures, and
+// cpm::usage_error when `source` is inside a write transaction.
+inline backup_result backup(connection& source, const std::string& destination, const backup_progress& progress = {},
+                            const backup_options& options = {}) {
+  if (sqlite3_txn_state(source.native(), "main") == SQLITE_TXN_WRITE)
+    throw usage_error("cpm: backup cannot copy a database its own connection is writing; commit first");
+  if (destination.empty()) throw usage_error("cpm: backup needs a destination path");
+  if (detail::path_exists(destination)) throw destination_exists(destination);
+
+  const std::string dir = detail::directory_of(destination);
+  struct stat st{};
+  if (::stat(dir.c_str(), &st) != 0) throw file_error("write a backup into", dir, errno);
+  if (!S_ISDIR(st.st_mode)) throw file_error("write a backup into", dir, ENOTDIR);
+
+  backup_result result;
+  result.path = destination;
+  const std::string temp = detail::make_temp_file(dir, detail::file_name_of(destination) + ".tmp");
+  detail::temp_database_guard cleanup(temp);
+
+  open_options private_file;
+  private_file.create = false;
+  private_file.journal = journal_mode::keep;
+  private_file.synchronous = synchronous_mode::full;
+  {
+    auto dest = connection::open(temp, private_file);
+    std::optional<read_snapshot> snapshot;
+    const auto state = sqlite3_txn_state(source.native(), "main");
+    if (state == SQLITE_TXN_READ) {
+      result.snapshot = true;  // the caller's own read transaction
+    } else if (options.snapshot && detail::pragma_text(source, "PRAGMA journal_mode") == "wal") {
+      snapshot.emplace(source);
+      (void)detail::pragma_int(source, "SELECT count(*) FROM sqlite_schema");  // starts the read transaction
+      result.snapshot = true;
+    }
+    detail::copy_pages(source, dest, progress, options, result);
+  }
+
+  // A fresh connection reads the header the copy wrote (a WAL source's says "WAL") and makes
+  // the file a self-contained rollback-journal database.
+  {
+    open_options check_file = private_file;
+    check_file.journal = journal_mode::rollback;
+    auto copy = connection::open(temp, check_file);
+    if (auto problems = integrity_check(copy); !problems.empty())
+      throw integrity_check_failed(destination, std::move(problems));
+    result.page_size = detail::pragma_int(copy, "PRAGMA page_size");
+    result.pages = detail::pragma_int(copy, "PRAGMA page_count");
+  }
+  detail::fsync_path(temp);
+  if (!detail::rename_no_replace(temp, destination)) throw destination_exists(destination);
+  cleanup.release();
+  detail::fsync_path(dir, true);
+  if (::stat(destination.c_str(), &st) == 0) result.bytes = static_cast<std::uintmax_t>(st.st_size);
+  return result;
+}
+
+}  // namespace cpm
+// ---- end cpm/sqlite/backup.hpp ----
+// ---- begin cpm/sqlite/explain.hpp ----
+// cpm: EXPLAIN QUERY PLAN, typed: which tables a statement scans or searches, by which index.
+//
+//   auto plan = cpm::explain(db, "SELECT * FROM users WHERE username = ?");
+//   assert(plan.searches("users", "sqlite_autoindex_users_1"));
+//   assert(!plan.scans("users"));
+//
+// Tables are named as the plan names them: by their alias when the query gives one.
+
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cpm {
+
+struct plan_step {
+  enum class kind {
+    scan,    // SCAN t: every row of t (or of an index of t)
+    search,  // SEARCH t: a range of an index, or rowids
+    other,   // COMPOUND QUERY, USE TEMP B-TREE FOR ORDER BY, ...
+  };
+
+  int id = 0;
+  int parent = 0;
+  std::string detail;  // SQLite's text, e.g. "SEARCH users USING INDEX sqlite_autoindex_users_1 (username=?)"
+  kind what = kind::other;
+  std::string table;   // for scans and searches
+  std::string index;   // the index used, if any ("" for a plain table scan or a rowid lookup)
+  bool covering = false;      // USING COVERING INDEX
+  bool primary_key = false;   // USING INTEGER PRIMARY KEY (a rowid lookup)
+};
+
+struct query_plan {
+  std::vector<plan_step> steps;
+
+  // True when some step reads every row of `table` (by the table or any index).
+  [[nodiscard]] bool scans(std::string_view table) const {
+    for (const auto& s : steps)
+      if (s.what == plan_step::kind::scan && s.table == table) return true;
+    return false;
+  }
+  // True when some step searches `table`, by `index` when one is named ("" accepts any,
+  // "rowid" asks for a primary key lookup).
+  [[nodiscard]] bool searches(std::string_view table, std::string_view index = {}) const {
+    for (const auto& s : steps) {
+      if (s.what != plan_step::kind::search || s.table != table) continue;
+      if (index.empty() || s.index == index || (index == "rowid" && s.primary_key)) return true;
+    }
+    return false;
+  }
+  // True when some step needs a temporary b-tree (for ORDER BY, DISTINCT, GROUP BY or UNION).
+  [[nodiscard]] bool uses_temp_btree() const {
+    for (const auto& s : steps)
+      if (s.detail.find("TEMP B-TREE") != std::string::npos) return true;
+    return false;
+  }
+  // The plan as SQLite's shell prints it, one step per line, indented by depth.
+  [[nodiscard]] std::string text() const {
+    std::string out;
+    for (const auto& s : steps) {
+      int depth = 0;
+      for (int p = s.parent; p != 0; ++depth) {
+        int next = 0;
+        for (const auto& q : steps)
+          if (q.id == p) next = q.parent;
+        p = next;
+      }
+      out.append(static_cast<std::size_t>(depth) * 2, ' ');
+      out += s.detail;
+      out += '\n';
+    }
+    return out;
+  }
+};
+
+namespace detail {
+
+inline plan_step parse_plan_step(int id, int parent, std::string detail) {
+  plan_step step;
+  step.id = id;
+  step.parent = parent;
+  std::string_view text = detail;
+  auto word = [&](std::string_view prefix) {
+    if (text.substr(0, prefix.size()) != prefix) return false;
+    text.remove_prefix(prefix.size());
+    return true;
+  };
+  if (word("SCAN ")) {
+    step.what = plan_step::kind::scan;
+  } else if (word("SEARCH ")) {
+    step.what = plan_step::kind::search;
+  }
+  if (step.what != plan_step::kind::other) {
+    auto end = text.find(' ');
+    step.table = std::string(text.substr(0, end));
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    if (word("USING COVERING INDEX ")) {
+      step.covering = true;
+    } else if (word("USING INDEX ")) {
+    } else if (word("USING INTEGER PRIMARY KEY") || word("USING PRIMARY KEY")) {
+      step.primary_key = true;
+      text = {};
+    } else {
+      text = {};
+    }
+    if (!text.empty()) step.index = std::string(text.substr(0, text.find(' ')));
+  }
+  step.detail = std::move(detail);
+  return step;
+}
+
+}  // namespace detail
+
+// The plan SQLite chooses for `sql` on this connection (nothing is run).
+inline query_plan explain(connection& db, std::string_view sql) {
+  auto stmt = db.prepare("EXPLAIN QUERY PLAN " + std::string(sql));
+  query_plan plan;
+  while (stmt.step()) {
+    plan.steps.push_back(detail::parse_plan_step(stmt.column<int>(0), stmt.column<int>(1), stmt.column<std::string>(3)));
+  }
+  return plan;
+}
+
+}  // namespace cpm
+// ---- end cpm/sqlite/explain.hpp ----
 // ---- end cpm/sqlite.hpp ----
 // ---- begin cpm/reflect.hpp ----
 // cpm: the reflect layer: what Boost.PFR gives about an aggregate, plus field names.
@@ -1868,6 +2252,20 @@ constexpr bool paren_initializable(std::index_sequence<I...>) {
 #endif
 }
 
+// Converts only to a base class of T. Bases come first in aggregate initialisation, so
+// T{base_probe<T>{}} compiles exactly when T has one (no field type of a model is a base of it).
+// Boost.PFR would stop at a base with an error of its own; this check runs before PFR is asked.
+template <class T>
+struct base_probe {
+  template <class U>
+    requires(std::is_base_of_v<U, T> && !std::is_same_v<U, T>)
+  operator U&() const&& noexcept;  // never defined: only named in a requires-expression
+};
+template <class T>
+constexpr bool has_base_class() {
+  return requires { T{base_probe<T>{}}; };
+}
+
 template <class Model, auto FieldName, class FieldType>
 struct field_has_value_mapping : std::bool_constant<mapped_value<FieldType>> {};
 
@@ -1892,6 +2290,9 @@ consteval bool check_model() {
     static_assert(always_false<T>,
                   "cpm: a model must be an aggregate struct: no user-declared constructors, no virtual "
                   "functions, no private fields, no base classes");
+    return false;
+  } else if constexpr (has_base_class<T>()) {
+    static_assert(always_false<T>, "cpm: a model cannot have base classes; declare every field in the model itself");
     return false;
   } else if constexpr (std::is_polymorphic_v<T> || !std::is_default_constructible_v<T>) {
     static_assert(always_false<T>,
@@ -1962,17 +2363,25 @@ constexpr std::size_t index_of_member_value(M member) {
 
 }  // namespace detail
 
-// A type cpm can map to a table: an aggregate whose every field has a value mapping.
+// A type cpm can map to a table: an aggregate whose every field has a value mapping. The
+// concept only asks for a class type: model_info's static_asserts then say what is wrong with
+// one that cannot be mapped, where a stricter concept would only say "no matching function".
 template <class T>
-concept model = std::is_class_v<T> && std::is_aggregate_v<T> && std::is_default_constructible_v<T> &&
-                requires { boost::pfr::tuple_size_v<T>; };
+concept model = std::is_class_v<T>;
 
 // Everything cpm derives from a model type, computed once at compile time.
 template <class T>
 struct model_info {
   static_assert(detail::check_model<T>());
 
-  static constexpr std::size_t size = boost::pfr::tuple_size_v<T>;
+  // 0 for a type check_model refused, so that its message is not buried under PFR's.
+  static constexpr std::size_t size = [] {
+    if constexpr (detail::check_model<T>()) {
+      return boost::pfr::tuple_size_v<T>;
+    } else {
+      return std::size_t{0};
+    }
+  }();
 
   template <std::size_t I>
   using field_type = detail::pfr_field_t<T, I>;
@@ -2734,6 +3143,7 @@ class rows : public std::ranges::view_base, public ranges::view_base {
 #include <optional>
 #include <ranges>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace cpm {
@@ -2752,8 +3162,18 @@ consteval void require_primary_key() {
                 "cpm::model_traits<T>::primary_key");
 }
 
+// Stands in for the key of a model that has none: any argument converts to it, so that a call
+// reaches require_primary_key's message instead of failing as "no matching function".
+struct missing_primary_key {
+  template <class U>
+  missing_primary_key(const U&) noexcept {}
+};
+
 template <class T>
-using key_t = typename model_info<T>::template field_type<(model_info<T>::has_primary_key ? model_info<T>::primary_key : 0)>;
+using key_t = std::conditional_t<
+    model_info<T>::has_primary_key,
+    typename model_info<T>::template field_type<(model_info<T>::has_primary_key ? model_info<T>::primary_key : 0)>,
+    missing_primary_key>;
 
 }  // namespace detail
 
@@ -3112,6 +3532,7 @@ bool patch(connection& db, const detail::key_t<T>& key, const Patch& p) {
 
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -3134,6 +3555,15 @@ rows<Row> run_query(statement_lease stmt, const Args&... args) {
   return rows<Row>(std::move(stmt));
 }
 
+// Runs `stmt` and returns the rows it changed. sqlite3_changes() keeps the count of the last
+// INSERT, UPDATE or DELETE when `stmt` is none of those (DDL, a SELECT, a PRAGMA): a statement
+// that left total_changes() as it was changed nothing.
+inline std::int64_t run_counting_changes(connection& db, statement_base& stmt) {
+  const std::int64_t before = db.total_changes();
+  stmt.run();
+  return db.total_changes() == before ? 0 : db.changes();
+}
+
 }  // namespace detail
 
 template <detail::row_type Row, class... Args>
@@ -3152,16 +3582,14 @@ template <class... Args>
 std::int64_t execute(connection& db, std::string_view sql, const Args&... args) {
   auto stmt = db.cached(sql);
   stmt.bind(args...);
-  stmt.run();
-  return db.changes();
+  return detail::run_counting_changes(db, stmt);
 }
 
 template <detail::fixed_string Text, class... Args>
 std::int64_t execute(connection& db, sql_constant<Text> sql, const Args&... args) {
   auto stmt = db.cached(sql);
   stmt.bind(args...);
-  stmt.run();
-  return db.changes();
+  return detail::run_counting_changes(db, stmt);
 }
 
 }  // namespace cpm
@@ -3203,9 +3631,9 @@ namespace cpm {
 
 struct migration {
   int version = 0;
-  std::string_view name;
-  std::string_view sql;                     // a script, run with connection::exec
-  std::function<void(connection&)> apply;   // or a function, run after the SQL (if any)
+  std::string_view name{};
+  std::string_view sql{};                     // a script, run with connection::exec
+  std::function<void(connection&)> apply{};   // or a function, run after the SQL (if any)
   // Run with foreign keys switched off (outside the transaction, as SQLite requires), for
   // steps that rebuild tables; PRAGMA foreign_key_check must pass before the step commits.
   bool foreign_keys_off = false;
@@ -3214,7 +3642,7 @@ struct migration {
 struct migration_report {
   int from = 0;                  // the version found
   int to = 0;                    // the version now
-  std::vector<int> applied;      // the steps run, in order
+  std::vector<int> applied{};    // the steps run, in order
 };
 
 // The database was written by newer code than this.
@@ -3382,6 +3810,8 @@ inline migration_report migrate(connection& db, std::span<const migration> steps
 
 #include <fmt/core.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -3389,11 +3819,20 @@ inline migration_report migrate(connection& db, std::span<const migration> steps
 namespace cpm {
 
 struct table_rebuild {
-  std::string_view table;       // the table to rebuild
-  std::string_view definition;  // what follows CREATE TABLE <name>: "(col TYPE ..., ...)"
-  std::string_view columns;     // the columns copied, by name, in both tables ("a, b, c")
+  std::string_view table{};       // the table to rebuild
+  std::string_view definition{};  // what follows CREATE TABLE <name>: "(col TYPE ..., ...)"
+  std::string_view columns{};     // the columns copied, by name, in both tables ("a, b, c")
   std::string_view select = {}; // what to copy instead of `columns` from the old table, if they differ
 };
+
+namespace detail {
+
+inline bool has_sequence_table(connection& db) {
+  auto stmt = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_sequence'");
+  return stmt.step();
+}
+
+}  // namespace detail
 
 inline void rebuild_table(connection& db, const table_rebuild& change) {
   if (!db.in_transaction()) throw usage_error("cpm: rebuild_table runs inside a migration step's transaction");
@@ -3413,6 +3852,15 @@ inline void rebuild_table(connection& db, const table_rebuild& change) {
     stmt.bind(change.table);
     while (stmt.step()) recreate.push_back(stmt.column<std::string>(0));
   }
+  // AUTOINCREMENT promises that an id is never handed out twice, but the copy carries over only
+  // the ids still present: keep the old table's high-water mark, or the ids of rows deleted at
+  // the top would be given again.
+  std::optional<std::int64_t> sequence;
+  if (detail::has_sequence_table(db)) {
+    auto stmt = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = ?");
+    stmt.bind(change.table);
+    if (stmt.step()) sequence = stmt.column<std::int64_t>(0);
+  }
   std::string quoted = fmt::format("\"{}\"", change.table);
   std::string temporary = fmt::format("\"cpm_rebuild_{}\"", change.table);
   db.exec(fmt::format("CREATE TABLE {} {}", temporary, change.definition));
@@ -3420,6 +3868,22 @@ inline void rebuild_table(connection& db, const table_rebuild& change) {
                       change.select.empty() ? change.columns : change.select, quoted));
   db.exec(fmt::format("DROP TABLE {}", quoted));
   db.exec(fmt::format("ALTER TABLE {} RENAME TO {}", temporary, quoted));
+  if (sequence) {
+    auto autoincrement = db.prepare(
+        "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ? AND sql LIKE '%AUTOINCREMENT%'");
+    autoincrement.bind(change.table);
+    if (autoincrement.step()) {
+      // The copy made a row for the new table unless it copied none.
+      auto raise = db.prepare("UPDATE sqlite_sequence SET seq = max(seq, ?1) WHERE name = ?2");
+      raise.bind(*sequence, change.table);
+      raise.run();
+      if (db.changes() == 0) {
+        auto insert = db.prepare("INSERT INTO sqlite_sequence(name, seq) VALUES (?2, ?1)");
+        insert.bind(*sequence, change.table);
+        insert.run();
+      }
+    }
+  }
   for (const auto& sql : recreate) db.exec(sql);
   if (auto found = foreign_key_violations(db); !found.empty()) throw foreign_key_check_error(std::move(found));
 }
@@ -3577,6 +4041,469 @@ inline void prepare_database_path(const std::string& path) {
 
 }  // namespace cpm
 // ---- end cpm/store/location.hpp ----
+// ---- begin cpm/store/maintenance.hpp ----
+// cpm: backup, restore and check of the cpm database.
+//
+//   auto r = cpm::backup_to_directory(store, "/var/backups/cpm");   // .../cpm-20240115-103000.db
+//   cpm::check_result c = cpm::check(store.db());                   // c.ok(), c.findings()
+//   cpm::restore("/home/git/.cpm/cpm.db", "/var/backups/cpm/cpm-20240115-103000.db");
+//
+// backup_to_directory is cpm::backup (cpm/sqlite/backup.hpp: online, consistent, verified,
+// never replacing a file) under the name cpm-YYYYMMDD-HHMMSS.db, in UTC.
+//
+// check runs PRAGMA integrity_check and PRAGMA foreign_key_check and reports everything they
+// found; it changes nothing.
+//
+// restore replaces the database at `target` with a backup file, after the file passed
+// integrity_check and foreign_key_check, proved to be a cpm database, and proved not newer
+// than this code (cpm::schema_too_new). The copy is made in the target's directory with mode
+// 0600, synced, and renamed over the target in one atomic step; the database it replaces is
+// kept beside it as <target>.replaced-YYYYMMDD-HHMMSS.
+//
+// Precondition: no other process has the target open. restore checks what it can: it takes
+// the current database out of WAL mode and holds an exclusive lock on it while the files are
+// swapped, which fails (cpm::database_in_use) while another connection has it open in WAL
+// mode, as cpm's connections do, or is writing it. A process that opened a rollback-journal
+// database and is idle holds no lock and cannot be seen; it would go on using the replaced file.
+// Leaving WAL mode checkpoints the write-ahead log into the database file and deletes it, so the
+// side copy is complete and no stale -wal can be applied to the restored file. When the current
+// database cannot be opened at all (it is not a database any more), it is set aside as it is,
+// its -wal and -journal renamed along with it.
+
+// ---- begin cpm/store/schema.hpp ----
+// cpm: the cpm schema, as migration steps.
+//
+// Version 1 is the original system's schema, word for word (its initSchema ran exactly this
+// DDL), so databases that system made are adopted in place: their tables already exist, the
+// step checks that they have the columns cpm reads, creates whatever is missing, and records
+// the version. Nothing is copied; the only rewrite is of users' public keys, cut to "type
+// base64" as cpm stores them (see normalize_stored_public_keys). Timestamps the Go driver
+// wrote are read as they are (see cpm/sqlite/detail/timestamp.hpp).
+//
+// Version 2 sets the indexes the query patterns need (docs/schema.md has the measurements):
+//   + idx_org_members_user_id   user_repositories and access checks start from a user;
+//                               UNIQUE(org_id, user_id) only serves lookups by org_id
+//   + idx_users_public_key      user_by_public_key runs on every SSH login
+//   - idx_repo_access_repo_id   the prefix of UNIQUE(repo_id, user_id), which serves it already
+//
+// The ERD of the original system draws an org_repos table that its DDL never created:
+// repositories.org_id already is that relation (each repository belongs to one organization),
+// so cpm has no org_repos table either.
+
+// ---- begin cpm/store/validation.hpp ----
+// cpm: the rules every value meets before the store writes it.
+//
+// Each check throws cpm::validation_error naming the field ("user.username"), the value and
+// the problem. Names that end up in paths or command lines are held to the strictest rules.
+
+
+#include <arpa/inet.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cpm {
+
+namespace detail {
+
+constexpr bool is_alnum(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// True for well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
+constexpr bool valid_utf8(std::string_view s) noexcept {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    std::uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1fu) : n == 3 ? (c & 0x0fu) : (c & 0x07u);
+    for (std::size_t k = 1; k < n; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc >> 6) != 0x2) return false;
+      cp = (cp << 6) | (cc & 0x3fu);
+    }
+    constexpr std::uint32_t min_for[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_for[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n;
+  }
+  return true;
+}
+
+inline constexpr std::string_view base64_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+// Standard base64 with padding; nullopt when `text` is not exactly that.
+inline std::optional<std::vector<unsigned char>> base64_decode(std::string_view text) {
+  if (text.empty() || text.size() % 4 != 0) return std::nullopt;
+  std::vector<unsigned char> out;
+  out.reserve(text.size() / 4 * 3);
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    std::uint32_t group = 0;
+    int pad = 0;
+    for (std::size_t k = 0; k < 4; ++k) {
+      char c = text[i + k];
+      std::uint32_t v = 0;
+      if (c == '=') {
+        if (i + 4 != text.size() || k < 2) return std::nullopt;  // padding only at the very end
+        ++pad;
+      } else {
+        if (pad) return std::nullopt;
+        auto at = base64_alphabet.find(c);
+        if (at == std::string_view::npos) return std::nullopt;
+        v = static_cast<std::uint32_t>(at);
+      }
+      group = (group << 6) | v;
+    }
+    out.push_back(static_cast<unsigned char>(group >> 16));
+    if (pad < 2) out.push_back(static_cast<unsigned char>(group >> 8));
+    if (pad < 1) out.push_back(static_cast<unsigned char>(group));
+  }
+  return out;
+}
+
+inline std::string base64_encode(const std::vector<unsigned char>& bytes) {
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    std::uint32_t group = static_cast<std::uint32_t>(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) group |= static_cast<std::uint32_t>(bytes[i + 1]) << 8;
+    if (i + 2 < bytes.size()) group |= bytes[i + 2];
+    out += base64_alphabet[(group >> 18) & 63];
+    out += base64_alphabet[(group >> 12) & 63];
+    out += i + 1 < bytes.size() ? base64_alphabet[(group >> 6) & 63] : '=';
+    out += i + 2 < bytes.size() ? base64_alphabet[group & 63] : '=';
+  }
+  return out;
+}
+
+inline constexpr std::array<std::string_view, 8> ssh_key_types{
+    "ssh-ed25519",         "ssh-rsa",
+    "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com", "ssh-dss"};
+
+// "type base64": the key without its comment, which is not part of the key's identity.
+inline std::string normalize_public_key(std::string_view key) {
+  auto first = key.find(' ');
+  auto second = key.find(' ', first + 1);
+  return std::string(key.substr(0, second));
+}
+
+[[noreturn]] inline void refuse(const char* field, std::string_view value, std::string problem) {
+  throw validation_error(field, value, std::move(problem));
+}
+
+}  // namespace detail
+
+namespace validate {
+
+// Letters, digits, '-' and '_'; 1 to 64 characters; no leading '-'.
+inline void username(std::string_view value, const char* field = "user.username") {
+  if (value.empty() || value.size() > 64) detail::refuse(field, value, "must be 1 to 64 characters long");
+  for (char c : value)
+    if (!detail::is_alnum(c) && c != '-' && c != '_')
+      detail::refuse(field, value, "may hold only letters, digits, '-' and '_'");
+  if (value.front() == '-') detail::refuse(field, value, "must not start with '-'");
+}
+
+// local@domain.tld: printable ASCII without spaces, one '@', a dot in the domain, at most 254.
+inline void email(std::string_view value, const char* field = "user.email") {
+  if (value.empty() || value.size() > 254) detail::refuse(field, value, "must be 1 to 254 characters long");
+  for (char c : value)
+    if (c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == ',' || c == ';' || c == '"' || c == '\\')
+      detail::refuse(field, value, "holds a character no address has");
+  auto at = value.find('@');
+  if (at == std::string_view::npos || at == 0 || value.find('@', at + 1) != std::string_view::npos)
+    detail::refuse(field, value, "is not an address (one '@' with a name before it)");
+  std::string_view domain = value.substr(at + 1);
+  auto dot = domain.find('.');
+  if (domain.empty() || dot == std::string_view::npos || dot == 0 || domain.back() == '.' ||
+      domain.find("..") != std::string_view::npos)
+    detail::refuse(field, value, "has no valid domain after '@'");
+}
+
+// A name that is safe as one path component and on a command line: letters, digits, '.', '-',
+// '_'; 1 to 100 characters; not starting with '.' or '-'.
+inline void name(std::string_view value, const char* field) {
+  if (value.empty() || value.size() > 100) detail::refuse(field, value, "must be 1 to 100 characters long");
+  for (char c : value)
+    if (!detail::is_alnum(c) && c != '.' && c != '-' && c != '_')
+      detail::refuse(field, value, "may hold only letters, digits, '.', '-' and '_'");
+  if (value.front() == '.' || value.front() == '-') detail::refuse(field, value, "must not start with '.' or '-'");
+}
+
+// An absolute, normalised path: starts with '/', no empty, '.' or '..' components, no NUL,
+// valid UTF-8, at most 4096 bytes.
+inline void absolute_path(std::string_view value, const char* field) {
+  if (value.size() < 2 || value.size() > 4096 || value.front() != '/')
+    detail::refuse(field, value, "must be an absolute path ('/...', at most 4096 bytes)");
+  if (!detail::valid_utf8(value)) detail::refuse(field, value, "is not valid UTF-8");
+  std::size_t start = 1;
+  while (start <= value.size()) {
+    auto slash = value.find('/', start);
+    std::string_view part = value.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    if (part.empty() || part == "." || part == "..")
+      detail::refuse(field, value, "must be normalised (no empty, '.' or '..' components)");
+    for (char c : part)
+      if (static_cast<unsigned char>(c) < 0x20) detail::refuse(field, value, "holds a control character");
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+}
+
+inline void port(int value, const char* field = "server.port") {
+  if (value < 1 || value > 65535) detail::refuse(field, std::to_string(value), "is not a port (1 to 65535)");
+}
+
+// "<type> <base64> [comment]": a known key type, whose base64 blob decodes and starts with
+// that same type name (as OpenSSH writes keys).
+inline void ssh_public_key(std::string_view value, const char* field) {
+  if (value.size() > 16384) detail::refuse(field, value, "is too long for an SSH public key");
+  auto space = value.find(' ');
+  if (space == std::string_view::npos) detail::refuse(field, value, "is not '<type> <base64> [comment]'");
+  std::string_view type = value.substr(0, space);
+  bool known = false;
+  for (auto t : detail::ssh_key_types) known = known || t == type;
+  if (!known) detail::refuse(field, value, "has an unknown key type (ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, ...)");
+  std::string_view rest = value.substr(space + 1);
+  auto end = rest.find(' ');
+  std::string_view blob_text = rest.substr(0, end);
+  std::string_view comment = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+  auto blob = detail::base64_decode(blob_text);
+  if (!blob) detail::refuse(field, value, "has a key blob that is not valid base64");
+  if (blob->size() < 4 + type.size()) detail::refuse(field, value, "has a key blob too short for its type");
+  std::size_t length = (std::size_t{(*blob)[0]} << 24) | (std::size_t{(*blob)[1]} << 16) |
+                       (std::size_t{(*blob)[2]} << 8) | std::size_t{(*blob)[3]};
+  if (length != type.size() || std::string_view(reinterpret_cast<const char*>(blob->data()) + 4, length) != type)
+    detail::refuse(field, value, "has a key blob of another type than it names");
+  for (char c : comment)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) detail::refuse(field, value, "has a control character in its comment");
+  if (!detail::valid_utf8(comment)) detail::refuse(field, value, "has a comment that is not valid UTF-8");
+}
+
+// A DNS host name (labels of letters, digits and '-', at most 253 characters), or an IPv4 or
+// IPv6 address.
+inline void host(std::string_view value, const char* field = "server.host") {
+  if (value.empty() || value.size() > 253) detail::refuse(field, value, "must be 1 to 253 characters long");
+  std::string text(value);
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1) return;
+  std::size_t start = 0;
+  while (start <= value.size()) {
+    auto dot = value.find('.', start);
+    std::string_view label = value.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (label.empty() || label.size() > 63) detail::refuse(field, value, "is not a host name (empty or long label)");
+    for (char c : label)
+      if (!detail::is_alnum(c) && c != '-') detail::refuse(field, value, "is not a host name or IP address");
+    if (label.front() == '-' || label.back() == '-') detail::refuse(field, value, "has a label starting or ending in '-'");
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  // A name's last label is never all digits (RFC 3696, section 2): "10.0.0.256" or "1.2.3" is a
+  // mistyped address, which a resolver would not look up as a name.
+  bool numeric = true;
+  for (char c : value.substr(value.rfind('.') + 1)) numeric = numeric && c >= '0' && c <= '9';
+  if (numeric) detail::refuse(field, value, "is not a valid IP address, nor a host name (its last label is all digits)");
+}
+
+// Free text: valid UTF-8 without NUL bytes, at most 4096 bytes.
+inline void text(std::string_view value, const char* field) {
+  if (value.size() > 4096) detail::refuse(field, value, "is longer than 4096 bytes");
+  if (value.find('\0') != std::string_view::npos) detail::refuse(field, value, "holds a NUL byte");
+  if (!detail::valid_utf8(value)) detail::refuse(field, value, "is not valid UTF-8");
+}
+
+}  // namespace validate
+}  // namespace cpm
+// ---- end cpm/store/validation.hpp ----
+
+#include <fmt/core.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cpm {
+
+// The original system's DDL (seed/database-architecture.txt), unchanged.
+inline constexpr std::string_view original_schema_sql = R"sql(
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    username TEXT NOT NULL UNIQUE,
+    email TEXT NOT NULL,
+    public_key TEXT,
+    created_at DATETIME DEFAULT CURRENT_TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS organizations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    description TEXT,
+    created_at DATETIME DEFAULT CURRENT_TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS repositories (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    org_id INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    description TEXT,
+    created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+    FOREIGN KEY (org_id) REFERENCES organizations(id) ON DELETE CASCADE,
+    UNIQUE(org_id, name)
+);
+CREATE TABLE IF NOT EXISTS ssh_keys (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    public_key TEXT NOT NULL,
+    private_key_path TEXT NOT NULL,
+    created_at DATETIME DEFAULT CURRENT_TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS servers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    host TEXT NOT NULL,
+    port INTEGER NOT NULL DEFAULT 22,
+    is_neighbor BOOLEAN NOT NULL DEFAULT 0,
+    ssh_key_id INTEGER,
+    created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+    FOREIGN KEY (ssh_key_id) REFERENCES ssh_keys(id) ON DELETE SET NULL
+);
+CREATE TABLE IF NOT EXISTS repo_access (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    repo_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    access_level TEXT NOT NULL CHECK(access_level IN ('read', 'write', 'admin')),
+    FOREIGN KEY (repo_id) REFERENCES repositories(id) ON DELETE CASCADE,
+    FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE,
+    UNIQUE(repo_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS org_members (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    role TEXT NOT NULL CHECK(role IN ('owner', 'admin', 'member')),
+    joined_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+    FOREIGN KEY (org_id) REFERENCES organizations(id) ON DELETE CASCADE,
+    FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE,
+    UNIQUE(org_id, user_id)
+);
+CREATE INDEX IF NOT EXISTS idx_repositories_org_id ON repositories(org_id);
+CREATE INDEX IF NOT EXISTS idx_repo_access_repo_id ON repo_access(repo_id);
+CREATE INDEX IF NOT EXISTS idx_repo_access_user_id ON repo_access(user_id);
+CREATE INDEX IF NOT EXISTS idx_servers_is_neighbor ON servers(is_neighbor);
+)sql";
+
+inline constexpr std::string_view query_indexes_sql = R"sql(
+CREATE INDEX IF NOT EXISTS idx_org_members_user_id ON org_members(user_id);
+CREATE INDEX IF NOT EXISTS idx_users_public_key ON users(public_key);
+DROP INDEX IF EXISTS idx_repo_access_repo_id;
+)sql";
+
+// An existing table lacks a column cpm reads: the database is not one the original system made.
+class adoption_error : public error {
+ public:
+  adoption_error(std::string table, std::string column)
+      : error(fmt::format("cpm: cannot adopt this database: table '{}' has no column '{}'; it was left untouched",
+                          table, column)),
+        table_(std::move(table)),
+        column_(std::move(column)) {}
+  [[nodiscard]] const std::string& table() const noexcept { return table_; }
+  [[nodiscard]] const std::string& column() const noexcept { return column_; }
+
+ private:
+  std::string table_;
+  std::string column_;
+};
+
+namespace detail {
+
+struct expected_table {
+  std::string_view name;
+  std::string_view columns[7];  // unused entries stay empty
+};
+
+inline constexpr expected_table original_tables[] = {
+    {"users", {"id", "username", "email", "public_key", "created_at"}},
+    {"organizations", {"id", "name", "description", "created_at"}},
+    {"repositories", {"id", "name", "org_id", "path", "description", "created_at"}},
+    {"ssh_keys", {"id", "name", "public_key", "private_key_path", "created_at"}},
+    {"servers", {"id", "name", "host", "port", "is_neighbor", "ssh_key_id", "created_at"}},
+    {"repo_access", {"id", "repo_id", "user_id", "access_level"}},
+    {"org_members", {"id", "org_id", "user_id", "role", "joined_at"}},
+};
+
+// The tables that already exist must have every column cpm reads (extra columns are kept).
+inline void check_adoptable(connection& db) {
+  auto columns = db.prepare("SELECT name FROM pragma_table_info(?)");
+  for (const auto& table : original_tables) {
+    std::vector<std::string> present;
+    columns.bind(table.name);
+    while (columns.step()) present.push_back(columns.column<std::string>(0));
+    columns.reset();
+    if (present.empty()) continue;  // created by the step
+    for (auto column : table.columns) {
+      if (column.empty()) break;
+      bool found = false;
+      for (const auto& p : present) found = found || p == column;
+      if (!found) throw adoption_error(std::string(table.name), std::string(column));
+    }
+  }
+}
+
+// The original system stored users' public keys as given, comment included ("ssh-ed25519
+// AAAA... alice@laptop"); cpm stores them as "type base64" and looks them up that way
+// (user_by_public_key), so an adopted key that kept its comment would never be found.
+inline void normalize_stored_public_keys(connection& db) {
+  std::vector<std::pair<std::int64_t, std::string>> found;  // read them all before writing
+  auto keys = db.prepare("SELECT id, public_key FROM users WHERE public_key LIKE '% % %'");
+  while (keys.step())
+    found.emplace_back(keys.column<std::int64_t>(0), normalize_public_key(keys.column<std::string>(1)));
+  auto update = db.prepare("UPDATE users SET public_key = ? WHERE id = ?");
+  for (const auto& [id, key] : found) {
+    update.bind(key, id);
+    update.run();
+  }
+}
+
+}  // namespace detail
+
+// cpm's schema, step by step. (A function-local static: built on first use, not in every
+// translation unit's static initialisation.)
+inline std::span<const migration> store_migrations() {
+  static const migration steps[] = {
+      {1, "original cpm schema (adopts databases of the original system)", original_schema_sql,
+       [](connection& db) {
+         detail::check_adoptable(db);
+         detail::normalize_stored_public_keys(db);
+       }},
+      {2, "indexes for the query patterns", query_indexes_sql, {}},
+  };
+  return steps;
+}
+
+}  // namespace cpm
+// ---- end cpm/store/schema.hpp ----
+// ---- begin cpm/store/store.hpp ----
+// cpm: the store, every operation of the cpm service over one connection.
+//
+//   auto store = cpm::store::open_default();            // ~/.cpm/cpm.db, migrated
+//   auto alice = store.create_user({.username = "alice", .email = "alice@example.org"});
+//   auto acme = store.create_organization({.name = "acme"}, alice.id);   // alice owns it
+//   auto tools = store.create_repository({.name = "tools", .org_id = acme.id, .path = "/srv/git/acme/tools.git"});
+//   for (const cpm::repository& r : store.user_repositories(alice.id)) ...
+//   if (store.access_level(alice.id, tools.id) >= cpm::access_level::write) ...
+//
+// Every write validates its input first (cpm::validation_error), runs in one transaction
+// (a savepoint inside a caller's transaction) and reports taken names as cpm::already_exists
+// and missing ids as cpm::record_not_found; a refused operation changes nothing. Lists return
+// lazy ranges and take a page (the last id seen and a limit).
+
 // ---- begin cpm/store/models.hpp ----
 // cpm: the models of the cpm service, one per table of the original system's schema.
 //
@@ -3720,188 +4647,6 @@ struct model_traits<repo_access> {
 
 }  // namespace cpm
 // ---- end cpm/store/models.hpp ----
-// ---- begin cpm/store/schema.hpp ----
-// cpm: the cpm schema, as migration steps.
-//
-// Version 1 is the original system's schema, word for word (its initSchema ran exactly this
-// DDL), so databases that system made are adopted in place: their tables already exist, the
-// step checks that they have the columns cpm reads, creates whatever is missing, and records
-// the version. Nothing is copied or rewritten; timestamps the Go driver wrote are read as they
-// are (see cpm/sqlite/detail/timestamp.hpp).
-//
-// Version 2 sets the indexes the query patterns need (docs/schema.md has the measurements):
-//   + idx_org_members_user_id   user_repositories and access checks start from a user;
-//                               UNIQUE(org_id, user_id) only serves lookups by org_id
-//   + idx_users_public_key      user_by_public_key runs on every SSH login
-//   - idx_repo_access_repo_id   the prefix of UNIQUE(repo_id, user_id), which serves it already
-//
-// The ERD of the original system draws an org_repos table that its DDL never created:
-// repositories.org_id already is that relation (each repository belongs to one organization),
-// so cpm has no org_repos table either.
-
-
-#include <fmt/core.h>
-
-#include <span>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-namespace cpm {
-
-// The original system's DDL (seed/database-architecture.txt), unchanged.
-inline constexpr std::string_view original_schema_sql = R"sql(
-CREATE TABLE IF NOT EXISTS users (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    username TEXT NOT NULL UNIQUE,
-    email TEXT NOT NULL,
-    public_key TEXT,
-    created_at DATETIME DEFAULT CURRENT_TIMESTAMP
-);
-CREATE TABLE IF NOT EXISTS organizations (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL UNIQUE,
-    description TEXT,
-    created_at DATETIME DEFAULT CURRENT_TIMESTAMP
-);
-CREATE TABLE IF NOT EXISTS repositories (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL,
-    org_id INTEGER NOT NULL,
-    path TEXT NOT NULL,
-    description TEXT,
-    created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
-    FOREIGN KEY (org_id) REFERENCES organizations(id) ON DELETE CASCADE,
-    UNIQUE(org_id, name)
-);
-CREATE TABLE IF NOT EXISTS ssh_keys (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL UNIQUE,
-    public_key TEXT NOT NULL,
-    private_key_path TEXT NOT NULL,
-    created_at DATETIME DEFAULT CURRENT_TIMESTAMP
-);
-CREATE TABLE IF NOT EXISTS servers (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL UNIQUE,
-    host TEXT NOT NULL,
-    port INTEGER NOT NULL DEFAULT 22,
-    is_neighbor BOOLEAN NOT NULL DEFAULT 0,
-    ssh_key_id INTEGER,
-    created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
-    FOREIGN KEY (ssh_key_id) REFERENCES ssh_keys(id) ON DELETE SET NULL
-);
-CREATE TABLE IF NOT EXISTS repo_access (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    repo_id INTEGER NOT NULL,
-    user_id INTEGER NOT NULL,
-    access_level TEXT NOT NULL CHECK(access_level IN ('read', 'write', 'admin')),
-    FOREIGN KEY (repo_id) REFERENCES repositories(id) ON DELETE CASCADE,
-    FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE,
-    UNIQUE(repo_id, user_id)
-);
-CREATE TABLE IF NOT EXISTS org_members (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    org_id INTEGER NOT NULL,
-    user_id INTEGER NOT NULL,
-    role TEXT NOT NULL CHECK(role IN ('owner', 'admin', 'member')),
-    joined_at DATETIME DEFAULT CURRENT_TIMESTAMP,
-    FOREIGN KEY (org_id) REFERENCES organizations(id) ON DELETE CASCADE,
-    FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE,
-    UNIQUE(org_id, user_id)
-);
-CREATE INDEX IF NOT EXISTS idx_repositories_org_id ON repositories(org_id);
-CREATE INDEX IF NOT EXISTS idx_repo_access_repo_id ON repo_access(repo_id);
-CREATE INDEX IF NOT EXISTS idx_repo_access_user_id ON repo_access(user_id);
-CREATE INDEX IF NOT EXISTS idx_servers_is_neighbor ON servers(is_neighbor);
-)sql";
-
-inline constexpr std::string_view query_indexes_sql = R"sql(
-CREATE INDEX IF NOT EXISTS idx_org_members_user_id ON org_members(user_id);
-CREATE INDEX IF NOT EXISTS idx_users_public_key ON users(public_key);
-DROP INDEX IF EXISTS idx_repo_access_repo_id;
-)sql";
-
-// An existing table lacks a column cpm reads: the database is not one the original system made.
-class adoption_error : public error {
- public:
-  adoption_error(std::string table, std::string column)
-      : error(fmt::format("cpm: cannot adopt this database: table '{}' has no column '{}'; it was left untouched",
-                          table, column)),
-        table_(std::move(table)),
-        column_(std::move(column)) {}
-  [[nodiscard]] const std::string& table() const noexcept { return table_; }
-  [[nodiscard]] const std::string& column() const noexcept { return column_; }
-
- private:
-  std::string table_;
-  std::string column_;
-};
-
-namespace detail {
-
-struct expected_table {
-  std::string_view name;
-  std::string_view columns[7];  // unused entries stay empty
-};
-
-inline constexpr expected_table original_tables[] = {
-    {"users", {"id", "username", "email", "public_key", "created_at"}},
-    {"organizations", {"id", "name", "description", "created_at"}},
-    {"repositories", {"id", "name", "org_id", "path", "description", "created_at"}},
-    {"ssh_keys", {"id", "name", "public_key", "private_key_path", "created_at"}},
-    {"servers", {"id", "name", "host", "port", "is_neighbor", "ssh_key_id", "created_at"}},
-    {"repo_access", {"id", "repo_id", "user_id", "access_level"}},
-    {"org_members", {"id", "org_id", "user_id", "role", "joined_at"}},
-};
-
-// The tables that already exist must have every column cpm reads (extra columns are kept).
-inline void check_adoptable(connection& db) {
-  auto columns = db.prepare("SELECT name FROM pragma_table_info(?)");
-  for (const auto& table : original_tables) {
-    std::vector<std::string> present;
-    columns.bind(table.name);
-    while (columns.step()) present.push_back(columns.column<std::string>(0));
-    columns.reset();
-    if (present.empty()) continue;  // created by the step
-    for (auto column : table.columns) {
-      if (column.empty()) break;
-      bool found = false;
-      for (const auto& p : present) found = found || p == column;
-      if (!found) throw adoption_error(std::string(table.name), std::string(column));
-    }
-  }
-}
-
-inline const migration store_steps[] = {
-    {1, "original cpm schema (adopts databases of the original system)", original_schema_sql,
-     [](connection& db) { check_adoptable(db); }},
-    {2, "indexes for the query patterns", query_indexes_sql, {}},
-};
-
-}  // namespace detail
-
-// cpm's schema, step by step.
-inline std::span<const migration> store_migrations() { return detail::store_steps; }
-
-}  // namespace cpm
-// ---- end cpm/store/schema.hpp ----
-// ---- begin cpm/store/store.hpp ----
-// cpm: the store, every operation of the cpm service over one connection.
-//
-//   auto store = cpm::store::open_default();            // ~/.cpm/cpm.db, migrated
-//   auto alice = store.create_user({.username = "alice", .email = "alice@example.org"});
-//   auto acme = store.create_organization({.name = "acme"}, alice.id);   // alice owns it
-//   auto tools = store.create_repository({.name = "tools", .org_id = acme.id, .path = "/srv/git/acme/tools.git"});
-//   for (const cpm::repository& r : store.user_repositories(alice.id)) ...
-//   if (store.access_level(alice.id, tools.id) >= cpm::access_level::write) ...
-//
-// Every write validates its input first (cpm::validation_error), runs in one transaction
-// (a savepoint inside a caller's transaction) and reports taken names as cpm::already_exists
-// and missing ids as cpm::record_not_found; a refused operation changes nothing. Lists return
-// lazy ranges and take a page (the last id seen and a limit).
-
 // ---- begin cpm/store/queries.hpp ----
 // cpm: the hand-written queries of the store, built around the models' generated column
 // lists so they cannot drift from the structs they fill.
@@ -3952,224 +4697,6 @@ inline constexpr auto access_level_sql = make_sql([](auto& out) {
 
 }  // namespace cpm::detail
 // ---- end cpm/store/queries.hpp ----
-// ---- begin cpm/store/validation.hpp ----
-// cpm: the rules every value meets before the store writes it.
-//
-// Each check throws cpm::validation_error naming the field ("user.username"), the value and
-// the problem. Names that end up in paths or command lines are held to the strictest rules.
-
-
-#include <arpa/inet.h>
-
-#include <array>
-#include <cstddef>
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
-namespace cpm {
-
-namespace detail {
-
-constexpr bool is_alnum(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-// True for well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
-constexpr bool valid_utf8(std::string_view s) noexcept {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    std::uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1fu) : n == 3 ? (c & 0x0fu) : (c & 0x07u);
-    for (std::size_t k = 1; k < n; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc >> 6) != 0x2) return false;
-      cp = (cp << 6) | (cc & 0x3fu);
-    }
-    constexpr std::uint32_t min_for[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min_for[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += n;
-  }
-  return true;
-}
-
-inline constexpr std::string_view base64_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-// Standard base64 with padding; nullopt when `text` is not exactly that.
-inline std::optional<std::vector<unsigned char>> base64_decode(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0) return std::nullopt;
-  std::vector<unsigned char> out;
-  out.reserve(text.size() / 4 * 3);
-  for (std::size_t i = 0; i < text.size(); i += 4) {
-    std::uint32_t group = 0;
-    int pad = 0;
-    for (std::size_t k = 0; k < 4; ++k) {
-      char c = text[i + k];
-      std::uint32_t v = 0;
-      if (c == '=') {
-        if (i + 4 != text.size() || k < 2) return std::nullopt;  // padding only at the very end
-        ++pad;
-      } else {
-        if (pad) return std::nullopt;
-        auto at = base64_alphabet.find(c);
-        if (at == std::string_view::npos) return std::nullopt;
-        v = static_cast<std::uint32_t>(at);
-      }
-      group = (group << 6) | v;
-    }
-    out.push_back(static_cast<unsigned char>(group >> 16));
-    if (pad < 2) out.push_back(static_cast<unsigned char>(group >> 8));
-    if (pad < 1) out.push_back(static_cast<unsigned char>(group));
-  }
-  return out;
-}
-
-inline std::string base64_encode(const std::vector<unsigned char>& bytes) {
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size(); i += 3) {
-    std::uint32_t group = static_cast<std::uint32_t>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) group |= static_cast<std::uint32_t>(bytes[i + 1]) << 8;
-    if (i + 2 < bytes.size()) group |= bytes[i + 2];
-    out += base64_alphabet[(group >> 18) & 63];
-    out += base64_alphabet[(group >> 12) & 63];
-    out += i + 1 < bytes.size() ? base64_alphabet[(group >> 6) & 63] : '=';
-    out += i + 2 < bytes.size() ? base64_alphabet[group & 63] : '=';
-  }
-  return out;
-}
-
-inline constexpr std::array<std::string_view, 8> ssh_key_types{
-    "ssh-ed25519",         "ssh-rsa",
-    "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-    "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com",
-    "sk-ecdsa-sha2-nistp256@openssh.com", "ssh-dss"};
-
-[[noreturn]] inline void refuse(const char* field, std::string_view value, std::string problem) {
-  throw validation_error(field, value, std::move(problem));
-}
-
-}  // namespace detail
-
-namespace validate {
-
-// Letters, digits, '-' and '_'; 1 to 64 characters; no leading '-'.
-inline void username(std::string_view value, const char* field = "user.username") {
-  if (value.empty() || value.size() > 64) detail::refuse(field, value, "must be 1 to 64 characters long");
-  for (char c : value)
-    if (!detail::is_alnum(c) && c != '-' && c != '_')
-      detail::refuse(field, value, "may hold only letters, digits, '-' and '_'");
-  if (value.front() == '-') detail::refuse(field, value, "must not start with '-'");
-}
-
-// local@domain.tld: printable ASCII without spaces, one '@', a dot in the domain, at most 254.
-inline void email(std::string_view value, const char* field = "user.email") {
-  if (value.empty() || value.size() > 254) detail::refuse(field, value, "must be 1 to 254 characters long");
-  for (char c : value)
-    if (c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == ',' || c == ';' || c == '"' || c == '\\')
-      detail::refuse(field, value, "holds a character no address has");
-  auto at = value.find('@');
-  if (at == std::string_view::npos || at == 0 || value.find('@', at + 1) != std::string_view::npos)
-    detail::refuse(field, value, "is not an address (one '@' with a name before it)");
-  std::string_view domain = value.substr(at + 1);
-  auto dot = domain.find('.');
-  if (domain.empty() || dot == std::string_view::npos || dot == 0 || domain.back() == '.' ||
-      domain.find("..") != std::string_view::npos)
-    detail::refuse(field, value, "has no valid domain after '@'");
-}
-
-// A name that is safe as one path component and on a command line: letters, digits, '.', '-',
-// '_'; 1 to 100 characters; not starting with '.' or '-'.
-inline void name(std::string_view value, const char* field) {
-  if (value.empty() || value.size() > 100) detail::refuse(field, value, "must be 1 to 100 characters long");
-  for (char c : value)
-    if (!detail::is_alnum(c) && c != '.' && c != '-' && c != '_')
-      detail::refuse(field, value, "may hold only letters, digits, '.', '-' and '_'");
-  if (value.front() == '.' || value.front() == '-') detail::refuse(field, value, "must not start with '.' or '-'");
-}
-
-// An absolute, normalised path: starts with '/', no empty, '.' or '..' components, no NUL,
-// valid UTF-8, at most 4096 bytes.
-inline void absolute_path(std::string_view value, const char* field) {
-  if (value.size() < 2 || value.size() > 4096 || value.front() != '/')
-    detail::refuse(field, value, "must be an absolute path ('/...', at most 4096 bytes)");
-  if (!detail::valid_utf8(value)) detail::refuse(field, value, "is not valid UTF-8");
-  std::size_t start = 1;
-  while (start <= value.size()) {
-    auto slash = value.find('/', start);
-    std::string_view part = value.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
-    if (part.empty() || part == "." || part == "..")
-      detail::refuse(field, value, "must be normalised (no empty, '.' or '..' components)");
-    for (char c : part)
-      if (static_cast<unsigned char>(c) < 0x20) detail::refuse(field, value, "holds a control character");
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
-}
-
-inline void port(int value, const char* field = "server.port") {
-  if (value < 1 || value > 65535) detail::refuse(field, std::to_string(value), "is not a port (1 to 65535)");
-}
-
-// "<type> <base64> [comment]": a known key type, whose base64 blob decodes and starts with
-// that same type name (as OpenSSH writes keys).
-inline void ssh_public_key(std::string_view value, const char* field) {
-  if (value.size() > 16384) detail::refuse(field, value, "is too long for an SSH public key");
-  auto space = value.find(' ');
-  if (space == std::string_view::npos) detail::refuse(field, value, "is not '<type> <base64> [comment]'");
-  std::string_view type = value.substr(0, space);
-  bool known = false;
-  for (auto t : detail::ssh_key_types) known = known || t == type;
-  if (!known) detail::refuse(field, value, "has an unknown key type (ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, ...)");
-  std::string_view rest = value.substr(space + 1);
-  auto end = rest.find(' ');
-  std::string_view blob_text = rest.substr(0, end);
-  std::string_view comment = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-  auto blob = detail::base64_decode(blob_text);
-  if (!blob) detail::refuse(field, value, "has a key blob that is not valid base64");
-  if (blob->size() < 4 + type.size()) detail::refuse(field, value, "has a key blob too short for its type");
-  std::size_t length = (std::size_t{(*blob)[0]} << 24) | (std::size_t{(*blob)[1]} << 16) |
-                       (std::size_t{(*blob)[2]} << 8) | std::size_t{(*blob)[3]};
-  if (length != type.size() || std::string_view(reinterpret_cast<const char*>(blob->data()) + 4, length) != type)
-    detail::refuse(field, value, "has a key blob of another type than it names");
-  for (char c : comment)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) detail::refuse(field, value, "has a control character in its comment");
-  if (!detail::valid_utf8(comment)) detail::refuse(field, value, "has a comment that is not valid UTF-8");
-}
-
-// A DNS host name (labels of letters, digits and '-', at most 253 characters), or an IPv4 or
-// IPv6 address.
-inline void host(std::string_view value, const char* field = "server.host") {
-  if (value.empty() || value.size() > 253) detail::refuse(field, value, "must be 1 to 253 characters long");
-  std::string text(value);
-  unsigned char buf[16];
-  if (inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1) return;
-  std::size_t start = 0;
-  while (start <= value.size()) {
-    auto dot = value.find('.', start);
-    std::string_view label = value.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-    if (label.empty() || label.size() > 63) detail::refuse(field, value, "is not a host name (empty or long label)");
-    for (char c : label)
-      if (!detail::is_alnum(c) && c != '-') detail::refuse(field, value, "is not a host name or IP address");
-    if (label.front() == '-' || label.back() == '-') detail::refuse(field, value, "has a label starting or ending in '-'");
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
-}
-
-// Free text: valid UTF-8 without NUL bytes, at most 4096 bytes.
-inline void text(std::string_view value, const char* field) {
-  if (value.size() > 4096) detail::refuse(field, value, "is longer than 4096 bytes");
-  if (value.find('\0') != std::string_view::npos) detail::refuse(field, value, "holds a NUL byte");
-  if (!detail::valid_utf8(value)) detail::refuse(field, value, "is not valid UTF-8");
-}
-
-}  // namespace validate
-}  // namespace cpm
-// ---- end cpm/store/validation.hpp ----
 
 #include <fmt/core.h>
 
@@ -4220,20 +4747,9 @@ struct server_patch {
 };
 
 struct store_options {
-  open_options connection;
+  open_options connection{};
   bool migrate = true;  // bring the schema to the current version on open
 };
-
-namespace detail {
-
-// "type base64": the key without its comment, which is not part of the key's identity.
-inline std::string normalize_public_key(std::string_view key) {
-  auto first = key.find(' ');
-  auto second = key.find(' ', first + 1);
-  return std::string(key.substr(0, second));
-}
-
-}  // namespace detail
 
 // The store over one connection. A class template only so that a translation unit compiles
 // just the operations it calls (members of a class template are instantiated on use); use it
@@ -4242,8 +4758,9 @@ template <class Connection = connection>
 class basic_store {
  public:
   // Opens the database at `path` (creating it, its directory 0700 and the file 0600, when
-  // missing) and migrates it. A database whose schema is newer than this code is refused
-  // before anything in the file changes (cpm::schema_too_new).
+  // missing) and migrates it. A database whose schema is newer than this code
+  // (cpm::schema_too_new), or an unversioned one cpm cannot adopt (cpm::adoption_error), is
+  // refused before anything in the file changes.
   static basic_store open(const std::string& path, store_options options = {}) {
     if (path != ":memory:") prepare_database_path(path);
     journal_mode wanted = options.connection.journal;
@@ -4251,6 +4768,9 @@ class basic_store {
     auto db = connection::open(path, options.connection);
     int found = cpm::schema_version(db);
     if (found > cpm::target_version(store_migrations())) throw schema_too_new(found, cpm::target_version(store_migrations()));
+    // A database with no version may be one the original system made: refuse one cpm cannot
+    // adopt (cpm::adoption_error) here too, before the switch to WAL rewrites its header.
+    if (found == 0 && options.migrate) detail::check_adoptable(db);
     if (!db.is_memory() && !options.connection.read_only) db.set_journal_mode(wanted);
     return basic_store(std::move(db), options.migrate);
   }
@@ -4462,7 +4982,8 @@ class basic_store {
     try {
       patch<repository>(db_, id, change);
     } catch (const unique_violation&) {
-      throw already_exists("repository", "name", change.name.value_or(""));
+      // UNIQUE(org_id, name): name the name that clashes, also when only org_id changed.
+      throw already_exists("repository", "name", change.name ? *change.name : get<repository>(db_, id)->name);
     }
     repository stored = *get<repository>(db_, id);
     tx.commit();
@@ -4523,9 +5044,11 @@ class basic_store {
   ssh_key create_ssh_key(const ssh_key& key) {
     validate_ssh_key(key.name, key.public_key, key.private_key_path);
     transaction tx(db_);
+    ssh_key row = key;
+    row.id = 0;  // the database picks the id, as for every other create (a taken one would read as a taken name)
     ssh_key stored;
     try {
-      stored = insert(db_, key);
+      stored = insert(db_, row);
     } catch (const unique_violation&) {
       throw already_exists("ssh_key", "name", key.name);
     }
@@ -4564,9 +5087,11 @@ class basic_store {
     validate::port(s.port);
     transaction tx(db_);
     if (s.ssh_key_id) require<ssh_key>(*s.ssh_key_id, "ssh_key");
+    server row = s;
+    row.id = 0;  // the database picks the id, as for every other create (a taken one would read as a taken name)
     server stored;
     try {
-      stored = insert(db_, s);
+      stored = insert(db_, row);
     } catch (const unique_violation&) {
       throw already_exists("server", "name", s.name);
     }
@@ -4668,5 +5193,355 @@ using store = basic_store<>;
 
 }  // namespace cpm
 // ---- end cpm/store/store.hpp ----
+
+#include <fmt/core.h>
+#include <sqlite3.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cpm {
+
+// The database is open in another connection or process, so restore would pull it away from
+// under it; nothing was changed.
+class database_in_use : public error {
+ public:
+  explicit database_in_use(std::string path)
+      : error(fmt::format("cpm: '{}' is open in another process; stop it before restoring", path)),
+        path_(std::move(path)) {}
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// restore refused a backup file; nothing was changed. what() names the file and the reason.
+class restore_refused : public error {
+ public:
+  enum class reason {
+    not_a_file,       // missing, or not a regular file
+    unfinished,       // a -wal or -journal beside it: in use, or not closed cleanly
+    not_a_database,   // SQLite cannot open it
+    damaged,          // PRAGMA integrity_check found problems (problems())
+    foreign_keys,     // PRAGMA foreign_key_check found rows pointing nowhere (problems())
+    not_cpm,          // a database, but not one with cpm's tables
+    same_file,        // the backup file is the target itself
+  };
+
+  restore_refused(std::string path, reason why, std::string detail, std::vector<std::string> problems = {})
+      : error(fmt::format("cpm: refusing to restore '{}': {}", path, detail)),
+        path_(std::move(path)),
+        reason_(why),
+        problems_(std::move(problems)) {}
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  [[nodiscard]] reason why() const noexcept { return reason_; }
+  [[nodiscard]] const std::vector<std::string>& problems() const noexcept { return problems_; }
+
+ private:
+  std::string path_;
+  reason reason_;
+  std::vector<std::string> problems_;
+};
+
+// What check found.
+struct check_result {
+  int schema_version = 0;                    // PRAGMA user_version
+  int code_version = 0;                      // the version this code migrates to
+  std::vector<std::string> integrity_problems{};  // PRAGMA integrity_check, without its "ok"
+  std::vector<foreign_key_check_error::violation> foreign_key_violations{};  // PRAGMA foreign_key_check
+
+  [[nodiscard]] bool ok() const noexcept { return integrity_problems.empty() && foreign_key_violations.empty(); }
+  [[nodiscard]] std::size_t problem_count() const noexcept {
+    return integrity_problems.size() + foreign_key_violations.size();
+  }
+  // One line per problem: "integrity_check: ..." and "foreign_key_check: ...".
+  [[nodiscard]] std::vector<std::string> findings() const {
+    std::vector<std::string> lines;
+    for (const auto& p : integrity_problems) lines.push_back("integrity_check: " + p);
+    for (const auto& v : foreign_key_violations)
+      lines.push_back(fmt::format("foreign_key_check: {} row {} refers to a row of {} that does not exist", v.table,
+                                  v.rowid, v.parent));
+    return lines;
+  }
+};
+
+struct restore_options {
+  std::optional<std::chrono::sys_seconds> now{};  // the time in the side copy's name (default: now)
+  std::chrono::milliseconds busy_timeout{2000};  // how long to wait for the current database's lock
+};
+
+struct restore_result {
+  std::string target{};                // the database restored
+  std::string source{};                // the backup file it came from
+  std::optional<std::string> replaced{};  // the side copy of the database it replaced, if there was one
+  int schema_version = 0;              // the restored database's version
+  bool replaced_was_locked = false;    // the replaced database was locked (so not in use) while swapped
+};
+
+namespace detail {
+
+// "YYYYMMDD-HHMMSS" in UTC.
+inline std::string utc_stamp(std::chrono::sys_seconds t) {
+  using namespace std::chrono;
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{t - day};
+  return fmt::format("{:04}{:02}{:02}-{:02}{:02}{:02}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                     static_cast<unsigned>(ymd.day()), hms.hours().count(), hms.minutes().count(),
+                     hms.seconds().count());
+}
+
+inline std::chrono::sys_seconds now_seconds() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+// Copies the bytes of `from` into the open file `to_fd` and syncs it.
+inline void copy_file_contents(const std::string& from, int to_fd, const std::string& to) {
+  unique_fd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) throw file_error("read", from, errno);
+  std::vector<char> buf(1 << 20);
+  for (;;) {
+    ssize_t n = ::read(in.get(), buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw file_error("read", from, errno);
+    }
+    if (n == 0) break;
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w = ::write(to_fd, buf.data() + done, static_cast<std::size_t>(n - done));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        throw file_error("write", to, errno);
+      }
+      done += w;
+    }
+  }
+  fsync_fd(to_fd, to);
+}
+
+inline bool nonempty_file(const std::string& path) {
+  struct stat st{};
+  return ::stat(path.c_str(), &st) == 0 && st.st_size > 0;
+}
+
+inline bool table_exists(connection& db, std::string_view table) {
+  auto stmt = db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?");
+  stmt.bind(table);
+  stmt.step();
+  return stmt.column<int>(0) > 0;
+}
+
+// Opens the verified copy and refuses it unless it is a sound cpm database this code can use.
+inline int verify_restorable(const std::string& copy, const std::string& shown) {
+  open_options opts;
+  opts.create = false;
+  opts.journal = journal_mode::rollback;  // one self-contained file; cpm switches it to WAL on open
+  opts.synchronous = synchronous_mode::full;
+  std::optional<connection> db;
+  try {
+    db.emplace(connection::open(copy, opts));
+  } catch (const sqlite_error& e) {
+    if (e.code() == SQLITE_CORRUPT)
+      throw restore_refused(shown, restore_refused::reason::damaged,
+                            fmt::format("it is damaged ({})", sqlite3_errstr(e.code())), {e.sqlite_message()});
+    if (e.code() != SQLITE_NOTADB && e.code() != SQLITE_CANTOPEN) throw;
+    throw restore_refused(shown, restore_refused::reason::not_a_database,
+                          fmt::format("it is not an SQLite database ({})", sqlite3_errstr(e.code())));
+  }
+  if (auto problems = integrity_check(*db); !problems.empty()) {
+    std::string message =
+        fmt::format("PRAGMA integrity_check found {} problem(s), first: {}", problems.size(), problems.front());
+    throw restore_refused(shown, restore_refused::reason::damaged, std::move(message), std::move(problems));
+  }
+  if (auto found = foreign_key_violations(*db); !found.empty()) {
+    std::vector<std::string> problems;
+    for (const auto& v : found) problems.push_back(fmt::format("{} row {} -> {}", v.table, v.rowid, v.parent));
+    std::string message = fmt::format("PRAGMA foreign_key_check found {} row(s) pointing nowhere, first: {}",
+                                      problems.size(), problems.front());
+    throw restore_refused(shown, restore_refused::reason::foreign_keys, std::move(message), std::move(problems));
+  }
+  const int version = cpm::schema_version(*db);
+  const int code = target_version(store_migrations());
+  if (version > code) throw schema_too_new(version, code);
+  for (const auto& table : original_tables)
+    if (!table_exists(*db, table.name))
+      throw restore_refused(shown, restore_refused::reason::not_cpm,
+                            fmt::format("it is not a cpm database (it has no table '{}')", table.name));
+  try {
+    check_adoptable(*db);
+  } catch (const adoption_error& e) {
+    throw restore_refused(shown, restore_refused::reason::not_cpm,
+                          fmt::format("it is not a cpm database (table '{}' has no column '{}')", e.table(), e.column()));
+  }
+  return version;
+}
+
+// Locks the current database for the swap: out of WAL mode (checkpointing and deleting its
+// log) and an exclusive lock held until the connection closes. nullopt when it is no database
+// SQLite can open; cpm::database_in_use when another connection holds it.
+inline std::optional<connection> lock_for_replacement(const std::string& target, std::chrono::milliseconds timeout) {
+  open_options opts;
+  opts.create = false;
+  opts.journal = journal_mode::keep;
+  opts.synchronous = synchronous_mode::full;
+  opts.busy_timeout = timeout;
+  try {
+    auto db = connection::open(target, opts);
+    db.set_journal_mode(journal_mode::rollback);
+    db.exec("BEGIN EXCLUSIVE");  // writes nothing, so no journal is made; released by close
+    return db;
+  } catch (const busy_error&) {
+    throw database_in_use(target);
+  } catch (const open_error& e) {
+    if (e.code() == SQLITE_BUSY || e.code() == SQLITE_LOCKED) throw database_in_use(target);
+    if (e.code() == SQLITE_NOTADB || e.code() == SQLITE_CORRUPT) return std::nullopt;
+    throw;
+  } catch (const corrupt_error&) {
+    return std::nullopt;
+  }
+}
+
+// "<target>.replaced-<stamp>", or with "-2", "-3", ... when that name is taken.
+inline std::string side_copy_name(const std::string& target, std::chrono::sys_seconds when, int attempt) {
+  std::string name = target + ".replaced-" + utc_stamp(when);
+  if (attempt > 1) name += fmt::format("-{}", attempt);
+  return name;
+}
+
+// Keeps the current database under a new name: a hard link to it (or a copy where the file
+// system has none). Returns the name.
+inline std::string keep_side_copy(const std::string& target, std::chrono::sys_seconds when) {
+  for (int attempt = 1; attempt <= 100; ++attempt) {
+    std::string side = side_copy_name(target, when, attempt);
+    if (::link(target.c_str(), side.c_str()) == 0) return side;
+    int err = errno;
+    if (err == EEXIST) continue;
+    if (err != EPERM && err != ENOTSUP && err != EOPNOTSUPP && err != EMLINK) throw file_error("link '" + target + "' to", side, err);
+    unique_fd out(::open(side.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!out) {
+      if (errno == EEXIST) continue;
+      throw file_error("create", side, errno);
+    }
+    copy_file_contents(target, out.get(), side);
+    return side;
+  }
+  throw file_error("find a free side-copy name for", target, EEXIST);
+}
+
+}  // namespace detail
+
+// "cpm-YYYYMMDD-HHMMSS.db" for the UTC time `when`.
+inline std::string backup_file_name(std::chrono::sys_seconds when) { return "cpm-" + detail::utc_stamp(when) + ".db"; }
+
+// Backs the database up into `directory` (made, mode 0700, when missing) as
+// backup_file_name(now); cpm::destination_exists when that name is taken.
+inline backup_result backup_to_directory(connection& db, const std::string& directory, const backup_progress& progress = {},
+                                         const backup_options& options = {},
+                                         std::optional<std::chrono::sys_seconds> now = {}) {
+  if (directory.empty()) throw usage_error("cpm: backup_to_directory needs a directory");
+  detail::make_directories(directory);
+  std::string dir = directory;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return backup(db, dir + "/" + backup_file_name(now.value_or(detail::now_seconds())), progress, options);
+}
+
+inline backup_result backup_to_directory(store& s, const std::string& directory, const backup_progress& progress = {},
+                                         const backup_options& options = {},
+                                         std::optional<std::chrono::sys_seconds> now = {}) {
+  return backup_to_directory(s.db(), directory, progress, options, now);
+}
+
+// integrity_check plus foreign_key_check; changes nothing.
+inline check_result check(connection& db) {
+  check_result result;
+  result.schema_version = cpm::schema_version(db);
+  result.code_version = target_version(store_migrations());
+  result.integrity_problems = integrity_check(db);
+  try {
+    result.foreign_key_violations = foreign_key_violations(db);
+  } catch (const corrupt_error& e) {
+    result.integrity_problems.push_back("foreign_key_check could not run: " + e.sqlite_message());
+  }
+  return result;
+}
+
+inline check_result check(store& s) { return check(s.db()); }
+
+// Replaces the database at `target` with `backup_file`; see the top of this file. Throws
+// cpm::restore_refused (the file is not sound, not cpm's, or the target itself),
+// cpm::schema_too_new, cpm::database_in_use, or cpm::file_error; in each case the target is
+// as it was.
+inline restore_result restore(const std::string& target, const std::string& backup_file, const restore_options& options = {}) {
+  using reason = restore_refused::reason;
+  const auto when = options.now.value_or(detail::now_seconds());
+  restore_result result;
+  result.target = target;
+  result.source = backup_file;
+
+  struct stat source_stat{};
+  if (::stat(backup_file.c_str(), &source_stat) != 0)
+    throw restore_refused(backup_file, reason::not_a_file, fmt::format("cannot read it ({})", std::strerror(errno)));
+  if (!S_ISREG(source_stat.st_mode)) throw restore_refused(backup_file, reason::not_a_file, "it is not a regular file");
+  for (const char* suffix : {"-wal", "-journal"})
+    if (detail::nonempty_file(backup_file + suffix))
+      throw restore_refused(backup_file, reason::unfinished,
+                            fmt::format("it has a {} file beside it (open elsewhere, or not closed cleanly); "
+                                        "open and close it once with sqlite3 first",
+                                        suffix + 1));
+  struct stat target_stat{};
+  const bool target_exists = ::stat(target.c_str(), &target_stat) == 0;
+  if (target_exists && target_stat.st_dev == source_stat.st_dev && target_stat.st_ino == source_stat.st_ino)
+    throw restore_refused(backup_file, reason::same_file, "it is the database to be replaced");
+  if (target_exists && !S_ISREG(target_stat.st_mode)) throw file_error("replace", target, EISDIR);
+
+  // The copy, in the target's directory so that the rename is atomic.
+  const std::string dir = detail::directory_of(target);
+  detail::make_directories(dir);
+  const std::string temp = detail::make_temp_file(dir, detail::file_name_of(target) + ".restore");
+  detail::temp_database_guard cleanup(temp);
+  {
+    detail::unique_fd out(::open(temp.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+    if (!out) throw file_error("open", temp, errno);
+    if (::fchmod(out.get(), 0600) != 0) throw file_error("set the mode of", temp, errno);
+    detail::copy_file_contents(backup_file, out.get(), temp);
+  }
+  result.schema_version = detail::verify_restorable(temp, backup_file);
+  detail::fsync_path(temp);
+
+  std::optional<connection> hold;
+  if (target_exists) {
+    hold = detail::lock_for_replacement(target, options.busy_timeout);
+    result.replaced_was_locked = hold.has_value();
+    result.replaced = detail::keep_side_copy(target, when);
+    if (!hold) {
+      // Unopenable: its log and journal belong to the side copy, never to the restored file.
+      for (const char* suffix : {"-wal", "-journal"}) {
+        const std::string from = target + suffix;
+        if (detail::path_exists(from) && ::rename(from.c_str(), (*result.replaced + suffix).c_str()) != 0)
+          throw file_error("move '" + from + "' to", *result.replaced + suffix, errno);
+      }
+    }
+  }
+  // The old file's shared-memory index, if any is left, is stale; removed while the old file
+  // is still the target (and locked), never after the restored file may have made its own.
+  ::unlink((target + "-shm").c_str());
+  if (::rename(temp.c_str(), target.c_str()) != 0) throw file_error("rename '" + temp + "' to", target, errno);
+  cleanup.release();
+  detail::fsync_path(dir, true);
+  hold.reset();  // ends the exclusive lock on the replaced file (now the side copy)
+  return result;
+}
+
+}  // namespace cpm
+// ---- end cpm/store/maintenance.hpp ----
 // ---- end cpm/store.hpp ----
 // ---- end cpm/cpm.hpp ----

@@ -13,7 +13,10 @@
 #include <cpm/sqlite/value.hpp>
 
 #include <boost/pfr/core.hpp>
-#include <fmt/core.h>
+// fmt/format.h, not fmt/core.h: the formatter writes with format_to into fmt's appender, whose
+// definition lives there. With fmt/core.h alone, clang++ links against the copy in libfmt under
+// a name mangled differently from g++'s build of it, and fails with an undefined reference.
+#include <fmt/format.h>
 
 #include <chrono>
 #include <cstddef>

@@ -1,0 +1,483 @@
+// cpm-db: users, organizations and their members, repositories, access, SSH keys, servers.
+// Records are named on the command line (alice, acme, acme/tools), never by id.
+#include "commands.hpp"
+#include "output.hpp"
+
+#include <cpm/cpm.hpp>
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cpmdb {
+
+namespace {
+
+// ---- finding records by name ----------------------------------------------------------------
+
+cpm::user find_user(cpm::store& s, const std::string& name) {
+  auto u = s.user_by_name(name);
+  if (!u) throw failure(fmt::format("user '{}' not found", name));
+  return *u;
+}
+
+cpm::organization find_org(cpm::store& s, const std::string& name) {
+  auto o = s.organization_by_name(name);
+  if (!o) throw failure(fmt::format("organization '{}' not found", name));
+  return *o;
+}
+
+struct repo_name {
+  std::string org;
+  std::string name;
+};
+
+repo_name split_repo_name(const std::string& text) {
+  auto slash = text.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == text.size() || text.find('/', slash + 1) != std::string::npos)
+    throw failure(fmt::format("repository '{}' must be given as ORG/NAME", text), exit_usage);
+  return {text.substr(0, slash), text.substr(slash + 1)};
+}
+
+struct found_repo {
+  cpm::organization org;
+  cpm::repository repo;
+};
+
+found_repo find_repo(cpm::store& s, const std::string& text) {
+  auto [org_name, name] = split_repo_name(text);
+  auto org = find_org(s, org_name);
+  auto repo = s.repository_by_name(org.id, name);
+  if (!repo) throw failure(fmt::format("repository '{}' not found", text));
+  return {org, *repo};
+}
+
+cpm::ssh_key find_key(cpm::store& s, const std::string& name) {
+  auto k = s.ssh_key_by_name(name);
+  if (!k) throw failure(fmt::format("SSH key '{}' not found", name));
+  return *k;
+}
+
+cpm::server find_server(cpm::store& s, const std::string& name) {
+  auto sv = s.server_by_name(name);
+  if (!sv) throw failure(fmt::format("server '{}' not found", name));
+  return *sv;
+}
+
+// Organization names by id, looked up once each.
+class org_names {
+ public:
+  explicit org_names(cpm::store& s) : s_(&s) {}
+  const std::string& operator()(std::int64_t id) {
+    auto it = names_.find(id);
+    if (it == names_.end()) {
+      auto o = s_->get_organization(id);
+      it = names_.emplace(id, o ? o->name : fmt::format("#{}", id)).first;
+    }
+    return it->second;
+  }
+
+ private:
+  cpm::store* s_;
+  std::map<std::int64_t, std::string> names_;
+};
+
+json repo_json(const cpm::repository& r, const std::string& org) {
+  return {{"id", r.id},       {"name", org + "/" + r.name},         {"organization", org},
+          {"path", r.path},   {"description", or_null(r.description)}, {"created_at", or_null(r.created_at)}};
+}
+
+cpm::org_role parse_role(const std::string& text) {
+  auto role = cpm::enum_from_text<cpm::org_role>(text);
+  if (!role) throw failure(fmt::format("role '{}' is not one of owner, admin, member", text), exit_usage);
+  return *role;
+}
+
+cpm::access_level parse_level(const std::string& text) {
+  auto level = cpm::enum_from_text<cpm::access_level>(text);
+  if (!level) throw failure(fmt::format("access level '{}' is not one of read, write, admin", text), exit_usage);
+  return *level;
+}
+
+std::string text_of(cpm::org_role r) { return std::string(cpm::enum_to_text(r)); }
+std::string text_of(cpm::access_level a) { return std::string(cpm::enum_to_text(a)); }
+
+// What an organization role gives on the organization's repositories.
+cpm::access_level implied_access(cpm::org_role role) {
+  return role == cpm::org_role::member ? cpm::access_level::read : cpm::access_level::admin;
+}
+
+struct membership_row {
+  std::string org;
+  cpm::org_role role = cpm::org_role::member;
+};
+
+}  // namespace
+
+// ---- users -----------------------------------------------------------------------------------
+
+int user_add(const common& c, const user_args& a) {
+  auto s = open_store(c);
+  auto u = s.create_user({.username = a.name, .email = a.email, .public_key = a.key});
+  if (c.json) print_json(to_json(u));
+  else fmt::print("created user {} (id {})\n", u.username, u.id);
+  return 0;
+}
+
+int user_list(const common& c) {
+  auto s = open_store(c);
+  json all = json::array();
+  std::vector<std::vector<std::string>> rows;
+  for (const cpm::user& u : s.list_users()) {
+    all.push_back(to_json(u));
+    rows.push_back({std::to_string(u.id), u.username, u.email, u.public_key ? short_key(*u.public_key) : "-"});
+  }
+  if (c.json) print_json(all);
+  else if (rows.empty()) fmt::print("no users\n");
+  else print_table({"ID", "USERNAME", "EMAIL", "PUBLIC KEY"}, rows);
+  return 0;
+}
+
+int user_show(const common& c, const std::string& name) {
+  auto s = open_store(c);
+  auto u = find_user(s, name);
+  auto memberships = cpm::query<membership_row>(s.db(),
+                                                "SELECT o.name, m.role FROM org_members m "
+                                                "JOIN organizations o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name",
+                                                u.id)
+                         .to_vector();
+  org_names orgs(s);
+  json doc = {{"user", to_json(u)}, {"organizations", json::array()}, {"repositories", json::array()}};
+  std::vector<std::string> org_text, repo_text;
+  for (const auto& m : memberships) {
+    doc["organizations"].push_back({{"name", m.org}, {"role", text_of(m.role)}});
+    org_text.push_back(fmt::format("{} ({})", m.org, text_of(m.role)));
+  }
+  for (const cpm::repository& r : s.user_repositories(u.id)) {
+    auto level = s.access_level(u.id, r.id);
+    std::string full = orgs(r.org_id) + "/" + r.name;
+    doc["repositories"].push_back({{"name", full}, {"path", r.path}, {"access", level ? json(text_of(*level)) : json(nullptr)}});
+    repo_text.push_back(fmt::format("{} ({})", full, level ? text_of(*level) : "none"));
+  }
+  if (c.json) {
+    print_json(doc);
+    return 0;
+  }
+  auto list = [](const std::vector<std::string>& items) { return items.empty() ? std::string("-") : fmt::format("{}", fmt::join(items, ", ")); };
+  fmt::print("user {} (id {})\n", u.username, u.id);
+  fmt::print("  email:         {}\n", u.email);
+  fmt::print("  public key:    {}\n", u.public_key.value_or("-"));
+  fmt::print("  created:       {}\n", time_text(u.created_at));
+  fmt::print("  organizations: {}\n", list(org_text));
+  fmt::print("  repositories:  {}\n", list(repo_text));
+  return 0;
+}
+
+int user_remove(const common& c, const std::string& name) {
+  auto s = open_store(c);
+  auto u = find_user(s, name);
+  s.delete_user(u.id);
+  if (c.json) print_json({{"removed", "user"}, {"username", u.username}, {"id", u.id}});
+  else fmt::print("removed user {} with their memberships and grants\n", u.username);
+  return 0;
+}
+
+// ---- organizations ---------------------------------------------------------------------------
+
+int org_add(const common& c, const org_args& a) {
+  auto s = open_store(c);
+  std::optional<std::int64_t> owner;
+  if (a.owner) owner = find_user(s, *a.owner).id;
+  auto o = s.create_organization({.name = a.name, .description = a.description}, owner);
+  if (c.json) {
+    auto doc = to_json(o);
+    doc["owner"] = or_null(a.owner);
+    print_json(doc);
+  } else {
+    fmt::print("created organization {} (id {}){}\n", o.name, o.id, a.owner ? " owned by " + *a.owner : "");
+  }
+  return 0;
+}
+
+int org_list(const common& c) {
+  auto s = open_store(c);
+  json all = json::array();
+  std::vector<std::vector<std::string>> rows;
+  for (const cpm::organization& o : s.list_organizations()) {
+    all.push_back(to_json(o));
+    rows.push_back({std::to_string(o.id), o.name, o.description.value_or("")});
+  }
+  if (c.json) print_json(all);
+  else if (rows.empty()) fmt::print("no organizations\n");
+  else print_table({"ID", "NAME", "DESCRIPTION"}, rows);
+  return 0;
+}
+
+int org_remove(const common& c, const std::string& name) {
+  auto s = open_store(c);
+  auto o = find_org(s, name);
+  s.delete_organization(o.id);
+  if (c.json) print_json({{"removed", "organization"}, {"name", o.name}, {"id", o.id}});
+  else fmt::print("removed organization {} with its repositories, members and grants\n", o.name);
+  return 0;
+}
+
+int member_add(const common& c, const std::string& org, const std::string& user, const std::string& role) {
+  const auto r = parse_role(role);
+  auto s = open_store(c);
+  auto o = find_org(s, org);
+  auto u = find_user(s, user);
+  if (s.org_membership(o.id, u.id)) throw failure(fmt::format("{} is already a member of {}", u.username, o.name));
+  auto m = s.add_org_member(o.id, u.id, r);
+  if (c.json) print_json({{"organization", o.name}, {"user", u.username}, {"role", text_of(m.role)}, {"joined_at", or_null(m.joined_at)}});
+  else fmt::print("added {} to {} as {}\n", u.username, o.name, text_of(m.role));
+  return 0;
+}
+
+int member_remove(const common& c, const std::string& org, const std::string& user) {
+  auto s = open_store(c);
+  auto o = find_org(s, org);
+  auto u = find_user(s, user);
+  if (!s.org_membership(o.id, u.id)) throw failure(fmt::format("{} is not a member of {}", u.username, o.name));
+  s.remove_org_member(o.id, u.id);
+  if (c.json) print_json({{"removed", "member"}, {"organization", o.name}, {"user", u.username}});
+  else fmt::print("removed {} from {}\n", u.username, o.name);
+  return 0;
+}
+
+int member_list(const common& c, const std::string& org) {
+  auto s = open_store(c);
+  auto o = find_org(s, org);
+  json all = json::array();
+  std::vector<std::vector<std::string>> rows;
+  for (const cpm::member_info& m : s.org_members(o.id)) {
+    all.push_back({{"user", m.username}, {"email", m.email}, {"role", text_of(m.role)}, {"joined_at", or_null(m.joined_at)}});
+    rows.push_back({m.username, text_of(m.role), m.email, time_text(m.joined_at)});
+  }
+  if (c.json) print_json(all);
+  else if (rows.empty()) fmt::print("{} has no members\n", o.name);
+  else print_table({"USER", "ROLE", "EMAIL", "JOINED"}, rows);
+  return 0;
+}
+
+// ---- repositories ----------------------------------------------------------------------------
+
+int repo_add(const common& c, const repo_args& a) {
+  auto [org_name, name] = split_repo_name(a.name);
+  auto s = open_store(c);
+  auto o = find_org(s, org_name);
+  std::optional<std::int64_t> admin;
+  if (a.admin) admin = find_user(s, *a.admin).id;
+  auto r = s.create_repository({.name = name, .org_id = o.id, .path = a.path, .description = a.description}, admin);
+  if (c.json) print_json(repo_json(r, o.name));
+  else fmt::print("created repository {}/{} (id {}) at {}\n", o.name, r.name, r.id, r.path);
+  return 0;
+}
+
+int repo_list(const common& c, const std::optional<std::string>& org, const std::optional<std::string>& user) {
+  auto s = open_store(c);
+  org_names orgs(s);
+  std::vector<cpm::repository> repos;
+  if (org && user) throw failure("give --org or --user, not both", exit_usage);
+  if (org) repos = s.org_repositories(find_org(s, *org).id).to_vector();
+  else if (user) repos = s.user_repositories(find_user(s, *user).id).to_vector();
+  else repos = s.list_repositories().to_vector();
+  json all = json::array();
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : repos) {
+    all.push_back(repo_json(r, orgs(r.org_id)));
+    rows.push_back({std::to_string(r.id), orgs(r.org_id) + "/" + r.name, r.path, r.description.value_or("")});
+  }
+  if (c.json) print_json(all);
+  else if (rows.empty()) fmt::print("no repositories\n");
+  else print_table({"ID", "REPOSITORY", "PATH", "DESCRIPTION"}, rows);
+  return 0;
+}
+
+int repo_remove(const common& c, const std::string& name) {
+  auto s = open_store(c);
+  auto [o, r] = find_repo(s, name);
+  s.delete_repository(r.id);
+  if (c.json) print_json({{"removed", "repository"}, {"name", o.name + "/" + r.name}, {"id", r.id}});
+  else fmt::print("removed repository {}/{} and its grants (the git repository at {} is untouched)\n", o.name, r.name, r.path);
+  return 0;
+}
+
+// ---- access ----------------------------------------------------------------------------------
+
+int access_grant(const common& c, const std::string& repo, const std::string& user, const std::string& level) {
+  const auto l = parse_level(level);
+  auto s = open_store(c);
+  auto [o, r] = find_repo(s, repo);
+  auto u = find_user(s, user);
+  auto g = s.grant_access(r.id, u.id, l);
+  if (c.json) print_json({{"repository", o.name + "/" + r.name}, {"user", u.username}, {"access", text_of(g.access_level)}});
+  else fmt::print("granted {} {} access to {}/{}\n", u.username, text_of(g.access_level), o.name, r.name);
+  return 0;
+}
+
+int access_revoke(const common& c, const std::string& repo, const std::string& user) {
+  auto s = open_store(c);
+  auto [o, r] = find_repo(s, repo);
+  auto u = find_user(s, user);
+  if (!s.repo_grant(r.id, u.id))
+    throw failure(fmt::format("{} has no direct grant on {}/{} to revoke", u.username, o.name, r.name));
+  s.revoke_access(r.id, u.id);
+  if (c.json) print_json({{"revoked", o.name + "/" + r.name}, {"user", u.username}});
+  else fmt::print("revoked the direct grant of {} on {}/{}\n", u.username, o.name, r.name);
+  return 0;
+}
+
+// Everyone's effective access to the repository (or one user's), and where it comes from:
+// a direct grant, an organization role, or both (the higher one counts).
+int access_show(const common& c, const std::string& repo, const std::optional<std::string>& user) {
+  auto s = open_store(c);
+  auto [o, r] = find_repo(s, repo);
+  const std::string full = o.name + "/" + r.name;
+  struct entry {
+    std::optional<cpm::access_level> grant;
+    std::optional<cpm::org_role> role;
+    std::optional<cpm::access_level> effective;
+  };
+  std::map<std::string, entry> by_user;
+  if (user) {
+    auto u = find_user(s, *user);
+    entry e;
+    if (auto g = s.repo_grant(r.id, u.id)) e.grant = g->access_level;
+    if (auto m = s.org_membership(o.id, u.id)) e.role = m->role;
+    e.effective = s.access_level(u.id, r.id);
+    by_user[u.username] = e;
+  } else {
+    for (const cpm::repo_access& g : s.repository_grants(r.id)) {
+      if (auto u = s.get_user(g.user_id)) by_user[u->username].grant = g.access_level;
+    }
+    for (const cpm::member_info& m : s.org_members(o.id)) by_user[m.username].role = m.role;
+    for (auto& [name, e] : by_user) {
+      e.effective = e.grant;
+      if (e.role && (!e.effective || implied_access(*e.role) > *e.effective)) e.effective = implied_access(*e.role);
+    }
+  }
+  auto level_json = [](const std::optional<cpm::access_level>& l) { return l ? json(text_of(*l)) : json(nullptr); };
+  json list = json::array();
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [name, e] : by_user) {
+    list.push_back({{"user", name},
+                    {"access", level_json(e.effective)},
+                    {"grant", level_json(e.grant)},
+                    {"org_role", e.role ? json(text_of(*e.role)) : json(nullptr)}});
+    std::vector<std::string> via;
+    if (e.grant) via.push_back("direct grant " + text_of(*e.grant));
+    if (e.role) via.push_back(o.name + " " + text_of(*e.role));
+    rows.push_back({name, e.effective ? text_of(*e.effective) : "none", via.empty() ? "-" : fmt::format("{}", fmt::join(via, ", "))});
+  }
+  if (c.json) {
+    if (user) {
+      auto doc = list.at(0);
+      doc["repository"] = full;
+      print_json(doc);
+    } else {
+      print_json({{"repository", full}, {"access", list}});
+    }
+    return 0;
+  }
+  if (user && !by_user.begin()->second.effective) {
+    fmt::print("{} has no access to {}\n", by_user.begin()->first, full);
+  } else if (rows.empty()) {
+    fmt::print("nobody has access to {}\n", full);
+  } else {
+    fmt::print("access to {}:\n", full);
+    print_table({"USER", "ACCESS", "VIA"}, rows);
+  }
+  return 0;
+}
+
+// ---- SSH keys --------------------------------------------------------------------------------
+
+int key_add(const common& c, const key_args& a) {
+  auto s = open_store(c);
+  auto k = s.create_ssh_key({.name = a.name, .public_key = a.public_key, .private_key_path = a.private_key_path});
+  if (c.json) print_json(to_json(k));
+  else fmt::print("added SSH key {} (id {})\n", k.name, k.id);
+  return 0;
+}
+
+int key_list(const common& c) {
+  auto s = open_store(c);
+  json all = json::array();
+  std::vector<std::vector<std::string>> rows;
+  for (const cpm::ssh_key& k : s.list_ssh_keys()) {
+    all.push_back(to_json(k));
+    rows.push_back({std::to_string(k.id), k.name, short_key(k.public_key), k.private_key_path});
+  }
+  if (c.json) print_json(all);
+  else if (rows.empty()) fmt::print("no SSH keys\n");
+  else print_table({"ID", "NAME", "PUBLIC KEY", "PRIVATE KEY PATH"}, rows);
+  return 0;
+}
+
+int key_remove(const common& c, const std::string& name) {
+  auto s = open_store(c);
+  auto k = find_key(s, name);
+  s.delete_ssh_key(k.id);
+  if (c.json) print_json({{"removed", "ssh_key"}, {"name", k.name}, {"id", k.id}});
+  else fmt::print("removed SSH key {} (servers that used it now have none)\n", k.name);
+  return 0;
+}
+
+// ---- servers ---------------------------------------------------------------------------------
+
+namespace {
+
+json server_json(const cpm::server& sv, const std::optional<std::string>& key) {
+  return {{"id", sv.id},   {"name", sv.name},         {"host", sv.host}, {"port", sv.port}, {"is_neighbor", sv.is_neighbor},
+          {"ssh_key", or_null(key)}, {"created_at", or_null(sv.created_at)}};
+}
+
+std::optional<std::string> key_name(cpm::store& s, const std::optional<std::int64_t>& id) {
+  if (!id) return std::nullopt;
+  auto k = s.get_ssh_key(*id);
+  return k ? std::optional(k->name) : std::nullopt;
+}
+
+}  // namespace
+
+int server_add(const common& c, const server_args& a) {
+  auto s = open_store(c);
+  std::optional<std::int64_t> key;
+  if (a.key) key = find_key(s, *a.key).id;
+  auto sv = s.create_server({.name = a.name, .host = a.host, .port = a.port, .is_neighbor = a.neighbor, .ssh_key_id = key});
+  if (c.json) print_json(server_json(sv, a.key));
+  else fmt::print("added {}server {} ({}:{}, id {})\n", sv.is_neighbor ? "neighbor " : "", sv.name, sv.host, sv.port, sv.id);
+  return 0;
+}
+
+int server_list(const common& c, bool neighbors_only) {
+  auto s = open_store(c);
+  auto servers = neighbors_only ? s.neighbor_servers().to_vector() : s.list_servers().to_vector();
+  json all = json::array();
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& sv : servers) {
+    auto key = key_name(s, sv.ssh_key_id);
+    all.push_back(server_json(sv, key));
+    rows.push_back({std::to_string(sv.id), sv.name, sv.host, std::to_string(sv.port), sv.is_neighbor ? "yes" : "no", key.value_or("-")});
+  }
+  if (c.json) print_json(all);
+  else if (rows.empty()) fmt::print("{}\n", neighbors_only ? "no neighbor servers" : "no servers");
+  else print_table({"ID", "NAME", "HOST", "PORT", "NEIGHBOR", "SSH KEY"}, rows);
+  return 0;
+}
+
+int server_remove(const common& c, const std::string& name) {
+  auto s = open_store(c);
+  auto sv = find_server(s, name);
+  s.delete_server(sv.id);
+  if (c.json) print_json({{"removed", "server"}, {"name", sv.name}, {"id", sv.id}});
+  else fmt::print("removed server {}\n", sv.name);
+  return 0;
+}
+
+}  // namespace cpmdb

@@ -1,0 +1,804 @@
+#!/usr/bin/env python3
+"""End-to-end tests of cpm-db: runs the built tool against temporary databases and checks its
+output, its JSON and its exit codes. Python 3 standard library only.
+
+    run.py --cpm-db PATH CASE      run one case (CTest runs each as cpm.cpm_db.CASE)
+    run.py --cpm-db PATH all       run every case
+    run.py --list                  list the cases
+
+Conventions checked everywhere: success is exit code 0; a failure is exit code 1 (2 for a
+usage error) with exactly one line "cpm-db: <message>" on stderr and nothing on stdout.
+"""
+import argparse
+import base64
+import datetime
+import json
+import os
+import pty
+import re
+import select
+import shutil
+import sqlite3
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+TOOL = None
+CASES = {}
+
+
+def case(fn):
+    CASES[fn.__name__] = fn
+    return fn
+
+
+class Failed(Exception):
+    pass
+
+
+def expect(condition, message):
+    if not condition:
+        raise Failed(message)
+
+
+# ---- running the tool -----------------------------------------------------------------------
+
+class Result:
+    def __init__(self, args, proc):
+        self.args = args
+        self.rc = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+
+    def __repr__(self):
+        return f"cpm-db {' '.join(self.args)}\n  exit {self.rc}\n  stdout: {self.out!r}\n  stderr: {self.err!r}"
+
+    def json(self):
+        try:
+            return json.loads(self.out)
+        except json.JSONDecodeError as e:
+            raise Failed(f"--json output does not parse ({e}):\n{self!r}")
+
+
+class Tool:
+    """cpm-db bound to one database file (passed with --db unless use_db is False)."""
+
+    def __init__(self, workdir, db="cpm.db"):
+        self.dir = workdir
+        self.db = os.path.join(workdir, db)
+        self.env = dict(os.environ)
+        self.env.pop("CPMDB_PATH", None)
+        self.env["HOME"] = os.path.join(workdir, "home")
+
+    def run(self, *args, use_db=True, env=None, stderr_tty=False):
+        argv = [TOOL, *args] + (["--db", self.db] if use_db else [])
+        if stderr_tty:
+            return self._run_with_tty_stderr(args, argv, env)
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env or self.env, cwd=self.dir, timeout=60)
+        return Result(list(args), proc)
+
+    def _run_with_tty_stderr(self, args, argv, env):
+        master, slave = pty.openpty()
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=slave, env=env or self.env, cwd=self.dir)
+        os.close(slave)
+        err = b""
+        while True:
+            ready, _, _ = select.select([master], [], [], 30)
+            if not ready:
+                break
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the child closed its end
+                break
+            if not chunk:
+                break
+            err += chunk
+        out = proc.stdout.read().decode()
+        proc.wait(timeout=30)
+        os.close(master)
+
+        class Done:
+            returncode = proc.returncode
+            stdout = out
+            stderr = err.decode(errors="replace")
+        return Result(list(args), Done)
+
+    def ok(self, *args, **kw):
+        r = self.run(*args, **kw)
+        expect(r.rc == 0, f"expected success:\n{r!r}")
+        return r
+
+    def json(self, *args, **kw):
+        return self.ok(*args, "--json", **kw).json()
+
+    def fails(self, *args, contains, rc=1, **kw):
+        """The command fails with exit code `rc` and one line naming the problem."""
+        r = self.run(*args, **kw)
+        expect(r.rc == rc, f"expected exit code {rc}:\n{r!r}")
+        lines = r.err.splitlines()
+        expect(len(lines) == 1 and r.err.endswith("\n"), f"expected exactly one line on stderr:\n{r!r}")
+        expect(lines[0].startswith("cpm-db: "), f"expected 'cpm-db: ' first:\n{r!r}")
+        for text in [contains] if isinstance(contains, str) else contains:
+            expect(text.lower() in lines[0].lower(), f"expected {text!r} in the message:\n{r!r}")
+        expect(r.out == "" or "--json" in args or args[:1] == ("check",), f"expected nothing on stdout:\n{r!r}")
+        return r
+
+
+def ssh_key(seed, comment="test"):
+    kind = b"ssh-ed25519"
+    blob = struct.pack(">I", len(kind)) + kind + struct.pack(">I", 32) + bytes((seed + i) % 256 for i in range(32))
+    return f"ssh-ed25519 {base64.b64encode(blob).decode()} {comment}"
+
+
+def sql(path, *statements, fetch=None):
+    """Runs statements on the file with Python's sqlite3 (foreign keys off, as it defaults)."""
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        for s in statements:
+            con.execute(s)
+        return con.execute(fetch).fetchall() if fetch else None
+    finally:
+        con.close()
+
+
+def scalar(path, query):
+    return sql(path, fetch=query)[0][0]
+
+
+def file_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+# The original system's schema (seed/database-architecture.txt), as its initSchema made it:
+# no version recorded.
+ORIGINAL_SCHEMA = """
+CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, username TEXT NOT NULL UNIQUE, email TEXT NOT NULL,
+  public_key TEXT, created_at DATETIME DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE organizations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, description TEXT,
+  created_at DATETIME DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE repositories (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, org_id INTEGER NOT NULL,
+  path TEXT NOT NULL, description TEXT, created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+  FOREIGN KEY (org_id) REFERENCES organizations(id) ON DELETE CASCADE, UNIQUE(org_id, name));
+CREATE TABLE ssh_keys (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, public_key TEXT NOT NULL,
+  private_key_path TEXT NOT NULL, created_at DATETIME DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE servers (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, host TEXT NOT NULL,
+  port INTEGER NOT NULL DEFAULT 22, is_neighbor BOOLEAN NOT NULL DEFAULT 0, ssh_key_id INTEGER,
+  created_at DATETIME DEFAULT CURRENT_TIMESTAMP, FOREIGN KEY (ssh_key_id) REFERENCES ssh_keys(id) ON DELETE SET NULL);
+CREATE TABLE repo_access (id INTEGER PRIMARY KEY AUTOINCREMENT, repo_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
+  access_level TEXT NOT NULL CHECK(access_level IN ('read', 'write', 'admin')),
+  FOREIGN KEY (repo_id) REFERENCES repositories(id) ON DELETE CASCADE,
+  FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE, UNIQUE(repo_id, user_id));
+CREATE TABLE org_members (id INTEGER PRIMARY KEY AUTOINCREMENT, org_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
+  role TEXT NOT NULL CHECK(role IN ('owner', 'admin', 'member')), joined_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+  FOREIGN KEY (org_id) REFERENCES organizations(id) ON DELETE CASCADE,
+  FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE, UNIQUE(org_id, user_id));
+INSERT INTO users(username, email) VALUES ('legacy', 'legacy@example.org');
+"""
+
+
+def fill(path, users, start=0):
+    """Adds `users` users, each owning an organization of their own, in one transaction."""
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("BEGIN")
+    for i in range(start, start + users):
+        uid = con.execute("INSERT INTO users(username, email) VALUES (?, ?)", (f"u{i}", f"u{i}@example.org")).lastrowid
+        oid = con.execute("INSERT INTO organizations(name, description) VALUES (?, ?)", (f"o{i}", "d" * 150)).lastrowid
+        con.execute("INSERT INTO org_members(org_id, user_id, role) VALUES (?, ?, 'owner')", (oid, uid))
+    con.execute("COMMIT")
+    con.close()
+
+
+def scribble(path, first_page, pages, page_size=4096):
+    """Overwrites `pages` pages from `first_page` (1-based) with garbage, as a failing disk might."""
+    with open(path, "r+b") as f:
+        f.seek((first_page - 1) * page_size)
+        f.write(b"\xa5\x5a" * (pages * page_size // 2))
+
+
+def new_tool(tmp, populated=False):
+    t = Tool(tmp)
+    t.ok("init")
+    if populated:
+        t.ok("user", "add", "alice", "--email", "alice@example.org", "--key", ssh_key(1))
+        t.ok("user", "add", "bob", "--email", "bob@example.org")
+        t.ok("org", "add", "acme", "--owner", "alice", "--description", "the company")
+        t.ok("repo", "add", "acme/tools", "--path", "/srv/git/acme/tools.git")
+        t.ok("access", "grant", "acme/tools", "bob", "write")
+    return t
+
+
+def backups_in(directory):
+    return sorted(n for n in os.listdir(directory) if re.fullmatch(r"cpm-\d{8}-\d{6}\.db", n))
+
+
+# ---- cases ---------------------------------------------------------------------------------
+
+@case
+def help(tmp):
+    t = Tool(tmp)
+    commands = [[], ["init"], ["migrate"], ["status"], ["backup"], ["restore"], ["check"],
+                ["user"], ["user", "add"], ["user", "list"], ["user", "show"], ["user", "remove"],
+                ["org"], ["org", "add"], ["org", "list"], ["org", "remove"],
+                ["org", "member"], ["org", "member", "add"], ["org", "member", "remove"], ["org", "member", "list"],
+                ["repo"], ["repo", "add"], ["repo", "list"], ["repo", "remove"],
+                ["access"], ["access", "grant"], ["access", "revoke"], ["access", "show"],
+                ["key"], ["key", "add"], ["key", "list"], ["key", "remove"],
+                ["server"], ["server", "add"], ["server", "list"], ["server", "remove"]]
+    for command in commands:
+        r = t.run(*command, "--help", use_db=False)
+        expect(r.rc == 0 and "Usage: cpm-db" in r.out and r.err == "", f"--help:\n{r!r}")
+        expect(" ".join(["cpm-db", *command]) in r.out, f"--help names the command:\n{r!r}")
+    expect("--json" in t.run("user", "list", "--help", use_db=False).out, "leaf help lists --json")
+    expect("--neighbor" in t.run("server", "add", "--help", use_db=False).out, "server add help lists --neighbor")
+    t.fails(contains=["'cpm-db' needs a command", "init, migrate, status, backup, restore, check, user"], rc=2,
+            use_db=False)
+    t.fails("user", contains="'cpm-db user' needs a command: add, list, show, remove", rc=2, use_db=False)
+    t.fails("org", "member", contains="'cpm-db org member' needs a command: add, remove, list", rc=2, use_db=False)
+    t.fails("frobnicate", contains="'frobnicate' is not a command of 'cpm-db'", rc=2, use_db=False)
+    t.fails("user", "frob", contains="'frob' is not a command of 'cpm-db user'", rc=2, use_db=False)
+    t.fails("user", "list", "--bogus", contains="--bogus", rc=2)
+    r = t.ok("--version", use_db=False)
+    expect(re.fullmatch(r"\d+\.\d+\.\d+\n", r.out), f"--version:\n{r!r}")
+
+
+@case
+def database_path(tmp):
+    t = Tool(tmp)
+    # --db
+    t.ok("init")
+    expect(os.path.isfile(t.db), "--db made the database")
+    # $CPMDB_PATH when there is no --db
+    env = dict(t.env, CPMDB_PATH=os.path.join(tmp, "env.db"))
+    r = t.run("init", use_db=False, env=env)
+    expect(r.rc == 0 and os.path.isfile(os.path.join(tmp, "env.db")), f"$CPMDB_PATH:\n{r!r}")
+    # --db wins over $CPMDB_PATH
+    r = t.run("status", "--json", env=env)
+    expect(r.rc == 0 and r.json()["path"] == t.db, f"--db before $CPMDB_PATH:\n{r!r}")
+    # else ~/.cpm/cpm.db, the directory made private
+    r = t.run("init", use_db=False)
+    home_db = os.path.join(tmp, "home", ".cpm", "cpm.db")
+    expect(r.rc == 0 and os.path.isfile(home_db), f"default path:\n{r!r}")
+    expect(os.stat(os.path.dirname(home_db)).st_mode & 0o777 == 0o700, "~/.cpm is 0700")
+    expect(os.stat(home_db).st_mode & 0o777 == 0o600, "cpm.db is 0600")
+    # --db also before the command
+    r = t.run("--db", os.path.join(tmp, "env.db"), "status", "--json", use_db=False)
+    expect(r.rc == 0 and r.json()["path"] == os.path.join(tmp, "env.db"), f"--db first:\n{r!r}")
+
+
+@case
+def init_migrate_status(tmp):
+    t = Tool(tmp)
+    t.fails("status", contains=["no database at", "cpm-db init"])
+    t.fails("migrate", contains="no database at")
+    t.fails("user", "list", contains="no database at")
+    doc = t.json("init")
+    expect(doc["created"] is True and doc["from"] == 0 and doc["to"] == doc["target"] >= 2, f"init --json: {doc}")
+    expect([s["version"] for s in doc["applied"]] == list(range(1, doc["target"] + 1)), f"init applied: {doc}")
+    target = doc["target"]
+    t.fails("init", contains="already exists")
+    r = t.ok("migrate")
+    expect(f"schema version {target}, target version {target}" in r.out and "nothing to do" in r.out, f"migrate:\n{r!r}")
+    expect(t.json("migrate")["applied"] == [], "migrate --json on a current database")
+    r = t.ok("status")
+    for text in ["database:", t.db, "journal mode:   wal", f"schema version: {target}", "current", "users", "cpm_migrations"]:
+        expect(text in r.out, f"status shows {text!r}:\n{r!r}")
+    doc = t.json("status")
+    expect(doc["schema"] == "current" and doc["tables"]["users"] == 0 and doc["tables"]["cpm_migrations"] == target,
+           f"status --json: {doc}")
+
+    # A database the original system made (no version): status reads it without changing it,
+    # the other commands ask for a migration, and migrate adopts it.
+    legacy = Tool(tmp, "legacy.db")
+    con = sqlite3.connect(legacy.db)
+    con.executescript(ORIGINAL_SCHEMA)
+    con.close()
+    before = file_bytes(legacy.db)
+    doc = legacy.json("status")
+    expect(doc["schema_version"] == 0 and doc["schema"] == "behind" and doc["tables"]["users"] == 1, f"legacy status: {doc}")
+    expect("cpm_migrations" not in doc["tables"], "status created nothing")
+    expect(file_bytes(legacy.db) == before, "status changed nothing in the file")
+    expect("run 'cpm-db migrate'" in legacy.ok("status").out, "status tells to migrate")
+    legacy.fails("user", "list", contains=["schema version 0", "cpm-db migrate"])
+    r = legacy.ok("migrate")
+    expect("schema version 0, target version" in r.out and "applied 1:" in r.out and f"applied {target}:" in r.out,
+           f"migrate:\n{r!r}")
+    expect([u["username"] for u in legacy.json("user", "list")] == ["legacy"], "the adopted data is kept")
+
+    # A database newer than this cpm-db: refused by migrate, described by status.
+    sql(t.db, f"PRAGMA user_version = {target + 5}")
+    t.fails("migrate", contains=["schema version", "newer"])
+    t.fails("user", "list", contains="newer")
+    expect(t.json("status")["schema"] == "newer", "status on a newer database")
+    expect(scalar(t.db, "PRAGMA user_version") == target + 5, "left untouched")
+
+    # Not a database at all.
+    with open(os.path.join(tmp, "text.db"), "w") as f:
+        f.write("hello " * 1000)
+    Tool(tmp, "text.db").fails("status", contains="not a database")
+
+
+@case
+def users(tmp):
+    t = new_tool(tmp)
+    doc = t.json("user", "add", "alice", "--email", "alice@example.org", "--key", ssh_key(1, "alice@laptop"))
+    expect(doc["username"] == "alice" and doc["id"] == 1 and doc["public_key"].startswith("ssh-ed25519 "), f"{doc}")
+    expect(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", doc["created_at"]), f"created_at: {doc}")
+    r = t.ok("user", "add", "bob", "--email", "bob@example.org")
+    expect(r.out == "created user bob (id 2)\n", f"user add:\n{r!r}")
+    r = t.ok("user", "list")
+    expect(r.out.splitlines()[0].split() == ["ID", "USERNAME", "EMAIL", "PUBLIC", "KEY"] and "alice" in r.out
+           and "bob@example.org" in r.out, f"user list:\n{r!r}")
+    expect([u["username"] for u in t.json("user", "list")] == ["alice", "bob"], "user list --json")
+    t.ok("org", "add", "acme", "--owner", "alice")
+    t.ok("repo", "add", "acme/tools", "--path", "/srv/git/acme/tools.git")
+    r = t.ok("user", "show", "alice")
+    for text in ["user alice (id 1)", "alice@example.org", "acme (owner)", "acme/tools (admin)"]:
+        expect(text in r.out, f"user show has {text!r}:\n{r!r}")
+    doc = t.json("user", "show", "alice")
+    expect(doc["user"]["email"] == "alice@example.org" and doc["organizations"] == [{"name": "acme", "role": "owner"}]
+           and doc["repositories"][0]["name"] == "acme/tools" and doc["repositories"][0]["access"] == "admin",
+           f"user show --json: {doc}")
+    expect(t.json("user", "remove", "bob")["removed"] == "user", "user remove --json")
+    r = t.ok("user", "remove", "alice")
+    expect("removed user alice" in r.out, f"user remove:\n{r!r}")
+    expect(t.ok("user", "list").out == "no users\n", "empty list")
+    expect(t.json("user", "list") == [], "empty list --json")
+
+    t.fails("user", "add", "b c", "--email", "x@example.org", contains=["user.username", "'b c'"])
+    t.fails("user", "add", "-x", "--email", "x@example.org", contains="USERNAME is required", rc=2)  # an option
+    t.fails("user", "add", "carol", "--email", "not-an-address", contains=["user.email", "not-an-address"])
+    t.fails("user", "add", "carol", "--email", "c@example.org", "--key", "ssh-ed25519 !!!", contains="user.public_key")
+    t.fails("user", "add", "carol", contains="--email is required", rc=2)
+    t.fails("user", "add", "--email", "c@example.org", contains="USERNAME is required", rc=2)
+    t.ok("user", "add", "carol", "--email", "c@example.org", "--key", ssh_key(3))
+    t.fails("user", "add", "carol", "--email", "c2@example.org", contains=["username", "'carol'", "already exists"])
+    t.fails("user", "add", "dave", "--email", "d@example.org", "--key", ssh_key(3, "other comment"),
+            contains=["public_key", "already exists"])
+    t.fails("user", "show", "nobody", contains="user 'nobody' not found")
+    t.fails("user", "remove", "nobody", contains="user 'nobody' not found")
+    t.fails("user", "show", contains="USERNAME is required", rc=2)
+    t.fails("user", "list", "extra", contains="extra", rc=2)
+
+
+@case
+def orgs(tmp):
+    t = new_tool(tmp)
+    t.ok("user", "add", "alice", "--email", "alice@example.org")
+    t.ok("user", "add", "bob", "--email", "bob@example.org")
+    doc = t.json("org", "add", "acme", "--owner", "alice", "--description", "the company")
+    expect(doc["name"] == "acme" and doc["description"] == "the company" and doc["owner"] == "alice", f"{doc}")
+    r = t.ok("org", "add", "initech")
+    expect(r.out == "created organization initech (id 2)\n", f"org add:\n{r!r}")
+    expect([o["name"] for o in t.json("org", "list")] == ["acme", "initech"], "org list --json")
+    expect("the company" in t.ok("org", "list").out, "org list")
+
+    r = t.ok("org", "member", "add", "acme", "bob")
+    expect(r.out == "added bob to acme as member\n", f"member add:\n{r!r}")
+    doc = t.json("org", "member", "add", "initech", "bob", "--role", "admin")
+    expect(doc == {"organization": "initech", "user": "bob", "role": "admin", "joined_at": doc["joined_at"]}, f"{doc}")
+    members = t.json("org", "member", "list", "acme")
+    expect([(m["user"], m["role"]) for m in members] == [("alice", "owner"), ("bob", "member")], f"{members}")
+    r = t.ok("org", "member", "list", "acme")
+    expect(r.out.splitlines()[0].split() == ["USER", "ROLE", "EMAIL", "JOINED"] and "bob" in r.out, f"{r!r}")
+    expect(t.json("org", "member", "remove", "acme", "bob")["removed"] == "member", "member remove --json")
+    expect(t.ok("org", "member", "remove", "initech", "bob").out == "removed bob from initech\n", "member remove")
+    expect(t.ok("org", "member", "list", "initech").out == "initech has no members\n", "no members")
+    expect(t.json("org", "remove", "initech")["removed"] == "organization", "org remove --json")
+    expect("removed organization acme" in t.ok("org", "remove", "acme").out, "org remove")
+    expect(t.ok("org", "list").out == "no organizations\n", "no organizations")
+
+    t.ok("org", "add", "acme")
+    t.fails("org", "add", "acme", contains=["organization", "'acme'", "already exists"])
+    t.fails("org", "add", "bad/name", contains=["organization.name", "bad/name"])
+    t.fails("org", "add", "x" * 101, contains="organization.name")
+    t.fails("org", "add", "globex", "--owner", "nobody", contains="user 'nobody' not found")
+    expect([o["name"] for o in t.json("org", "list")] == ["acme"], "a refused org add changed nothing")
+    t.fails("org", "remove", "nowhere", contains="organization 'nowhere' not found")
+    t.fails("org", "member", "add", "acme", "bob", "--role", "boss", contains="boss", rc=2)
+    t.fails("org", "member", "add", "acme", "nobody", contains="user 'nobody' not found")
+    t.fails("org", "member", "add", "nowhere", "bob", contains="organization 'nowhere' not found")
+    t.fails("org", "member", "add", "acme", contains="USER is required", rc=2)
+    t.ok("org", "member", "add", "acme", "bob")
+    t.fails("org", "member", "add", "acme", "bob", contains="bob is already a member of acme")
+    t.fails("org", "member", "remove", "acme", "alice", contains="alice is not a member of acme")
+    t.fails("org", "member", "list", "nowhere", contains="organization 'nowhere' not found")
+
+
+@case
+def repos(tmp):
+    t = new_tool(tmp)
+    t.ok("user", "add", "alice", "--email", "alice@example.org")
+    t.ok("user", "add", "bob", "--email", "bob@example.org")
+    t.ok("org", "add", "acme", "--owner", "alice")
+    t.ok("org", "add", "initech")
+    r = t.ok("repo", "add", "acme/tools", "--path", "/srv/git/acme/tools.git")
+    expect(r.out == "created repository acme/tools (id 1) at /srv/git/acme/tools.git\n", f"repo add:\n{r!r}")
+    doc = t.json("repo", "add", "initech/tps", "--path", "/srv/git/initech/tps.git", "--description", "reports",
+                 "--admin", "bob")
+    expect(doc["name"] == "initech/tps" and doc["organization"] == "initech" and doc["description"] == "reports", f"{doc}")
+    expect(t.json("access", "show", "initech/tps", "bob")["access"] == "admin", "--admin grants admin")
+    expect([x["name"] for x in t.json("repo", "list")] == ["acme/tools", "initech/tps"], "repo list --json")
+    expect([x["name"] for x in t.json("repo", "list", "--org", "acme")] == ["acme/tools"], "repo list --org")
+    expect([x["name"] for x in t.json("repo", "list", "--user", "alice")] == ["acme/tools"], "repo list --user")
+    r = t.ok("repo", "list")
+    expect(r.out.splitlines()[0].split() == ["ID", "REPOSITORY", "PATH", "DESCRIPTION"] and "initech/tps" in r.out, f"{r!r}")
+    expect(t.json("repo", "remove", "initech/tps")["removed"] == "repository", "repo remove --json")
+    expect("removed repository acme/tools" in t.ok("repo", "remove", "acme/tools").out, "repo remove")
+    expect(t.ok("repo", "list").out == "no repositories\n", "no repositories")
+
+    t.ok("repo", "add", "acme/tools", "--path", "/srv/git/acme/tools.git")
+    t.fails("repo", "add", "tools", "--path", "/srv/git/tools.git", contains="ORG/NAME", rc=2)
+    t.fails("repo", "add", "acme/a/b", "--path", "/srv/git/x.git", contains="ORG/NAME", rc=2)
+    t.fails("repo", "add", "acme/site", "--path", "relative/site.git", contains=["repository.path", "absolute"])
+    t.fails("repo", "add", "acme/site", "--path", "/srv/../etc", contains=["repository.path", "normalised"])
+    t.fails("repo", "add", "acme/si te", "--path", "/srv/git/site.git", contains="repository.name")
+    t.fails("repo", "add", "nowhere/site", "--path", "/srv/git/site.git", contains="organization 'nowhere' not found")
+    t.fails("repo", "add", "acme/tools", "--path", "/srv/git/other.git", contains=["'tools'", "already exists"])
+    t.fails("repo", "add", "acme/site", contains="--path is required", rc=2)
+    t.fails("repo", "add", "acme/site", "--path", "/srv/git/site.git", "--admin", "nobody", contains="user 'nobody' not found")
+    expect([x["name"] for x in t.json("repo", "list")] == ["acme/tools"], "refused repo adds changed nothing")
+    t.fails("repo", "list", "--org", "nowhere", contains="organization 'nowhere' not found")
+    t.fails("repo", "list", "--user", "nobody", contains="user 'nobody' not found")
+    t.fails("repo", "list", "--org", "acme", "--user", "alice", contains="not both", rc=2)
+    t.fails("repo", "remove", "acme/nothing", contains="repository 'acme/nothing' not found")
+    t.fails("repo", "remove", "nothing", contains="ORG/NAME", rc=2)
+
+
+@case
+def access(tmp):
+    t = new_tool(tmp, populated=True)  # alice owns acme, bob has write on acme/tools
+    r = t.ok("access", "show", "acme/tools")
+    expect("alice  admin   acme owner" in r.out and "bob    write   direct grant write" in r.out, f"access show:\n{r!r}")
+    doc = t.json("access", "show", "acme/tools")
+    expect(doc["repository"] == "acme/tools" and
+           [(a["user"], a["access"], a["grant"], a["org_role"]) for a in doc["access"]] ==
+           [("alice", "admin", None, "owner"), ("bob", "write", "write", None)], f"access show --json: {doc}")
+    doc = t.json("access", "grant", "acme/tools", "bob", "admin")
+    expect(doc == {"repository": "acme/tools", "user": "bob", "access": "admin"}, f"grant --json: {doc}")
+    expect(t.ok("access", "grant", "acme/tools", "bob", "read").out == "granted bob read access to acme/tools\n", "grant")
+    expect(t.json("access", "show", "acme/tools", "bob")["access"] == "read", "the grant replaced the old one")
+    expect(t.json("access", "revoke", "acme/tools", "bob") == {"revoked": "acme/tools", "user": "bob"}, "revoke --json")
+    expect(t.ok("access", "show", "acme/tools", "bob").out == "bob has no access to acme/tools\n", "no access")
+    doc = t.json("access", "show", "acme/tools", "bob")
+    expect(doc["access"] is None and doc["grant"] is None and doc["org_role"] is None, f"no access --json: {doc}")
+    t.ok("access", "grant", "acme/tools", "bob", "write")
+    expect("revoked the direct grant of bob" in t.ok("access", "revoke", "acme/tools", "bob").out, "revoke")
+
+    t.fails("access", "grant", "acme/tools", "bob", "owner", contains="owner", rc=2)
+    t.fails("access", "grant", "acme/tools", "bob", contains="LEVEL is required", rc=2)
+    t.fails("access", "grant", "acme/nothing", "bob", "read", contains="repository 'acme/nothing' not found")
+    t.fails("access", "grant", "acme/tools", "nobody", "read", contains="user 'nobody' not found")
+    t.fails("access", "grant", "tools", "bob", "read", contains="ORG/NAME", rc=2)
+    t.fails("access", "revoke", "acme/tools", "bob", contains="bob has no direct grant on acme/tools")
+    t.fails("access", "show", "nowhere/tools", contains="organization 'nowhere' not found")
+    t.fails("access", "show", "acme/tools", "nobody", contains="user 'nobody' not found")
+
+
+@case
+def keys(tmp):
+    t = new_tool(tmp)
+    doc = t.json("key", "add", "deploy", "--public-key", ssh_key(7, "deploy"), "--private-key-path", "/home/git/.ssh/deploy")
+    expect(doc["name"] == "deploy" and doc["private_key_path"] == "/home/git/.ssh/deploy", f"key add --json: {doc}")
+    r = t.ok("key", "add", "backup", "--public-key", ssh_key(8), "--private-key-path", "/home/git/.ssh/backup")
+    expect(r.out == "added SSH key backup (id 2)\n", f"key add:\n{r!r}")
+    expect([k["name"] for k in t.json("key", "list")] == ["deploy", "backup"], "key list --json")
+    r = t.ok("key", "list")
+    expect(r.out.splitlines()[0].split()[:2] == ["ID", "NAME"] and "/home/git/.ssh/backup" in r.out, f"key list:\n{r!r}")
+    expect(t.json("key", "remove", "backup")["removed"] == "ssh_key", "key remove --json")
+    expect("removed SSH key deploy" in t.ok("key", "remove", "deploy").out, "key remove")
+    expect(t.ok("key", "list").out == "no SSH keys\n", "no keys")
+
+    t.ok("key", "add", "deploy", "--public-key", ssh_key(7), "--private-key-path", "/home/git/.ssh/deploy")
+    t.fails("key", "add", "other", "--public-key", "ssh-foo AAAA", "--private-key-path", "/k",
+            contains=["ssh_key.public_key", "unknown key type"])
+    t.fails("key", "add", "other", "--public-key", ssh_key(9), "--private-key-path", "keys/other",
+            contains="ssh_key.private_key_path")
+    t.fails("key", "add", "deploy", "--public-key", ssh_key(9), "--private-key-path", "/k",
+            contains=["'deploy'", "already exists"])
+    t.fails("key", "add", "other", "--private-key-path", "/k", contains="--public-key is required", rc=2)
+    t.fails("key", "remove", "nothing", contains="SSH key 'nothing' not found")
+
+
+@case
+def servers(tmp):
+    t = new_tool(tmp)
+    t.ok("key", "add", "deploy", "--public-key", ssh_key(7), "--private-key-path", "/home/git/.ssh/deploy")
+    doc = t.json("server", "add", "peer1", "--host", "peer1.example.org", "--neighbor", "--key", "deploy")
+    expect(doc["name"] == "peer1" and doc["port"] == 22 and doc["is_neighbor"] is True and doc["ssh_key"] == "deploy",
+           f"server add --json: {doc}")
+    r = t.ok("server", "add", "mirror", "--host", "10.0.0.7", "--port", "2222")
+    expect(r.out == "added server mirror (10.0.0.7:2222, id 2)\n", f"server add:\n{r!r}")
+    t.ok("server", "add", "peer2", "--host", "2001:db8::1", "--neighbor")
+    expect([s["name"] for s in t.json("server", "list")] == ["peer1", "mirror", "peer2"], "server list --json")
+    expect([s["name"] for s in t.json("server", "list", "--neighbor")] == ["peer1", "peer2"], "server list --neighbor")
+    r = t.ok("server", "list")
+    expect(r.out.splitlines()[0].split() == ["ID", "NAME", "HOST", "PORT", "NEIGHBOR", "SSH", "KEY"], f"{r!r}")
+    expect(re.search(r"peer1\s+peer1\.example\.org\s+22\s+yes\s+deploy", r.out), f"server list row:\n{r!r}")
+    t.ok("key", "remove", "deploy")
+    expect(t.json("server", "list", "--neighbor")[0]["ssh_key"] is None, "removing the key left the server keyless")
+    expect(t.json("server", "remove", "peer2")["removed"] == "server", "server remove --json")
+    expect(t.ok("server", "remove", "peer1").out == "removed server peer1\n", "server remove")
+    expect(t.ok("server", "list", "--neighbor").out == "no neighbor servers\n", "no neighbors")
+
+    t.fails("server", "add", "x", "--host", "bad_host!", contains=["server.host", "bad_host!"])
+    t.fails("server", "add", "x", "--host", "h.example.org", "--port", "0", contains=["server.port", "'0'"])
+    t.fails("server", "add", "x", "--host", "h.example.org", "--port", "99999", contains="server.port")
+    t.fails("server", "add", "x", "--host", "h.example.org", "--port", "ssh", contains="port", rc=2)
+    t.fails("server", "add", "x", "--host", "h.example.org", "--key", "nothing", contains="SSH key 'nothing' not found")
+    t.fails("server", "add", "mirror", "--host", "h.example.org", contains=["'mirror'", "already exists"])
+    t.fails("server", "add", "x", contains="--host is required", rc=2)
+    t.fails("server", "remove", "nothing", contains="server 'nothing' not found")
+    t.fails("server", "list", "--neighbor=maybe", contains="maybe", rc=2)
+
+
+@case
+def backup(tmp):
+    t = new_tool(tmp, populated=True)
+    out = os.path.join(tmp, "backups")
+    r = t.ok("backup", "--output", out, "--pages", "2")
+    files = backups_in(out)
+    expect(len(files) == 1, f"one backup named cpm-YYYYMMDD-HHMMSS.db: {os.listdir(out)}")
+    path = os.path.join(out, files[0])
+    expect(r.out == f"wrote {path} ({os.path.getsize(path) // 4096} pages, {os.path.getsize(path)} bytes); "
+                    "integrity_check: ok\n", f"backup:\n{r!r}")
+    progress = r.err.splitlines()
+    expect(len(progress) >= 3 and all(re.fullmatch(r"backup: \d+% \(\d+/\d+ pages\)", p) for p in progress)
+           and progress[-1].startswith("backup: 100% "), f"plain progress lines when stderr is no terminal:\n{r!r}")
+    stamp = datetime.datetime.strptime(files[0], "cpm-%Y%m%d-%H%M%S.db").replace(tzinfo=datetime.timezone.utc)
+    age = datetime.datetime.now(datetime.timezone.utc) - stamp
+    expect(datetime.timedelta(0) <= age < datetime.timedelta(seconds=60), f"the name is the UTC time: {files[0]}")
+    expect(os.stat(out).st_mode & 0o777 == 0o700 and os.stat(path).st_mode & 0o777 == 0o600, "private modes")
+    expect(scalar(path, "PRAGMA integrity_check") == "ok", "the backup passes integrity_check")
+    expect(sql(path, fetch="SELECT username FROM users ORDER BY id") == [("alice",), ("bob",)], "the backup's rows")
+    expect(Tool(tmp, os.path.relpath(path, tmp)).json("user", "list")[1]["username"] == "bob", "cpm-db reads the backup")
+
+    time.sleep(1.1)  # a new second, a new name
+    doc = t.json("backup", "--output", out)
+    expect(doc["integrity_check"] == "ok" and doc["path"].startswith(out) and doc["pages"] * doc["page_size"] == doc["bytes"]
+           and doc["snapshot"] is True, f"backup --json: {doc}")
+    expect(len(backups_in(out)) == 2, "a second backup")
+
+    # A name that is taken is never overwritten: take every name of the next few seconds.
+    now = datetime.datetime.now(datetime.timezone.utc)
+    taken = [os.path.join(out, (now + datetime.timedelta(seconds=s)).strftime("cpm-%Y%m%d-%H%M%S.db")) for s in range(0, 6)]
+    taken = [name for name in taken if not os.path.exists(name)]
+    for name in taken:
+        with open(name, "w") as f:
+            f.write("not to be replaced")
+    before = sorted(os.listdir(out))
+    t.fails("backup", "--output", out, contains=["already exists", "never replaces"])
+    expect(sorted(os.listdir(out)) == before, "nothing written, no temporary file left")
+    expect(all(file_bytes(name) == b"not to be replaced" for name in taken), "the taken files are as they were")
+
+    with open(os.path.join(tmp, "a-file"), "w") as f:
+        f.write("x")
+    t.fails("backup", "--output", os.path.join(tmp, "a-file"), contains="a-file")
+    t.fails("backup", contains="--output is required", rc=2)
+    t.fails("backup", "--output", out, "--pages", "0x", contains="--pages", rc=2)
+    Tool(tmp, "missing.db").fails("backup", "--output", out, contains="no database at")
+
+
+@case
+def backup_progress_bar(tmp):
+    t = new_tool(tmp, populated=True)
+    r = t.run("backup", "--output", os.path.join(tmp, "b"), "--pages", "3", stderr_tty=True)
+    expect(r.rc == 0, f"backup on a terminal:\n{r!r}")
+    expect("\rbackup [" in r.err and "] 100%" in r.err and "#" * 30 in r.err, f"a bar redrawn in place:\n{r!r}")
+    expect("backup: " not in r.err, f"no plain lines on a terminal:\n{r!r}")
+    r = t.run("backup", "--output", os.path.join(tmp, "c"), "--quiet", stderr_tty=True)
+    expect(r.rc == 0 and "backup [" not in r.err, f"--quiet:\n{r!r}")
+
+
+# The writer of backup_while_writing: another process committing users, each with an
+# organization it owns, one transaction each, until told to stop.
+WRITER = r"""
+import os, sqlite3, sys, time
+db, stop, started = sys.argv[1:4]
+con = sqlite3.connect(db, timeout=30, isolation_level=None)
+con.execute("PRAGMA foreign_keys=ON")
+n, deadline = 0, time.time() + 30
+while not os.path.exists(stop) and time.time() < deadline:
+    con.execute("BEGIN IMMEDIATE")
+    uid = con.execute("INSERT INTO users(username, email) VALUES (?, ?)", (f"w{n}", f"w{n}@example.org")).lastrowid
+    oid = con.execute("INSERT INTO organizations(name, description) VALUES (?, ?)", (f"wo{n}", "w" * 150)).lastrowid
+    con.execute("INSERT INTO org_members(org_id, user_id, role) VALUES (?, ?, 'owner')", (oid, uid))
+    con.execute("COMMIT")
+    n += 1
+    if n == 1:
+        open(started, "w").close()
+print(n)
+"""
+
+
+@case
+def backup_while_writing(tmp):
+    t = new_tool(tmp)
+    fill(t.db, 4000)
+    written = lambda: scalar(t.db, "SELECT count(*) FROM users WHERE username LIKE 'w%'")
+    stop, started = os.path.join(tmp, "stop"), os.path.join(tmp, "started")
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, t.db, stop, started], stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 20
+        while not os.path.exists(started):
+            expect(writer.poll() is None and time.time() < deadline, "the writer process did not start")
+            time.sleep(0.01)
+        before = written()
+        r = t.run("backup", "--output", os.path.join(tmp, "b"), "--pages", "4", "--pause", "2", "--json")
+        after = written()
+    finally:
+        open(stop, "w").close()
+        total = int(writer.communicate(timeout=30)[0])
+    expect(r.rc == 0, f"the backup completes while another process writes:\n{r!r}")
+    doc = r.json()
+    expect(doc["integrity_check"] == "ok" and doc["snapshot"] and doc["steps"] > 50, f"backup: {doc}")
+    expect(after > before, f"the writer committed during the backup ({before} -> {after})")
+    path = doc["path"]
+    expect(scalar(path, "PRAGMA integrity_check") == "ok", "the backup passes integrity_check")
+    expect(sql(path, fetch="PRAGMA foreign_key_check") == [], "the backup passes foreign_key_check")
+    users = scalar(path, "SELECT count(*) FROM users WHERE username LIKE 'w%'")
+    orgs = scalar(path, "SELECT count(*) FROM organizations WHERE name LIKE 'wo%'")
+    owners = scalar(path, "SELECT count(*) FROM org_members m JOIN users u ON u.id = m.user_id WHERE u.username LIKE 'w%'")
+    expect(users == orgs == owners, f"a consistent snapshot: whole transactions only ({users}, {orgs}, {owners})")
+    expect(before <= users <= after, f"the snapshot lies within the backup's run ({before} <= {users} <= {after})")
+    expect(scalar(path, "SELECT count(*) FROM users WHERE username LIKE 'u%'") == 4000, "the older rows are all there")
+    Tool(tmp, os.path.relpath(path, tmp)).ok("check")
+    expect(written() == total, "the writer's rows all reached the database")
+
+
+@case
+def restore(tmp):
+    t = new_tool(tmp, populated=True)
+    doc = t.json("backup", "--output", os.path.join(tmp, "b"))
+    good = doc["path"]
+    t.ok("user", "add", "mallory", "--email", "m@example.org")
+    r = t.ok("restore", good)
+    lines = r.out.splitlines()
+    expect(lines[0].startswith(f"restored {t.db} from {good} (schema version ") and
+           lines[1].startswith(f"the database it replaced is kept as {t.db}.replaced-"), f"restore:\n{r!r}")
+    side = lines[1].rsplit(" ", 1)[1]
+    expect(re.fullmatch(re.escape(t.db) + r"\.replaced-\d{8}-\d{6}", side), f"side copy name: {side}")
+    expect([u["username"] for u in t.json("user", "list")] == ["alice", "bob"], "the backup's rows are back")
+    expect(sql(side, fetch="SELECT username FROM users ORDER BY id")[-1] == ("mallory",), "the side copy has the replaced rows")
+    expect(os.stat(t.db).st_mode & 0o777 == 0o600, "the restored file is 0600")
+    t.ok("check")
+
+    doc = t.json("restore", good)
+    expect(doc["target"] == t.db and doc["source"] == good and doc["replaced"].startswith(t.db + ".replaced-")
+           and doc["schema_version"] == doc["code_version"], f"restore --json: {doc}")
+
+    # Into a path with no database yet.
+    fresh = Tool(tmp, "fresh/cpm.db")
+    r = fresh.ok("restore", good)
+    expect("there was no database at" in r.out and fresh.json("user", "list")[0]["username"] == "alice", f"{r!r}")
+
+
+def _refused_and_unchanged(t, file, contains):
+    names = sorted(os.listdir(t.dir))
+    users = [u["username"] for u in t.json("user", "list")]
+    t.fails("restore", file, contains=contains)
+    expect(sorted(os.listdir(t.dir)) == names, "no side copy, no temporary file")
+    expect([u["username"] for u in t.json("user", "list")] == users, "the database is as it was")
+
+
+@case
+def restore_refused(tmp):
+    t = new_tool(tmp, populated=True)
+    fill(t.db, 1500)
+    good = t.json("backup", "--output", os.path.join(tmp, "b"))["path"]
+    pages = os.path.getsize(good) // 4096
+    expect(pages > 40, f"a backup of many pages ({pages})")
+
+    corrupt = os.path.join(tmp, "b", "corrupt.db")
+    shutil.copy(good, corrupt)
+    scribble(corrupt, pages // 2, 4)
+    _refused_and_unchanged(t, corrupt, ["refusing to restore", "corrupt.db", "integrity_check"])
+
+    text = os.path.join(tmp, "b", "notes.txt")
+    with open(text, "w") as f:
+        f.write("these are not the pages you are looking for\n" * 500)
+    _refused_and_unchanged(t, text, ["notes.txt", "not an sqlite database"])
+
+    newer = os.path.join(tmp, "b", "newer.db")
+    shutil.copy(good, newer)
+    sql(newer, "PRAGMA user_version = 99")
+    _refused_and_unchanged(t, newer, ["schema version 99", "newer"])
+
+    dangling = os.path.join(tmp, "b", "dangling.db")
+    shutil.copy(good, dangling)
+    sql(dangling, "INSERT INTO org_members(org_id, user_id, role) VALUES (1, 424242, 'member')")
+    _refused_and_unchanged(t, dangling, ["dangling.db", "foreign_key_check", "org_members"])
+
+    other = os.path.join(tmp, "b", "other.db")
+    sql(other, "CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT)")
+    _refused_and_unchanged(t, other, ["other.db", "not a cpm database"])
+
+    _refused_and_unchanged(t, os.path.join(tmp, "b", "missing.db"), ["missing.db", "cannot read"])
+    _refused_and_unchanged(t, t.db, "the database to be replaced")
+    t.fails("restore", contains="FILE is required", rc=2)
+
+    # While another process has the database open, restore refuses to pull it away.
+    holder = subprocess.Popen([sys.executable, "-c", "import sqlite3, sys, time\n"
+                               "c = sqlite3.connect(sys.argv[1]); c.execute('SELECT count(*) FROM users').fetchall()\n"
+                               "print('open', flush=True); time.sleep(30)", t.db], stdout=subprocess.PIPE, text=True)
+    try:
+        expect(holder.stdout.readline() == "open\n", "the holder opened the database")
+        _refused_and_unchanged(t, good, ["is open in another process"])
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@case
+def check(tmp):
+    t = new_tool(tmp, populated=True)
+    r = t.ok("check")
+    expect("integrity_check:   ok" in r.out and "foreign_key_check: ok" in r.out and r.err == "", f"check:\n{r!r}")
+    doc = t.json("check")
+    expect(doc["ok"] is True and doc["integrity_check"] == [] and doc["foreign_key_check"] == [], f"check --json: {doc}")
+
+    # A dangling foreign key, made with foreign keys off (Python's sqlite3 leaves them off).
+    sql(t.db, "INSERT INTO org_members(org_id, user_id, role) VALUES (1, 999, 'member')",
+        "INSERT INTO repositories(name, org_id, path) VALUES ('ghost', 77, '/srv/git/ghost.git')")
+    r = t.run("check")
+    expect(r.rc == 1, f"check exits non-zero:\n{r!r}")
+    expect("foreign_key_check: 2 row(s) pointing nowhere" in r.out, f"check says what it found:\n{r!r}")
+    expect(re.search(r"foreign_key_check: org_members row \d+ refers to a row of users that does not exist", r.out)
+           and re.search(r"foreign_key_check: repositories row \d+ refers to a row of organizations", r.out), f"{r!r}")
+    expect(r.err == f"cpm-db: check found 2 problem(s) in '{t.db}'\n", f"one line on stderr:\n{r!r}")
+    r = t.run("check", "--json")
+    doc = r.json()
+    expect(r.rc == 1 and doc["ok"] is False and
+           sorted((v["table"], v["parent"]) for v in doc["foreign_key_check"]) ==
+           [("org_members", "users"), ("repositories", "organizations")], f"check --json:\n{r!r}")
+
+    # A damaged file.
+    os.makedirs(os.path.join(tmp, "d"))
+    damaged = new_tool(os.path.join(tmp, "d"))
+    fill(damaged.db, 1500)
+    sql(damaged.db, "PRAGMA wal_checkpoint(TRUNCATE)")
+    scribble(damaged.db, os.path.getsize(damaged.db) // 4096 // 2, 3)
+    r = damaged.run("check")
+    expect(r.rc == 1 and "integrity_check:   " in r.out and "problem(s)" in r.out and
+           re.search(r"^  integrity_check: ", r.out, re.M), f"check on a damaged file:\n{r!r}")
+    expect(re.fullmatch(r"cpm-db: check found \d+ problem\(s\) in '.*'\n", r.err), f"one line on stderr:\n{r!r}")
+
+    Tool(tmp, "missing.db").fails("check", contains="no database at")
+    t.fails("check", "extra", contains="extra", rc=2)
+
+
+def main():
+    global TOOL
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cpm-db", help="the cpm-db executable")
+    parser.add_argument("--list", action="store_true", help="list the cases")
+    parser.add_argument("case", nargs="?", default="all")
+    args = parser.parse_args()
+    if args.list:
+        print("\n".join(CASES))
+        return 0
+    if not args.cpm_db:
+        parser.error("--cpm-db is required")
+    TOOL = os.path.abspath(args.cpm_db)
+    names = list(CASES) if args.case == "all" else [args.case]
+    failed = 0
+    for name in names:
+        if name not in CASES:
+            print(f"run.py: no case '{name}' (see --list)", file=sys.stderr)
+            return 2
+        start = time.time()
+        with tempfile.TemporaryDirectory(prefix=f"cpm-db-{name}-") as tmp:
+            try:
+                CASES[name](tmp)
+                print(f"ok    {name} ({time.time() - start:.1f} s)")
+            except Failed as e:
+                failed += 1
+                print(f"FAIL  {name}: {e}")
+    print(f"{len(names) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
