@@ -2466,7 +2466,10 @@ inline constexpr std::size_t field_index =
 // ---- end cpm/reflect/model.hpp ----
 
 #include <boost/pfr/core.hpp>
-#include <fmt/core.h>
+// fmt/format.h, not fmt/core.h: the formatter writes with format_to into fmt's appender, whose
+// definition lives there. With fmt/core.h alone, clang++ links against the copy in libfmt under
+// a name mangled differently from g++'s build of it, and fails with an undefined reference.
+#include <fmt/format.h>
 
 #include <chrono>
 #include <cstddef>
@@ -4683,7 +4686,10 @@ inline constexpr auto org_members_sql = make_sql([](auto& out) {
 
 // The effective access of a user to a repository: the higher of a direct grant and what the
 // user's role in the repository's organization gives (owner, admin: admin; member: read).
-// NULL when neither applies. Two point lookups in UNIQUE indexes.
+// NULL when neither applies. Point lookups in UNIQUE indexes: the repository's organization
+// is a scalar subquery, not a join, so that the planner cannot reorder it. (As a join, after
+// ANALYZE it read every membership of the user through idx_org_members_user_id and probed
+// the repository for each: as many lookups as the user has organizations.)
 template <class = void>
 inline constexpr auto access_level_sql = make_sql([](auto& out) {
   out << "SELECT max(level) FROM ("
@@ -4691,8 +4697,8 @@ inline constexpr auto access_level_sql = make_sql([](auto& out) {
          " FROM repo_access AS ra WHERE ra.repo_id = ?2 AND ra.user_id = ?1"
          " UNION ALL "
          "SELECT CASE om.role WHEN 'owner' THEN 3 WHEN 'admin' THEN 3 WHEN 'member' THEN 1 END"
-         " FROM repositories AS r JOIN org_members AS om ON om.org_id = r.org_id AND om.user_id = ?1"
-         " WHERE r.id = ?2)";
+         " FROM org_members AS om"
+         " WHERE om.org_id = (SELECT r.org_id FROM repositories AS r WHERE r.id = ?2) AND om.user_id = ?1)";
 });
 
 }  // namespace cpm::detail
