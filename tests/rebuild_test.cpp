@@ -178,6 +178,29 @@ TEST_CASE("rebuild_table recreates the table's indexes and triggers and keeps it
       cpm::already_exists);
 }
 
+TEST_CASE("rebuild_table works when a view or another table's trigger names the rebuilt table", "[rebuild]") {
+  auto db = store_database();
+  // Renaming the new table into place checks every view and trigger of the schema; these
+  // name ssh_keys, which does not exist between the DROP and the RENAME.
+  db.exec("CREATE VIEW key_names AS SELECT name FROM ssh_keys");
+  db.exec("CREATE TABLE key_uses(key_id INTEGER)");
+  db.exec("CREATE TRIGGER servers_key_use AFTER UPDATE OF ssh_key_id ON servers BEGIN "
+          "INSERT INTO key_uses SELECT id FROM ssh_keys WHERE id = new.ssh_key_id; END");
+
+  auto steps = with_step({3, "ssh_keys: add a comment column", {},
+                          [](cpm::connection& c) {
+                            cpm::rebuild_table(c, {.table = "ssh_keys",
+                                                   .definition = ssh_keys_with_comment,
+                                                   .columns = ssh_keys_columns});
+                          },
+                          true});
+  CHECK(cpm::migrate(db, steps).applied == std::vector<int>{3});
+  CHECK(count_rows(db, "key_names") == 3);
+  db.exec("UPDATE servers SET ssh_key_id = 2 WHERE id = 1");
+  CHECK(count_rows(db, "key_uses") == 1);  // the trigger still finds the key
+  CHECK(cpm::query<int>(db, "PRAGMA legacy_alter_table").one() == 0);  // left as it was
+}
+
 TEST_CASE("rebuild_table keeps the AUTOINCREMENT high-water mark: deleted ids are not given again", "[rebuild]") {
   auto db = store_database();
   std::int64_t deleted = 0;

@@ -43,6 +43,30 @@ inline bool has_sequence_table(connection& db) {
   return stmt.step();
 }
 
+// PRAGMA legacy_alter_table=ON for one scope, then back to what it was.
+class legacy_rename {
+ public:
+  explicit legacy_rename(connection& db) : db_(db) {
+    auto stmt = db.prepare("PRAGMA legacy_alter_table");
+    was_on_ = stmt.step() && stmt.column<int>(0) != 0;
+    if (!was_on_) db.exec("PRAGMA legacy_alter_table=ON");
+  }
+  legacy_rename(const legacy_rename&) = delete;
+  legacy_rename& operator=(const legacy_rename&) = delete;
+  ~legacy_rename() {
+    if (was_on_) return;
+    try {
+      db_.exec("PRAGMA legacy_alter_table=OFF");
+    } catch (...) {
+      // A destructor never throws; the setting only affects later renames on this connection.
+    }
+  }
+
+ private:
+  connection& db_;
+  bool was_on_ = false;
+};
+
 }  // namespace detail
 
 inline void rebuild_table(connection& db, const table_rebuild& change) {
@@ -78,7 +102,13 @@ inline void rebuild_table(connection& db, const table_rebuild& change) {
   db.exec(fmt::format("INSERT INTO {} ({}) SELECT {} FROM {}", temporary, change.columns,
                       change.select.empty() ? change.columns : change.select, quoted));
   db.exec(fmt::format("DROP TABLE {}", quoted));
-  db.exec(fmt::format("ALTER TABLE {} RENAME TO {}", temporary, quoted));
+  {
+    // Since SQLite 3.26 a RENAME checks every view and trigger of the schema, and one that names
+    // the table (a view over it, another table's trigger) fails it, the table being dropped by
+    // now. SQLite's procedure expects them to be left alone here; legacy mode does that.
+    detail::legacy_rename legacy(db);
+    db.exec(fmt::format("ALTER TABLE {} RENAME TO {}", temporary, quoted));
+  }
   if (sequence) {
     auto autoincrement = db.prepare(
         "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ? AND sql LIKE '%AUTOINCREMENT%'");
