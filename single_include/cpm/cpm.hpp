@@ -1647,15 +1647,23 @@ struct backup_result {
   bool snapshot = false;     // copied from one read snapshot (consistent as of its start)
 };
 
-// The problems PRAGMA integrity_check(max_problems) reports; empty when it says "ok". A
-// database too damaged for the check to run reports SQLite's error as its one problem.
+// The problems PRAGMA integrity_check(max_problems) reports, one per line of its output (its
+// "*** in database main ***" headings left out); empty when it says "ok". A database too
+// damaged for the check to run reports SQLite's error as its one problem.
 inline std::vector<std::string> integrity_check(connection& db, int max_problems = 100) {
   std::vector<std::string> problems;
   try {
     auto stmt = db.prepare(fmt::format("PRAGMA integrity_check({})", max_problems > 0 ? max_problems : 100));
     while (stmt.step()) {
-      auto line = stmt.column<std::string>(0);
-      if (line != "ok") problems.push_back(std::move(line));
+      const auto text = stmt.column<std::string>(0);
+      if (text == "ok") continue;
+      for (std::size_t start = 0; start <= text.size();) {
+        auto end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        std::string line = text.substr(start, end - start);
+        if (!line.empty() && line.rfind("*** in database ", 0) != 0) problems.push_back(std::move(line));
+        start = end + 1;
+      }
     }
   } catch (const corrupt_error& e) {
     problems.push_back(e.sqlite_message());
@@ -3835,6 +3843,30 @@ inline bool has_sequence_table(connection& db) {
   return stmt.step();
 }
 
+// PRAGMA legacy_alter_table=ON for one scope, then back to what it was.
+class legacy_rename {
+ public:
+  explicit legacy_rename(connection& db) : db_(db) {
+    auto stmt = db.prepare("PRAGMA legacy_alter_table");
+    was_on_ = stmt.step() && stmt.column<int>(0) != 0;
+    if (!was_on_) db.exec("PRAGMA legacy_alter_table=ON");
+  }
+  legacy_rename(const legacy_rename&) = delete;
+  legacy_rename& operator=(const legacy_rename&) = delete;
+  ~legacy_rename() {
+    if (was_on_) return;
+    try {
+      db_.exec("PRAGMA legacy_alter_table=OFF");
+    } catch (...) {
+      // A destructor never throws; the setting only affects later renames on this connection.
+    }
+  }
+
+ private:
+  connection& db_;
+  bool was_on_ = false;
+};
+
 }  // namespace detail
 
 inline void rebuild_table(connection& db, const table_rebuild& change) {
@@ -3870,7 +3902,13 @@ inline void rebuild_table(connection& db, const table_rebuild& change) {
   db.exec(fmt::format("INSERT INTO {} ({}) SELECT {} FROM {}", temporary, change.columns,
                       change.select.empty() ? change.columns : change.select, quoted));
   db.exec(fmt::format("DROP TABLE {}", quoted));
-  db.exec(fmt::format("ALTER TABLE {} RENAME TO {}", temporary, quoted));
+  {
+    // Since SQLite 3.26 a RENAME checks every view and trigger of the schema, and one that names
+    // the table (a view over it, another table's trigger) fails it, the table being dropped by
+    // now. SQLite's procedure expects them to be left alone here; legacy mode does that.
+    detail::legacy_rename legacy(db);
+    db.exec(fmt::format("ALTER TABLE {} RENAME TO {}", temporary, quoted));
+  }
   if (sequence) {
     auto autoincrement = db.prepare(
         "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ? AND sql LIKE '%AUTOINCREMENT%'");

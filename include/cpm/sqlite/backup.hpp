@@ -121,15 +121,23 @@ struct backup_result {
   bool snapshot = false;     // copied from one read snapshot (consistent as of its start)
 };
 
-// The problems PRAGMA integrity_check(max_problems) reports; empty when it says "ok". A
-// database too damaged for the check to run reports SQLite's error as its one problem.
+// The problems PRAGMA integrity_check(max_problems) reports, one per line of its output (its
+// "*** in database main ***" headings left out); empty when it says "ok". A database too
+// damaged for the check to run reports SQLite's error as its one problem.
 inline std::vector<std::string> integrity_check(connection& db, int max_problems = 100) {
   std::vector<std::string> problems;
   try {
     auto stmt = db.prepare(fmt::format("PRAGMA integrity_check({})", max_problems > 0 ? max_problems : 100));
     while (stmt.step()) {
-      auto line = stmt.column<std::string>(0);
-      if (line != "ok") problems.push_back(std::move(line));
+      const auto text = stmt.column<std::string>(0);
+      if (text == "ok") continue;
+      for (std::size_t start = 0; start <= text.size();) {
+        auto end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        std::string line = text.substr(start, end - start);
+        if (!line.empty() && line.rfind("*** in database ", 0) != 0) problems.push_back(std::move(line));
+        start = end + 1;
+      }
     }
   } catch (const corrupt_error& e) {
     problems.push_back(e.sqlite_message());
