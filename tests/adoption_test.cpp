@@ -33,7 +33,9 @@ const sys_seconds jan15 = sys_days{year{2024} / 1 / 15} + hours{10} + minutes{30
 void make_original_database(const std::filesystem::path& path) {
   cpm::open_options options;
   options.journal = cpm::journal_mode::rollback;
+  options.synchronous = cpm::synchronous_mode::off;  // a fixture: no need to wait for the disk
   auto db = cpm::connection::open(path.string(), options);
+  cpm::transaction tx(db);
   db.exec(cpm::original_schema_sql);
   // Users: created_at by CURRENT_TIMESTAMP (alice) and by the Go driver in its layouts.
   // Go stored public keys as given (with the comment ssh-keygen writes), and "" for none.
@@ -76,6 +78,7 @@ void make_original_database(const std::filesystem::path& path) {
       VALUES ('south', '192.0.2.7', 2222, 0, 2, '2024-01-15 10:30:00+00:00');
     INSERT INTO servers(name, host, is_neighbor) VALUES ('east', '2001:db8::1', 1);
   )sql");
+  tx.commit();
 }
 
 const char* const seven_tables[] = {"users", "organizations", "repositories", "ssh_keys",

@@ -4,6 +4,8 @@
 #include <cpm/store.hpp>
 
 #include <catch2/catch.hpp>
+#include <range/v3/view/iota.hpp>
+#include <range/v3/view/transform.hpp>
 #include <store_support.hpp>
 
 #include <cstdint>
@@ -242,7 +244,7 @@ TEST_CASE("create_repositories stores a range in one transaction, all or nothing
     return cpm::repository{.name = "r" + std::to_string(i), .org_id = f.acme.id, .path = "/git/r" + std::to_string(i)};
   };
   SECTION("all stored") {
-    CHECK(f.store.create_repositories(std::views::iota(0, 30) | std::views::transform(make)) == 30);
+    CHECK(f.store.create_repositories(ranges::views::iota(0, 30) | ranges::views::transform(make)) == 30);
     CHECK(count_rows(f.store.db(), "repositories") == 30);
   }
   SECTION("one clash and none is stored") {
