@@ -320,3 +320,35 @@ TEST_CASE("a foreign_keys_off step runs with foreign keys off and switches them 
   CHECK(seen == std::vector<int>{1, 0});
   CHECK(foreign_keys(db) == 1);
 }
+
+TEST_CASE("a foreign_keys_off step that fails with any exception still switches foreign keys back on", "[migration]") {
+  auto db = cpm::connection::open_memory();
+  struct not_a_std_exception {};
+  std::vector<cpm::migration> steps = {
+      {1, "throws something odd", "CREATE TABLE t(x)", [](cpm::connection&) { throw not_a_std_exception{}; }, true},
+  };
+  try {
+    (void)cpm::migrate(db, steps);
+    FAIL("the step did not fail");
+  } catch (const cpm::migration_error& e) {
+    CHECK(e.version() == 1);
+    CHECK(e.name() == "throws something odd");
+    CHECK_THROWS_AS(std::rethrow_if_nested(e), not_a_std_exception);
+  } catch (const not_a_std_exception&) {
+    FAIL_CHECK("the cause escaped without naming the step");
+  }
+  CHECK(cpm::query<int>(db, "PRAGMA foreign_keys").one() == 1);
+  CHECK_FALSE(db.in_transaction());
+  CHECK(cpm::schema_version(db) == 0);
+  CHECK_FALSE(has_schema_object(db, "table", "t"));
+}
+
+TEST_CASE("a foreign_keys_off step leaves foreign keys as it found them on a connection that has them off",
+          "[migration]") {
+  cpm::open_options options;
+  options.pragmas = {"PRAGMA foreign_keys=OFF"};
+  auto db = cpm::connection::open_memory(options);
+  std::vector<cpm::migration> steps = {{1, "keys off", "CREATE TABLE t(x)", {}, true}};
+  (void)cpm::migrate(db, steps);
+  CHECK(cpm::query<int>(db, "PRAGMA foreign_keys").one() == 0);
+}
