@@ -63,6 +63,14 @@ struct wrapper {
   T inner{};
 };
 
+// Not models: asking fmt about them must neither compile them into a formatter nor stop the build.
+struct with_base : user {
+  std::int32_t extra = 0;
+};
+struct unmapped_field {
+  std::vector<int> values;
+};
+
 }  // namespace
 
 template <>
@@ -118,4 +126,12 @@ TEST_CASE("a model with its own fmt::formatter keeps it", "[format]") {
 TEST_CASE("a model takes no format options", "[format][errors]") {
   CHECK_THROWS_AS(fmt::format(fmt::runtime("{:>10}"), user{}), fmt::format_error);
   CHECK(fmt::format(fmt::runtime("{}"), user{}) == R"(user{id: 0, username: "", public_key: null})");
+}
+
+TEST_CASE("only types cpm can map are printable as models", "[format]") {
+  STATIC_REQUIRE(fmt::is_formattable<user>::value);
+  STATIC_REQUIRE(fmt::is_formattable<everything>::value);
+  STATIC_REQUIRE_FALSE(fmt::is_formattable<with_base>::value);  // Boost.PFR cannot see a base's fields
+  STATIC_REQUIRE_FALSE(fmt::is_formattable<unmapped_field>::value);
+  STATIC_REQUIRE_FALSE(fmt::is_formattable<std::vector<std::byte>>::value);
 }

@@ -2538,7 +2538,9 @@ constexpr bool all_fields_mapped(std::index_sequence<I...>) {
 template <class T>
 concept printable_model = std::is_class_v<T> && std::is_aggregate_v<T> && std::is_default_constructible_v<T> &&
                           !std::ranges::range<T> && !requires { std::tuple_size<T>::value; } &&
-                          (boost::pfr::tuple_size_v<T> > 0) &&
+                          // before PFR is asked: it stops the build on a base class, and fmt asks
+                          // this of every aggregate it is given (fmt::is_formattable included)
+                          !has_base_class<T>() && (boost::pfr::tuple_size_v<T> > 0) &&
                           all_fields_mapped<T>(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
 
 }  // namespace cpm::detail
@@ -3501,6 +3503,8 @@ consteval bool check_patch_field() {
 
 template <class T, class Patch, std::size_t... J>
 bool apply_patch(connection& db, const key_t<T>& key, const Patch& p, std::index_sequence<J...>) {
+  // With no field, the statement would be "UPDATE t SET  WHERE ...", which SQLite refuses.
+  static_assert(sizeof...(J) > 0, "cpm: a patch needs at least one field");
   static_assert((check_patch_field<T, Patch, J>() && ...));
   auto stmt = lease<patch_sql<T, patch_column<T, Patch, J>()...>>(db);
   int index = 1;
@@ -3749,6 +3753,22 @@ inline void set_foreign_keys(connection& db, bool on) {
   db.exec(on ? "PRAGMA foreign_keys=ON" : "PRAGMA foreign_keys=OFF");
 }
 
+inline bool foreign_keys_on(connection& db) {
+  auto stmt = db.prepare("PRAGMA foreign_keys");
+  return stmt.step() && stmt.column<int>(0) != 0;
+}
+
+// what() of the exception being handled, for one that is not a std::exception too.
+inline std::string current_exception_text() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception that is not a std::exception";
+  }
+}
+
 // Runs one step in its own transaction; returns false when another connection applied it first.
 inline bool apply_step(connection& db, const migration& step) {
   transaction tx(db, tx_mode::immediate);
@@ -3785,15 +3805,18 @@ inline migration_report migrate(connection& db, std::span<const migration> steps
   if (report.from > target) throw schema_too_new(report.from, target);
   for (const auto& step : steps) {
     if (step.version <= report.to) continue;
-    if (step.foreign_keys_off) detail::set_foreign_keys(db, false);
+    // Foreign keys go back to what they were whatever the step throws: left off, the
+    // connection's cascades and SET NULLs would silently stop.
+    const bool keys_were_on = step.foreign_keys_off && detail::foreign_keys_on(db);
+    if (keys_were_on) detail::set_foreign_keys(db, false);
     try {
       if (detail::apply_step(db, step)) report.applied.push_back(step.version);
-    } catch (const std::exception& e) {
-      if (step.foreign_keys_off) detail::set_foreign_keys(db, true);
+    } catch (...) {
+      if (keys_were_on) detail::set_foreign_keys(db, true);
       // The cause stays reachable with std::rethrow_if_nested.
-      std::throw_with_nested(migration_error(step.version, std::string(step.name), e.what()));
+      std::throw_with_nested(migration_error(step.version, std::string(step.name), detail::current_exception_text()));
     }
-    if (step.foreign_keys_off) detail::set_foreign_keys(db, true);
+    if (keys_were_on) detail::set_foreign_keys(db, true);
     report.to = step.version;
   }
   return report;

@@ -50,6 +50,8 @@ consteval bool check_patch_field() {
 
 template <class T, class Patch, std::size_t... J>
 bool apply_patch(connection& db, const key_t<T>& key, const Patch& p, std::index_sequence<J...>) {
+  // With no field, the statement would be "UPDATE t SET  WHERE ...", which SQLite refuses.
+  static_assert(sizeof...(J) > 0, "cpm: a patch needs at least one field");
   static_assert((check_patch_field<T, Patch, J>() && ...));
   auto stmt = lease<patch_sql<T, patch_column<T, Patch, J>()...>>(db);
   int index = 1;

@@ -77,7 +77,9 @@ constexpr bool all_fields_mapped(std::index_sequence<I...>) {
 template <class T>
 concept printable_model = std::is_class_v<T> && std::is_aggregate_v<T> && std::is_default_constructible_v<T> &&
                           !std::ranges::range<T> && !requires { std::tuple_size<T>::value; } &&
-                          (boost::pfr::tuple_size_v<T> > 0) &&
+                          // before PFR is asked: it stops the build on a base class, and fmt asks
+                          // this of every aggregate it is given (fmt::is_formattable included)
+                          !has_base_class<T>() && (boost::pfr::tuple_size_v<T> > 0) &&
                           all_fields_mapped<T>(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
 
 }  // namespace cpm::detail
