@@ -61,7 +61,8 @@ TEST_CASE("the hot queries of the store search indexes and scan nothing, before 
   if (analyzed) db.exec("ANALYZE");
   INFO((analyzed ? "after ANALYZE" : "without statistics"));
 
-  SECTION("user_repositories: membership by idx_org_members_user_id, grants by idx_repo_access_user_id") {
+  {
+    INFO("user_repositories: membership by idx_org_members_user_id, grants by idx_repo_access_user_id");
     auto plan = cpm::explain(db, cpm::detail::user_repositories_sql<>.view());
     INFO(plan.text());
     CHECK(plan.searches("om", "idx_org_members_user_id"));
@@ -70,7 +71,8 @@ TEST_CASE("the hot queries of the store search indexes and scan nothing, before 
     CHECK(plan.searches("r", "rowid"));
     CHECK(scans_nothing(plan));
   }
-  SECTION("access_level: point lookups in the UNIQUE indexes and the repository by rowid") {
+  {
+    INFO("access_level: point lookups in the UNIQUE indexes and the repository by rowid");
     auto plan = cpm::explain(db, cpm::detail::access_level_sql<>.view());
     INFO(plan.text());
     CHECK(plan.searches("ra", "sqlite_autoindex_repo_access_1"));
@@ -82,26 +84,30 @@ TEST_CASE("the hot queries of the store search indexes and scan nothing, before 
       if (step.table == "om") CHECK_THAT(step.detail, Catch::Contains("org_id=? AND user_id=?"));
     }
   }
-  SECTION("org_members: the organization's rows by its UNIQUE index, each user by rowid") {
+  {
+    INFO("org_members: the organization's rows by its UNIQUE index, each user by rowid");
     auto plan = cpm::explain(db, cpm::detail::org_members_sql<>.view());
     INFO(plan.text());
     CHECK(plan.searches("om", "sqlite_autoindex_org_members_1"));
     CHECK(plan.searches("u", "rowid"));
     CHECK(scans_nothing(plan));
   }
-  SECTION("user_by_public_key: idx_users_public_key") {
+  {
+    INFO("user_by_public_key: idx_users_public_key");
     auto plan = cpm::explain(db, where_sql<cpm::user, &cpm::user::public_key>());
     INFO(plan.text());
     CHECK(plan.searches("users", "idx_users_public_key"));
     CHECK(scans_nothing(plan));
   }
-  SECTION("user_by_name: the UNIQUE index on username") {
+  {
+    INFO("user_by_name: the UNIQUE index on username");
     auto plan = cpm::explain(db, where_sql<cpm::user, &cpm::user::username>());
     INFO(plan.text());
     CHECK(plan.searches("users", "sqlite_autoindex_users_1"));
     CHECK(scans_nothing(plan));
   }
-  SECTION("organization, SSH key and server by name: their UNIQUE indexes") {
+  {
+    INFO("organization, SSH key and server by name: their UNIQUE indexes");
     auto org = cpm::explain(db, where_sql<cpm::organization, &cpm::organization::name>());
     auto key = cpm::explain(db, where_sql<cpm::ssh_key, &cpm::ssh_key::name>());
     auto server = cpm::explain(db, where_sql<cpm::server, &cpm::server::name>());
@@ -112,14 +118,16 @@ TEST_CASE("the hot queries of the store search indexes and scan nothing, before 
     CHECK(scans_nothing(key));
     CHECK(scans_nothing(server));
   }
-  SECTION("org_repositories: the index on org_id, already in id order") {
+  {
+    INFO("org_repositories: the index on org_id, already in id order");
     auto plan = cpm::explain(db, where_sql<cpm::repository, &cpm::repository::org_id>());
     INFO(plan.text());
     CHECK(plan.searches("repositories", "idx_repositories_org_id"));
     CHECK_FALSE(plan.uses_temp_btree());
     CHECK(scans_nothing(plan));
   }
-  SECTION("repository_by_name: the UNIQUE index on (org_id, name)") {
+  {
+    INFO("repository_by_name: the UNIQUE index on (org_id, name)");
     auto plan = cpm::explain(db, "SELECT id FROM repositories WHERE org_id = ?1 AND name = ?2");
     INFO(plan.text());
     CHECK(plan.searches("repositories", "sqlite_autoindex_repositories_1"));
@@ -131,19 +139,22 @@ TEST_CASE("the hot queries of the store search indexes and scan nothing, before 
                 " WHERE \"org_id\" = ?1 AND \"name\" = ?2");
     CHECK(store_plan.searches("repositories", "sqlite_autoindex_repositories_1"));
   }
-  SECTION("neighbor_servers: idx_servers_is_neighbor") {
+  {
+    INFO("neighbor_servers: idx_servers_is_neighbor");
     auto plan = cpm::explain(db, where_sql<cpm::server, &cpm::server::is_neighbor>());
     INFO(plan.text());
     CHECK(plan.searches("servers", "idx_servers_is_neighbor"));
     CHECK(scans_nothing(plan));
   }
-  SECTION("repository grants: the UNIQUE index on (repo_id, user_id) serves lookups by repo_id") {
+  {
+    INFO("repository grants: the UNIQUE index on (repo_id, user_id) serves lookups by repo_id");
     auto plan = cpm::explain(db, where_sql<cpm::repo_access, &cpm::repo_access::repo_id>());
     INFO(plan.text());
     CHECK(plan.searches("repo_access", "sqlite_autoindex_repo_access_1"));
     CHECK(scans_nothing(plan));
   }
-  SECTION("get by id: a rowid lookup, for every model") {
+  {
+    INFO("get by id: a rowid lookup, for every model");
     for (auto sql : {cpm::sql_text::select_by_key<cpm::user>, cpm::sql_text::select_by_key<cpm::organization>,
                      cpm::sql_text::select_by_key<cpm::repository>, cpm::sql_text::select_by_key<cpm::ssh_key>,
                      cpm::sql_text::select_by_key<cpm::server>, cpm::sql_text::select_by_key<cpm::org_member>,
@@ -155,7 +166,8 @@ TEST_CASE("the hot queries of the store search indexes and scan nothing, before 
       CHECK(scans_nothing(plan));
     }
   }
-  SECTION("a page: a rowid range in key order, no sort") {
+  {
+    INFO("a page: a rowid range in key order, no sort");
     for (auto sql : {cpm::detail::select_page_sql<cpm::user>.view(), cpm::detail::select_page_sql<cpm::repository>.view(),
                      cpm::detail::select_page_sql<cpm::repo_access>.view()}) {
       auto plan = cpm::explain(db, sql);
