@@ -52,7 +52,8 @@ void make_original_database(const std::filesystem::path& path) {
   user.bind("dave", "dave@example.org", dave_key, "2024-01-15 12:30:00+02:00");
   user.run();
   user.reset();
-  user.bind("erin", "erin@example.org", std::optional<std::string>{}, "2024-01-15 10:30:00");
+  const std::string erin_key = cpm_test::ssh_key(5, "erin@host") + "\n";  // as read from a key file
+  user.bind("erin", "erin@example.org", erin_key, "2024-01-15 10:30:00");
   user.run();
 
   db.exec(R"sql(
@@ -136,7 +137,9 @@ TEST_CASE("store::open adopts an original database in place and keeps every row"
       CHECK(u->created_at == jan15);
     }
     CHECK(store.get_user(2)->username == "bob");
-    CHECK(store.get_user(2)->public_key == std::optional<std::string>(""));
+    // The original system's "" for "no key" becomes NULL, so an empty lookup finds nobody.
+    CHECK_FALSE(store.get_user(2)->public_key.has_value());
+    CHECK_FALSE(store.user_by_public_key("").has_value());
     CHECK_FALSE(store.get_user(3)->public_key.has_value());
     CHECK(store.list_users().to_vector().size() == 5);
   }
@@ -145,6 +148,9 @@ TEST_CASE("store::open adopts an original database in place and keeps every row"
     REQUIRE(alice);
     CHECK(alice->username == "alice");
     CHECK(alice->public_key == cpm_test::ssh_key(1));  // normalised on adoption
+    auto erin = store.user_by_public_key(cpm_test::ssh_key(5));
+    REQUIRE(erin);
+    CHECK(erin->public_key == cpm_test::ssh_key(5));  // comment and newline cut on adoption
     auto dave = store.user_by_public_key(cpm_test::ssh_key(4));
     REQUIRE(dave);
     CHECK(dave->username == "dave");
