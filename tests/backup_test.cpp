@@ -251,7 +251,7 @@ TEST_CASE("backup inside the caller's read snapshot copies that snapshot", "[bac
   CHECK(count_rows_in(dir / "copy.db") == 100);
 }
 
-TEST_CASE("an in-memory database can be backed up to a file", "[backup]") {
+TEST_CASE("backup of an in-memory database writes a file", "[backup]") {
   cpm_test::temp_dir dir;
   auto db = cpm::connection::open_memory();
   db.exec("CREATE TABLE t(v); INSERT INTO t VALUES (1), (2), (3)");
@@ -260,7 +260,7 @@ TEST_CASE("an in-memory database can be backed up to a file", "[backup]") {
   CHECK(count_rows_in(dir / "mem.db") == 3);
 }
 
-TEST_CASE("integrity_check is empty for a sound database and lists the problems of a damaged one",
+TEST_CASE("backup's integrity_check is empty for a sound database and lists the problems of a damaged one",
           "[backup][integrity]") {
   cpm_test::temp_dir dir;
   {

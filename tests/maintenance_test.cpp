@@ -89,12 +89,12 @@ cpm::restore_refused::reason refusal(const fs::path& target, const fs::path& fil
 
 }  // namespace
 
-TEST_CASE("backup_file_name is cpm-YYYYMMDD-HHMMSS.db in UTC", "[maintenance]") {
+TEST_CASE("maintenance: backup_file_name is cpm-YYYYMMDD-HHMMSS.db in UTC", "[maintenance]") {
   CHECK(cpm::backup_file_name(jan15) == "cpm-20240115-103005.db");
   CHECK(cpm::backup_file_name(sys_days{1999y / 12 / 31} + 23h + 59min + 59s) == "cpm-19991231-235959.db");
 }
 
-TEST_CASE("backup_to_directory writes the named backup, making the directory 0700", "[maintenance]") {
+TEST_CASE("maintenance: backup_to_directory writes the named backup, making the directory 0700", "[maintenance]") {
   cpm_test::temp_dir dir;
   make_database(dir / "cpm.db", {"alice", "bob"});
   auto s = cpm::store::open((dir / "cpm.db").string());
@@ -106,7 +106,7 @@ TEST_CASE("backup_to_directory writes the named backup, making the directory 070
   CHECK((st.st_mode & 0777) == 0700);
 }
 
-TEST_CASE("backup_to_directory never overwrites a backup of the same second", "[maintenance]") {
+TEST_CASE("maintenance: backup_to_directory never overwrites a backup of the same second", "[maintenance]") {
   cpm_test::temp_dir dir;
   make_database(dir / "cpm.db", {"alice"});
   auto s = cpm::store::open((dir / "cpm.db").string());
@@ -118,7 +118,7 @@ TEST_CASE("backup_to_directory never overwrites a backup of the same second", "[
   CHECK(usernames(dir / "cpm-20240115-103005.db") == std::vector<std::string>{"alice"});
 }
 
-TEST_CASE("check finds nothing wrong with a sound database", "[maintenance]") {
+TEST_CASE("maintenance: check finds nothing wrong with a sound database", "[maintenance]") {
   auto s = cpm::store::open_memory();
   auto alice = s.create_user({.username = "alice", .email = "alice@example.org"});
   (void)s.create_organization({.name = "acme"}, alice.id);
@@ -130,7 +130,7 @@ TEST_CASE("check finds nothing wrong with a sound database", "[maintenance]") {
   CHECK(r.code_version == cpm::store::target_version());
 }
 
-TEST_CASE("check reports a dangling foreign key made with foreign keys off", "[maintenance]") {
+TEST_CASE("maintenance: check reports a dangling foreign key made with foreign keys off", "[maintenance]") {
   auto s = cpm::store::open_memory();
   auto alice = s.create_user({.username = "alice", .email = "alice@example.org"});
   auto acme = s.create_organization({.name = "acme"}, alice.id);
@@ -147,7 +147,7 @@ TEST_CASE("check reports a dangling foreign key made with foreign keys off", "[m
   CHECK_THAT(r.findings()[0], Catch::StartsWith("foreign_key_check: org_members row 2 refers to a row of users"));
 }
 
-TEST_CASE("check reports the problems of a damaged file", "[maintenance]") {
+TEST_CASE("maintenance: check reports the problems of a damaged file", "[maintenance]") {
   cpm_test::temp_dir dir;
   make_large_database(dir / "cpm.db", 1500);
   scribble_pages(dir / "cpm.db", 30, 33);
@@ -158,7 +158,7 @@ TEST_CASE("check reports the problems of a damaged file", "[maintenance]") {
   CHECK_THAT(r.findings().front(), Catch::StartsWith("integrity_check: "));
 }
 
-TEST_CASE("restore replaces the database, keeping the replaced one beside it", "[maintenance][restore]") {
+TEST_CASE("maintenance: restore replaces the database, keeping the replaced one beside it", "[maintenance][restore]") {
   cpm_test::temp_dir dir;
   make_database(dir / "old.db", {"alice", "bob"});
   auto backup = backup_of(dir / "old.db", (dir / "b"));
@@ -179,7 +179,7 @@ TEST_CASE("restore replaces the database, keeping the replaced one beside it", "
   CHECK(usernames(*r.replaced) == std::vector<std::string>{"mallory"});
 }
 
-TEST_CASE("restore twice in the same second keeps both replaced databases", "[maintenance][restore]") {
+TEST_CASE("maintenance: restore twice in the same second keeps both replaced databases", "[maintenance][restore]") {
   cpm_test::temp_dir dir;
   make_database(dir / "src.db", {"alice"});
   auto backup = backup_of(dir / "src.db", dir.path());
@@ -193,7 +193,7 @@ TEST_CASE("restore twice in the same second keeps both replaced databases", "[ma
   CHECK(usernames(*two.replaced) == std::vector<std::string>{"alice"});
 }
 
-TEST_CASE("restore keeps in the side copy what the replaced database's write-ahead log held",
+TEST_CASE("maintenance: restore keeps in the side copy what the replaced database's write-ahead log held",
           "[maintenance][restore]") {
   cpm_test::temp_dir dir;
   make_database(dir / "src.db", {"alice"});
@@ -216,7 +216,7 @@ TEST_CASE("restore keeps in the side copy what the replaced database's write-ahe
   CHECK(usernames(dir / "cpm.db") == std::vector<std::string>{"alice"});
 }
 
-TEST_CASE("restore into a path with no database yet makes no side copy", "[maintenance][restore]") {
+TEST_CASE("maintenance: restore into a path with no database yet makes no side copy", "[maintenance][restore]") {
   cpm_test::temp_dir dir;
   make_database(dir / "src.db", {"alice"});
   auto backup = backup_of(dir / "src.db", dir.path());
@@ -225,7 +225,7 @@ TEST_CASE("restore into a path with no database yet makes no side copy", "[maint
   CHECK(usernames(dir / "new" / "cpm.db") == std::vector<std::string>{"alice"});
 }
 
-TEST_CASE("restore refuses a file with damaged pages and changes nothing", "[maintenance][restore]") {
+TEST_CASE("maintenance: restore refuses a file with damaged pages and changes nothing", "[maintenance][restore]") {
   cpm_test::temp_dir dir;
   make_large_database(dir / "src.db", 1500);
   auto backup = backup_of(dir / "src.db", (dir / "b"));
@@ -245,7 +245,7 @@ TEST_CASE("restore refuses a file with damaged pages and changes nothing", "[mai
   CHECK(names_in(dir.path()) == names_before);  // no temporary file, no side copy
 }
 
-TEST_CASE("restore refuses a file that is not a database", "[maintenance][restore]") {
+TEST_CASE("maintenance: restore refuses a file that is not a database", "[maintenance][restore]") {
   cpm_test::temp_dir dir;
   { std::ofstream(dir / "notes.txt") << std::string(10000, 'n'); }
   CHECK(refusal(dir / "cpm.db", dir / "notes.txt") == cpm::restore_refused::reason::not_a_database);
@@ -254,7 +254,7 @@ TEST_CASE("restore refuses a file that is not a database", "[maintenance][restor
   CHECK(names_in(dir.path()) == std::vector<std::string>{"notes.txt"});
 }
 
-TEST_CASE("restore refuses a database that is not cpm's", "[maintenance][restore]") {
+TEST_CASE("maintenance: restore refuses a database that is not cpm's", "[maintenance][restore]") {
   cpm_test::temp_dir dir;
   {
     auto db = cpm::connection::open((dir / "other.db").string());
@@ -263,7 +263,7 @@ TEST_CASE("restore refuses a database that is not cpm's", "[maintenance][restore
   CHECK(refusal(dir / "cpm.db", dir / "other.db") == cpm::restore_refused::reason::not_cpm);
 }
 
-TEST_CASE("restore refuses a backup with a dangling foreign key", "[maintenance][restore]") {
+TEST_CASE("maintenance: restore refuses a backup with a dangling foreign key", "[maintenance][restore]") {
   cpm_test::temp_dir dir;
   make_database(dir / "src.db", {"alice"});
   {
@@ -275,7 +275,7 @@ TEST_CASE("restore refuses a backup with a dangling foreign key", "[maintenance]
   CHECK(refusal(dir / "cpm.db", dir / "src.db") == cpm::restore_refused::reason::foreign_keys);
 }
 
-TEST_CASE("restore refuses a database newer than the code", "[maintenance][restore]") {
+TEST_CASE("maintenance: restore refuses a database newer than the code", "[maintenance][restore]") {
   cpm_test::temp_dir dir;
   make_database(dir / "src.db", {"alice"});
   {
@@ -292,7 +292,7 @@ TEST_CASE("restore refuses a database newer than the code", "[maintenance][resto
   CHECK(usernames(dir / "cpm.db") == std::vector<std::string>{"keep"});
 }
 
-TEST_CASE("restore refuses a file with a write-ahead log beside it", "[maintenance][restore]") {
+TEST_CASE("maintenance: restore refuses a file with a write-ahead log beside it", "[maintenance][restore]") {
   cpm_test::temp_dir dir;
   auto live = cpm::store::open((dir / "src.db").string());
   live.db().exec("PRAGMA wal_autocheckpoint=0");
@@ -300,13 +300,13 @@ TEST_CASE("restore refuses a file with a write-ahead log beside it", "[maintenan
   CHECK(refusal(dir / "cpm.db", dir / "src.db") == cpm::restore_refused::reason::unfinished);
 }
 
-TEST_CASE("restore refuses the database itself as its backup", "[maintenance][restore]") {
+TEST_CASE("maintenance: restore refuses the database itself as its backup", "[maintenance][restore]") {
   cpm_test::temp_dir dir;
   make_database(dir / "cpm.db", {"alice"});
   CHECK(refusal(dir / "cpm.db", dir / "cpm.db") == cpm::restore_refused::reason::same_file);
 }
 
-TEST_CASE("restore refuses while another connection has the database open", "[maintenance][restore]") {
+TEST_CASE("maintenance: restore refuses while another connection has the database open", "[maintenance][restore]") {
   cpm_test::temp_dir dir;
   make_database(dir / "src.db", {"alice"});
   auto backup = backup_of(dir / "src.db", dir.path());
