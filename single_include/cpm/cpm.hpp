@@ -4521,9 +4521,14 @@ inline void check_adoptable(connection& db) {
 }
 
 // The original system stored users' public keys as given, comment included ("ssh-ed25519
-// AAAA... alice@laptop"); cpm stores them as "type base64" and looks them up that way
-// (user_by_public_key), so an adopted key that kept its comment would never be found.
+// AAAA... alice@laptop"), sometimes with the line's trailing newline, and an empty string for
+// "no key" (its CreateUser took a Go string); cpm stores "type base64", NULL for no key, and
+// looks keys up that way (user_by_public_key). An adopted key that kept its comment would
+// never be found, and an empty one would be found by an empty lookup.
 inline void normalize_stored_public_keys(connection& db) {
+  db.exec("UPDATE users SET public_key = NULL WHERE trim(public_key, ' ' || char(9, 10, 13)) = ''");
+  db.exec("UPDATE users SET public_key = trim(public_key, ' ' || char(9, 10, 13)) "
+          "WHERE public_key <> trim(public_key, ' ' || char(9, 10, 13))");
   std::vector<std::pair<std::int64_t, std::string>> found;  // read them all before writing
   auto keys = db.prepare("SELECT id, public_key FROM users WHERE public_key LIKE '% % %'");
   while (keys.step())
