@@ -145,22 +145,27 @@ class rows : public std::ranges::view_base, public ranges::view_base {
 
   // The only row: cpm::not_found when there is none, cpm::usage_error when there are more.
   [[nodiscard]] Row one() const {
-    std::string text = sql();
+    // The SQL, for the messages. A cached statement stays alive (in the connection's cache)
+    // when the cursor gives it back, so a view of its text is enough; only a private
+    // statement, finalized on release, needs a copy.
+    std::string owned;
+    const char* text = nullptr;
+    if (cursor_ && cursor_->stmt) {
+      text = sqlite3_sql(cursor_->stmt.native());
+      if (text && !cursor_->stmt.is_cached()) text = owned.assign(text).c_str();
+    }
+    if (!text) text = "";
     auto it = begin();
-    if (it == end()) throw not_found("cpm: the query returned no row: " + text);
+    if (it == end()) throw not_found(std::string("cpm: the query returned no row: ") + text);
     Row out = std::move(*it);
     ++it;
     bool more = it != end();
     cursor_->finish();
-    if (more) throw usage_error("cpm: the query returned more than one row: " + text);
+    if (more) throw usage_error(std::string("cpm: the query returned more than one row: ") + text);
     return out;
   }
 
  private:
-  [[nodiscard]] std::string sql() const {
-    return cursor_ && cursor_->stmt ? std::string(cursor_->stmt.sql()) : std::string();
-  }
-
   std::shared_ptr<detail::cursor<Row>> cursor_;
 };
 

@@ -88,8 +88,12 @@ class field {
  public:
   field(sqlite3_stmt* stmt, int index) noexcept : stmt_(stmt), index_(index) {}
 
-  // SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL.
-  [[nodiscard]] int type() const noexcept { return sqlite3_column_type(stmt_, index_); }
+  // SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL: the column's type as
+  // stepped (asked once; a std::optional<T> and then T's read may both want it).
+  [[nodiscard]] int type() const noexcept {
+    if (type_ < 0) type_ = sqlite3_column_type(stmt_, index_);
+    return type_;
+  }
   [[nodiscard]] bool is_null() const noexcept { return type() == SQLITE_NULL; }
 
   // The column as an integer; NULL throws. (The storage class is only asked for when SQLite
@@ -148,6 +152,7 @@ class field {
 
   sqlite3_stmt* stmt_;
   int index_;
+  mutable int type_ = -1;
 };
 
 // The customisation point. The primary template is left undefined: a type without a

@@ -20,8 +20,36 @@ struct parsed_timestamp {
   std::chrono::nanoseconds fraction;  // in [0, 1s)
 };
 
+// "YYYY-MM-DD HH:MM:SS" exactly, the layout CURRENT_TIMESTAMP and cpm write (nearly every
+// stored value): read by position, without the general parser's bookkeeping. False when
+// `text` is not that layout or not a valid time; parse_timestamp then decides.
+constexpr bool parse_plain_timestamp(std::string_view text, parsed_timestamp& out) noexcept {
+  if (text.size() != 19 || text[4] != '-' || text[7] != '-' || text[10] != ' ' || text[13] != ':' || text[16] != ':')
+    return false;
+  auto number = [&](std::size_t at, std::size_t count, int& value) {
+    value = 0;
+    for (std::size_t i = at; i < at + count; ++i) {
+      auto digit = static_cast<unsigned>(text[i] - '0');
+      if (digit > 9) return false;
+      value = value * 10 + static_cast<int>(digit);
+    }
+    return true;
+  };
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  if (!number(0, 4, y) || !number(5, 2, mo) || !number(8, 2, d) || !number(11, 2, h) || !number(14, 2, mi) ||
+      !number(17, 2, s))
+    return false;
+  using namespace std::chrono;
+  year_month_day date{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!date.ok() || h > 23 || mi > 59 || s > 59) return false;
+  out.seconds = sys_days{date} + hours{h} + minutes{mi} + seconds{s};
+  out.fraction = nanoseconds{0};
+  return true;
+}
+
 // Returns false when `text` is no accepted layout, or names no valid date or time.
 constexpr bool parse_timestamp(std::string_view text, parsed_timestamp& out) noexcept {
+  if (parse_plain_timestamp(text, out)) return true;
   std::size_t pos = 0;
   auto digits = [&](std::size_t count, int& value) {
     if (pos + count > text.size()) return false;
