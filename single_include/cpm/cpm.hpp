@@ -429,8 +429,36 @@ struct parsed_timestamp {
   std::chrono::nanoseconds fraction;  // in [0, 1s)
 };
 
+// "YYYY-MM-DD HH:MM:SS" exactly, the layout CURRENT_TIMESTAMP and cpm write (nearly every
+// stored value): read by position, without the general parser's bookkeeping. False when
+// `text` is not that layout or not a valid time; parse_timestamp then decides.
+constexpr bool parse_plain_timestamp(std::string_view text, parsed_timestamp& out) noexcept {
+  if (text.size() != 19 || text[4] != '-' || text[7] != '-' || text[10] != ' ' || text[13] != ':' || text[16] != ':')
+    return false;
+  auto number = [&](std::size_t at, std::size_t count, int& value) {
+    value = 0;
+    for (std::size_t i = at; i < at + count; ++i) {
+      auto digit = static_cast<unsigned>(text[i] - '0');
+      if (digit > 9) return false;
+      value = value * 10 + static_cast<int>(digit);
+    }
+    return true;
+  };
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  if (!number(0, 4, y) || !number(5, 2, mo) || !number(8, 2, d) || !number(11, 2, h) || !number(14, 2, mi) ||
+      !number(17, 2, s))
+    return false;
+  using namespace std::chrono;
+  year_month_day date{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!date.ok() || h > 23 || mi > 59 || s > 59) return false;
+  out.seconds = sys_days{date} + hours{h} + minutes{mi} + seconds{s};
+  out.fraction = nanoseconds{0};
+  return true;
+}
+
 // Returns false when `text` is no accepted layout, or names no valid date or time.
 constexpr bool parse_timestamp(std::string_view text, parsed_timestamp& out) noexcept {
+  if (parse_plain_timestamp(text, out)) return true;
   std::size_t pos = 0;
   auto digits = [&](std::size_t count, int& value) {
     if (pos + count > text.size()) return false;
@@ -618,8 +646,12 @@ class field {
  public:
   field(sqlite3_stmt* stmt, int index) noexcept : stmt_(stmt), index_(index) {}
 
-  // SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL.
-  [[nodiscard]] int type() const noexcept { return sqlite3_column_type(stmt_, index_); }
+  // SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL: the column's type as
+  // stepped (asked once; a std::optional<T> and then T's read may both want it).
+  [[nodiscard]] int type() const noexcept {
+    if (type_ < 0) type_ = sqlite3_column_type(stmt_, index_);
+    return type_;
+  }
   [[nodiscard]] bool is_null() const noexcept { return type() == SQLITE_NULL; }
 
   // The column as an integer; NULL throws. (The storage class is only asked for when SQLite
@@ -678,6 +710,7 @@ class field {
 
   sqlite3_stmt* stmt_;
   int index_;
+  mutable int type_ = -1;
 };
 
 // The customisation point. The primary template is left undefined: a type without a
@@ -1125,6 +1158,7 @@ struct open_options {
   synchronous_mode synchronous = synchronous_mode::normal;   // file databases only
   threading threads = threading::single;
   std::vector<std::string> pragmas{};  // run after the defaults, e.g. "PRAGMA cache_size=-65536"
+  std::string vfs{};  // the name of a registered sqlite3_vfs to open with; empty: the default one
 };
 
 // SQL known at compile time: `cpm::sql<"SELECT ...">`. Statements made from it are cached
@@ -1331,7 +1365,8 @@ class connection {
 #ifdef SQLITE_OPEN_EXRESCODE
     flags |= SQLITE_OPEN_EXRESCODE;
 #endif
-    int rc = sqlite3_open_v2(state_->path.c_str(), &state_->db, flags, nullptr);
+    int rc = sqlite3_open_v2(state_->path.c_str(), &state_->db, flags,
+                             options.vfs.empty() ? nullptr : options.vfs.c_str());
     if (rc != SQLITE_OK) fail_open(rc);
     sqlite3_extended_result_codes(state_->db, 1);
     sqlite3_busy_timeout(state_->db, static_cast<int>(options.busy_timeout.count()));
@@ -3129,22 +3164,27 @@ class rows : public std::ranges::view_base, public ranges::view_base {
 
   // The only row: cpm::not_found when there is none, cpm::usage_error when there are more.
   [[nodiscard]] Row one() const {
-    std::string text = sql();
+    // The SQL, for the messages. A cached statement stays alive (in the connection's cache)
+    // when the cursor gives it back, so a view of its text is enough; only a private
+    // statement, finalized on release, needs a copy.
+    std::string owned;
+    const char* text = nullptr;
+    if (cursor_ && cursor_->stmt) {
+      text = sqlite3_sql(cursor_->stmt.native());
+      if (text && !cursor_->stmt.is_cached()) text = owned.assign(text).c_str();
+    }
+    if (!text) text = "";
     auto it = begin();
-    if (it == end()) throw not_found("cpm: the query returned no row: " + text);
+    if (it == end()) throw not_found(std::string("cpm: the query returned no row: ") + text);
     Row out = std::move(*it);
     ++it;
     bool more = it != end();
     cursor_->finish();
-    if (more) throw usage_error("cpm: the query returned more than one row: " + text);
+    if (more) throw usage_error(std::string("cpm: the query returned more than one row: ") + text);
     return out;
   }
 
  private:
-  [[nodiscard]] std::string sql() const {
-    return cursor_ && cursor_->stmt ? std::string(cursor_->stmt.sql()) : std::string();
-  }
-
   std::shared_ptr<detail::cursor<Row>> cursor_;
 };
 
@@ -4834,7 +4874,9 @@ class basic_store {
   // (cpm::schema_too_new), or an unversioned one cpm cannot adopt (cpm::adoption_error), is
   // refused before anything in the file changes.
   static basic_store open(const std::string& path, store_options options = {}) {
-    if (path != ":memory:") prepare_database_path(path);
+    // Only a database that may be created gets its directory and file made; a read-only open
+    // (or create = false) of a missing file fails in connection::open and makes nothing.
+    if (path != ":memory:" && options.connection.create && !options.connection.read_only) prepare_database_path(path);
     journal_mode wanted = options.connection.journal;
     options.connection.journal = journal_mode::keep;
     auto db = connection::open(path, options.connection);

@@ -41,6 +41,7 @@ struct open_options {
   synchronous_mode synchronous = synchronous_mode::normal;   // file databases only
   threading threads = threading::single;
   std::vector<std::string> pragmas{};  // run after the defaults, e.g. "PRAGMA cache_size=-65536"
+  std::string vfs{};  // the name of a registered sqlite3_vfs to open with; empty: the default one
 };
 
 // SQL known at compile time: `cpm::sql<"SELECT ...">`. Statements made from it are cached
@@ -247,7 +248,8 @@ class connection {
 #ifdef SQLITE_OPEN_EXRESCODE
     flags |= SQLITE_OPEN_EXRESCODE;
 #endif
-    int rc = sqlite3_open_v2(state_->path.c_str(), &state_->db, flags, nullptr);
+    int rc = sqlite3_open_v2(state_->path.c_str(), &state_->db, flags,
+                             options.vfs.empty() ? nullptr : options.vfs.c_str());
     if (rc != SQLITE_OK) fail_open(rc);
     sqlite3_extended_result_codes(state_->db, 1);
     sqlite3_busy_timeout(state_->db, static_cast<int>(options.busy_timeout.count()));

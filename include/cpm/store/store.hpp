@@ -88,7 +88,9 @@ class basic_store {
   // (cpm::schema_too_new), or an unversioned one cpm cannot adopt (cpm::adoption_error), is
   // refused before anything in the file changes.
   static basic_store open(const std::string& path, store_options options = {}) {
-    if (path != ":memory:") prepare_database_path(path);
+    // Only a database that may be created gets its directory and file made; a read-only open
+    // (or create = false) of a missing file fails in connection::open and makes nothing.
+    if (path != ":memory:" && options.connection.create && !options.connection.read_only) prepare_database_path(path);
     journal_mode wanted = options.connection.journal;
     options.connection.journal = journal_mode::keep;
     auto db = connection::open(path, options.connection);
