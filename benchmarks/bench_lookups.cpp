@@ -5,6 +5,7 @@
 //   hot/<workload>/<impl>/<scale>       + locking_mode=EXCLUSIVE, whole file in the page cache
 //   memory/insert_10k_users/<impl>/10k  in-memory database with cpm's schema
 //   index/<workload>/<schema>/<scale>   cpm, default settings; schema: shipped, -idx_..., +idx_...
+//   writes/insert_10k_<table>/<schema>/10k  the write side of each index (in memory, cpm::insert_all)
 // Extra impls: cpm_generic (cpm::find_one / cpm::all instead of the store's methods),
 // cpm_serialized and raw_serialized (SQLITE_OPEN_FULLMUTEX), cpm_validated (store::create_users).
 //
@@ -12,7 +13,7 @@
 //   --cpm_data=DIR              cache of generated databases (default build/bench-data)
 //   --cpm_lib_scale=100k        scale of the default/hot sets
 //   --cpm_index_scales=1k,10k,100k
-//   --cpm_sets=default,hot,memory,index
+//   --cpm_sets=default,hot,memory,index,writes
 //   --cpm_seed_max=10k          the seed's GetUserRepositories SQL runs at scales up to this...
 //   --cpm_seed_once=100k        ...and once (1 iteration, 1 repetition) at these
 //   --cpm_no_check              skip the start-up check that all variants return the same rows
@@ -136,7 +137,7 @@ struct options {
   std::filesystem::path data = "build/bench-data";
   std::string lib_scale = "100k";
   std::vector<std::string> index_scales = {"1k", "10k", "100k"};
-  std::set<std::string> sets = {"default", "hot", "memory", "index"};
+  std::set<std::string> sets = {"default", "hot", "memory", "index", "writes"};
   std::string seed_max = "10k";
   std::vector<std::string> seed_once;
   bool check = true;
@@ -310,6 +311,57 @@ struct suite {
     reg("cpm_validated", [] { return std::make_unique<cpm_insert>(true); });
   }
 
+  // The write cost of each index: 10,000 rows into the table it belongs to, with and without it.
+  void write_set() {
+    struct table_rows {
+      const char* table;
+      std::function<std::size_t(index_write_db&)> insert;
+    };
+    static const auto users = [] {
+      auto v = fresh_users(10000, data_seed ^ 0x777269ULL);
+      for (auto& u : v) u.username = "w" + u.username;
+      return v;
+    }();
+    static const auto repos = index_write_db::make_repositories(10000, "w");
+    static const auto members = index_write_db::make_members();
+    static const auto grants = index_write_db::make_grants();
+    const table_rows tables[] = {
+        {"users", [](index_write_db& db) { return db.insert(users); }},
+        {"repositories", [](index_write_db& db) { return db.insert(repos); }},
+        {"org_members", [](index_write_db& db) { return db.insert(members); }},
+        {"repo_access", [](index_write_db& db) { return db.insert(grants); }},
+    };
+    auto index_table = [](std::string_view index) -> std::string_view {
+      if (index == "idx_users_public_key") return "users";
+      if (index == "idx_repositories_org_id") return "repositories";
+      if (index == "idx_org_members_user_id") return "org_members";
+      if (index == "idx_repo_access_user_id" || index == "idx_repo_access_repo_id") return "repo_access";
+      return {};
+    };
+    for (const auto& v : schema_variants()) {
+      auto holder = std::make_shared<lazy<index_write_db>>([v] { return std::make_unique<index_write_db>(v); });
+      for (const auto& t : tables) {
+        if (v.name != "shipped" && index_table(v.name.substr(1)) != t.table) continue;
+        std::string table = t.table;
+        auto insert = t.insert;
+        auto* b = benchmark::RegisterBenchmark(
+            fmt::format("writes/insert_10k_{}/{}/10k", table, v.name).c_str(), [holder, table, insert](benchmark::State& st) {
+              index_write_db& db = holder->get();
+              db.clear(table);
+              std::size_t n = 0;
+              for (auto _ : st) {
+                n += insert(db);
+                st.PauseTiming();
+                db.clear(table);
+                st.ResumeTiming();
+              }
+              benchmark::DoNotOptimize(n);
+            });
+        b->Unit(benchmark::kMillisecond);
+      }
+    }
+  }
+
   void index_set() {
     scale seed_max = need_scale(opt.seed_max);
     std::vector<std::string> scales = opt.index_scales;
@@ -410,10 +462,18 @@ void explain_all(const options& opt) {
       {"all_users (list_users)", detail::select_page_sql<user>.view()},
       {"user_repositories_seed_sql", cpm_bench::hand_sql::seed_user_repositories},
   };
+  std::map<std::string, long long> index_kib;
   for (const auto& v : schema_variants()) {
     auto store = open_cpm(database(opt.data, s, v).string(), conn_config{});
-    std::printf("### schema %s (%s users)\n\n", v.name.c_str(), s.name.c_str());
+    std::vector<std::string> wanted;
+    if (v.name != "shipped")
+      for (wl w : affected_by(v.name.substr(1))) wanted.push_back(name_of(w));
+    std::printf("### schema %s (%s users)%s\n\n", v.name.c_str(), s.name.c_str(),
+                v.name == "shipped" ? "" : ": the workloads this index can change");
+    auto sizes = store.db().prepare("SELECT name, sum(pgsize) / 1024 FROM dbstat GROUP BY name");
+    while (sizes.step()) index_kib.emplace(sizes.column<std::string>(0), sizes.column<long long>(1));
     for (const auto& query : queries) {
+      if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), std::string(query.workload)) == wanted.end()) continue;
       auto plan = cpm::explain(store.db(), query.sql);
       std::printf("%s:\n  %s\n", query.workload, std::string(query.sql).c_str());
       std::string text = plan.text();
@@ -426,6 +486,8 @@ void explain_all(const options& opt) {
     }
     std::printf("\n");
   }
+  std::printf("### sizes at %s users (KiB, from dbstat)\n\n", s.name.c_str());
+  for (const auto& [name, kib] : index_kib) std::printf("  %-34s %8lld\n", name.c_str(), kib);
 }
 
 }  // namespace
@@ -451,6 +513,7 @@ int main(int argc, char** argv) {
   if (opt.sets.count("hot")) s.lib_set("hot");
   if (opt.sets.count("memory")) s.memory_set();
   if (opt.sets.count("index")) s.index_set();
+  if (opt.sets.count("writes")) s.write_set();
 
   if (opt.check && !s.run_checks()) {
     std::fprintf(stderr, "bench_lookups: the variants disagree; not benchmarking\n");

@@ -113,4 +113,70 @@ class cpm_insert {
   bool validated_;
 };
 
+// The write side of an index: an in-memory database with cpm's schema but one variant's
+// indexes, and parents to refer to (1,000 users, 10 organizations, 500 repositories); the
+// benchmark inserts 10,000 rows into one table in one transaction through cpm::insert_all.
+class index_write_db {
+ public:
+  static constexpr std::int64_t parent_users = 1000, parent_orgs = 10, parent_repos = 500;
+
+  explicit index_write_db(const schema_variant& v) : store_(cpm::store::open_memory()) {
+    auto& db = store_.db();
+    for (auto& [name, sql] : shipped_indexes()) db.exec("DROP INDEX " + name);
+    for (auto& sql : v.index_sql) db.exec(sql);
+    std::vector<cpm::user> users = fresh_users(parent_users, data_seed ^ 0x706172ULL);
+    for (auto& u : users) u.username = "p" + u.username;
+    cpm::insert_all(db, users);
+    std::vector<cpm::organization> orgs;
+    for (std::int64_t i = 1; i <= parent_orgs; ++i) orgs.push_back({0, "org-" + std::to_string(i), std::nullopt, std::nullopt});
+    cpm::insert_all(db, orgs);
+    cpm::insert_all(db, make_repositories(parent_repos, "r"));
+  }
+
+  // Rows to insert: 10,000 of each table, in shuffled order.
+  static std::vector<cpm::repository> make_repositories(std::int64_t n, const std::string& prefix) {
+    std::vector<cpm::repository> out;
+    for (std::int64_t i = 0; i < n; ++i) {
+      std::string name = prefix + std::to_string(i);
+      std::int64_t org = i % parent_orgs + 1;
+      out.push_back({0, name, org, "/srv/git/org-" + std::to_string(org) + "/" + name + ".git", std::nullopt, std::nullopt});
+    }
+    shuffle(out, 0x7265ULL);
+    return out;
+  }
+  static std::vector<cpm::org_member> make_members() {  // every (organization, user) pair
+    std::vector<cpm::org_member> out;
+    for (std::int64_t u = 1; u <= parent_users; ++u)
+      for (std::int64_t o = 1; o <= parent_orgs; ++o) out.push_back({0, o, u, o % 5 == 0 ? cpm::org_role::admin : cpm::org_role::member, std::nullopt});
+    shuffle(out, 0x6d65ULL);
+    return out;
+  }
+  static std::vector<cpm::repo_access> make_grants() {  // ten distinct repositories per user
+    std::vector<cpm::repo_access> out;
+    for (std::int64_t u = 1; u <= parent_users; ++u)
+      for (std::int64_t k = 0; k < 10; ++k) out.push_back({0, (u * 37 + k * 50) % parent_repos + 1, u, cpm::access_level::read});
+    shuffle(out, 0x6772ULL);
+    return out;
+  }
+
+  template <class T>
+  std::size_t insert(const std::vector<T>& rows) { return cpm::insert_all(store_.db(), rows); }
+
+  // Removes what insert added (untimed).
+  void clear(std::string_view table) {
+    if (table == "users") store_.db().exec("DELETE FROM users WHERE id > " + std::to_string(parent_users));
+    else if (table == "repositories") store_.db().exec("DELETE FROM repositories WHERE id > " + std::to_string(parent_repos));
+    else store_.db().exec("DELETE FROM " + std::string(table));
+  }
+
+ private:
+  template <class T>
+  static void shuffle(std::vector<T>& v, std::uint64_t seed) {
+    splitmix64 rng{data_seed ^ seed};
+    for (std::size_t i = v.size() - 1; i > 0; --i) std::swap(v[i], v[rng.below(i + 1)]);
+  }
+
+  cpm::store store_;
+};
+
 }  // namespace cpm_bench

@@ -27,6 +27,15 @@ RANGES = ["org_repositories", "user_repositories", "org_members", "neighbor_serv
 BULK = ["all_users"]
 LIB_ORDER = POINT + RANGES + BULK
 
+# index -> the table whose inserts maintain it (the "writes" set)
+INDEX_TABLE = {
+    "idx_org_members_user_id": "org_members",
+    "idx_users_public_key": "users",
+    "idx_repositories_org_id": "repositories",
+    "idx_repo_access_user_id": "repo_access",
+    "idx_repo_access_repo_id": "repo_access",
+}
+
 # index -> workloads it can change (as bench_lookups registers them)
 INDEX_WORKLOADS = {
     "idx_org_members_user_id": ["user_repositories", "access_level"],
@@ -65,6 +74,8 @@ def fmt_ratio(r):
 
 class Results:
     def __init__(self, files, metric):
+        self.metric = metric
+        self.files = files
         key = "real_time" if metric == "real" else "cpu_time"
         runs = defaultdict(list)      # name -> per-repetition times (ns)
         medians = {}                  # name -> median aggregate (ns)
@@ -100,6 +111,12 @@ class Results:
 
     def get(self, set_, workload, variant, scale):
         return self.time.get(f"{set_}/{workload}/{variant}/{scale}")
+
+    def other(self):
+        """The same results under the other metric (real <-> cpu), for a cross-check column."""
+        if not hasattr(self, "_other"):
+            self._other = Results(self.files, "cpu" if self.metric == "real" else "real")
+        return self._other
 
     def names(self):
         return sorted(self.time)
@@ -142,8 +159,10 @@ def lib_section(res, set_, lines, targets):
             div = batch or 1
             cvs = [res.cv_of(set_, w, v, scale) for v in ("raw", "cpm", "sqlitecpp")]
             cv = max((c for c in cvs if c is not None), default=None)
+            o = res.other()
+            cross = ratio(o.get(set_, w, "cpm", scale), o.get(set_, w, "raw", scale))
             rows.append([label, fmt_ns(raw / div), fmt_ns(cpm / div if cpm else None), fmt_ns(cpp / div if cpp else None),
-                         f"**{fmt_ratio(ratio(cpm, raw))}**", fmt_ratio(ratio(cpp, raw)),
+                         f"**{fmt_ratio(ratio(cpm, raw))}**", fmt_ratio(ratio(cpp, raw)), fmt_ratio(cross),
                          "—" if cv is None else f"{cv * 100:.0f}%"])
             if set_ == "hot":
                 limit = 1.05 if w in POINT + RANGES else 1.10
@@ -151,7 +170,9 @@ def lib_section(res, set_, lines, targets):
                                 fmt_ratio(ratio(cpm, raw))))
             targets.append((f"{set_} {w}: cpm faster than SQLiteCpp", ratio(cpm, cpp), lambda r: r is not None and r < 1.0,
                             f"cpm/SQLiteCpp {fmt_ratio(ratio(cpm, cpp))}"))
-        lines.append(md_table(["workload", "raw sqlite3", "cpm", "SQLiteCpp", "cpm / raw", "SQLiteCpp / raw", "max CV"], rows))
+        other_name = "real" if res.metric == "cpu" else "CPU"
+        lines.append(md_table(["workload", "raw sqlite3", "cpm", "SQLiteCpp", "cpm / raw", "SQLiteCpp / raw",
+                               f"cpm / raw ({other_name} time)", "max CV"], rows))
 
         extra = []
         for name in res.names():
@@ -268,6 +289,14 @@ def index_section(res, lines, targets, plot_dir):
                 series.append((scale_users(s), with_, without))
             if series:
                 panels.append((f"{w}, {index}", series, f"{w}__{index}"))
+        table = INDEX_TABLE.get(index)
+        if table:
+            base = res.get("writes", f"insert_10k_{table}", "shipped", "10k")
+            other = res.get("writes", f"insert_10k_{table}", variant, "10k")
+            if base is not None and other is not None:
+                with_, without = (base, other) if shipped_has else (other, base)
+                rows.append([f"insert 10,000 {table} rows (one transaction, in memory)", "—", fmt_ns(with_), fmt_ns(without),
+                             fmt_ratio(ratio(without, with_))])
         state = "cpm ships it" if shipped_has else "cpm does not ship it"
         lines.append(f"\n**{index}** ({state}; the shipped schema {'with' if shipped_has else 'without'} it, "
                      f"the variant `{variant}`):\n")
@@ -297,15 +326,17 @@ def index_section(res, lines, targets, plot_dir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("json", nargs="+")
-    ap.add_argument("--metric", choices=["real", "cpu"], default="real")
+    ap.add_argument("--metric", choices=["real", "cpu"], default="cpu",
+                    help="cpu (default): the thread's CPU time, steadier on a shared machine; real: wall clock")
     ap.add_argument("--markdown", help="also write the report to this file")
     ap.add_argument("--plot-dir", help="write the plot data here and run gnuplot")
     ap.add_argument("--img-dir", default="docs/img", help="where the PNG plots go (with --plot-dir)")
     args = ap.parse_args()
 
     res = Results(args.json, args.metric)
-    lines = [f"Times: median over repetitions of {args.metric} time per call. "
-             f"Ratios: median of the variant / median of raw sqlite3 in the same run."]
+    lines = [f"Times: median over repetitions of {'CPU' if args.metric == 'cpu' else 'real'} time per call. "
+             f"Ratios: median of the variant / median of raw sqlite3 in the same run. "
+             f"Max CV: the largest coefficient of variation of the three variants' repetitions."]
     targets = []
     for set_ in ("hot", "default"):
         lib_section(res, set_, lines, targets)
