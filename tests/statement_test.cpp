@@ -91,7 +91,8 @@ TEST_CASE("a cached statement is prepared once and reused", "[statement][cache]"
   CHECK(db.prepare_count() == before + 1);
   for (int id = 1; id <= 3; ++id) {
     auto stmt = db.cached("SELECT id FROM t WHERE name = ?");
-    stmt.bind(std::string(1, static_cast<char>('a' + id - 1)));
+    const std::string name(1, static_cast<char>('a' + id - 1));  // bound without a copy: must outlive step()
+    stmt.bind(name);
     REQUIRE(stmt.step());
     CHECK(stmt.column<int>(0) == id);
   }

@@ -669,9 +669,8 @@ class field {
   // The column as UTF-8 text, valid until the next step or reset; NULL throws.
   [[nodiscard]] std::string_view text() const {
     const unsigned char* p = sqlite3_column_text(stmt_, index_);
-    if (p == nullptr) {
-      require_value();
-      check_memory();
+    if (p == nullptr) [[unlikely]] {
+      require_empty();
       return {};
     }
     return {reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index_))};
@@ -679,9 +678,8 @@ class field {
   // The column as bytes, valid until the next step or reset; NULL throws.
   [[nodiscard]] std::span<const std::byte> blob() const {
     const void* p = sqlite3_column_blob(stmt_, index_);
-    if (p == nullptr) {
-      require_value();
-      check_memory();
+    if (p == nullptr) [[unlikely]] {
+      require_empty();
       return {};
     }
     return {static_cast<const std::byte*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index_))};
@@ -700,10 +698,13 @@ class field {
   }
 
  private:
-  void require_value() const {
+  // The rare paths stay out of line, so that the reads above inline into the row readers.
+  [[gnu::cold, gnu::noinline]] void require_value() const {
     if (is_null()) fail(value_error::kind::null_value, "NULL read into a type that cannot hold it (use std::optional)");
   }
-  void check_memory() const {
+  // No pointer for text or a blob: an empty value, or NULL (refused), or out of memory.
+  [[gnu::cold, gnu::noinline]] void require_empty() const {
+    require_value();
     sqlite3* db = sqlite3_db_handle(stmt_);
     if (int rc = sqlite3_errcode(db); rc == SQLITE_NOMEM) detail::throw_sqlite(db, rc, sqlite3_sql(stmt_));
   }
@@ -1040,8 +1041,9 @@ class statement_base {
     value_traits<T>::bind(parameter(stmt_, index, copy_binds_), value);
   }
 
-  // Text and blobs bound from now on are copied by SQLite (for statements that outlive the
-  // values bound to them).
+  // Whether SQLite copies the text and blobs bound from now on. It does by default, so a
+  // temporary bound and stepped later is safe. cpm's own one-shot operations, whose values
+  // outlive the statement's run, turn the copy off.
   void copy_bound_values(bool copy) noexcept { copy_binds_ = copy; }
 
   // Advances to the next row: true when a row is ready, false when the statement is done.
@@ -1103,7 +1105,7 @@ class statement_base {
   }
 
   sqlite3_stmt* stmt_ = nullptr;
-  bool copy_binds_ = false;
+  bool copy_binds_ = true;
 };
 
 // A prepared statement it owns.
@@ -1383,6 +1385,8 @@ class connection {
       for (const auto& statement : options.pragmas) exec(statement);
     } catch (const open_error&) {
       throw;
+    } catch (const busy_error&) {
+      throw;  // another connection holds a lock: worth a retry, unlike the other open failures
     } catch (const sqlite_error& e) {
       throw open_error(e.extended_code(), e.sqlite_message(), state_->path);
     }
@@ -2525,34 +2529,28 @@ inline constexpr std::size_t field_index =
 
 namespace cpm::detail {
 
-template <class Out>
-Out format_value(Out out, const std::string& v) {
-  return fmt::format_to(out, "{:?}", v);
-}
+template <class T>
+inline constexpr bool is_sys_time = false;
+template <class Duration>
+inline constexpr bool is_sys_time<std::chrono::sys_time<Duration>> = true;
 
-template <class Out>
-Out format_value(Out out, const std::vector<std::byte>& v) {
-  return fmt::format_to(out, "<{} bytes>", v.size());
-}
-
-template <class Out, class Duration>
-Out format_value(Out out, std::chrono::sys_time<Duration> v) {
-  char buf[timestamp_buffer_size];
-  std::size_t n = format_timestamp(v, buf);
-  if (n == 0) return fmt::format_to(out, "<time out of range>");
-  return fmt::format_to(out, "{}", std::string_view(buf, n));
-}
-
+// One value of a model, as the model's formatter prints it. (One function with a branch per
+// kind, so that an optional's value finds the right branch whatever its type.)
 template <class Out, class T>
-Out format_value(Out out, const std::optional<T>& v) {
-  if (!v) return fmt::format_to(out, "null");
-  return format_value(out, *v);
-}
-
-template <class Out, class T>
-  requires(!std::is_same_v<T, std::string> && !std::is_same_v<T, std::vector<std::byte>>)
 Out format_value(Out out, const T& v) {
-  if constexpr (named_enum<T>) {
+  if constexpr (is_optional<T>::value) {
+    if (!v) return fmt::format_to(out, "null");
+    return format_value(out, *v);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return fmt::format_to(out, "{:?}", v);
+  } else if constexpr (std::is_same_v<T, std::vector<std::byte>>) {
+    return fmt::format_to(out, "<{} bytes>", v.size());
+  } else if constexpr (is_sys_time<T>) {
+    char buf[timestamp_buffer_size];
+    std::size_t n = format_timestamp(v, buf);
+    if (n == 0) return fmt::format_to(out, "<time out of range>");
+    return fmt::format_to(out, "{}", std::string_view(buf, n));
+  } else if constexpr (named_enum<T>) {
     std::string_view name = enum_to_text(v);
     if (name.empty()) return fmt::format_to(out, "{}", static_cast<long long>(v));
     return fmt::format_to(out, "{}", name);
@@ -3205,7 +3203,9 @@ namespace detail {
 
 template <fixed_string Text>
 statement_lease lease(connection& db) {
-  return db.cached(sql_constant<Text>{});
+  auto stmt = db.cached(sql_constant<Text>{});
+  stmt.copy_bound_values(false);  // run to completion within the call; ranges turn it back on
+  return stmt;
 }
 
 template <class T>
@@ -3636,6 +3636,7 @@ template <detail::row_type Row, detail::fixed_string Text, class... Args>
 template <class... Args>
 std::int64_t execute(connection& db, std::string_view sql, const Args&... args) {
   auto stmt = db.cached(sql);
+  stmt.copy_bound_values(false);  // the arguments outlive the run
   stmt.bind(args...);
   return detail::run_counting_changes(db, stmt);
 }
@@ -3643,6 +3644,7 @@ std::int64_t execute(connection& db, std::string_view sql, const Args&... args) 
 template <detail::fixed_string Text, class... Args>
 std::int64_t execute(connection& db, sql_constant<Text> sql, const Args&... args) {
   auto stmt = db.cached(sql);
+  stmt.copy_bound_values(false);  // the arguments outlive the run
   stmt.bind(args...);
   return detail::run_counting_changes(db, stmt);
 }

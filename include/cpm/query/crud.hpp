@@ -32,7 +32,9 @@ namespace detail {
 
 template <fixed_string Text>
 statement_lease lease(connection& db) {
-  return db.cached(sql_constant<Text>{});
+  auto stmt = db.cached(sql_constant<Text>{});
+  stmt.copy_bound_values(false);  // run to completion within the call; ranges turn it back on
+  return stmt;
 }
 
 template <class T>

@@ -64,6 +64,7 @@ template <detail::row_type Row, detail::fixed_string Text, class... Args>
 template <class... Args>
 std::int64_t execute(connection& db, std::string_view sql, const Args&... args) {
   auto stmt = db.cached(sql);
+  stmt.copy_bound_values(false);  // the arguments outlive the run
   stmt.bind(args...);
   return detail::run_counting_changes(db, stmt);
 }
@@ -71,6 +72,7 @@ std::int64_t execute(connection& db, std::string_view sql, const Args&... args) 
 template <detail::fixed_string Text, class... Args>
 std::int64_t execute(connection& db, sql_constant<Text> sql, const Args&... args) {
   auto stmt = db.cached(sql);
+  stmt.copy_bound_values(false);  // the arguments outlive the run
   stmt.bind(args...);
   return detail::run_counting_changes(db, stmt);
 }

@@ -29,34 +29,28 @@
 
 namespace cpm::detail {
 
-template <class Out>
-Out format_value(Out out, const std::string& v) {
-  return fmt::format_to(out, "{:?}", v);
-}
+template <class T>
+inline constexpr bool is_sys_time = false;
+template <class Duration>
+inline constexpr bool is_sys_time<std::chrono::sys_time<Duration>> = true;
 
-template <class Out>
-Out format_value(Out out, const std::vector<std::byte>& v) {
-  return fmt::format_to(out, "<{} bytes>", v.size());
-}
-
-template <class Out, class Duration>
-Out format_value(Out out, std::chrono::sys_time<Duration> v) {
-  char buf[timestamp_buffer_size];
-  std::size_t n = format_timestamp(v, buf);
-  if (n == 0) return fmt::format_to(out, "<time out of range>");
-  return fmt::format_to(out, "{}", std::string_view(buf, n));
-}
-
+// One value of a model, as the model's formatter prints it. (One function with a branch per
+// kind, so that an optional's value finds the right branch whatever its type.)
 template <class Out, class T>
-Out format_value(Out out, const std::optional<T>& v) {
-  if (!v) return fmt::format_to(out, "null");
-  return format_value(out, *v);
-}
-
-template <class Out, class T>
-  requires(!std::is_same_v<T, std::string> && !std::is_same_v<T, std::vector<std::byte>>)
 Out format_value(Out out, const T& v) {
-  if constexpr (named_enum<T>) {
+  if constexpr (is_optional<T>::value) {
+    if (!v) return fmt::format_to(out, "null");
+    return format_value(out, *v);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return fmt::format_to(out, "{:?}", v);
+  } else if constexpr (std::is_same_v<T, std::vector<std::byte>>) {
+    return fmt::format_to(out, "<{} bytes>", v.size());
+  } else if constexpr (is_sys_time<T>) {
+    char buf[timestamp_buffer_size];
+    std::size_t n = format_timestamp(v, buf);
+    if (n == 0) return fmt::format_to(out, "<time out of range>");
+    return fmt::format_to(out, "{}", std::string_view(buf, n));
+  } else if constexpr (named_enum<T>) {
     std::string_view name = enum_to_text(v);
     if (name.empty()) return fmt::format_to(out, "{}", static_cast<long long>(v));
     return fmt::format_to(out, "{}", name);

@@ -266,6 +266,8 @@ class connection {
       for (const auto& statement : options.pragmas) exec(statement);
     } catch (const open_error&) {
       throw;
+    } catch (const busy_error&) {
+      throw;  // another connection holds a lock: worth a retry, unlike the other open failures
     } catch (const sqlite_error& e) {
       throw open_error(e.extended_code(), e.sqlite_message(), state_->path);
     }

@@ -90,8 +90,9 @@ class statement_base {
     value_traits<T>::bind(parameter(stmt_, index, copy_binds_), value);
   }
 
-  // Text and blobs bound from now on are copied by SQLite (for statements that outlive the
-  // values bound to them).
+  // Whether SQLite copies the text and blobs bound from now on. It does by default, so a
+  // temporary bound and stepped later is safe. cpm's own one-shot operations, whose values
+  // outlive the statement's run, turn the copy off.
   void copy_bound_values(bool copy) noexcept { copy_binds_ = copy; }
 
   // Advances to the next row: true when a row is ready, false when the statement is done.
@@ -153,7 +154,7 @@ class statement_base {
   }
 
   sqlite3_stmt* stmt_ = nullptr;
-  bool copy_binds_ = false;
+  bool copy_binds_ = true;
 };
 
 // A prepared statement it owns.
