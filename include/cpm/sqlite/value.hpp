@@ -111,9 +111,8 @@ class field {
   // The column as UTF-8 text, valid until the next step or reset; NULL throws.
   [[nodiscard]] std::string_view text() const {
     const unsigned char* p = sqlite3_column_text(stmt_, index_);
-    if (p == nullptr) {
-      require_value();
-      check_memory();
+    if (p == nullptr) [[unlikely]] {
+      require_empty();
       return {};
     }
     return {reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index_))};
@@ -121,9 +120,8 @@ class field {
   // The column as bytes, valid until the next step or reset; NULL throws.
   [[nodiscard]] std::span<const std::byte> blob() const {
     const void* p = sqlite3_column_blob(stmt_, index_);
-    if (p == nullptr) {
-      require_value();
-      check_memory();
+    if (p == nullptr) [[unlikely]] {
+      require_empty();
       return {};
     }
     return {static_cast<const std::byte*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index_))};
@@ -142,10 +140,13 @@ class field {
   }
 
  private:
-  void require_value() const {
+  // The rare paths stay out of line, so that the reads above inline into the row readers.
+  [[gnu::cold, gnu::noinline]] void require_value() const {
     if (is_null()) fail(value_error::kind::null_value, "NULL read into a type that cannot hold it (use std::optional)");
   }
-  void check_memory() const {
+  // No pointer for text or a blob: an empty value, or NULL (refused), or out of memory.
+  [[gnu::cold, gnu::noinline]] void require_empty() const {
+    require_value();
     sqlite3* db = sqlite3_db_handle(stmt_);
     if (int rc = sqlite3_errcode(db); rc == SQLITE_NOMEM) detail::throw_sqlite(db, rc, sqlite3_sql(stmt_));
   }
