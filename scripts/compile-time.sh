@@ -44,5 +44,6 @@ echo "$("$cxx" --version | head -1), flags: -std=c++20 $flags -c, median of $run
 printf '%-46s %8s %8s %10s\n' "translation unit" "wall s" "CPU s" "text bytes"
 measure "store_all_ops.cpp (every cpm::store operation)" benchmarks/compile_time/store_all_ops.cpp
 measure "raw_all_ops.cpp (the same by hand, sqlite3 C API)" benchmarks/compile_time/raw_all_ops.cpp
+measure "store_few_ops.cpp (open + 3 operations)" benchmarks/compile_time/store_few_ops.cpp
 measure "#include <cpm/cpm.hpp> only" "$tmp/include_only.cpp"
 measure "standard headers + sqlite3.h only" "$tmp/std_only.cpp"
