@@ -143,6 +143,33 @@ seeds = {
         bytes([USER_REPOS]), pick(0),
         bytes([CHECK]),
     ]),
+    # Each role and each grant level alone, then changed: access_level over every pair after
+    # each step (CHECK), so a wrong level for any role or grant is caught by the seeds alone.
+    "roles": b"".join([
+        bytes([CREATE_USER]), valid(1), valid(1), bytes([0]),
+        bytes([CREATE_USER]), valid(2), valid(2), bytes([0]),
+        bytes([CREATE_USER]), valid(3), valid(3), bytes([0]),
+        bytes([CREATE_USER]), valid(4), valid(4), bytes([0]),
+        bytes([CREATE_USER]), valid(5), valid(5), bytes([0]),
+        bytes([CREATE_ORG]), valid(1), bytes([2]), pick(0),            # u1 owner
+        bytes([CREATE_REPO]), valid(1), pick(0), valid(1), bytes([0]),
+        bytes([ADD_MEMBER]), pick(0), pick(1), bytes([2]),             # u2 member
+        bytes([ADD_MEMBER]), pick(0), pick(2), bytes([1]),             # u3 admin
+        bytes([GRANT]), pick(0), pick(3), bytes([0]),                  # u4 read
+        bytes([CHECK]),
+        bytes([GRANT]), pick(0), pick(3), bytes([1]),                  # u4 write
+        bytes([GRANT]), pick(0), pick(1), bytes([1]),                  # u2 member + write
+        bytes([CHECK]),
+        bytes([GRANT]), pick(0), pick(3), bytes([2]),                  # u4 admin
+        bytes([SET_ROLE]), pick(0), pick(1), bytes([1]),               # u2 admin
+        bytes([REMOVE_MEMBER]), pick(0), pick(2),                      # u3 out
+        bytes([CHECK]),
+        bytes([REVOKE]), pick(0), pick(1),
+        bytes([SET_ROLE]), pick(0), pick(1), bytes([2]),               # u2 member again
+        bytes([USER_REPOS]), pick(1),
+        bytes([USER_REPOS]), pick(4),                                  # u5: nothing
+        bytes([CHECK]),
+    ]),
 }
 
 here = os.path.dirname(os.path.abspath(__file__))
