@@ -150,21 +150,17 @@ class basic_store {
   [[nodiscard]] rows<user> list_users(page_request p = {}) { return cpm::page<user>(db_, p.after, p.limit); }
 
   user update_user(std::int64_t id, user_patch change) {
-    transaction tx(db_);
-    require<user>(id, "user");
     if (change.username) validate::username(*change.username);
     if (change.email) validate::email(*change.email);
-    if (change.public_key && *change.public_key) {
+    const bool new_key = change.public_key && *change.public_key;
+    if (new_key) {
       validate::ssh_public_key(**change.public_key, "user.public_key");
       **change.public_key = detail::normalize_public_key(**change.public_key);
-      require_unused_key(**change.public_key, id);
     }
-    try {
-      patch<user>(db_, id, change);
-    } catch (const unique_violation&) {
-      throw already_exists("user", "username", change.username.value_or(""));
-    }
-    user stored = *get<user>(db_, id);
+    transaction tx(db_);
+    require<user>(id, "user");
+    if (new_key) require_unused_key(**change.public_key, id);
+    user stored = patch_existing<&user::username>(id, change, "user", change.username);
     tx.commit();
     return stored;
   }
@@ -180,12 +176,7 @@ class basic_store {
     if (org.description) validate::text(*org.description, "organization.description");
     transaction tx(db_);
     if (owner) require<user>(*owner, "user");
-    organization stored;
-    try {
-      stored = insert(db_, organization{0, org.name, org.description, org.created_at});
-    } catch (const unique_violation&) {
-      throw already_exists("organization", "name", org.name);
-    }
+    organization stored = insert_new<&organization::name>(org, "organization");
     if (owner) (void)insert(db_, org_member{0, stored.id, *owner, org_role::owner, {}});
     tx.commit();
     return stored;
@@ -204,12 +195,7 @@ class basic_store {
     if (change.description && *change.description) validate::text(**change.description, "organization.description");
     transaction tx(db_);
     require<organization>(id, "organization");
-    try {
-      patch<organization>(db_, id, change);
-    } catch (const unique_violation&) {
-      throw already_exists("organization", "name", change.name.value_or(""));
-    }
-    organization stored = *get<organization>(db_, id);
+    organization stored = patch_existing<&organization::name>(id, change, "organization", change.name);
     tx.commit();
     return stored;
   }
@@ -307,13 +293,8 @@ class basic_store {
     transaction tx(db_);
     require<repository>(id, "repository");
     if (change.org_id) require<organization>(*change.org_id, "organization");
-    try {
-      patch<repository>(db_, id, change);
-    } catch (const unique_violation&) {
-      // UNIQUE(org_id, name): name the name that clashes, also when only org_id changed.
-      throw already_exists("repository", "name", change.name ? *change.name : get<repository>(db_, id)->name);
-    }
-    repository stored = *get<repository>(db_, id);
+    // UNIQUE(org_id, name): a move to another organization can clash with the stored name.
+    repository stored = patch_existing<&repository::name>(id, change, "repository", change.name);
     tx.commit();
     return stored;
   }
@@ -372,14 +353,7 @@ class basic_store {
   ssh_key create_ssh_key(const ssh_key& key) {
     validate_ssh_key(key.name, key.public_key, key.private_key_path);
     transaction tx(db_);
-    ssh_key row = key;
-    row.id = 0;  // the database picks the id, as for every other create (a taken one would read as a taken name)
-    ssh_key stored;
-    try {
-      stored = insert(db_, row);
-    } catch (const unique_violation&) {
-      throw already_exists("ssh_key", "name", key.name);
-    }
+    ssh_key stored = insert_new<&ssh_key::name>(key, "ssh_key");
     tx.commit();
     return stored;
   }
@@ -394,12 +368,7 @@ class basic_store {
     if (change.private_key_path) validate::absolute_path(*change.private_key_path, "ssh_key.private_key_path");
     transaction tx(db_);
     require<ssh_key>(id, "ssh_key");
-    try {
-      patch<ssh_key>(db_, id, change);
-    } catch (const unique_violation&) {
-      throw already_exists("ssh_key", "name", change.name.value_or(""));
-    }
-    ssh_key stored = *get<ssh_key>(db_, id);
+    ssh_key stored = patch_existing<&ssh_key::name>(id, change, "ssh_key", change.name);
     tx.commit();
     return stored;
   }
@@ -415,14 +384,7 @@ class basic_store {
     validate::port(s.port);
     transaction tx(db_);
     if (s.ssh_key_id) require<ssh_key>(*s.ssh_key_id, "ssh_key");
-    server row = s;
-    row.id = 0;  // the database picks the id, as for every other create (a taken one would read as a taken name)
-    server stored;
-    try {
-      stored = insert(db_, row);
-    } catch (const unique_violation&) {
-      throw already_exists("server", "name", s.name);
-    }
+    server stored = insert_new<&server::name>(s, "server");
     tx.commit();
     return stored;
   }
@@ -440,12 +402,7 @@ class basic_store {
     transaction tx(db_);
     require<server>(id, "server");
     if (change.ssh_key_id && *change.ssh_key_id) require<ssh_key>(**change.ssh_key_id, "ssh_key");
-    try {
-      patch<server>(db_, id, change);
-    } catch (const unique_violation&) {
-      throw already_exists("server", "name", change.name.value_or(""));
-    }
-    server stored = *get<server>(db_, id);
+    server stored = patch_existing<&server::name>(id, change, "server", change.name);
     tx.commit();
     return stored;
   }
@@ -481,17 +438,12 @@ class basic_store {
     validate::username(u.username);
     validate::email(u.email);
     user row = u;
-    row.id = 0;
     if (row.public_key) {
       validate::ssh_public_key(*row.public_key, "user.public_key");
       row.public_key = detail::normalize_public_key(*row.public_key);
       require_unused_key(*row.public_key, 0);
     }
-    try {
-      return insert(db_, row);
-    } catch (const unique_violation&) {
-      throw already_exists("user", "username", u.username);
-    }
+    return insert_new<&user::username>(std::move(row), "user");
   }
 
   repository insert_repository(const repository& r) {
@@ -499,13 +451,35 @@ class basic_store {
     validate::absolute_path(r.path, "repository.path");
     if (r.description) validate::text(*r.description, "repository.description");
     require<organization>(r.org_id, "organization");
-    repository row = r;
+    return insert_new<&repository::name>(r, "repository");
+  }
+
+  // Inserts `row` as a new row (the database picks the id, whatever `row` holds) and returns it
+  // as stored. A taken value of the unique field `Unique` is already_exists naming it.
+  template <auto Unique, class T>
+  T insert_new(T row, const char* entity) {
     row.id = 0;
     try {
       return insert(db_, row);
     } catch (const unique_violation&) {
-      throw already_exists("repository", "name", r.name);
+      throw already_exists(entity, std::string(detail::field_name<T, field_index<Unique>>), row.*Unique);
     }
+  }
+
+  // Applies `change` to the row `id` (which exists) and returns the row as stored. A clash on the
+  // unique field `Unique` is already_exists naming the value that clashed: the proposed one, or
+  // the stored one when another column of a composite key moved it into the clash.
+  template <auto Unique, class Patch>
+  detail::member_class_t<Unique> patch_existing(std::int64_t id, const Patch& change, const char* entity,
+                                                const std::optional<std::string>& proposed) {
+    using T = detail::member_class_t<Unique>;
+    try {
+      patch<T>(db_, id, change);
+    } catch (const unique_violation&) {
+      throw already_exists(entity, std::string(detail::field_name<T, field_index<Unique>>),
+                           proposed ? *proposed : get<T>(db_, id).value().*Unique);
+    }
+    return get<T>(db_, id).value();
   }
 
   static void validate_ssh_key(std::string_view name, std::string_view public_key, std::string_view private_key_path) {
