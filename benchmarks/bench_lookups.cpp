@@ -270,7 +270,7 @@ struct suite {
     target* gen = add(make_target<cpm_generic_impl>("cpm_generic", [=] { return std::make_unique<cpm_generic_impl>(file_for("cpm_generic"), c); }));
     for (wl w : lib_workloads)
       for (target* t : {raw, cpm, cpp}) add_bench(fmt::format("{}/{}/{}/{}", set, name_of(w), t->impl, s.name), w, t, k);
-    for (wl w : {wl::user_by_username, wl::user_by_public_key, wl::all_users})
+    for (wl w : {wl::user_by_username, wl::user_by_public_key, wl::access_level, wl::all_users})
       add_bench(fmt::format("{}/{}/{}/{}", set, name_of(w), gen->impl, s.name), w, gen, k);
     std::vector<target*> members{raw, cpm, cpp, gen};
     if (hot) {

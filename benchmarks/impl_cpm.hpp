@@ -78,7 +78,7 @@ class cpm_impl {
   cpm::store store_;
 };
 
-// The same operations through the generic layer (cpm::find_one, cpm::get, cpm::all), where
+// The same operations through the generic layer (cpm::find_one, cpm::all, cpm::query), where
 // it differs from the store's: for comparison with the store methods.
 class cpm_generic_impl : public cpm_impl {
  public:
@@ -92,6 +92,13 @@ class cpm_generic_impl : public cpm_impl {
   template <class F>
   void all_users(F&& each) {
     for (const cpm::user& u : cpm::all<cpm::user>(store().db())) each(u);
+  }
+  // The store's access_level with .first() instead of .one(): the aggregate always returns one
+  // row, so there is no second step to prove that no second row follows.
+  std::optional<cpm::access_level> access_level(std::int64_t user, std::int64_t repo) {
+    auto level = cpm::query<std::optional<int>>(store().db(), cpm::sql_constant<cpm::detail::access_level_sql<>>{}, user, repo).first();
+    if (!level || !*level) return std::nullopt;
+    return static_cast<cpm::access_level>(**level);
   }
 };
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Instructions per call of each workload, per implementation, counted by callgrind: a measure
 # of the library's own CPU work that the noise of a shared machine cannot disturb.
-#   benchmarks/profile.sh [--hot] [--scale=10k] [--calls=N] [workload ...]
+#   benchmarks/profile.sh [--hot] [--scale=10k] [--calls=N] [--generic] [workload ...]
+# --generic adds cpm_generic (cpm::find_one / cpm::all / query(...).first() instead of the
+# store's methods) for the workloads it has.
 # Needs build/bench (scripts/bench.sh --quick builds it) and valgrind.
 # Prints, per workload: instructions per call of raw, cpm, SQLiteCpp and the ratios to raw.
 # The callgrind files stay in build/bench/profile/ (callgrind_annotate them for the functions).
@@ -11,12 +13,13 @@ bin=build/bench/benchmarks/bench_profile
 [ -x "$bin" ] || { echo "profile.sh: build $bin first (scripts/bench.sh --build-only)" >&2; exit 1; }
 command -v valgrind >/dev/null || { echo "profile.sh: needs valgrind (apt-get install valgrind)" >&2; exit 1; }
 
-hot=() ; scale=10k ; calls=2000 ; workloads=()
+hot=() ; scale=10k ; calls=2000 ; workloads=() ; generic=0
 for arg in "$@"; do
   case "$arg" in
     --hot) hot=(--hot) ;;
     --scale=*) scale=${arg#--scale=} ;;
     --calls=*) calls=${arg#--calls=} ;;
+    --generic) generic=1 ;;
     *) workloads+=("$arg") ;;
   esac
 done
@@ -28,6 +31,7 @@ out=build/bench/profile
 mkdir -p "$out"
 tag=$([ ${#hot[@]} -gt 0 ] && echo hot || echo default)
 printf '%-28s %14s %14s %14s %9s %9s\n' "workload ($tag, $scale)" raw cpm sqlitecpp cpm/raw cpp/raw
+gen_header=0
 for w in "${workloads[@]}"; do
   n=$calls
   case "$w" in all_users) n=20 ;; insert_10k_users) n=3 ;; org_members|user_repositories) n=$((calls / 4)) ;; esac
@@ -41,4 +45,12 @@ for w in "${workloads[@]}"; do
   done
   awk -v w="$w" -v r="${ir[raw]}" -v c="${ir[cpm]}" -v s="${ir[sqlitecpp]}" \
     'BEGIN { printf "%-28s %14d %14d %14d %8.3fx %8.3fx\n", w, r, c, s, c / r, s / r }'
+  case "$w" in user_by_username|user_by_public_key|access_level|all_users) ;; *) continue ;; esac
+  [ "$generic" = 1 ] || continue
+  file="$out/$w.$tag.$scale.cpm_generic.callgrind"
+  valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$file" \
+    "$bin" --workload="$w" --impl=cpm_generic --calls="$n" --scale="$scale" "${hot[@]}" >/dev/null 2>"$file.log"
+  total=$(awk '/^(summary|totals):/ {print $2; exit}' "$file")
+  awk -v w="$w" -v r="${ir[raw]}" -v g="$((total / n))" \
+    'BEGIN { printf "  %-26s %14s %14d %14s %8.3fx   (cpm_generic)\n", w, "", g, "", g / r }'
 done

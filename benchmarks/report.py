@@ -88,6 +88,7 @@ class Results:
             self.context.update(data.get("context", {}))
             for b in data.get("benchmarks", []):
                 name = b.get("run_name", b["name"])
+                name = "/".join(name.split("/")[:4])  # drop "/iterations:1/repeats:1" and the like
                 unit = UNIT_NS[b.get("time_unit", "ns")]
                 if "batch" in b:
                     self.batch[name] = b["batch"]
