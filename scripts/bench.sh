@@ -10,7 +10,7 @@
 #   scripts/bench.sh --quick         small scales (10k; 1k and 10k), 3 short repetitions; a
 #                                    couple of minutes; plots into build/bench/img/
 #   options: --with-1m               also validate the indexes at 1M users (opt-in; builds a
-#                                    ~600 MB database once)
+#                                    585 MB database per schema variant once: 5 GB)
 #            --repetitions=N --min-time=SECONDS --lib-scale=100k --index-scales=1k,10k,100k
 #            --build-only            configure and build, run nothing
 #            -- ARGS                 passed on to bench_lookups (e.g. --benchmark_filter=hot/)
