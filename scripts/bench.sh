@@ -5,7 +5,7 @@
 #
 #   scripts/bench.sh                 full set: 10 repetitions, library comparison at 100k users,
 #                                    index validation at 1k, 10k and 100k, plots into docs/img/,
-#                                    query plans, compile times (about 15 minutes, plus about a
+#                                    query plans, compile times (about 10 minutes, plus about a
 #                                    minute to generate the databases the first time)
 #   scripts/bench.sh --quick         small scales (10k; 1k and 10k), 3 short repetitions; a
 #                                    couple of minutes; plots into build/bench/img/
