@@ -38,10 +38,12 @@ inline std::vector<std::string> extra_pragmas(const conn_config& c) {
 }
 
 // The statements cpm's connection runs on open, in its order, for raw and SQLiteCpp to mirror.
+// (The caller's pragmas before the first read, as in cpm::connection.)
 inline std::vector<std::string> open_script(const conn_config& c) {
-  std::vector<std::string> out{"PRAGMA schema_version", "PRAGMA foreign_keys=ON", "PRAGMA journal_mode=WAL",
-                               "PRAGMA synchronous=NORMAL"};
+  std::vector<std::string> out{"PRAGMA foreign_keys=ON"};
   for (auto& p : extra_pragmas(c)) out.push_back(p);
+  for (const char* p : {"PRAGMA schema_version", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"})
+    out.push_back(p);
   return out;
 }
 

@@ -1159,7 +1159,9 @@ struct open_options {
   journal_mode journal = journal_mode::wal;                  // file databases only
   synchronous_mode synchronous = synchronous_mode::normal;   // file databases only
   threading threads = threading::single;
-  std::vector<std::string> pragmas{};  // run after the defaults, e.g. "PRAGMA cache_size=-65536"
+  // Statements run on open before the file is first read (so locking_mode=EXCLUSIVE works),
+  // after foreign keys are switched on; journal and synchronous above are applied after them.
+  std::vector<std::string> pragmas{};  // e.g. "PRAGMA cache_size=-65536"
   std::string vfs{};  // the name of a registered sqlite3_vfs to open with; empty: the default one
 };
 
@@ -1373,16 +1375,20 @@ class connection {
     sqlite3_extended_result_codes(state_->db, 1);
     sqlite3_busy_timeout(state_->db, static_cast<int>(options.busy_timeout.count()));
     try {
-      // Reading the schema makes a file that is not a database fail here, not later.
-      pragma("PRAGMA schema_version");
+      // Neither of these reads the file.
       pragma("PRAGMA foreign_keys=ON");
       if (pragma("PRAGMA foreign_keys") != "1") throw_open("foreign keys cannot be enabled");
+      // The caller's pragmas run before anything reads the file: some only take full effect
+      // then (locking_mode=EXCLUSIVE keeps the WAL index in heap memory only if it is set
+      // before the first read). They may switch foreign keys off again.
+      for (const auto& statement : options.pragmas) exec(statement);
+      // Reading the schema makes a file that is not a database fail here, not later.
+      pragma("PRAGMA schema_version");
       if (!memory && !options.read_only) set_journal_mode(options.journal);
       if (!memory && options.synchronous != synchronous_mode::keep) {
         static constexpr std::string_view modes[] = {"OFF", "NORMAL", "FULL", "EXTRA"};
         pragma("PRAGMA synchronous=" + std::string(modes[static_cast<int>(options.synchronous)]));
       }
-      for (const auto& statement : options.pragmas) exec(statement);
     } catch (const open_error&) {
       throw;
     } catch (const busy_error&) {
@@ -4292,11 +4298,12 @@ inline constexpr std::array<std::string_view, 8> ssh_key_types{
     "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com",
     "sk-ecdsa-sha2-nistp256@openssh.com", "ssh-dss"};
 
-// "type base64": the key without its comment, which is not part of the key's identity.
-inline std::string normalize_public_key(std::string_view key) {
+// "type base64": the key without its comment, which is not part of the key's identity. (A
+// prefix of `key`, so it is a view into it.)
+inline std::string_view normalize_public_key(std::string_view key) {
   auto first = key.find(' ');
-  auto second = key.find(' ', first + 1);
-  return std::string(key.substr(0, second));
+  auto second = first == std::string_view::npos ? first : key.find(' ', first + 1);
+  return key.substr(0, second);
 }
 
 [[noreturn]] inline void refuse(const char* field, std::string_view value, std::string problem) {
@@ -4574,7 +4581,7 @@ inline void normalize_stored_public_keys(connection& db) {
   std::vector<std::pair<std::int64_t, std::string>> found;  // read them all before writing
   auto keys = db.prepare("SELECT id, public_key FROM users WHERE public_key LIKE '% % %'");
   while (keys.step())
-    found.emplace_back(keys.column<std::int64_t>(0), normalize_public_key(keys.column<std::string>(1)));
+    found.emplace_back(keys.column<std::int64_t>(0), std::string(normalize_public_key(keys.column<std::string>(1))));
   auto update = db.prepare("UPDATE users SET public_key = ? WHERE id = ?");
   for (const auto& [id, key] : found) {
     update.bind(key, id);
@@ -4943,7 +4950,7 @@ class basic_store {
     const bool new_key = change.public_key && *change.public_key;
     if (new_key) {
       validate::ssh_public_key(**change.public_key, "user.public_key");
-      **change.public_key = detail::normalize_public_key(**change.public_key);
+      (*change.public_key)->resize(detail::normalize_public_key(**change.public_key).size());
     }
     transaction tx(db_);
     require<user>(id, "user");
@@ -5131,7 +5138,12 @@ class basic_store {
   // The user's effective access to the repository: the higher of a direct grant and their
   // organization role (owner or admin: admin, member: read); nullopt when neither applies.
   [[nodiscard]] std::optional<cpm::access_level> access_level(std::int64_t user_id, std::int64_t repo_id) {
-    auto level = query<std::optional<int>>(db_, sql_constant<detail::access_level_sql<>>{}, user_id, repo_id).one();
+    // One row, always (an aggregate): stepped directly, no range around it. Called for every
+    // request that touches a repository.
+    auto stmt = db_.cached(sql_constant<detail::access_level_sql<>>{});
+    stmt.bind(user_id, repo_id);
+    stmt.step();
+    auto level = stmt.template column<std::optional<int>>(0);
     if (!level) return std::nullopt;
     return static_cast<cpm::access_level>(*level);
   }
@@ -5228,7 +5240,7 @@ class basic_store {
     user row = u;
     if (row.public_key) {
       validate::ssh_public_key(*row.public_key, "user.public_key");
-      row.public_key = detail::normalize_public_key(*row.public_key);
+      row.public_key->resize(detail::normalize_public_key(*row.public_key).size());
       require_unused_key(*row.public_key, 0);
     }
     return insert_new<&user::username>(std::move(row), "user");

@@ -40,7 +40,9 @@ struct open_options {
   journal_mode journal = journal_mode::wal;                  // file databases only
   synchronous_mode synchronous = synchronous_mode::normal;   // file databases only
   threading threads = threading::single;
-  std::vector<std::string> pragmas{};  // run after the defaults, e.g. "PRAGMA cache_size=-65536"
+  // Statements run on open before the file is first read (so locking_mode=EXCLUSIVE works),
+  // after foreign keys are switched on; journal and synchronous above are applied after them.
+  std::vector<std::string> pragmas{};  // e.g. "PRAGMA cache_size=-65536"
   std::string vfs{};  // the name of a registered sqlite3_vfs to open with; empty: the default one
 };
 
@@ -254,16 +256,20 @@ class connection {
     sqlite3_extended_result_codes(state_->db, 1);
     sqlite3_busy_timeout(state_->db, static_cast<int>(options.busy_timeout.count()));
     try {
-      // Reading the schema makes a file that is not a database fail here, not later.
-      pragma("PRAGMA schema_version");
+      // Neither of these reads the file.
       pragma("PRAGMA foreign_keys=ON");
       if (pragma("PRAGMA foreign_keys") != "1") throw_open("foreign keys cannot be enabled");
+      // The caller's pragmas run before anything reads the file: some only take full effect
+      // then (locking_mode=EXCLUSIVE keeps the WAL index in heap memory only if it is set
+      // before the first read). They may switch foreign keys off again.
+      for (const auto& statement : options.pragmas) exec(statement);
+      // Reading the schema makes a file that is not a database fail here, not later.
+      pragma("PRAGMA schema_version");
       if (!memory && !options.read_only) set_journal_mode(options.journal);
       if (!memory && options.synchronous != synchronous_mode::keep) {
         static constexpr std::string_view modes[] = {"OFF", "NORMAL", "FULL", "EXTRA"};
         pragma("PRAGMA synchronous=" + std::string(modes[static_cast<int>(options.synchronous)]));
       }
-      for (const auto& statement : options.pragmas) exec(statement);
     } catch (const open_error&) {
       throw;
     } catch (const busy_error&) {

@@ -170,7 +170,7 @@ inline void normalize_stored_public_keys(connection& db) {
   std::vector<std::pair<std::int64_t, std::string>> found;  // read them all before writing
   auto keys = db.prepare("SELECT id, public_key FROM users WHERE public_key LIKE '% % %'");
   while (keys.step())
-    found.emplace_back(keys.column<std::int64_t>(0), normalize_public_key(keys.column<std::string>(1)));
+    found.emplace_back(keys.column<std::int64_t>(0), std::string(normalize_public_key(keys.column<std::string>(1))));
   auto update = db.prepare("UPDATE users SET public_key = ? WHERE id = ?");
   for (const auto& [id, key] : found) {
     update.bind(key, id);

@@ -155,7 +155,7 @@ class basic_store {
     const bool new_key = change.public_key && *change.public_key;
     if (new_key) {
       validate::ssh_public_key(**change.public_key, "user.public_key");
-      **change.public_key = detail::normalize_public_key(**change.public_key);
+      (*change.public_key)->resize(detail::normalize_public_key(**change.public_key).size());
     }
     transaction tx(db_);
     require<user>(id, "user");
@@ -343,7 +343,12 @@ class basic_store {
   // The user's effective access to the repository: the higher of a direct grant and their
   // organization role (owner or admin: admin, member: read); nullopt when neither applies.
   [[nodiscard]] std::optional<cpm::access_level> access_level(std::int64_t user_id, std::int64_t repo_id) {
-    auto level = query<std::optional<int>>(db_, sql_constant<detail::access_level_sql<>>{}, user_id, repo_id).one();
+    // One row, always (an aggregate): stepped directly, no range around it. Called for every
+    // request that touches a repository.
+    auto stmt = db_.cached(sql_constant<detail::access_level_sql<>>{});
+    stmt.bind(user_id, repo_id);
+    stmt.step();
+    auto level = stmt.template column<std::optional<int>>(0);
     if (!level) return std::nullopt;
     return static_cast<cpm::access_level>(*level);
   }
@@ -440,7 +445,7 @@ class basic_store {
     user row = u;
     if (row.public_key) {
       validate::ssh_public_key(*row.public_key, "user.public_key");
-      row.public_key = detail::normalize_public_key(*row.public_key);
+      row.public_key->resize(detail::normalize_public_key(*row.public_key).size());
       require_unused_key(*row.public_key, 0);
     }
     return insert_new<&user::username>(std::move(row), "user");

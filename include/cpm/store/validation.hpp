@@ -95,11 +95,12 @@ inline constexpr std::array<std::string_view, 8> ssh_key_types{
     "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com",
     "sk-ecdsa-sha2-nistp256@openssh.com", "ssh-dss"};
 
-// "type base64": the key without its comment, which is not part of the key's identity.
-inline std::string normalize_public_key(std::string_view key) {
+// "type base64": the key without its comment, which is not part of the key's identity. (A
+// prefix of `key`, so it is a view into it.)
+inline std::string_view normalize_public_key(std::string_view key) {
   auto first = key.find(' ');
-  auto second = key.find(' ', first + 1);
-  return std::string(key.substr(0, second));
+  auto second = first == std::string_view::npos ? first : key.find(' ', first + 1);
+  return key.substr(0, second);
 }
 
 [[noreturn]] inline void refuse(const char* field, std::string_view value, std::string problem) {
