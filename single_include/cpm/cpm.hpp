@@ -4872,9 +4872,9 @@ struct store_options {
   bool migrate = true;  // bring the schema to the current version on open
 };
 
-// The store over one connection. A class template only so that a translation unit compiles
-// just the operations it calls (members of a class template are instantiated on use); use it
-// as cpm::store.
+// The store over one connection; use it as cpm::store. A class template only so that a
+// translation unit compiles just the operations it calls (members of a class template are
+// instantiated on use), or, with CPM_SEPARATE_STORE, none of them (see the end of this file).
 template <class Connection = connection>
 class basic_store {
  public:
@@ -4914,12 +4914,7 @@ class basic_store {
 
   // ---- users -------------------------------------------------------------------------------
 
-  user create_user(const user& u) {
-    transaction tx(db_);
-    user stored = insert_user(u);
-    tx.commit();
-    return stored;
-  }
+  user create_user(const user& u);
 
   // Creates every user of `users` in one transaction: all or, on the first error, none.
   template <std::ranges::input_range Users>
@@ -4934,130 +4929,50 @@ class basic_store {
     return count;
   }
 
-  [[nodiscard]] std::optional<user> get_user(std::int64_t id) { return get<user>(db_, id); }
-  [[nodiscard]] std::optional<user> user_by_name(std::string_view username) {
-    return find_one<&user::username>(db_, username);
-  }
+  [[nodiscard]] std::optional<user> get_user(std::int64_t id);
+  [[nodiscard]] std::optional<user> user_by_name(std::string_view username);
   // The user whose SSH public key is `key` (its comment, if any, is ignored).
-  [[nodiscard]] std::optional<user> user_by_public_key(std::string_view key) {
-    return find_one<&user::public_key>(db_, detail::normalize_public_key(key));
-  }
-  [[nodiscard]] rows<user> list_users(page_request p = {}) { return cpm::page<user>(db_, p.after, p.limit); }
+  [[nodiscard]] std::optional<user> user_by_public_key(std::string_view key);
+  [[nodiscard]] rows<user> list_users(page_request p = {});
 
-  user update_user(std::int64_t id, user_patch change) {
-    if (change.username) validate::username(*change.username);
-    if (change.email) validate::email(*change.email);
-    const bool new_key = change.public_key && *change.public_key;
-    if (new_key) {
-      validate::ssh_public_key(**change.public_key, "user.public_key");
-      (*change.public_key)->resize(detail::normalize_public_key(**change.public_key).size());
-    }
-    transaction tx(db_);
-    require<user>(id, "user");
-    if (new_key) require_unused_key(**change.public_key, id);
-    user stored = patch_existing<&user::username>(id, change, "user", change.username);
-    tx.commit();
-    return stored;
-  }
+  user update_user(std::int64_t id, user_patch change);
 
   // Deletes the user, their memberships and their grants.
-  void delete_user(std::int64_t id) { remove_or_throw<user>(id, "user"); }
+  void delete_user(std::int64_t id);
 
   // ---- organizations -------------------------------------------------------------------------
 
   // Creates the organization and, when `owner` is given, makes that user its owner, together.
-  organization create_organization(const organization& org, std::optional<std::int64_t> owner = {}) {
-    validate::name(org.name, "organization.name");
-    if (org.description) validate::text(*org.description, "organization.description");
-    transaction tx(db_);
-    if (owner) require<user>(*owner, "user");
-    organization stored = insert_new<&organization::name>(org, "organization");
-    if (owner) (void)insert(db_, org_member{0, stored.id, *owner, org_role::owner, {}});
-    tx.commit();
-    return stored;
-  }
+  organization create_organization(const organization& org, std::optional<std::int64_t> owner = {});
 
-  [[nodiscard]] std::optional<organization> get_organization(std::int64_t id) { return get<organization>(db_, id); }
-  [[nodiscard]] std::optional<organization> organization_by_name(std::string_view name) {
-    return find_one<&organization::name>(db_, name);
-  }
-  [[nodiscard]] rows<organization> list_organizations(page_request p = {}) {
-    return cpm::page<organization>(db_, p.after, p.limit);
-  }
+  [[nodiscard]] std::optional<organization> get_organization(std::int64_t id);
+  [[nodiscard]] std::optional<organization> organization_by_name(std::string_view name);
+  [[nodiscard]] rows<organization> list_organizations(page_request p = {});
 
-  organization update_organization(std::int64_t id, const organization_patch& change) {
-    if (change.name) validate::name(*change.name, "organization.name");
-    if (change.description && *change.description) validate::text(**change.description, "organization.description");
-    transaction tx(db_);
-    require<organization>(id, "organization");
-    organization stored = patch_existing<&organization::name>(id, change, "organization", change.name);
-    tx.commit();
-    return stored;
-  }
+  organization update_organization(std::int64_t id, const organization_patch& change);
 
   // Deletes the organization, its repositories, its memberships and those repositories' grants.
-  void delete_organization(std::int64_t id) { remove_or_throw<organization>(id, "organization"); }
+  void delete_organization(std::int64_t id);
 
   // ---- organization members ------------------------------------------------------------------
 
-  org_member add_org_member(std::int64_t org_id, std::int64_t user_id, org_role role) {
-    transaction tx(db_);
-    require<organization>(org_id, "organization");
-    require<user>(user_id, "user");
-    org_member stored;
-    try {
-      stored = insert(db_, org_member{0, org_id, user_id, role, {}});
-    } catch (const unique_violation&) {
-      throw already_exists("org_member", "org_id, user_id", fmt::format("{}, {}", org_id, user_id));
-    }
-    tx.commit();
-    return stored;
-  }
+  org_member add_org_member(std::int64_t org_id, std::int64_t user_id, org_role role);
 
-  [[nodiscard]] std::optional<org_member> get_org_member(std::int64_t id) { return get<org_member>(db_, id); }
-  [[nodiscard]] std::optional<org_member> org_membership(std::int64_t org_id, std::int64_t user_id) {
-    return query<org_member>(db_, sql<"SELECT id, org_id, user_id, role, joined_at FROM org_members "
-                                      "WHERE org_id = ? AND user_id = ?">,
-                             org_id, user_id)
-        .first();
-  }
-  [[nodiscard]] rows<org_member> list_org_members(page_request p = {}) { return cpm::page<org_member>(db_, p.after, p.limit); }
+  [[nodiscard]] std::optional<org_member> get_org_member(std::int64_t id);
+  [[nodiscard]] std::optional<org_member> org_membership(std::int64_t org_id, std::int64_t user_id);
+  [[nodiscard]] rows<org_member> list_org_members(page_request p = {});
 
   // The members of an organization with their roles: owners, admins, members; by username.
-  [[nodiscard]] rows<member_info> org_members(std::int64_t org_id) {
-    return query<member_info>(db_, sql_constant<detail::org_members_sql<>>{}, org_id);
-  }
+  [[nodiscard]] rows<member_info> org_members(std::int64_t org_id);
 
-  org_member set_org_role(std::int64_t org_id, std::int64_t user_id, org_role role) {
-    transaction tx(db_);
-    auto member = org_membership(org_id, user_id);
-    if (!member) throw record_not_found("org_member", fmt::format("(org {}, user {})", org_id, user_id));
-    member->role = role;
-    update(db_, *member);
-    tx.commit();
-    return *member;
-  }
+  org_member set_org_role(std::int64_t org_id, std::int64_t user_id, org_role role);
 
-  void remove_org_member(std::int64_t org_id, std::int64_t user_id) {
-    transaction tx(db_);
-    if (execute(db_, sql<"DELETE FROM org_members WHERE org_id = ? AND user_id = ?">, org_id, user_id) == 0)
-      throw record_not_found("org_member", fmt::format("(org {}, user {})", org_id, user_id));
-    tx.commit();
-  }
+  void remove_org_member(std::int64_t org_id, std::int64_t user_id);
 
   // ---- repositories --------------------------------------------------------------------------
 
   // Creates the repository and, when `creator` is given, grants that user admin on it, together.
-  repository create_repository(const repository& repo, std::optional<std::int64_t> creator = {}) {
-    transaction tx(db_);
-    repository stored = insert_repository(repo);
-    if (creator) {
-      require<user>(*creator, "user");
-      (void)insert(db_, repo_access{0, stored.id, *creator, cpm::access_level::admin});
-    }
-    tx.commit();
-    return stored;
-  }
+  repository create_repository(const repository& repo, std::optional<std::int64_t> creator = {});
 
   // Creates every repository of `repos` in one transaction: all or, on the first error, none.
   template <std::ranges::input_range Repositories>
@@ -5072,142 +4987,63 @@ class basic_store {
     return count;
   }
 
-  [[nodiscard]] std::optional<repository> get_repository(std::int64_t id) { return get<repository>(db_, id); }
-  [[nodiscard]] std::optional<repository> repository_by_name(std::int64_t org_id, std::string_view name) {
-    return query<repository>(db_, sql_constant<repository_by_name_sql>{}, org_id, name).first();
-  }
-  [[nodiscard]] rows<repository> list_repositories(page_request p = {}) { return cpm::page<repository>(db_, p.after, p.limit); }
-  [[nodiscard]] rows<repository> org_repositories(std::int64_t org_id) {
-    return find<&repository::org_id>(db_, org_id);
-  }
+  [[nodiscard]] std::optional<repository> get_repository(std::int64_t id);
+  [[nodiscard]] std::optional<repository> repository_by_name(std::int64_t org_id, std::string_view name);
+  [[nodiscard]] rows<repository> list_repositories(page_request p = {});
+  [[nodiscard]] rows<repository> org_repositories(std::int64_t org_id);
 
-  repository update_repository(std::int64_t id, const repository_patch& change) {
-    if (change.name) validate::name(*change.name, "repository.name");
-    if (change.path) validate::absolute_path(*change.path, "repository.path");
-    if (change.description && *change.description) validate::text(**change.description, "repository.description");
-    transaction tx(db_);
-    require<repository>(id, "repository");
-    if (change.org_id) require<organization>(*change.org_id, "organization");
-    // UNIQUE(org_id, name): a move to another organization can clash with the stored name.
-    repository stored = patch_existing<&repository::name>(id, change, "repository", change.name);
-    tx.commit();
-    return stored;
-  }
+  repository update_repository(std::int64_t id, const repository_patch& change);
 
   // Deletes the repository and its grants.
-  void delete_repository(std::int64_t id) { remove_or_throw<repository>(id, "repository"); }
+  void delete_repository(std::int64_t id);
 
   // ---- repository access ---------------------------------------------------------------------
 
   // Grants `level` on the repository to the user, replacing any grant they had.
-  repo_access grant_access(std::int64_t repo_id, std::int64_t user_id, cpm::access_level level) {
-    transaction tx(db_);
-    require<repository>(repo_id, "repository");
-    require<user>(user_id, "user");
-    repo_access stored = upsert<&repo_access::repo_id, &repo_access::user_id>(db_, repo_access{0, repo_id, user_id, level});
-    tx.commit();
-    return stored;
-  }
+  repo_access grant_access(std::int64_t repo_id, std::int64_t user_id, cpm::access_level level);
 
-  void revoke_access(std::int64_t repo_id, std::int64_t user_id) {
-    transaction tx(db_);
-    if (execute(db_, sql<"DELETE FROM repo_access WHERE repo_id = ? AND user_id = ?">, repo_id, user_id) == 0)
-      throw record_not_found("repo_access", fmt::format("(repository {}, user {})", repo_id, user_id));
-    tx.commit();
-  }
+  void revoke_access(std::int64_t repo_id, std::int64_t user_id);
 
-  [[nodiscard]] std::optional<repo_access> get_repo_access(std::int64_t id) { return get<repo_access>(db_, id); }
-  [[nodiscard]] std::optional<repo_access> repo_grant(std::int64_t repo_id, std::int64_t user_id) {
-    return query<repo_access>(db_, sql<"SELECT id, repo_id, user_id, access_level FROM repo_access "
-                                      "WHERE repo_id = ? AND user_id = ?">,
-                              repo_id, user_id)
-        .first();
-  }
-  [[nodiscard]] rows<repo_access> list_repo_access(page_request p = {}) { return cpm::page<repo_access>(db_, p.after, p.limit); }
-  [[nodiscard]] rows<repo_access> repository_grants(std::int64_t repo_id) {
-    return find<&repo_access::repo_id>(db_, repo_id);
-  }
+  [[nodiscard]] std::optional<repo_access> get_repo_access(std::int64_t id);
+  [[nodiscard]] std::optional<repo_access> repo_grant(std::int64_t repo_id, std::int64_t user_id);
+  [[nodiscard]] rows<repo_access> list_repo_access(page_request p = {});
+  [[nodiscard]] rows<repo_access> repository_grants(std::int64_t repo_id);
 
   // ---- query patterns ------------------------------------------------------------------------
 
   // Repositories the user reaches through an organization or a direct grant, each once.
-  [[nodiscard]] rows<repository> user_repositories(std::int64_t user_id) {
-    return query<repository>(db_, sql_constant<detail::user_repositories_sql<>>{}, user_id);
-  }
+  [[nodiscard]] rows<repository> user_repositories(std::int64_t user_id);
 
   // The user's effective access to the repository: the higher of a direct grant and their
   // organization role (owner or admin: admin, member: read); nullopt when neither applies.
-  [[nodiscard]] std::optional<cpm::access_level> access_level(std::int64_t user_id, std::int64_t repo_id) {
-    // One row, always (an aggregate): stepped directly, no range around it. Called for every
-    // request that touches a repository.
-    auto stmt = db_.cached(sql_constant<detail::access_level_sql<>>{});
-    stmt.bind(user_id, repo_id);
-    stmt.step();
-    auto level = stmt.template column<std::optional<int>>(0);
-    if (!level) return std::nullopt;
-    return static_cast<cpm::access_level>(*level);
-  }
+  [[nodiscard]] std::optional<cpm::access_level> access_level(std::int64_t user_id, std::int64_t repo_id);
 
   // ---- SSH keys ------------------------------------------------------------------------------
 
-  ssh_key create_ssh_key(const ssh_key& key) {
-    validate_ssh_key(key.name, key.public_key, key.private_key_path);
-    transaction tx(db_);
-    ssh_key stored = insert_new<&ssh_key::name>(key, "ssh_key");
-    tx.commit();
-    return stored;
-  }
+  ssh_key create_ssh_key(const ssh_key& key);
 
-  [[nodiscard]] std::optional<ssh_key> get_ssh_key(std::int64_t id) { return get<ssh_key>(db_, id); }
-  [[nodiscard]] std::optional<ssh_key> ssh_key_by_name(std::string_view name) { return find_one<&ssh_key::name>(db_, name); }
-  [[nodiscard]] rows<ssh_key> list_ssh_keys(page_request p = {}) { return cpm::page<ssh_key>(db_, p.after, p.limit); }
+  [[nodiscard]] std::optional<ssh_key> get_ssh_key(std::int64_t id);
+  [[nodiscard]] std::optional<ssh_key> ssh_key_by_name(std::string_view name);
+  [[nodiscard]] rows<ssh_key> list_ssh_keys(page_request p = {});
 
-  ssh_key update_ssh_key(std::int64_t id, const ssh_key_patch& change) {
-    if (change.name) validate::name(*change.name, "ssh_key.name");
-    if (change.public_key) validate::ssh_public_key(*change.public_key, "ssh_key.public_key");
-    if (change.private_key_path) validate::absolute_path(*change.private_key_path, "ssh_key.private_key_path");
-    transaction tx(db_);
-    require<ssh_key>(id, "ssh_key");
-    ssh_key stored = patch_existing<&ssh_key::name>(id, change, "ssh_key", change.name);
-    tx.commit();
-    return stored;
-  }
+  ssh_key update_ssh_key(std::int64_t id, const ssh_key_patch& change);
 
   // Deletes the key; servers that used it keep running with no key (ssh_key_id NULL).
-  void delete_ssh_key(std::int64_t id) { remove_or_throw<ssh_key>(id, "ssh_key"); }
+  void delete_ssh_key(std::int64_t id);
 
   // ---- servers -------------------------------------------------------------------------------
 
-  server create_server(const server& s) {
-    validate::name(s.name, "server.name");
-    validate::host(s.host);
-    validate::port(s.port);
-    transaction tx(db_);
-    if (s.ssh_key_id) require<ssh_key>(*s.ssh_key_id, "ssh_key");
-    server stored = insert_new<&server::name>(s, "server");
-    tx.commit();
-    return stored;
-  }
+  server create_server(const server& s);
 
-  [[nodiscard]] std::optional<server> get_server(std::int64_t id) { return get<server>(db_, id); }
-  [[nodiscard]] std::optional<server> server_by_name(std::string_view name) { return find_one<&server::name>(db_, name); }
-  [[nodiscard]] rows<server> list_servers(page_request p = {}) { return cpm::page<server>(db_, p.after, p.limit); }
+  [[nodiscard]] std::optional<server> get_server(std::int64_t id);
+  [[nodiscard]] std::optional<server> server_by_name(std::string_view name);
+  [[nodiscard]] rows<server> list_servers(page_request p = {});
   // Peer servers (is_neighbor), by the index on is_neighbor.
-  [[nodiscard]] rows<server> neighbor_servers() { return find<&server::is_neighbor>(db_, true); }
+  [[nodiscard]] rows<server> neighbor_servers();
 
-  server update_server(std::int64_t id, const server_patch& change) {
-    if (change.name) validate::name(*change.name, "server.name");
-    if (change.host) validate::host(*change.host);
-    if (change.port) validate::port(*change.port);
-    transaction tx(db_);
-    require<server>(id, "server");
-    if (change.ssh_key_id && *change.ssh_key_id) require<ssh_key>(**change.ssh_key_id, "ssh_key");
-    server stored = patch_existing<&server::name>(id, change, "server", change.name);
-    tx.commit();
-    return stored;
-  }
+  server update_server(std::int64_t id, const server_patch& change);
 
-  void delete_server(std::int64_t id) { remove_or_throw<server>(id, "server"); }
+  void delete_server(std::int64_t id);
 
  private:
   static constexpr auto repository_by_name_sql = detail::make_sql([](auto& out) {
@@ -5291,7 +5127,371 @@ class basic_store {
   Connection db_;
 };
 
+// ---- the operations, defined outside the class so that an explicit instantiation declaration
+// (CPM_SEPARATE_STORE, below) keeps every translation unit from compiling them ------------
+
+template <class Connection>
+user basic_store<Connection>::create_user(const user& u) {
+  transaction tx(db_);
+  user stored = insert_user(u);
+  tx.commit();
+  return stored;
+}
+
+template <class Connection>
+std::optional<user> basic_store<Connection>::get_user(std::int64_t id) {
+  return get<user>(db_, id);
+}
+
+template <class Connection>
+std::optional<user> basic_store<Connection>::user_by_name(std::string_view username) {
+  return find_one<&user::username>(db_, username);
+}
+
+template <class Connection>
+std::optional<user> basic_store<Connection>::user_by_public_key(std::string_view key) {
+  return find_one<&user::public_key>(db_, detail::normalize_public_key(key));
+}
+
+template <class Connection>
+rows<user> basic_store<Connection>::list_users(page_request p) {
+  return cpm::page<user>(db_, p.after, p.limit);
+}
+
+template <class Connection>
+user basic_store<Connection>::update_user(std::int64_t id, user_patch change) {
+  if (change.username) validate::username(*change.username);
+  if (change.email) validate::email(*change.email);
+  const bool new_key = change.public_key && *change.public_key;
+  if (new_key) {
+    validate::ssh_public_key(**change.public_key, "user.public_key");
+    (*change.public_key)->resize(detail::normalize_public_key(**change.public_key).size());
+  }
+  transaction tx(db_);
+  require<user>(id, "user");
+  if (new_key) require_unused_key(**change.public_key, id);
+  user stored = patch_existing<&user::username>(id, change, "user", change.username);
+  tx.commit();
+  return stored;
+}
+
+template <class Connection>
+void basic_store<Connection>::delete_user(std::int64_t id) {
+  remove_or_throw<user>(id, "user");
+}
+
+template <class Connection>
+organization basic_store<Connection>::create_organization(const organization& org, std::optional<std::int64_t> owner) {
+  validate::name(org.name, "organization.name");
+  if (org.description) validate::text(*org.description, "organization.description");
+  transaction tx(db_);
+  if (owner) require<user>(*owner, "user");
+  organization stored = insert_new<&organization::name>(org, "organization");
+  if (owner) (void)insert(db_, org_member{0, stored.id, *owner, org_role::owner, {}});
+  tx.commit();
+  return stored;
+}
+
+template <class Connection>
+std::optional<organization> basic_store<Connection>::get_organization(std::int64_t id) {
+  return get<organization>(db_, id);
+}
+
+template <class Connection>
+std::optional<organization> basic_store<Connection>::organization_by_name(std::string_view name) {
+  return find_one<&organization::name>(db_, name);
+}
+
+template <class Connection>
+rows<organization> basic_store<Connection>::list_organizations(page_request p) {
+  return cpm::page<organization>(db_, p.after, p.limit);
+}
+
+template <class Connection>
+organization basic_store<Connection>::update_organization(std::int64_t id, const organization_patch& change) {
+  if (change.name) validate::name(*change.name, "organization.name");
+  if (change.description && *change.description) validate::text(**change.description, "organization.description");
+  transaction tx(db_);
+  require<organization>(id, "organization");
+  organization stored = patch_existing<&organization::name>(id, change, "organization", change.name);
+  tx.commit();
+  return stored;
+}
+
+template <class Connection>
+void basic_store<Connection>::delete_organization(std::int64_t id) {
+  remove_or_throw<organization>(id, "organization");
+}
+
+template <class Connection>
+org_member basic_store<Connection>::add_org_member(std::int64_t org_id, std::int64_t user_id, org_role role) {
+  transaction tx(db_);
+  require<organization>(org_id, "organization");
+  require<user>(user_id, "user");
+  org_member stored;
+  try {
+    stored = insert(db_, org_member{0, org_id, user_id, role, {}});
+  } catch (const unique_violation&) {
+    throw already_exists("org_member", "org_id, user_id", fmt::format("{}, {}", org_id, user_id));
+  }
+  tx.commit();
+  return stored;
+}
+
+template <class Connection>
+std::optional<org_member> basic_store<Connection>::get_org_member(std::int64_t id) {
+  return get<org_member>(db_, id);
+}
+
+template <class Connection>
+std::optional<org_member> basic_store<Connection>::org_membership(std::int64_t org_id, std::int64_t user_id) {
+  return query<org_member>(db_, sql<"SELECT id, org_id, user_id, role, joined_at FROM org_members "
+                                    "WHERE org_id = ? AND user_id = ?">,
+                           org_id, user_id)
+      .first();
+}
+
+template <class Connection>
+rows<org_member> basic_store<Connection>::list_org_members(page_request p) {
+  return cpm::page<org_member>(db_, p.after, p.limit);
+}
+
+template <class Connection>
+rows<member_info> basic_store<Connection>::org_members(std::int64_t org_id) {
+  return query<member_info>(db_, sql_constant<detail::org_members_sql<>>{}, org_id);
+}
+
+template <class Connection>
+org_member basic_store<Connection>::set_org_role(std::int64_t org_id, std::int64_t user_id, org_role role) {
+  transaction tx(db_);
+  auto member = org_membership(org_id, user_id);
+  if (!member) throw record_not_found("org_member", fmt::format("(org {}, user {})", org_id, user_id));
+  member->role = role;
+  update(db_, *member);
+  tx.commit();
+  return *member;
+}
+
+template <class Connection>
+void basic_store<Connection>::remove_org_member(std::int64_t org_id, std::int64_t user_id) {
+  transaction tx(db_);
+  if (execute(db_, sql<"DELETE FROM org_members WHERE org_id = ? AND user_id = ?">, org_id, user_id) == 0)
+    throw record_not_found("org_member", fmt::format("(org {}, user {})", org_id, user_id));
+  tx.commit();
+}
+
+template <class Connection>
+repository basic_store<Connection>::create_repository(const repository& repo, std::optional<std::int64_t> creator) {
+  transaction tx(db_);
+  repository stored = insert_repository(repo);
+  if (creator) {
+    require<user>(*creator, "user");
+    (void)insert(db_, repo_access{0, stored.id, *creator, cpm::access_level::admin});
+  }
+  tx.commit();
+  return stored;
+}
+
+template <class Connection>
+std::optional<repository> basic_store<Connection>::get_repository(std::int64_t id) {
+  return get<repository>(db_, id);
+}
+
+template <class Connection>
+std::optional<repository> basic_store<Connection>::repository_by_name(std::int64_t org_id, std::string_view name) {
+  return query<repository>(db_, sql_constant<repository_by_name_sql>{}, org_id, name).first();
+}
+
+template <class Connection>
+rows<repository> basic_store<Connection>::list_repositories(page_request p) {
+  return cpm::page<repository>(db_, p.after, p.limit);
+}
+
+template <class Connection>
+rows<repository> basic_store<Connection>::org_repositories(std::int64_t org_id) {
+  return find<&repository::org_id>(db_, org_id);
+}
+
+template <class Connection>
+repository basic_store<Connection>::update_repository(std::int64_t id, const repository_patch& change) {
+  if (change.name) validate::name(*change.name, "repository.name");
+  if (change.path) validate::absolute_path(*change.path, "repository.path");
+  if (change.description && *change.description) validate::text(**change.description, "repository.description");
+  transaction tx(db_);
+  require<repository>(id, "repository");
+  if (change.org_id) require<organization>(*change.org_id, "organization");
+  // UNIQUE(org_id, name): a move to another organization can clash with the stored name.
+  repository stored = patch_existing<&repository::name>(id, change, "repository", change.name);
+  tx.commit();
+  return stored;
+}
+
+template <class Connection>
+void basic_store<Connection>::delete_repository(std::int64_t id) {
+  remove_or_throw<repository>(id, "repository");
+}
+
+template <class Connection>
+repo_access basic_store<Connection>::grant_access(std::int64_t repo_id, std::int64_t user_id, cpm::access_level level) {
+  transaction tx(db_);
+  require<repository>(repo_id, "repository");
+  require<user>(user_id, "user");
+  repo_access stored = upsert<&repo_access::repo_id, &repo_access::user_id>(db_, repo_access{0, repo_id, user_id, level});
+  tx.commit();
+  return stored;
+}
+
+template <class Connection>
+void basic_store<Connection>::revoke_access(std::int64_t repo_id, std::int64_t user_id) {
+  transaction tx(db_);
+  if (execute(db_, sql<"DELETE FROM repo_access WHERE repo_id = ? AND user_id = ?">, repo_id, user_id) == 0)
+    throw record_not_found("repo_access", fmt::format("(repository {}, user {})", repo_id, user_id));
+  tx.commit();
+}
+
+template <class Connection>
+std::optional<repo_access> basic_store<Connection>::get_repo_access(std::int64_t id) {
+  return get<repo_access>(db_, id);
+}
+
+template <class Connection>
+std::optional<repo_access> basic_store<Connection>::repo_grant(std::int64_t repo_id, std::int64_t user_id) {
+  return query<repo_access>(db_, sql<"SELECT id, repo_id, user_id, access_level FROM repo_access "
+                                    "WHERE repo_id = ? AND user_id = ?">,
+                            repo_id, user_id)
+      .first();
+}
+
+template <class Connection>
+rows<repo_access> basic_store<Connection>::list_repo_access(page_request p) {
+  return cpm::page<repo_access>(db_, p.after, p.limit);
+}
+
+template <class Connection>
+rows<repo_access> basic_store<Connection>::repository_grants(std::int64_t repo_id) {
+  return find<&repo_access::repo_id>(db_, repo_id);
+}
+
+template <class Connection>
+rows<repository> basic_store<Connection>::user_repositories(std::int64_t user_id) {
+  return query<repository>(db_, sql_constant<detail::user_repositories_sql<>>{}, user_id);
+}
+
+template <class Connection>
+std::optional<cpm::access_level> basic_store<Connection>::access_level(std::int64_t user_id, std::int64_t repo_id) {
+  // One row, always (an aggregate): stepped directly, no range around it. Called for every
+  // request that touches a repository.
+  auto stmt = db_.cached(sql_constant<detail::access_level_sql<>>{});
+  stmt.bind(user_id, repo_id);
+  stmt.step();
+  auto level = stmt.template column<std::optional<int>>(0);
+  if (!level) return std::nullopt;
+  return static_cast<cpm::access_level>(*level);
+}
+
+template <class Connection>
+ssh_key basic_store<Connection>::create_ssh_key(const ssh_key& key) {
+  validate_ssh_key(key.name, key.public_key, key.private_key_path);
+  transaction tx(db_);
+  ssh_key stored = insert_new<&ssh_key::name>(key, "ssh_key");
+  tx.commit();
+  return stored;
+}
+
+template <class Connection>
+std::optional<ssh_key> basic_store<Connection>::get_ssh_key(std::int64_t id) {
+  return get<ssh_key>(db_, id);
+}
+
+template <class Connection>
+std::optional<ssh_key> basic_store<Connection>::ssh_key_by_name(std::string_view name) {
+  return find_one<&ssh_key::name>(db_, name);
+}
+
+template <class Connection>
+rows<ssh_key> basic_store<Connection>::list_ssh_keys(page_request p) {
+  return cpm::page<ssh_key>(db_, p.after, p.limit);
+}
+
+template <class Connection>
+ssh_key basic_store<Connection>::update_ssh_key(std::int64_t id, const ssh_key_patch& change) {
+  if (change.name) validate::name(*change.name, "ssh_key.name");
+  if (change.public_key) validate::ssh_public_key(*change.public_key, "ssh_key.public_key");
+  if (change.private_key_path) validate::absolute_path(*change.private_key_path, "ssh_key.private_key_path");
+  transaction tx(db_);
+  require<ssh_key>(id, "ssh_key");
+  ssh_key stored = patch_existing<&ssh_key::name>(id, change, "ssh_key", change.name);
+  tx.commit();
+  return stored;
+}
+
+template <class Connection>
+void basic_store<Connection>::delete_ssh_key(std::int64_t id) {
+  remove_or_throw<ssh_key>(id, "ssh_key");
+}
+
+template <class Connection>
+server basic_store<Connection>::create_server(const server& s) {
+  validate::name(s.name, "server.name");
+  validate::host(s.host);
+  validate::port(s.port);
+  transaction tx(db_);
+  if (s.ssh_key_id) require<ssh_key>(*s.ssh_key_id, "ssh_key");
+  server stored = insert_new<&server::name>(s, "server");
+  tx.commit();
+  return stored;
+}
+
+template <class Connection>
+std::optional<server> basic_store<Connection>::get_server(std::int64_t id) {
+  return get<server>(db_, id);
+}
+
+template <class Connection>
+std::optional<server> basic_store<Connection>::server_by_name(std::string_view name) {
+  return find_one<&server::name>(db_, name);
+}
+
+template <class Connection>
+rows<server> basic_store<Connection>::list_servers(page_request p) {
+  return cpm::page<server>(db_, p.after, p.limit);
+}
+
+template <class Connection>
+rows<server> basic_store<Connection>::neighbor_servers() {
+  return find<&server::is_neighbor>(db_, true);
+}
+
+template <class Connection>
+server basic_store<Connection>::update_server(std::int64_t id, const server_patch& change) {
+  if (change.name) validate::name(*change.name, "server.name");
+  if (change.host) validate::host(*change.host);
+  if (change.port) validate::port(*change.port);
+  transaction tx(db_);
+  require<server>(id, "server");
+  if (change.ssh_key_id && *change.ssh_key_id) require<ssh_key>(**change.ssh_key_id, "ssh_key");
+  server stored = patch_existing<&server::name>(id, change, "server", change.name);
+  tx.commit();
+  return stored;
+}
+
+template <class Connection>
+void basic_store<Connection>::delete_server(std::int64_t id) {
+  remove_or_throw<server>(id, "server");
+}
+
 using store = basic_store<>;
+
+// Compiling the store once. By default every translation unit compiles the operations it calls
+// (header-only). A project that calls them from many files can instead define
+// CPM_SEPARATE_STORE for all of them, and CPM_STORE_IMPLEMENTATION in exactly one .cpp file
+// that includes <cpm/cpm.hpp>: the operations are then compiled there, once
+// (docs/performance.md has the figures).
+#if defined(CPM_STORE_IMPLEMENTATION)
+template class basic_store<connection>;
+#elif defined(CPM_SEPARATE_STORE)
+extern template class basic_store<connection>;
+#endif
 
 }  // namespace cpm
 // ---- end cpm/store/store.hpp ----
