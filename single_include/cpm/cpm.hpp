@@ -1614,7 +1614,6 @@ class read_snapshot {
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -1876,7 +1875,7 @@ inline void copy_pages(connection& source, connection& dest, const backup_progre
       if (clock::now() - last_success >= options.busy_timeout)
         throw busy_error(rc, fmt::format("the source stayed locked for {} ms; backup gave up", options.busy_timeout.count()),
                          {});
-      std::this_thread::sleep_for(options.retry_sleep);
+      sqlite3_sleep(static_cast<int>(options.retry_sleep.count()));  // not <thread>: it is heavy to include
       continue;
     }
     if (rc != SQLITE_OK && rc != SQLITE_DONE) {
@@ -1895,7 +1894,7 @@ inline void copy_pages(connection& source, connection& dest, const backup_progre
     if (progress) progress(remaining, total);
     if (rc == SQLITE_DONE) break;
     if (pages > 0 && result.restarts >= options.max_restarts) pages = -1;
-    if (options.pause_between_steps.count() > 0) std::this_thread::sleep_for(options.pause_between_steps);
+    if (options.pause_between_steps.count() > 0) sqlite3_sleep(static_cast<int>(options.pause_between_steps.count()));
   }
   int rc = sqlite3_backup_finish(handle.release());
   if (rc != SQLITE_OK) throw_sqlite(dest.native(), rc);
@@ -3070,34 +3069,43 @@ struct cursor {
   bool started = false;
   bool has_row = false;
 
-  void advance() {
-    try {
-      for (;;) {
-        if (!stmt) {
-          if (!source || !(stmt = source->next())) {
-            finish();
-            return;
-          }
-        }
-        has_row = stmt.step();
-        if (has_row) {
-          read_row(stmt.native(), current);
+  // Steps to the next row and reads it into `current`; at the end, finishes.
+  void advance();
+  // Resets the statement and gives it back to the cache; ends the query.
+  void finish() noexcept;
+};
+
+// Defined outside the struct (not inline), so that cpm's store can compile them once for its
+// row types (CPM_SEPARATE_STORE, see store.hpp).
+template <class Row>
+void cursor<Row>::advance() {
+  try {
+    for (;;) {
+      if (!stmt) {
+        if (!source || !(stmt = source->next())) {
+          finish();
           return;
         }
-        stmt = statement_lease();  // done: reset it and give it back now
       }
-    } catch (...) {
-      finish();
-      throw;
+      has_row = stmt.step();
+      if (has_row) {
+        read_row(stmt.native(), current);
+        return;
+      }
+      stmt = statement_lease();  // done: reset it and give it back now
     }
+  } catch (...) {
+    finish();
+    throw;
   }
+}
 
-  void finish() noexcept {
-    has_row = false;
-    stmt = statement_lease();  // resets the statement and gives it back to the cache
-    source.reset();
-  }
-};
+template <class Row>
+void cursor<Row>::finish() noexcept {
+  has_row = false;
+  stmt = statement_lease();
+  source.reset();
+}
 
 }  // namespace detail
 
@@ -4882,35 +4890,17 @@ class basic_store {
   // missing) and migrates it. A database whose schema is newer than this code
   // (cpm::schema_too_new), or an unversioned one cpm cannot adopt (cpm::adoption_error), is
   // refused before anything in the file changes.
-  static basic_store open(const std::string& path, store_options options = {}) {
-    // Only a database that may be created gets its directory and file made; a read-only open
-    // (or create = false) of a missing file fails in connection::open and makes nothing.
-    if (path != ":memory:" && options.connection.create && !options.connection.read_only) prepare_database_path(path);
-    journal_mode wanted = options.connection.journal;
-    options.connection.journal = journal_mode::keep;
-    auto db = connection::open(path, options.connection);
-    int found = cpm::schema_version(db);
-    if (found > cpm::target_version(store_migrations())) throw schema_too_new(found, cpm::target_version(store_migrations()));
-    // A database with no version may be one the original system made: refuse one cpm cannot
-    // adopt (cpm::adoption_error) here too, before the switch to WAL rewrites its header.
-    if (found == 0 && options.migrate) detail::check_adoptable(db);
-    if (!db.is_memory() && !options.connection.read_only) db.set_journal_mode(wanted);
-    return basic_store(std::move(db), options.migrate);
-  }
-  static basic_store open_default(store_options options = {}) {
-    return open(default_database_path(), std::move(options));
-  }
-  static basic_store open_memory() { return basic_store(connection::open_memory()); }
+  static basic_store open(const std::string& path, store_options options = {});
+  static basic_store open_default(store_options options = {});
+  static basic_store open_memory();
 
-  explicit basic_store(Connection db, bool migrate = true) : db_(std::move(db)) {
-    if (migrate) this->migrate();
-  }
+  explicit basic_store(Connection db, bool migrate = true);
 
   [[nodiscard]] Connection& db() noexcept { return db_; }
 
-  migration_report migrate() { return cpm::migrate(db_, store_migrations()); }
-  [[nodiscard]] int schema_version() { return cpm::schema_version(db_); }
-  [[nodiscard]] static int target_version() { return cpm::target_version(store_migrations()); }
+  migration_report migrate();
+  [[nodiscard]] int schema_version();
+  [[nodiscard]] static int target_version();
 
   // ---- users -------------------------------------------------------------------------------
 
@@ -5065,30 +5055,9 @@ class basic_store {
     tx.commit();
   }
 
-  void require_unused_key(const std::string& key, std::int64_t owner) {
-    auto holder = find_one<&user::public_key>(db_, key);
-    if (holder && holder->id != owner) throw already_exists("user", "public_key", key);
-  }
-
-  user insert_user(const user& u) {
-    validate::username(u.username);
-    validate::email(u.email);
-    user row = u;
-    if (row.public_key) {
-      validate::ssh_public_key(*row.public_key, "user.public_key");
-      row.public_key->resize(detail::normalize_public_key(*row.public_key).size());
-      require_unused_key(*row.public_key, 0);
-    }
-    return insert_new<&user::username>(std::move(row), "user");
-  }
-
-  repository insert_repository(const repository& r) {
-    validate::name(r.name, "repository.name");
-    validate::absolute_path(r.path, "repository.path");
-    if (r.description) validate::text(*r.description, "repository.description");
-    require<organization>(r.org_id, "organization");
-    return insert_new<&repository::name>(r, "repository");
-  }
+  void require_unused_key(const std::string& key, std::int64_t owner);
+  user insert_user(const user& u);
+  repository insert_repository(const repository& r);
 
   // Inserts `row` as a new row (the database picks the id, whatever `row` holds) and returns it
   // as stored. A taken value of the unique field `Unique` is already_exists naming it.
@@ -5118,17 +5087,60 @@ class basic_store {
     return get<T>(db_, id).value();
   }
 
-  static void validate_ssh_key(std::string_view name, std::string_view public_key, std::string_view private_key_path) {
-    validate::name(name, "ssh_key.name");
-    validate::ssh_public_key(public_key, "ssh_key.public_key");
-    validate::absolute_path(private_key_path, "ssh_key.private_key_path");
-  }
+  static void validate_ssh_key(std::string_view name, std::string_view public_key, std::string_view private_key_path);
 
   Connection db_;
 };
 
 // ---- the operations, defined outside the class so that an explicit instantiation declaration
 // (CPM_SEPARATE_STORE, below) keeps every translation unit from compiling them ------------
+
+template <class Connection>
+basic_store<Connection> basic_store<Connection>::open(const std::string& path, store_options options) {
+  // Only a database that may be created gets its directory and file made; a read-only open
+  // (or create = false) of a missing file fails in connection::open and makes nothing.
+  if (path != ":memory:" && options.connection.create && !options.connection.read_only) prepare_database_path(path);
+  journal_mode wanted = options.connection.journal;
+  options.connection.journal = journal_mode::keep;
+  auto db = connection::open(path, options.connection);
+  int found = cpm::schema_version(db);
+  if (found > cpm::target_version(store_migrations())) throw schema_too_new(found, cpm::target_version(store_migrations()));
+  // A database with no version may be one the original system made: refuse one cpm cannot
+  // adopt (cpm::adoption_error) here too, before the switch to WAL rewrites its header.
+  if (found == 0 && options.migrate) detail::check_adoptable(db);
+  if (!db.is_memory() && !options.connection.read_only) db.set_journal_mode(wanted);
+  return basic_store(std::move(db), options.migrate);
+}
+
+template <class Connection>
+basic_store<Connection> basic_store<Connection>::open_default(store_options options) {
+  return open(default_database_path(), std::move(options));
+}
+
+template <class Connection>
+basic_store<Connection> basic_store<Connection>::open_memory() {
+  return basic_store(connection::open_memory());
+}
+
+template <class Connection>
+basic_store<Connection>::basic_store(Connection db, bool migrate) : db_(std::move(db)) {
+  if (migrate) this->migrate();
+}
+
+template <class Connection>
+migration_report basic_store<Connection>::migrate() {
+  return cpm::migrate(db_, store_migrations());
+}
+
+template <class Connection>
+int basic_store<Connection>::schema_version() {
+  return cpm::schema_version(db_);
+}
+
+template <class Connection>
+int basic_store<Connection>::target_version() {
+  return cpm::target_version(store_migrations());
+}
 
 template <class Connection>
 user basic_store<Connection>::create_user(const user& u) {
@@ -5480,6 +5492,42 @@ void basic_store<Connection>::delete_server(std::int64_t id) {
   remove_or_throw<server>(id, "server");
 }
 
+template <class Connection>
+void basic_store<Connection>::require_unused_key(const std::string& key, std::int64_t owner) {
+  auto holder = find_one<&user::public_key>(db_, key);
+  if (holder && holder->id != owner) throw already_exists("user", "public_key", key);
+}
+
+template <class Connection>
+user basic_store<Connection>::insert_user(const user& u) {
+  validate::username(u.username);
+  validate::email(u.email);
+  user row = u;
+  if (row.public_key) {
+    validate::ssh_public_key(*row.public_key, "user.public_key");
+    row.public_key->resize(detail::normalize_public_key(*row.public_key).size());
+    require_unused_key(*row.public_key, 0);
+  }
+  return insert_new<&user::username>(std::move(row), "user");
+}
+
+template <class Connection>
+repository basic_store<Connection>::insert_repository(const repository& r) {
+  validate::name(r.name, "repository.name");
+  validate::absolute_path(r.path, "repository.path");
+  if (r.description) validate::text(*r.description, "repository.description");
+  require<organization>(r.org_id, "organization");
+  return insert_new<&repository::name>(r, "repository");
+}
+
+template <class Connection>
+void basic_store<Connection>::validate_ssh_key(std::string_view name, std::string_view public_key,
+                                               std::string_view private_key_path) {
+  validate::name(name, "ssh_key.name");
+  validate::ssh_public_key(public_key, "ssh_key.public_key");
+  validate::absolute_path(private_key_path, "ssh_key.private_key_path");
+}
+
 using store = basic_store<>;
 
 // Compiling the store once. By default every translation unit compiles the operations it calls
@@ -5488,9 +5536,22 @@ using store = basic_store<>;
 // that includes <cpm/cpm.hpp>: the operations are then compiled there, once
 // (docs/performance.md has the figures).
 #if defined(CPM_STORE_IMPLEMENTATION)
-template class basic_store<connection>;
+#define CPM_DETAIL_STORE_INSTANTIATION template
 #elif defined(CPM_SEPARATE_STORE)
-extern template class basic_store<connection>;
+#define CPM_DETAIL_STORE_INSTANTIATION extern template
+#endif
+#ifdef CPM_DETAIL_STORE_INSTANTIATION
+CPM_DETAIL_STORE_INSTANTIATION class basic_store<connection>;
+// The readers of the rows the store's lists return.
+CPM_DETAIL_STORE_INSTANTIATION struct detail::cursor<user>;
+CPM_DETAIL_STORE_INSTANTIATION struct detail::cursor<organization>;
+CPM_DETAIL_STORE_INSTANTIATION struct detail::cursor<repository>;
+CPM_DETAIL_STORE_INSTANTIATION struct detail::cursor<ssh_key>;
+CPM_DETAIL_STORE_INSTANTIATION struct detail::cursor<server>;
+CPM_DETAIL_STORE_INSTANTIATION struct detail::cursor<org_member>;
+CPM_DETAIL_STORE_INSTANTIATION struct detail::cursor<repo_access>;
+CPM_DETAIL_STORE_INSTANTIATION struct detail::cursor<member_info>;
+#undef CPM_DETAIL_STORE_INSTANTIATION
 #endif
 
 }  // namespace cpm

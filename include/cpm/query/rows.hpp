@@ -47,34 +47,43 @@ struct cursor {
   bool started = false;
   bool has_row = false;
 
-  void advance() {
-    try {
-      for (;;) {
-        if (!stmt) {
-          if (!source || !(stmt = source->next())) {
-            finish();
-            return;
-          }
-        }
-        has_row = stmt.step();
-        if (has_row) {
-          read_row(stmt.native(), current);
+  // Steps to the next row and reads it into `current`; at the end, finishes.
+  void advance();
+  // Resets the statement and gives it back to the cache; ends the query.
+  void finish() noexcept;
+};
+
+// Defined outside the struct (not inline), so that cpm's store can compile them once for its
+// row types (CPM_SEPARATE_STORE, see store.hpp).
+template <class Row>
+void cursor<Row>::advance() {
+  try {
+    for (;;) {
+      if (!stmt) {
+        if (!source || !(stmt = source->next())) {
+          finish();
           return;
         }
-        stmt = statement_lease();  // done: reset it and give it back now
       }
-    } catch (...) {
-      finish();
-      throw;
+      has_row = stmt.step();
+      if (has_row) {
+        read_row(stmt.native(), current);
+        return;
+      }
+      stmt = statement_lease();  // done: reset it and give it back now
     }
+  } catch (...) {
+    finish();
+    throw;
   }
+}
 
-  void finish() noexcept {
-    has_row = false;
-    stmt = statement_lease();  // resets the statement and gives it back to the cache
-    source.reset();
-  }
-};
+template <class Row>
+void cursor<Row>::finish() noexcept {
+  has_row = false;
+  stmt = statement_lease();
+  source.reset();
+}
 
 }  // namespace detail
 

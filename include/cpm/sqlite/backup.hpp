@@ -43,7 +43,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -305,7 +304,7 @@ inline void copy_pages(connection& source, connection& dest, const backup_progre
       if (clock::now() - last_success >= options.busy_timeout)
         throw busy_error(rc, fmt::format("the source stayed locked for {} ms; backup gave up", options.busy_timeout.count()),
                          {});
-      std::this_thread::sleep_for(options.retry_sleep);
+      sqlite3_sleep(static_cast<int>(options.retry_sleep.count()));  // not <thread>: it is heavy to include
       continue;
     }
     if (rc != SQLITE_OK && rc != SQLITE_DONE) {
@@ -324,7 +323,7 @@ inline void copy_pages(connection& source, connection& dest, const backup_progre
     if (progress) progress(remaining, total);
     if (rc == SQLITE_DONE) break;
     if (pages > 0 && result.restarts >= options.max_restarts) pages = -1;
-    if (options.pause_between_steps.count() > 0) std::this_thread::sleep_for(options.pause_between_steps);
+    if (options.pause_between_steps.count() > 0) sqlite3_sleep(static_cast<int>(options.pause_between_steps.count()));
   }
   int rc = sqlite3_backup_finish(handle.release());
   if (rc != SQLITE_OK) throw_sqlite(dest.native(), rc);
