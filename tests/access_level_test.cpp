@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -70,14 +72,14 @@ TEST_CASE("access_level matches a reference model on random histories", "[access
   {
     cpm::transaction tx(store.db());
     for (int i = 0; i < user_count; ++i) {
-      auto u = store.create_user({.username = "u" + std::to_string(i), .email = "u" + std::to_string(i) + "@example.org"});
+      auto u = store.create_user({.username = fmt::format("u{}", i), .email = fmt::format("u{}@example.org", i)});
       user_ids.push_back(u.id);
       ref.users.insert(u.id);
     }
-    for (int i = 0; i < org_count; ++i) org_ids.push_back(store.create_organization({.name = "o" + std::to_string(i)}).id);
+    for (int i = 0; i < org_count; ++i) org_ids.push_back(store.create_organization({.name = fmt::format("o{}", i)}).id);
     for (int i = 0; i < repo_count; ++i) {
       auto org = pick(rng, org_ids);
-      auto r = store.create_repository({.name = "r" + std::to_string(i), .org_id = org, .path = "/git/r" + std::to_string(i)});
+      auto r = store.create_repository({.name = fmt::format("r{}", i), .org_id = org, .path = fmt::format("/git/r{}", i)});
       repo_ids.push_back(r.id);
       ref.repo_org[r.id] = org;
     }

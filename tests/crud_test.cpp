@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <fmt/core.h>
+
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -355,7 +357,7 @@ TEST_CASE("all returns every row in key order, and nothing for an empty table", 
   auto db = make_db();
   CHECK(cpm::all<everything>(db).to_vector().empty());
   for (std::int64_t id : {30, 10, 20}) {
-    auto e = sparse("row" + std::to_string(id), static_cast<std::int32_t>(id));
+    auto e = sparse(fmt::format("row{}", id), static_cast<std::int32_t>(id));
     e.id = id;
     (void)cpm::insert(db, e);
   }
@@ -377,7 +379,7 @@ TEST_CASE("count follows inserts and deletes", "[crud][count]") {
 TEST_CASE("page walks the table in key order, a page at a time", "[crud][page]") {
   auto db = make_db();
   std::vector<everything> rows;
-  for (int i = 1; i <= 10; ++i) rows.push_back(sparse("p" + std::to_string(i), i));
+  for (int i = 1; i <= 10; ++i) rows.push_back(sparse(fmt::format("p{}", i), i));
   (void)cpm::insert_all(db, rows);
   (void)cpm::remove<everything>(db, 5);  // a gap does not shorten a page
 

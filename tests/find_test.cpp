@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <fmt/core.h>
+
 #include <array>
 #include <cstdint>
 #include <list>
@@ -185,6 +187,6 @@ TEST_CASE("find_in takes lists longer than SQLite's limit on parameters", "[find
 
   // Text values too, across several chunk sizes (the last chunk is short).
   std::vector<std::string> names;
-  for (int i = 1; i <= 1000; ++i) names.push_back("n" + std::to_string(i * 3));
+  for (int i = 1; i <= 1000; ++i) names.push_back(fmt::format("n{}", i * 3));
   CHECK(cpm::find_in<&item::name>(db, names).to_vector().size() == 1000);
 }

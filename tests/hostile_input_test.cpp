@@ -64,27 +64,8 @@ std::vector<std::string> hostile_strings() {
   return unique;
 }
 
-// "ssh-ed25519 <base64>": a key the store accepts, its 32 key bytes derived from `seed`. (Made
-// here byte by byte: g++ 12 at -O3 warns, wrongly, about store_support.hpp's range insert when
-// it is inlined in this file.)
-std::string test_key(std::uint32_t seed) {
-  const std::string type = "ssh-ed25519";
-  std::vector<unsigned char> blob;
-  auto put_length = [&](std::uint32_t n) {
-    for (int shift = 24; shift >= 0; shift -= 8) blob.push_back(static_cast<unsigned char>((n >> shift) & 0xff));
-  };
-  put_length(static_cast<std::uint32_t>(type.size()));
-  for (char c : type) blob.push_back(static_cast<unsigned char>(c));
-  put_length(32);
-  std::uint32_t x = seed * 2654435761u + 1;
-  for (int i = 0; i < 32; ++i) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    blob.push_back(static_cast<unsigned char>(x));
-  }
-  return type + " " + cpm::detail::base64_encode(blob);
-}
+// "ssh-ed25519 <base64>": a key the store accepts, its 32 key bytes derived from `seed`.
+std::string test_key(std::uint32_t seed) { return cpm_test::ssh_key(seed); }
 
 const std::string valid_key = test_key(7);
 

@@ -8,6 +8,8 @@
 
 #include <sys/stat.h>
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -64,8 +66,8 @@ void make_large_database(const fs::path& file, int users) {
   auto s = cpm::store::open(file.string());
   cpm::transaction tx(s.db());
   for (int i = 0; i < users; ++i) {
-    auto u = s.create_user({.username = "user" + std::to_string(i), .email = "user" + std::to_string(i) + "@example.org"});
-    s.create_organization({.name = "org" + std::to_string(i), .description = std::string(100, 'd')}, u.id);
+    auto u = s.create_user({.username = fmt::format("user{}", i), .email = fmt::format("user{}@example.org", i)});
+    s.create_organization({.name = fmt::format("org{}", i), .description = std::string(100, 'd')}, u.id);
   }
   tx.commit();
 }

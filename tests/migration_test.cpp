@@ -8,6 +8,8 @@
 #include <store_support.hpp>
 #include <support.hpp>
 
+#include <fmt/core.h>
+
 #include <chrono>
 #include <exception>
 #include <stdexcept>
@@ -180,7 +182,7 @@ TEST_CASE("store::open refuses a newer database before changing anything, WAL mo
     auto db = cpm::connection::open(path.string(), options);
     db.exec(cpm::original_schema_sql);
     db.exec("INSERT INTO users(username, email) VALUES ('alice', 'alice@example.org')");
-    db.exec("PRAGMA user_version = " + std::to_string(cpm::store::target_version() + 1));
+    db.exec(fmt::format("PRAGMA user_version = {}", cpm::store::target_version() + 1));
   }
   const auto before = cpm_test::file_bytes(path);
   REQUIRE(before.size() > 20);

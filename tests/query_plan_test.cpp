@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <store_support.hpp>
 
+#include <fmt/core.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -18,13 +20,13 @@ cpm::store populated_store() {
   auto store = cpm::store::open_memory();
   cpm::transaction tx(store.db());
   for (int i = 0; i < 300; ++i)
-    (void)store.create_user({.username = "u" + std::to_string(i),
-                             .email = "u" + std::to_string(i) + "@example.org",
+    (void)store.create_user({.username = fmt::format("u{}", i),
+                             .email = fmt::format("u{}@example.org", i),
                              .public_key = cpm_test::ssh_key(static_cast<std::uint32_t>(i))});
-  for (int i = 0; i < 20; ++i) (void)store.create_organization({.name = "o" + std::to_string(i)}, 1 + i);
+  for (int i = 0; i < 20; ++i) (void)store.create_organization({.name = fmt::format("o{}", i)}, 1 + i);
   for (int i = 0; i < 400; ++i)
     (void)store.create_repository(
-        {.name = "r" + std::to_string(i), .org_id = 1 + i % 20, .path = "/git/r" + std::to_string(i)}, 1 + i % 300);
+        {.name = fmt::format("r{}", i), .org_id = 1 + i % 20, .path = fmt::format("/git/r{}", i)}, 1 + i % 300);
   for (int i = 0; i < 900; ++i) {
     std::int64_t org = 1 + i % 20, user = 21 + (i * 7) % 280;
     if (!store.org_membership(org, user)) (void)store.add_org_member(org, user, cpm::org_role::member);
@@ -32,9 +34,9 @@ cpm::store populated_store() {
   }
   for (int i = 0; i < 5; ++i)
     (void)store.create_ssh_key(
-        {.name = "k" + std::to_string(i), .public_key = cpm_test::ssh_key(1000 + i), .private_key_path = "/k"});
+        {.name = fmt::format("k{}", i), .public_key = cpm_test::ssh_key(1000 + i), .private_key_path = "/k"});
   for (int i = 0; i < 50; ++i)
-    (void)store.create_server({.name = "s" + std::to_string(i), .host = "h.example.org", .is_neighbor = i % 10 == 0,
+    (void)store.create_server({.name = fmt::format("s{}", i), .host = "h.example.org", .is_neighbor = i % 10 == 0,
                                .ssh_key_id = 1 + i % 5});
   tx.commit();
   return store;

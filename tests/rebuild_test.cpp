@@ -9,6 +9,8 @@
 #include <store_support.hpp>
 #include <support.hpp>
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <exception>
@@ -34,12 +36,12 @@ cpm::connection store_database() {
   std::int64_t keys[3];
   for (int i = 0; i < 3; ++i)
     keys[i] = store
-                  .create_ssh_key({.name = "key" + std::to_string(i),
+                  .create_ssh_key({.name = fmt::format("key{}", i),
                                    .public_key = cpm_test::ssh_key(static_cast<std::uint32_t>(i)),
-                                   .private_key_path = "/home/cpm/.ssh/key" + std::to_string(i)})
+                                   .private_key_path = fmt::format("/home/cpm/.ssh/key{}", i)})
                   .id;
   for (int i = 0; i < 6; ++i) {
-    cpm::server s{.name = "server" + std::to_string(i), .host = "10.0.0." + std::to_string(i + 1)};
+    cpm::server s{.name = fmt::format("server{}", i), .host = fmt::format("10.0.0.{}", i + 1)};
     if (i < 5) s.ssh_key_id = keys[i % 3];
     (void)store.create_server(s);
   }

@@ -11,6 +11,8 @@
 #include <range/v3/view/take.hpp>
 #include <range/v3/view/transform.hpp>
 
+#include <fmt/core.h>
+
 #include <chrono>
 #include <cstdint>
 #include <iterator>
@@ -41,7 +43,7 @@ static_assert(std::ranges::input_range<cpm::rows<std::int64_t>> && ranges::input
 
 void fill(cpm::connection& db, int count) {
   db.exec("CREATE TABLE row(id INTEGER PRIMARY KEY, name TEXT, score INTEGER NOT NULL)");
-  for (int i = 1; i <= count; ++i) (void)cpm::insert(db, row{0, "r" + std::to_string(i), i * 10});
+  for (int i = 1; i <= count; ++i) (void)cpm::insert(db, row{0, fmt::format("r{}", i), i * 10});
 }
 
 cpm::connection memory_db(int count = 5) {

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <fmt/core.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -56,7 +58,7 @@ TEST_CASE("insert is prepared once per variant of omitted defaults", "[cache]") 
   auto db = make_db();
   CHECK(prepares(db, [&] { (void)cpm::insert(db, titled("a")); }) == 1);
   CHECK(prepares(db, [&] {
-          for (int i = 0; i < 5; ++i) (void)cpm::insert(db, titled("b" + std::to_string(i)));
+          for (int i = 0; i < 5; ++i) (void)cpm::insert(db, titled(fmt::format("b{}", i)));
         }) == 0);
   // created_at set: another statement (the column is written), prepared once too.
   auto dated = titled("dated");
@@ -98,7 +100,7 @@ TEST_CASE("get, update, remove, count and upsert are each prepared once", "[cach
 
 TEST_CASE("all, page, find and find_one reuse their statements once each range is done", "[cache]") {
   auto db = make_db();
-  for (int i = 0; i < 4; ++i) (void)cpm::insert(db, titled("t" + std::to_string(i)));
+  for (int i = 0; i < 4; ++i) (void)cpm::insert(db, titled(fmt::format("t{}", i)));
 
   CHECK(prepares(db, [&] { CHECK(cpm::all<note>(db).to_vector().size() == 4); }) == 1);
   CHECK(prepares(db, [&] {
@@ -126,7 +128,7 @@ TEST_CASE("all, page, find and find_one reuse their statements once each range i
 
 TEST_CASE("find_in prepares one statement per chunk size, then reuses it", "[cache]") {
   auto db = make_db();
-  for (int i = 0; i < 100; ++i) (void)cpm::insert(db, titled("t" + std::to_string(i)));
+  for (int i = 0; i < 100; ++i) (void)cpm::insert(db, titled(fmt::format("t{}", i)));
   std::vector<std::int64_t> few{1, 2, 3};
   std::vector<std::int64_t> many;
   for (std::int64_t i = 1; i <= 100; ++i) many.push_back(i);
@@ -151,7 +153,7 @@ TEST_CASE("a second connection prepares its own statements", "[cache]") {
 
 TEST_CASE("a range alive while the same query runs again makes the second use its own statement", "[cache]") {
   auto db = make_db();
-  for (int i = 0; i < 3; ++i) (void)cpm::insert(db, titled("t" + std::to_string(i)));
+  for (int i = 0; i < 3; ++i) (void)cpm::insert(db, titled(fmt::format("t{}", i)));
   (void)cpm::all<note>(db).to_vector();  // the cached statement exists
 
   auto outer = cpm::all<note>(db);

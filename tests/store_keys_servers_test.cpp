@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <store_support.hpp>
 
+#include <fmt/core.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -88,7 +90,7 @@ TEST_CASE("get_ssh_key and ssh_key_by_name find keys, nullopt otherwise", "[stor
 TEST_CASE("list_ssh_keys lists in id order and pages through all keys", "[store][keys]") {
   auto store = cpm::store::open_memory();
   std::vector<std::string> all;
-  for (std::uint32_t i = 0; i < 9; ++i) all.push_back(text(store.create_ssh_key(key_named("k" + std::to_string(i), i))));
+  for (std::uint32_t i = 0; i < 9; ++i) all.push_back(text(store.create_ssh_key(key_named(fmt::format("k{}", i), i))));
   CHECK(texts(store.list_ssh_keys().to_vector()) == all);
   std::vector<std::string> paged;
   for (cpm::page_request p{.after = 0, .limit = 2};;) {
@@ -187,7 +189,7 @@ TEST_CASE("list_servers pages through all servers; neighbor_servers gives only t
   std::vector<std::string> neighbours;
   for (int i = 0; i < 14; ++i) {
     bool peer = i % 3 == 1;
-    auto s = store.create_server({.name = "s" + std::to_string(i), .host = "h" + std::to_string(i), .is_neighbor = peer});
+    auto s = store.create_server({.name = fmt::format("s{}", i), .host = fmt::format("h{}", i), .is_neighbor = peer});
     all.push_back(text(s));
     if (peer) neighbours.push_back(text(s));
   }

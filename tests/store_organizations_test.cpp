@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <store_support.hpp>
 
+#include <fmt/core.h>
+
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -82,7 +84,7 @@ TEST_CASE("get_organization and organization_by_name find organizations, nullopt
 TEST_CASE("list_organizations lists in id order and pages through the whole table", "[store][orgs]") {
   auto store = cpm::store::open_memory();
   std::vector<std::int64_t> ids;
-  for (int i = 0; i < 12; ++i) ids.push_back(store.create_organization({.name = "org" + std::to_string(i)}).id);
+  for (int i = 0; i < 12; ++i) ids.push_back(store.create_organization({.name = fmt::format("org{}", i)}).id);
   std::vector<std::int64_t> listed;
   for (const auto& o : store.list_organizations()) listed.push_back(o.id);
   CHECK(listed == ids);

@@ -8,6 +8,8 @@
 #include <range/v3/view/transform.hpp>
 #include <store_support.hpp>
 
+#include <fmt/core.h>
+
 #include <cstdint>
 #include <optional>
 #include <ranges>
@@ -123,7 +125,7 @@ TEST_CASE("get_repository and repository_by_name find repositories, nullopt othe
 TEST_CASE("list_repositories pages through every repository; org_repositories lists one organization's", "[store][repos]") {
   fixture f;
   std::vector<std::int64_t> ids;
-  for (int i = 0; i < 17; ++i) ids.push_back(f.repo("r" + std::to_string(i), i % 3 ? f.acme.id : f.globex.id).id);
+  for (int i = 0; i < 17; ++i) ids.push_back(f.repo(fmt::format("r{}", i), i % 3 ? f.acme.id : f.globex.id).id);
 
   std::vector<std::int64_t> listed;
   for (const auto& r : f.store.list_repositories()) listed.push_back(r.id);
@@ -241,7 +243,7 @@ TEST_CASE("delete_repository removes it and its grants; an unknown id is record_
 TEST_CASE("create_repositories stores a range in one transaction, all or nothing", "[store][repos]") {
   fixture f;
   auto make = [&](int i) {
-    return cpm::repository{.name = "r" + std::to_string(i), .org_id = f.acme.id, .path = "/git/r" + std::to_string(i)};
+    return cpm::repository{.name = fmt::format("r{}", i), .org_id = f.acme.id, .path = fmt::format("/git/r{}", i)};
   };
   SECTION("all stored") {
     CHECK(f.store.create_repositories(ranges::views::iota(0, 30) | ranges::views::transform(make)) == 30);

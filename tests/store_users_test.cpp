@@ -8,6 +8,8 @@
 #include <range/v3/view/transform.hpp>
 #include <store_support.hpp>
 
+#include <fmt/core.h>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -24,7 +26,7 @@ using cpm_test::text;
 using cpm_test::texts;
 
 cpm::user make_user(int i) {
-  return {.username = "user" + std::to_string(i), .email = "user" + std::to_string(i) + "@example.org"};
+  return {.username = fmt::format("user{}", i), .email = fmt::format("user{}@example.org", i)};
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 #include <store_support.hpp>
 
+#include <fmt/core.h>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -72,7 +74,7 @@ TEST_CASE("usernames: letters, digits, '-' and '_', 1 to 64 characters, no leadi
   int n = 0;
   for (const std::string& ok : {"a"s, "Bob"s, "a-b_9"s, "_x"s, repeat('u', 64)}) {
     INFO(ok);
-    CHECK(f.store.create_user({.username = ok, .email = "u" + std::to_string(++n) + "@example.org"}).username == ok);
+    CHECK(f.store.create_user({.username = ok, .email = fmt::format("u{}@example.org", ++n)}).username == ok);
   }
   const std::string bad[] = {""s,        repeat('u', 65), "al ice"s,   "al/ice"s, "al.ice"s, "-alice"s,
                              "ålice"s,   "alice\n"s,      "a\0b"s,     "x'); DROP TABLE users; --"s, "../x"s};
@@ -87,7 +89,7 @@ TEST_CASE("emails: one '@' after a name, a dotted domain, printable ASCII, at mo
   int n = 0;
   for (const std::string& ok : {"a@b.co"s, "first.last+tag@sub.example.org"s, "o'brien@example.org"s}) {
     INFO(ok);
-    CHECK(f.store.create_user({.username = "e" + std::to_string(++n), .email = ok}).email == ok);
+    CHECK(f.store.create_user({.username = fmt::format("e{}", ++n), .email = ok}).email == ok);
   }
   const std::string bad[] = {""s,           "noat"s,         "@example.org"s, "a@@example.org"s,  "a@b@example.org"s,
                              "a@example"s,  "a@.example.org"s, "a@example.org."s, "a@example..org"s, "a b@example.org"s,
@@ -106,7 +108,7 @@ TEST_CASE("organization, repository, SSH key and server names are safe as one pa
   for (const auto& ok : good) {
     INFO(ok);
     CHECK(f.store.create_organization({.name = ok}).name == ok);
-    CHECK(f.store.create_repository({.name = ok, .org_id = f.acme.id, .path = "/git/" + std::to_string(++n)}).name == ok);
+    CHECK(f.store.create_repository({.name = ok, .org_id = f.acme.id, .path = fmt::format("/git/{}", ++n)}).name == ok);
     CHECK(f.store.create_ssh_key({.name = ok, .public_key = ssh_key(10), .private_key_path = "/k"}).name == ok);
     CHECK(f.store.create_server({.name = ok, .host = "h.example.org"}).name == ok);
   }
@@ -133,8 +135,8 @@ TEST_CASE("repository paths and private key paths are absolute and normalised", 
   int n = 0;
   for (const std::string& ok : {"/a"s, "/srv/git/acme/x.git"s, "/srv/git/ünïcode.git"s, "/" + repeat('p', 4095)}) {
     INFO(ok.substr(0, 40));
-    CHECK(f.store.create_repository({.name = "r" + std::to_string(++n), .org_id = f.acme.id, .path = ok}).path == ok);
-    CHECK(f.store.create_ssh_key({.name = "k" + std::to_string(n), .public_key = ssh_key(20), .private_key_path = ok})
+    CHECK(f.store.create_repository({.name = fmt::format("r{}", ++n), .org_id = f.acme.id, .path = ok}).path == ok);
+    CHECK(f.store.create_ssh_key({.name = fmt::format("k{}", n), .public_key = ssh_key(20), .private_key_path = ok})
               .private_key_path == ok);
   }
   const std::string bad[] = {""s,          "/"s,          "relative/x.git"s, "./x"s,        "~/x"s,
@@ -171,9 +173,9 @@ TEST_CASE("SSH public keys: a known type and a base64 blob that starts with that
        {ssh_key(30), ssh_key(31, "me@host"), ssh_key(32, "", "ssh-rsa"), ssh_key(33, "", "ecdsa-sha2-nistp256"),
         ssh_key(34, "a comment with spaces", "sk-ssh-ed25519@openssh.com")}) {
     INFO(ok);
-    auto u = f.store.create_user({.username = "k" + std::to_string(++n), .email = "k@example.org", .public_key = ok});
+    auto u = f.store.create_user({.username = fmt::format("k{}", ++n), .email = "k@example.org", .public_key = ok});
     CHECK(u.public_key == cpm::detail::normalize_public_key(ok));
-    CHECK(f.store.create_ssh_key({.name = "k" + std::to_string(n), .public_key = ok, .private_key_path = "/k"}).public_key ==
+    CHECK(f.store.create_ssh_key({.name = fmt::format("k{}", n), .public_key = ok, .private_key_path = "/k"}).public_key ==
           ok);
   }
   const std::string body = cpm::detail::base64_encode(cpm_test::ssh_blob(40));
@@ -212,7 +214,7 @@ TEST_CASE("hosts: DNS names, IPv4 and IPv6 addresses; bad labels refused", "[sto
                                "10.0.0.255"s, "2001:db8::1"s, "::1"s, "::ffff:192.0.2.1"s, "3com.example"s,
                                long_host(253)}) {
     INFO(ok);
-    CHECK(f.store.create_server({.name = "s" + std::to_string(++n), .host = ok}).host == ok);
+    CHECK(f.store.create_server({.name = fmt::format("s{}", ++n), .host = ok}).host == ok);
   }
   const std::string bad[] = {""s,
                              "exa mple.org"s,
@@ -245,8 +247,8 @@ TEST_CASE("descriptions: valid UTF-8 without NUL, at most 4096 bytes", "[store][
   int n = 0;
   for (const std::string& ok : {""s, "plain"s, "héllo ✓ 😀"s, "line\nbreak\ttab"s, repeat('d', 4096)}) {
     INFO(ok.substr(0, 40));
-    CHECK(f.store.create_organization({.name = "o" + std::to_string(++n), .description = ok}).description == ok);
-    CHECK(f.store.create_repository({.name = "r" + std::to_string(n), .org_id = f.acme.id, .path = "/r", .description = ok})
+    CHECK(f.store.create_organization({.name = fmt::format("o{}", ++n), .description = ok}).description == ok);
+    CHECK(f.store.create_repository({.name = fmt::format("r{}", n), .org_id = f.acme.id, .path = "/r", .description = ok})
               .description == ok);
   }
   const std::string bad[] = {"a\0b"s,          "\0"s,            "\xff"s,         "\xc0\xaf"s /* overlong '/' */,
@@ -316,7 +318,7 @@ TEST_CASE("taken unique values raise already_exists naming entity, field and val
   expect("ssh_key", "name", "deploy",
          [&] { (void)f.store.create_ssh_key({.name = "deploy", .public_key = ssh_key(5), .private_key_path = "/k"}); });
   expect("server", "name", "north", [&] { (void)f.store.create_server({.name = "north", .host = "h.example.org"}); });
-  expect("org_member", "org_id, user_id", std::to_string(f.acme.id) + ", " + std::to_string(f.alice.id),
+  expect("org_member", "org_id, user_id", std::to_string(f.acme.id) + fmt::format(", {}", f.alice.id),
          [&] { (void)f.store.add_org_member(f.acme.id, f.alice.id, cpm::org_role::member); });
   CHECK(cpm_test::dump(f.store.db()) == before);
 }
@@ -361,10 +363,10 @@ TEST_CASE("strings that look like SQL are stored verbatim and never run", "[stor
   for (const auto& text : sql) {
     INFO(text);
     ++n;
-    auto org = f.store.create_organization({.name = "org" + std::to_string(n), .description = text});
+    auto org = f.store.create_organization({.name = fmt::format("org{}", n), .description = text});
     CHECK(f.store.get_organization(org.id)->description == text);
     auto repo = f.store.create_repository(
-        {.name = "repo" + std::to_string(n), .org_id = org.id, .path = "/git/" + std::to_string(n), .description = text});
+        {.name = fmt::format("repo{}", n), .org_id = org.id, .path = fmt::format("/git/{}", n), .description = text});
     CHECK(f.store.get_repository(repo.id)->description == text);
     (void)f.store.update_organization(f.acme.id, {.description = std::optional<std::string>(text)});
     CHECK(f.store.get_organization(f.acme.id)->description == text);

@@ -1,6 +1,8 @@
 // Helpers shared by the tests: temporary directories and files.
 #pragma once
 
+#include <fmt/core.h>
+
 #include <filesystem>
 #include <random>
 #include <string>
@@ -12,7 +14,7 @@ class temp_dir {
  public:
   temp_dir() {
     std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() / ("cpm-test-" + std::to_string(rd()) + std::to_string(rd()));
+    path_ = std::filesystem::temp_directory_path() / (fmt::format("cpm-test-{}{}", rd(), rd()));
     std::filesystem::create_directories(path_);
   }
   temp_dir(const temp_dir&) = delete;
