@@ -1,6 +1,8 @@
 // The code of docs/backup.md. Runs as a test: returns 0 only if every check holds.
 #include <cpm/cpm.hpp>
 
+#include "check.hpp"
+
 #include <fmt/core.h>
 
 #include <chrono>
@@ -9,14 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#define CHECK(cond)                                      \
-  do {                                                   \
-    if (!(cond)) {                                       \
-      std::fprintf(stderr, "check failed: %s\n", #cond); \
-      return 1;                                          \
-    }                                                    \
-  } while (0)
 
 namespace {
 

@@ -1,6 +1,8 @@
 // The code of docs/models-and-queries.md. Runs as a test: returns 0 only if every check holds.
 #include <cpm/cpm.hpp>
 
+#include "check.hpp"
+
 #include <fmt/core.h>
 #include <range/v3/range/conversion.hpp>
 #include <range/v3/view/filter.hpp>
@@ -16,14 +18,6 @@
 #include <string_view>
 #include <tuple>
 #include <vector>
-
-#define CHECK(cond)                                      \
-  do {                                                   \
-    if (!(cond)) {                                       \
-      std::fprintf(stderr, "check failed: %s\n", #cond); \
-      return 1;                                          \
-    }                                                    \
-  } while (0)
 
 // [snippet:plain]
 struct note {              // table "note"

@@ -1,16 +1,10 @@
 // The code of docs/transactions.md. Runs as a test: returns 0 only if every check holds.
 #include <cpm/cpm.hpp>
 
+#include "check.hpp"
+
 #include <cstdio>
 #include <stdexcept>
-
-#define CHECK(cond)                                      \
-  do {                                                   \
-    if (!(cond)) {                                       \
-      std::fprintf(stderr, "check failed: %s\n", #cond); \
-      return 1;                                          \
-    }                                                    \
-  } while (0)
 
 namespace {
 
