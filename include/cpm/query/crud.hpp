@@ -32,9 +32,7 @@ namespace detail {
 
 template <fixed_string Text>
 statement_lease lease(connection& db) {
-  auto stmt = db.cached(sql_constant<Text>{});
-  stmt.copy_bound_values(false);  // run to completion within the call; ranges turn it back on
-  return stmt;
+  return db.cached(sql_constant<Text>{});
 }
 
 template <class T>
@@ -130,7 +128,7 @@ template <model T>
 [[nodiscard]] std::optional<T> get(connection& db, const detail::key_t<T>& key) {
   detail::require_primary_key<T>();
   auto stmt = detail::lease<detail::select_by_key_sql<T>>(db);
-  stmt.bind_at(1, key);
+  stmt.bind_ref(1, key);
   std::optional<T> out;
   if (stmt.step()) detail::read_row(stmt.native(), out.emplace());
   return out;
@@ -145,9 +143,9 @@ bool update(connection& db, const T& obj) {
   auto stmt = detail::lease<detail::update_sql<T>>(db);
   int index = 1;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((I != info::primary_key ? (stmt.bind_at(index++, boost::pfr::get<I>(obj)), 0) : 0), ...);
+    ((I != info::primary_key ? (stmt.bind_ref(index++, boost::pfr::get<I>(obj)), 0) : 0), ...);
   }(std::make_index_sequence<info::size>{});
-  stmt.bind_at(index, boost::pfr::get<info::primary_key>(obj));
+  stmt.bind_ref(index, boost::pfr::get<info::primary_key>(obj));
   stmt.run();
   return db.changes() > 0;
 }
@@ -157,7 +155,7 @@ template <model T>
 bool remove(connection& db, const detail::key_t<T>& key) {
   detail::require_primary_key<T>();
   auto stmt = detail::lease<detail::delete_sql<T>>(db);
-  stmt.bind_at(1, key);
+  stmt.bind_ref(1, key);
   stmt.run();
   return db.changes() > 0;
 }
@@ -174,7 +172,6 @@ template <model T>
 [[nodiscard]] rows<T> page(connection& db, const detail::key_t<T>& after, std::int64_t limit) {
   detail::require_primary_key<T>();
   auto stmt = detail::lease<detail::select_page_sql<T>>(db);
-  stmt.copy_bound_values(true);
   stmt.bind_at(1, after);
   stmt.bind_at(2, limit);
   return rows<T>(std::move(stmt));

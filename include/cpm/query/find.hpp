@@ -21,6 +21,8 @@
 #include <memory>
 #include <optional>
 #include <ranges>
+#include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -42,11 +44,43 @@ concept value_for = requires(V&& v) { F{std::forward<V>(v)}; } &&
                     // F{int} compiles for a scoped enum over int, but an int names no enumerator.
                     (!std::is_enum_v<F> || std::convertible_to<V, F>);
 
-// Binds a value through its own mapping when it has one (no conversion, no copy), else as F.
-template <class F, class V>
+template <class T>
+inline constexpr bool is_text_like = std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view> ||
+                                     std::is_same_v<T, const char*> || std::is_same_v<T, char*> ||
+                                     (std::is_array_v<T> && std::is_same_v<std::remove_extent_t<T>, char>);
+template <class T>
+inline constexpr bool is_plain_integer = std::is_integral_v<T> && !std::is_same_v<T, bool>;
+
+// True when an argument of type V binds exactly as a value of field type F would: the same
+// type, text for a text field, an integer for an integer field, nothing for an optional one.
+template <class V, class F>
+consteval bool binds_like() {
+  if constexpr (std::is_same_v<V, F>) {
+    return true;
+  } else if constexpr (is_optional<F>::value) {
+    return std::is_same_v<V, std::nullopt_t> || binds_like<V, typename F::value_type>();
+  } else if constexpr (std::is_same_v<F, std::string>) {
+    return is_text_like<V>;
+  } else if constexpr (is_plain_integer<F>) {
+    return is_plain_integer<V>;
+  } else {
+    return false;
+  }
+}
+
+// Binds a find argument as the field type F: through the field's own mapping, so that an
+// argument of another type (a sys_seconds for a millisecond time point, a reference_wrapper)
+// is stored exactly as the field would be. Arguments that bind alike are bound as they are;
+// others are converted to F, and the converted copy is copied into the statement. `Borrow`:
+// the argument outlives the statement's run.
+template <class F, bool Borrow, class V>
 void bind_as(statement_base& stmt, int index, const V& value) {
-  if constexpr (bindable_value<std::remove_cvref_t<V>> && !std::is_same_v<std::remove_cvref_t<V>, std::nullopt_t>) {
-    stmt.bind_at(index, value);
+  if constexpr (binds_like<std::remove_cvref_t<V>, F>()) {
+    if constexpr (Borrow) {
+      stmt.bind_ref(index, value);
+    } else {
+      stmt.bind_at(index, value);
+    }
   } else {
     stmt.bind_at(index, F(value));
   }
@@ -60,8 +94,7 @@ template <auto Member, class V>
 [[nodiscard]] rows<detail::member_class_t<Member>> find(connection& db, const V& value) {
   using T = detail::member_class_t<Member>;
   auto stmt = detail::lease<detail::select_where_sql<T, field_index<Member>>>(db);
-  stmt.copy_bound_values(true);
-  detail::bind_as<detail::member_field_t<Member>>(stmt, 1, value);
+  detail::bind_as<detail::member_field_t<Member>, false>(stmt, 1, value);  // the range outlives the call
   return rows<T>(std::move(stmt));
 }
 
@@ -71,7 +104,7 @@ template <auto Member, class V>
 [[nodiscard]] std::optional<detail::member_class_t<Member>> find_one(connection& db, const V& value) {
   using T = detail::member_class_t<Member>;
   auto stmt = detail::lease<detail::select_where_sql<T, field_index<Member>>>(db);
-  detail::bind_as<detail::member_field_t<Member>>(stmt, 1, value);
+  detail::bind_as<detail::member_field_t<Member>, true>(stmt, 1, value);
   std::optional<T> out;
   if (stmt.step()) detail::read_row(stmt.native(), out.emplace());
   return out;

@@ -58,13 +58,13 @@ bool apply_patch(connection& db, const key_t<T>& key, const Patch& p, std::index
   auto bind_one = [&](const auto& field) {
     stmt.bind_at(index++, field.has_value());
     if (field) {
-      stmt.bind_at(index++, *field);
+      stmt.bind_ref(index++, *field);
     } else {
       parameter(stmt.native(), index++).null();
     }
   };
   (bind_one(boost::pfr::get<J>(p)), ...);
-  stmt.bind_at(index, key);
+  stmt.bind_ref(index, key);
   stmt.run();
   return db.changes() > 0;
 }

@@ -33,7 +33,6 @@ rows<Row> run_query(statement_lease stmt, const Args&... args) {
   constexpr std::size_t width = row_width<Row>();
   if (static_cast<std::size_t>(stmt.column_count()) != width)
     throw column_count_mismatch(width, static_cast<std::size_t>(stmt.column_count()), std::string(stmt.sql()));
-  stmt.copy_bound_values(true);
   stmt.bind(args...);
   return rows<Row>(std::move(stmt));
 }
@@ -64,16 +63,14 @@ template <detail::row_type Row, detail::fixed_string Text, class... Args>
 template <class... Args>
 std::int64_t execute(connection& db, std::string_view sql, const Args&... args) {
   auto stmt = db.cached(sql);
-  stmt.copy_bound_values(false);  // the arguments outlive the run
-  stmt.bind(args...);
+  stmt.bind_refs(args...);  // the arguments outlive the run
   return detail::run_counting_changes(db, stmt);
 }
 
 template <detail::fixed_string Text, class... Args>
 std::int64_t execute(connection& db, sql_constant<Text> sql, const Args&... args) {
   auto stmt = db.cached(sql);
-  stmt.copy_bound_values(false);  // the arguments outlive the run
-  stmt.bind(args...);
+  stmt.bind_refs(args...);  // the arguments outlive the run
   return detail::run_counting_changes(db, stmt);
 }
 

@@ -112,15 +112,12 @@ class statement_lease : public statement_base {
   statement_lease(detail::statement_ptr own) noexcept : statement_base(own.release()) {}
 
   statement_lease(statement_lease&& other) noexcept
-      : statement_base(std::exchange(other.stmt_, nullptr)), entry_(std::exchange(other.entry_, nullptr)) {
-    copy_binds_ = other.copy_binds_;
-  }
+      : statement_base(std::exchange(other.stmt_, nullptr)), entry_(std::exchange(other.entry_, nullptr)) {}
   statement_lease& operator=(statement_lease&& other) noexcept {
     if (this != &other) {
       release();
       stmt_ = std::exchange(other.stmt_, nullptr);
       entry_ = std::exchange(other.entry_, nullptr);
-      copy_binds_ = other.copy_binds_;
     }
     return *this;
   }

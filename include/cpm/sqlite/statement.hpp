@@ -70,11 +70,16 @@ class statement_base {
   // Binds `args` to parameters 1..N; N must be the statement's parameter count.
   template <class... Args>
   void bind(const Args&... args) {
-    int expected = sqlite3_bind_parameter_count(stmt_);
-    if (expected != static_cast<int>(sizeof...(Args)))
-      throw usage_error(fmt::format("cpm: the statement has {} parameters but {} values were given: {}", expected,
-                                    sizeof...(Args), sql()));
+    check_parameter_count(sizeof...(Args));
     bind_from(1, args...);
+  }
+
+  // As bind, with bind_ref: the arguments must outlive the statement's run.
+  template <class... Args>
+  void bind_refs(const Args&... args) {
+    check_parameter_count(sizeof...(Args));
+    int index = 1;
+    (bind_ref(index++, args), ...);
   }
 
   // Binds `args` to parameters first, first+1, ... without checking the total count.
@@ -84,16 +89,22 @@ class statement_base {
     (bind_at(index++, args), ...);
   }
 
+  // Binds `value` to parameter `index`. Text and blobs are copied into the statement, so the
+  // value may die before the statement runs.
   template <class T>
   void bind_at(int index, const T& value) {
     static_assert(bindable_value<T>, "cpm: this type has no cpm::value_traits<T>::bind; specialise value_traits for it");
-    value_traits<T>::bind(parameter(stmt_, index, copy_binds_), value);
+    value_traits<T>::bind(parameter(stmt_, index), value);
   }
 
-  // Whether SQLite copies the text and blobs bound from now on. It does by default, so a
-  // temporary bound and stepped later is safe. cpm's own one-shot operations, whose values
-  // outlive the statement's run, turn the copy off.
-  void copy_bound_values(bool copy) noexcept { copy_binds_ = copy; }
+  // As bind_at, but the bytes of a string or blob held inside `value` are bound without a copy:
+  // `value` must stay alive and unchanged until the statement is reset. (A value_traits that
+  // builds the bound text itself still has it copied; see cpm::parameter.)
+  template <class T>
+  void bind_ref(int index, const T& value) {
+    static_assert(bindable_value<T>, "cpm: this type has no cpm::value_traits<T>::bind; specialise value_traits for it");
+    value_traits<T>::bind(parameter(stmt_, index, true), value);
+  }
 
   // Advances to the next row: true when a row is ready, false when the statement is done.
   // On error the statement is reset and the typed error thrown.
@@ -144,6 +155,13 @@ class statement_base {
   statement_base() = default;
   explicit statement_base(sqlite3_stmt* stmt) noexcept : stmt_(stmt) {}
 
+  void check_parameter_count(std::size_t given) const {
+    int expected = sqlite3_bind_parameter_count(stmt_);
+    if (expected != static_cast<int>(given))
+      throw usage_error(fmt::format("cpm: the statement has {} parameters but {} values were given: {}", expected,
+                                    given, sql()));
+  }
+
   [[noreturn]] void fail(int rc) {
     sqlite3* db = sqlite3_db_handle(stmt_);
     int code = sqlite3_extended_errcode(db);
@@ -154,7 +172,6 @@ class statement_base {
   }
 
   sqlite3_stmt* stmt_ = nullptr;
-  bool copy_binds_ = true;
 };
 
 // A prepared statement it owns.
@@ -162,14 +179,11 @@ class statement : public statement_base {
  public:
   statement() = default;
   explicit statement(detail::statement_ptr stmt) noexcept : statement_base(stmt.release()) {}
-  statement(statement&& other) noexcept : statement_base(std::exchange(other.stmt_, nullptr)) {
-    copy_binds_ = other.copy_binds_;
-  }
+  statement(statement&& other) noexcept : statement_base(std::exchange(other.stmt_, nullptr)) {}
   statement& operator=(statement&& other) noexcept {
     if (this != &other) {
       sqlite3_finalize(stmt_);
       stmt_ = std::exchange(other.stmt_, nullptr);
-      copy_binds_ = other.copy_binds_;
     }
     return *this;
   }

@@ -36,29 +36,29 @@
 namespace cpm {
 
 // One parameter of a prepared statement, handed to value_traits<T>::bind.
+//
+// text() and blob() give SQLite its own copy of the bytes, so a value_traits may bind a
+// string it builds (`p.text("tag:" + t.name)`). text_ref() and blob_ref() are for bytes that
+// live inside the value being bound (std::string, std::vector<std::byte>, ...): they skip the
+// copy when the binder knows that value outlives the statement's run (cpm's one-shot
+// operations bind the caller's objects this way), and copy otherwise.
 class parameter {
  public:
-  parameter(sqlite3_stmt* stmt, int index, bool copy_text = false) noexcept
-      : stmt_(stmt), index_(index), copy_(copy_text) {}
+  parameter(sqlite3_stmt* stmt, int index, bool borrow = false) noexcept
+      : stmt_(stmt), index_(index), borrow_(borrow) {}
 
   void null() const { check(sqlite3_bind_null(stmt_, index_)); }
   void integer(std::int64_t v) const { check(sqlite3_bind_int64(stmt_, index_, v)); }
   void real(double v) const { check(sqlite3_bind_double(stmt_, index_, v)); }
-  void text(std::string_view v) const {
-    // A null data pointer would bind NULL; an empty string must stay an empty string.
-    const char* data = v.data() ? v.data() : "";
-    check(sqlite3_bind_text64(stmt_, index_, data, v.size(), lifetime(), SQLITE_UTF8));
-  }
-  void blob(std::span<const std::byte> v) const {
-    if (v.empty()) {
-      check(sqlite3_bind_zeroblob(stmt_, index_, 0));
-    } else {
-      check(sqlite3_bind_blob64(stmt_, index_, v.data(), v.size(), lifetime()));
-    }
-  }
+  void text(std::string_view v) const { bind_text(v, SQLITE_TRANSIENT); }
+  void blob(std::span<const std::byte> v) const { bind_blob(v, SQLITE_TRANSIENT); }
+  void text_ref(std::string_view v) const { bind_text(v, lifetime()); }
+  void blob_ref(std::span<const std::byte> v) const { bind_blob(v, lifetime()); }
 
   [[nodiscard]] int index() const noexcept { return index_; }
   [[nodiscard]] sqlite3_stmt* native() const noexcept { return stmt_; }
+  // True when text_ref() and blob_ref() bind without a copy.
+  [[nodiscard]] bool borrows() const noexcept { return borrow_; }
   [[nodiscard]] std::string name() const { return fmt::format("parameter {}", index_); }
 
   // Throws cpm::value_error naming this parameter.
@@ -68,11 +68,20 @@ class parameter {
   }
 
  private:
-  // Text and blobs are bound without a copy when the caller's value outlives the statement's
-  // execution (point lookups run to completion inside the call), and copied when the
-  // statement outlives the call (lazy ranges).
   [[nodiscard]] sqlite3_destructor_type lifetime() const noexcept {
-    return copy_ ? SQLITE_TRANSIENT : SQLITE_STATIC;
+    return borrow_ ? SQLITE_STATIC : SQLITE_TRANSIENT;
+  }
+  void bind_text(std::string_view v, sqlite3_destructor_type keep) const {
+    // A null data pointer would bind NULL; an empty string must stay an empty string.
+    const char* data = v.data() ? v.data() : "";
+    check(sqlite3_bind_text64(stmt_, index_, data, v.size(), keep, SQLITE_UTF8));
+  }
+  void bind_blob(std::span<const std::byte> v, sqlite3_destructor_type keep) const {
+    if (v.empty()) {
+      check(sqlite3_bind_zeroblob(stmt_, index_, 0));
+    } else {
+      check(sqlite3_bind_blob64(stmt_, index_, v.data(), v.size(), keep));
+    }
   }
   void check(int rc) const {
     if (rc != SQLITE_OK) detail::throw_sqlite(sqlite3_db_handle(stmt_), rc, sqlite3_sql(stmt_));
@@ -80,7 +89,7 @@ class parameter {
 
   sqlite3_stmt* stmt_;
   int index_;
-  bool copy_;
+  bool borrow_;
 };
 
 // One column of the current result row, handed to value_traits<T>::read.
@@ -222,19 +231,19 @@ struct value_traits<T> {
 
 template <>
 struct value_traits<std::string> {
-  static void bind(const parameter& p, const std::string& v) { p.text(v); }
+  static void bind(const parameter& p, const std::string& v) { p.text_ref(v); }
   static void read(const field& f, std::string& out) { out.assign(f.text()); }
 };
 
 template <>
 struct value_traits<std::string_view> {
-  static void bind(const parameter& p, std::string_view v) { p.text(v); }
+  static void bind(const parameter& p, std::string_view v) { p.text_ref(v); }
 };
 
 template <>
 struct value_traits<const char*> {
   static void bind(const parameter& p, const char* v) {
-    if (v == nullptr) p.null(); else p.text(v);
+    if (v == nullptr) p.null(); else p.text_ref(v);
   }
 };
 
@@ -247,7 +256,7 @@ struct value_traits<char[N]> {
 
 template <>
 struct value_traits<std::vector<std::byte>> {
-  static void bind(const parameter& p, const std::vector<std::byte>& v) { p.blob(v); }
+  static void bind(const parameter& p, const std::vector<std::byte>& v) { p.blob_ref(v); }
   static void read(const field& f, std::vector<std::byte>& out) {
     auto bytes = f.blob();
     out.assign(bytes.begin(), bytes.end());
@@ -256,7 +265,7 @@ struct value_traits<std::vector<std::byte>> {
 
 template <>
 struct value_traits<std::span<const std::byte>> {
-  static void bind(const parameter& p, std::span<const std::byte> v) { p.blob(v); }
+  static void bind(const parameter& p, std::span<const std::byte> v) { p.blob_ref(v); }
 };
 
 // ---- NULL ----------------------------------------------------------------------------------
@@ -362,7 +371,7 @@ struct value_traits<E> {
         p.fail(value_error::kind::bad_enum,
                fmt::format("enumerator {} has no name in cpm::enum_names",
                            static_cast<long long>(static_cast<std::underlying_type_t<E>>(v))));
-      p.text(name);
+      p.text_ref(name);  // enum_names' text is static
     } else {
       value_traits<std::underlying_type_t<E>>::bind(p, static_cast<std::underlying_type_t<E>>(v));
     }
@@ -392,7 +401,7 @@ template <class T, mapped_value Stored>
 struct converted_value {
   static void bind(const parameter& p, const T& v) {
     // The stored form is a temporary: SQLite must copy it.
-    value_traits<Stored>::bind(parameter(p.native(), p.index(), true), value_traits<T>::to_stored(v));
+    value_traits<Stored>::bind(parameter(p.native(), p.index()), value_traits<T>::to_stored(v));
   }
   static void read(const field& f, T& out) {
     Stored stored{};

@@ -50,7 +50,7 @@ void bind_field(statement_base& stmt, int index, const T& obj) {
       return;
     }
   }
-  stmt.bind_at(index, value);
+  stmt.bind_ref(index, value);  // the caller's object outlives the statement's run
 }
 
 // Binds the fields insert variant `Omit` writes, from parameter 1; returns the next index.
