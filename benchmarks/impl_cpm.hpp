@@ -14,7 +14,7 @@ namespace cpm_bench {
 inline cpm::store open_cpm(const std::string& path, const conn_config& c) {
   cpm::store_options options;
   options.migrate = false;  // the files are at cpm's version already; never touch a variant's indexes
-  options.connection.threads = c.serialized ? cpm::threading::serialized : cpm::threading::single;
+  options.connection.sqlite_mutex = c.serialized;
   options.connection.pragmas = extra_pragmas(c);
   auto store = cpm::store::open(path, options);
   if (c.hot) warm(store.db().native());

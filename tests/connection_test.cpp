@@ -150,10 +150,13 @@ TEST_CASE("a moved connection keeps working and the moved-from one is empty", "[
   CHECK(pragma_text(third, "SELECT count(*) FROM t") == "2");
 }
 
-TEST_CASE("a serialized connection works like a single-thread one", "[connection]") {
+TEST_CASE("sqlite_mutex opens SQLite's serialized mode, and the default has no mutex", "[connection]") {
   cpm::open_options options;
-  options.threads = cpm::threading::serialized;
-  auto db = cpm::connection::open_memory(options);
-  db.exec("CREATE TABLE t(x); INSERT INTO t VALUES (1);");
-  CHECK(pragma_text(db, "SELECT x FROM t") == "1");
+  options.sqlite_mutex = true;
+  auto serialized = cpm::connection::open_memory(options);
+  CHECK(sqlite3_db_mutex(serialized.native()) != nullptr);
+  serialized.exec("CREATE TABLE t(x); INSERT INTO t VALUES (1);");
+  CHECK(pragma_text(serialized, "SELECT x FROM t") == "1");
+  auto plain = cpm::connection::open_memory();
+  CHECK(sqlite3_db_mutex(plain.native()) == nullptr);
 }

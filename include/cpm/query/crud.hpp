@@ -35,6 +35,24 @@ statement_lease lease(connection& db) {
   return db.cached(sql_constant<Text>{});
 }
 
+// Runs a write ... RETURNING the row (the statement `make` returns, bound) and reads the row
+// back. In autocommit SQLite commits the write before the row is read, so a read that fails
+// (a DEFAULT the field's type cannot hold, say) would leave the row behind for a caller who
+// was told it failed: outside a transaction the two run in one, and nothing stays on error.
+template <class T, class Make>
+T write_returning(connection& db, Make&& make) {
+  std::optional<transaction> tx;
+  if (!db.in_transaction()) tx.emplace(db, tx_mode::immediate);
+  T stored{};
+  {
+    statement_lease stmt = make();
+    if (stmt.step()) read_row(stmt.native(), stored);
+    stmt.run();
+  }
+  if (tx) tx->commit();
+  return stored;
+}
+
 template <class T>
 consteval void require_primary_key() {
   static_assert(model_info<T>::has_primary_key,
@@ -80,12 +98,11 @@ inline constexpr std::string_view count = detail::count_sql<T>.view();
 template <model T>
 [[nodiscard("the stored row carries the new id")]] T insert(connection& db, const T& obj) {
   return detail::with_omit_mask<T>(detail::omitted_defaults(obj), [&](auto omit) {
-    auto stmt = detail::lease<detail::insert_sql<T, decltype(omit)::value, true>>(db);
-    detail::bind_inserted<T, decltype(omit)::value>(stmt, obj);
-    T stored{};
-    if (stmt.step()) detail::read_row(stmt.native(), stored);
-    stmt.run();
-    return stored;
+    return detail::write_returning<T>(db, [&] {
+      auto stmt = detail::lease<detail::insert_sql<T, decltype(omit)::value, true>>(db);
+      detail::bind_inserted<T, decltype(omit)::value>(stmt, obj);
+      return stmt;
+    });
   });
 }
 
@@ -114,12 +131,11 @@ template <auto... Keys, model T>
 [[nodiscard("the stored row carries its id")]] T upsert(connection& db, const T& obj) {
   static_assert(sizeof...(Keys) > 0, "cpm: upsert needs the unique key's member pointers: upsert<&T::field>(db, obj)");
   return detail::with_omit_mask<T>(detail::omitted_defaults(obj), [&](auto omit) {
-    auto stmt = detail::lease<detail::upsert_sql<T, decltype(omit)::value, field_index<Keys>...>>(db);
-    detail::bind_inserted<T, decltype(omit)::value>(stmt, obj);
-    T stored{};
-    if (stmt.step()) detail::read_row(stmt.native(), stored);
-    stmt.run();
-    return stored;
+    return detail::write_returning<T>(db, [&] {
+      auto stmt = detail::lease<detail::upsert_sql<T, decltype(omit)::value, field_index<Keys>...>>(db);
+      detail::bind_inserted<T, decltype(omit)::value>(stmt, obj);
+      return stmt;
+    });
   });
 }
 

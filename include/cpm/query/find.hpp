@@ -120,10 +120,19 @@ class in_list_source : public row_source {
  public:
   using value_type = typename model_info<T>::template field_type<Column>;
 
-  in_list_source(connection& db, std::vector<value_type> values) : db_(&db), values_(std::move(values)) {}
+  // `with_null`: the list held NULL (std::nullopt), which IN never matches: its rows are
+  // found by a last `IS NULL` query.
+  in_list_source(connection& db, std::vector<value_type> values, bool with_null)
+      : state_(db.share()), values_(std::move(values)), with_null_(with_null) {}
 
   statement_lease next() override {
-    if (offset_ >= values_.size()) return {};
+    if (offset_ >= values_.size()) {
+      if (!with_null_) return {};
+      with_null_ = false;
+      auto stmt = lease_constant<select_where_sql<T, Column>>(*state_);
+      stmt.bind_at(1, std::nullopt);
+      return stmt;
+    }
     std::size_t remaining = values_.size() - offset_;
     if (remaining <= in_chunk_sizes[0]) return chunk<in_chunk_sizes[0]>();
     if (remaining <= in_chunk_sizes[1]) return chunk<in_chunk_sizes[1]>();
@@ -134,26 +143,28 @@ class in_list_source : public row_source {
   // Binds the next Size values; a short last chunk repeats its last value, which IN ignores.
   template <std::size_t Size>
   statement_lease chunk() {
-    auto stmt = lease<select_in_sql<T, Column, Size>>(*db_);
+    auto stmt = lease_constant<select_in_sql<T, Column, Size>>(*state_);
     std::size_t end = std::min(values_.size(), offset_ + Size);
     for (std::size_t i = 0; i < Size; ++i) {
       std::size_t at = offset_ + i < end ? offset_ + i : end - 1;
-      stmt.bind_at(static_cast<int>(i) + 1, values_[at]);  // values_ outlives the statement
+      stmt.bind_ref(static_cast<int>(i) + 1, values_[at]);  // values_ outlives the statement's run
     }
     offset_ = end;
     return stmt;
   }
 
-  connection* db_;
+  state_ref state_;  // the connection's, kept alive while the range is
   std::vector<value_type> values_;
   std::size_t offset_ = 0;
+  bool with_null_ = false;
 };
 
 }  // namespace detail
 
 // Rows whose field `Member` is one of `values`, each once. Lists of any length work: they are
 // sent in chunks well under SQLite's limit on parameters. Rows come in key order within a
-// chunk (lists are sorted first when their values can be).
+// chunk (lists are sorted first when their values can be). For an optional field, a
+// std::nullopt in the list finds the rows where the field is NULL, as find(nullopt) does.
 template <auto Member, std::ranges::input_range Values>
   requires detail::value_for<std::ranges::range_reference_t<Values>, detail::member_field_t<Member>>
 [[nodiscard]] rows<detail::member_class_t<Member>> find_in(connection& db, Values&& values) {
@@ -161,12 +172,16 @@ template <auto Member, std::ranges::input_range Values>
   using F = detail::member_field_t<Member>;
   std::vector<F> list;
   for (auto&& v : values) list.emplace_back(std::forward<decltype(v)>(v));
+  bool with_null = false;
+  if constexpr (detail::is_optional<F>::value) {
+    with_null = std::erase_if(list, [](const F& v) { return !v.has_value(); }) > 0;
+  }
   if constexpr (std::totally_ordered<F>) {
     std::sort(list.begin(), list.end());
     list.erase(std::unique(list.begin(), list.end()), list.end());
   }
-  if (list.empty()) return rows<T>();
-  auto source = std::make_unique<detail::in_list_source<T, field_index<Member>>>(db, std::move(list));
+  if (list.empty() && !with_null) return rows<T>();
+  auto source = std::make_unique<detail::in_list_source<T, field_index<Member>>>(db, std::move(list), with_null);
   return rows<T>(std::move(source));
 }
 

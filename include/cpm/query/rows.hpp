@@ -10,7 +10,8 @@
 // Copies of a rows share one cursor (as copies of an input view do): advancing one advances
 // all. The cursor holds a statement leased from the connection's cache; when the last copy
 // is destroyed (a loop left early included), or when the last row has been read, the
-// statement is reset, which ends its read transaction. A rows must not outlive its connection.
+// statement is reset, which ends its read transaction. A rows keeps its connection's database
+// handle open while it lives, so it stays valid when the connection is moved or destroyed.
 #pragma once
 
 #include <cpm/query/detail/row_io.hpp>
@@ -41,8 +42,8 @@ struct row_source {
 
 template <class Row>
 struct cursor {
+  std::unique_ptr<row_source> source;  // before stmt: destroyed after it (stmt may view its values)
   statement_lease stmt;
-  std::unique_ptr<row_source> source;
   Row current{};
   bool started = false;
   bool has_row = false;

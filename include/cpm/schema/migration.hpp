@@ -34,8 +34,8 @@ namespace cpm {
 
 struct migration {
   int version = 0;
-  std::string_view name{};
-  std::string_view sql{};                     // a script, run with connection::exec
+  std::string name{};
+  std::string sql{};                          // a script, run with connection::exec
   std::function<void(connection&)> apply{};   // or a function, run after the SQL (if any)
   // Run with foreign keys switched off (outside the transaction, as SQLite requires), for
   // steps that rebuild tables; PRAGMA foreign_key_check must pass before the step commits.

@@ -3,10 +3,15 @@
 // Every connection runs PRAGMA foreign_keys=ON and sets a busy timeout; file databases also
 // get journal_mode=WAL and synchronous=NORMAL (all configurable through open_options).
 //
-// Threading contract: a connection, and everything made from it, is used by one thread at a
-// time. It is opened with SQLITE_OPEN_NOMUTEX (SQLite's "multi-thread" mode), so SQLite takes
-// no mutex on each call; pass threading::serialized to get SQLite's own locking back.
-// Use one connection per thread for concurrent work.
+// Threads: a connection, and everything made from it (statements, leases, ranges,
+// transactions), is used by one thread at a time. It is opened with SQLITE_OPEN_NOMUTEX, so
+// SQLite takes no mutex on each call. Use one connection per thread, or cpm::pool, which
+// hands connections to threads one at a time.
+//
+// Lifetimes: a lease, a range or a transaction keeps the database handle it uses open, so
+// each stays valid when the connection is moved or destroyed before it (the handle closes
+// when the last of them ends). A moved-from connection is not open (is_open() is false);
+// any other member called on it throws cpm::usage_error.
 #pragma once
 
 #include <cpm/detail/fixed_string.hpp>
@@ -20,6 +25,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,7 +37,6 @@ namespace cpm {
 
 enum class journal_mode { wal, rollback, truncate, persist, memory, off, keep };
 enum class synchronous_mode { off, normal, full, extra, keep };
-enum class threading { single, serialized };
 
 struct open_options {
   bool create = true;      // create the file when it does not exist
@@ -39,7 +44,15 @@ struct open_options {
   std::chrono::milliseconds busy_timeout{5000};
   journal_mode journal = journal_mode::wal;                  // file databases only
   synchronous_mode synchronous = synchronous_mode::normal;   // file databases only
-  threading threads = threading::single;
+  // Statements cached by their run-time SQL text (cpm::query and cpm::execute with a string):
+  // at most this many, the least recently used finalized first. SQL known at compile time
+  // (cpm::sql<"...">, every generated statement) is cached apart and never evicted. 0: run-time
+  // text is prepared on each use.
+  std::size_t statement_cache_capacity = 128;
+  // Open in SQLite's serialized mode (SQLITE_OPEN_FULLMUTEX): SQLite then takes the
+  // connection's mutex in every call. This does not make a cpm::connection shareable between
+  // threads (its cache, ranges and transactions are not); it exists to measure that cost.
+  bool sqlite_mutex = false;
   // Statements run on open before the file is first read (so locking_mode=EXCLUSIVE works),
   // after foreign keys are switched on; journal and synchronous above are applied after them.
   std::vector<std::string> pragmas{};  // e.g. "PRAGMA cache_size=-65536"
@@ -65,16 +78,30 @@ struct cache_entry {
   const char* key = nullptr;  // identity of the compile-time text this slot holds
   statement_ptr stmt;
   bool busy = false;          // leased right now
+  bool checked = false;       // a check made once per prepared statement passed (see statement_lease)
 };
 
+// A statement cached by its run-time text; `text` is the key the index views.
+struct text_entry {
+  std::string text;
+  cache_entry entry;
+};
+
+// What a connection is: the database handle and its statement cache. Shared by the
+// connection and everything made from it (leases, ranges, transactions) through
+// state_ref; the last one to end closes the handle. Not thread-safe, as a connection is not.
 struct connection_state {
   sqlite3* db = nullptr;
   std::string path;
   bool read_only = false;
+  bool in_snapshot = false;     // a cpm::read_snapshot is active
+  std::size_t refs = 0;         // state_refs alive
   std::size_t prepares = 0;
-  std::size_t savepoints = 0;  // names handed out so far
+  std::size_t savepoints = 0;   // names handed out so far
+  std::size_t capacity = 128;   // of the text cache
   std::vector<std::unique_ptr<cache_entry>> slots;
-  std::unordered_map<std::string, std::unique_ptr<cache_entry>> by_text;
+  std::list<text_entry> by_recency;  // most recently used first
+  std::unordered_map<std::string_view, std::list<text_entry>::iterator> by_text;
 
   connection_state() = default;
   connection_state(const connection_state&) = delete;
@@ -82,6 +109,7 @@ struct connection_state {
   ~connection_state() {
     slots.clear();
     by_text.clear();
+    by_recency.clear();
     sqlite3_close_v2(db);
   }
 
@@ -90,6 +118,51 @@ struct connection_state {
     ++prepares;
     return stmt;
   }
+
+  void exec(std::string_view script) {
+    std::string text(script);
+    int rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) detail::throw_sqlite(db, rc, script);
+  }
+
+  [[nodiscard]] bool in_transaction() const noexcept { return sqlite3_get_autocommit(db) == 0; }
+
+  // Drops the least recently used statements not leased now, down to `keep` entries.
+  void evict_to(std::size_t keep) noexcept {
+    for (auto it = by_recency.end(); by_text.size() > keep && it != by_recency.begin();) {
+      --it;
+      if (it->entry.busy) continue;
+      by_text.erase(it->text);
+      it = by_recency.erase(it);
+    }
+  }
+};
+
+// A counted reference to a connection_state (not atomic: a connection is used by one thread
+// at a time, and so is everything made from it).
+class state_ref {
+ public:
+  state_ref() = default;
+  explicit state_ref(connection_state* s) noexcept : s_(s) {
+    if (s_) ++s_->refs;
+  }
+  state_ref(const state_ref& other) noexcept : state_ref(other.s_) {}
+  state_ref(state_ref&& other) noexcept : s_(std::exchange(other.s_, nullptr)) {}
+  state_ref& operator=(state_ref other) noexcept {
+    std::swap(s_, other.s_);
+    return *this;
+  }
+  ~state_ref() {
+    if (s_ && --s_->refs == 0) delete s_;
+  }
+
+  [[nodiscard]] connection_state* get() const noexcept { return s_; }
+  connection_state* operator->() const noexcept { return s_; }
+  connection_state& operator*() const noexcept { return *s_; }
+  explicit operator bool() const noexcept { return s_ != nullptr; }
+
+ private:
+  connection_state* s_ = nullptr;
 };
 
 }  // namespace detail
@@ -106,18 +179,23 @@ std::size_t sql_constant<Text>::slot() noexcept {
 class statement_lease : public statement_base {
  public:
   statement_lease() = default;
-  statement_lease(detail::cache_entry& entry) noexcept : statement_base(entry.stmt.get()), entry_(&entry) {
+  statement_lease(detail::connection_state& owner, detail::cache_entry& entry) noexcept
+      : statement_base(entry.stmt.get()), owner_(&owner), entry_(&entry) {
     entry.busy = true;
   }
-  statement_lease(detail::statement_ptr own) noexcept : statement_base(own.release()) {}
+  statement_lease(detail::connection_state& owner, detail::statement_ptr own) noexcept
+      : statement_base(own.release()), owner_(&owner) {}
 
   statement_lease(statement_lease&& other) noexcept
-      : statement_base(std::exchange(other.stmt_, nullptr)), entry_(std::exchange(other.entry_, nullptr)) {}
+      : statement_base(std::exchange(other.stmt_, nullptr)),
+        owner_(std::move(other.owner_)),
+        entry_(std::exchange(other.entry_, nullptr)) {}
   statement_lease& operator=(statement_lease&& other) noexcept {
     if (this != &other) {
       release();
       stmt_ = std::exchange(other.stmt_, nullptr);
       entry_ = std::exchange(other.entry_, nullptr);
+      owner_ = std::move(other.owner_);
     }
     return *this;
   }
@@ -127,6 +205,16 @@ class statement_lease : public statement_base {
 
   // True when this lease holds the connection's cached statement (not a private one).
   [[nodiscard]] bool is_cached() const noexcept { return entry_ != nullptr; }
+
+  // For checks worth making once per prepared statement (the result's column names, say):
+  // whether one passed on this cached statement before. Always false for a private one.
+  [[nodiscard]] bool is_checked() const noexcept { return entry_ && entry_->checked; }
+  void set_checked() noexcept {
+    if (entry_) entry_->checked = true;
+  }
+
+  // The connection state this lease keeps alive.
+  [[nodiscard]] const detail::state_ref& owner() const noexcept { return owner_; }
 
  private:
   void release() noexcept {
@@ -139,10 +227,58 @@ class statement_lease : public statement_base {
       sqlite3_finalize(stmt_);
     }
     stmt_ = nullptr;
+    owner_ = detail::state_ref();
   }
 
+  detail::state_ref owner_;
   detail::cache_entry* entry_ = nullptr;
 };
+
+namespace detail {
+
+inline statement_lease lease_entry(connection_state& s, cache_entry& entry, std::string_view text) {
+  if (!entry.busy) return statement_lease(s, entry);
+  return statement_lease(s, s.prepare(text, 0));
+}
+
+// Borrows the cached statement for run-time text `sql`, preparing it on first use.
+inline statement_lease lease_text(connection_state& s, std::string_view sql) {
+  if (auto it = s.by_text.find(sql); it != s.by_text.end()) {
+    s.by_recency.splice(s.by_recency.begin(), s.by_recency, it->second);
+    return lease_entry(s, it->second->entry, sql);
+  }
+  if (s.capacity == 0) return statement_lease(s, s.prepare(sql, 0));
+  auto stmt = s.prepare(sql, SQLITE_PREPARE_PERSISTENT);
+  s.evict_to(s.capacity - 1);
+  auto& added = s.by_recency.emplace_front();
+  added.text.assign(sql);
+  added.entry.stmt = std::move(stmt);
+  s.by_text.emplace(added.text, s.by_recency.begin());
+  return statement_lease(s, added.entry);
+}
+
+// Borrows by compile-time text and slot; see sql_constant.
+inline statement_lease lease_slot(connection_state& s, std::string_view text, std::size_t slot) {
+  auto& slots = s.slots;
+  if (slot < slots.size() && slots[slot]) {
+    auto& entry = *slots[slot];
+    if (entry.key == text.data()) return lease_entry(s, entry, text);
+    return lease_text(s, text);  // another copy of the library numbered this slot: fall back to text
+  }
+  if (slot >= slots.size()) slots.resize(slot + 1);
+  auto entry = std::make_unique<cache_entry>();
+  entry->key = text.data();
+  entry->stmt = s.prepare(text, SQLITE_PREPARE_PERSISTENT);
+  slots[slot] = std::move(entry);
+  return statement_lease(s, *slots[slot]);
+}
+
+template <fixed_string Text>
+statement_lease lease_constant(connection_state& s) {
+  return lease_slot(s, sql_constant<Text>::text, sql_constant<Text>::slot());
+}
+
+}  // namespace detail
 
 class connection {
  public:
@@ -154,78 +290,81 @@ class connection {
   }
   static connection open_memory(const open_options& options = {}) { return connection(":memory:", options); }
 
+  // A connection that is not open (as a moved-from one).
+  connection() = default;
   connection(connection&&) noexcept = default;
   connection& operator=(connection&&) noexcept = default;
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
   ~connection() = default;
 
+  // False for a moved-from or closed connection; every member but this one and close() then
+  // throws cpm::usage_error.
+  [[nodiscard]] bool is_open() const noexcept { return static_cast<bool>(state_); }
+
+  // Gives up this connection's hold on the database: the handle closes now, or when the last
+  // lease, range or transaction made from it ends.
+  void close() noexcept { state_ = detail::state_ref(); }
+
   // Runs a script of one or more statements (no results).
-  void exec(std::string_view script) {
-    std::string text(script);
-    int rc = sqlite3_exec(state_->db, text.c_str(), nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) detail::throw_sqlite(state_->db, rc, script);
-  }
+  void exec(std::string_view script) { state().exec(script); }
 
   // Prepares a statement the caller owns (not cached).
-  [[nodiscard]] statement prepare(std::string_view sql) { return statement(state_->prepare(sql, 0)); }
+  [[nodiscard]] statement prepare(std::string_view sql) { return statement(state().prepare(sql, 0)); }
 
   // Borrows the cached statement for compile-time SQL, preparing it on first use.
   template <detail::fixed_string Text>
   [[nodiscard]] statement_lease cached(sql_constant<Text> key) {
-    return lease(key.text, key.slot());
+    return detail::lease_slot(state(), key.text, key.slot());
   }
 
-  // Borrows the cached statement for `sql`, keyed by its text.
-  [[nodiscard]] statement_lease cached(std::string_view sql) {
-    auto it = state_->by_text.find(std::string(sql));
-    if (it == state_->by_text.end()) {
-      auto entry = std::make_unique<detail::cache_entry>();
-      entry->stmt = state_->prepare(sql, SQLITE_PREPARE_PERSISTENT);
-      it = state_->by_text.emplace(std::string(sql), std::move(entry)).first;
-    }
-    return lease_entry(*it->second, sql);
-  }
+  // Borrows the cached statement for `sql`, keyed by its text (see
+  // open_options::statement_cache_capacity).
+  [[nodiscard]] statement_lease cached(std::string_view sql) { return detail::lease_text(state(), sql); }
 
   // Borrows by compile-time text and slot; see sql_constant.
   [[nodiscard]] statement_lease lease(std::string_view text, std::size_t slot) {
-    auto& slots = state_->slots;
-    if (slot < slots.size() && slots[slot]) {
-      auto& entry = *slots[slot];
-      if (entry.key == text.data()) return lease_entry(entry, text);
-      return cached(text);  // another copy of the library numbered this slot: fall back to text
-    }
-    if (slot >= slots.size()) slots.resize(slot + 1);
-    auto entry = std::make_unique<detail::cache_entry>();
-    entry->key = text.data();
-    entry->stmt = state_->prepare(text, SQLITE_PREPARE_PERSISTENT);
-    slots[slot] = std::move(entry);
-    return lease_entry(*slots[slot], text);
+    return detail::lease_slot(state(), text, slot);
   }
 
   // Finalizes every cached statement not leased right now.
-  void clear_cache() noexcept {
-    for (auto& entry : state_->slots)
+  void clear_cache() {
+    auto& s = state();
+    for (auto& entry : s.slots)
       if (entry && !entry->busy) entry.reset();
-    std::erase_if(state_->by_text, [](const auto& item) { return !item.second->busy; });
+    s.evict_to(0);
   }
 
-  [[nodiscard]] std::int64_t last_insert_rowid() const noexcept { return sqlite3_last_insert_rowid(state_->db); }
-  // Rows changed by the most recent INSERT, UPDATE or DELETE.
-  [[nodiscard]] std::int64_t changes() const noexcept { return sqlite3_changes64(state_->db); }
-  [[nodiscard]] std::int64_t total_changes() const noexcept { return sqlite3_total_changes64(state_->db); }
-  // True inside BEGIN ... COMMIT (autocommit is off).
-  [[nodiscard]] bool in_transaction() const noexcept { return sqlite3_get_autocommit(state_->db) == 0; }
-  [[nodiscard]] bool is_read_only() const noexcept { return state_->read_only; }
-  [[nodiscard]] bool is_memory() const noexcept { return state_->path == ":memory:"; }
-  // The path as given to open; ":memory:" for in-memory databases.
-  [[nodiscard]] const std::string& path() const noexcept { return state_->path; }
-  // How many statements this connection has prepared (cached or not).
-  [[nodiscard]] std::size_t prepare_count() const noexcept { return state_->prepares; }
-  // A name no other savepoint of this connection uses.
-  [[nodiscard]] std::string next_savepoint_name() { return fmt::format("cpm_sp_{}", ++state_->savepoints); }
+  // How many statements are cached by run-time text now, and at most.
+  [[nodiscard]] std::size_t text_cache_size() { return state().by_text.size(); }
+  [[nodiscard]] std::size_t statement_cache_capacity() { return state().capacity; }
+  void set_statement_cache_capacity(std::size_t capacity) {
+    auto& s = state();
+    s.capacity = capacity;
+    s.evict_to(capacity);
+  }
 
-  [[nodiscard]] sqlite3* native() const noexcept { return state_->db; }
+  [[nodiscard]] std::int64_t last_insert_rowid() { return sqlite3_last_insert_rowid(state().db); }
+  // Rows changed by the most recent INSERT, UPDATE or DELETE.
+  [[nodiscard]] std::int64_t changes() { return sqlite3_changes64(state().db); }
+  [[nodiscard]] std::int64_t total_changes() { return sqlite3_total_changes64(state().db); }
+  // True inside BEGIN ... COMMIT (autocommit is off).
+  [[nodiscard]] bool in_transaction() { return state().in_transaction(); }
+  // True while a cpm::read_snapshot is active on this connection.
+  [[nodiscard]] bool in_snapshot() { return state().in_snapshot; }
+  [[nodiscard]] bool is_read_only() { return state().read_only; }
+  [[nodiscard]] bool is_memory() { return state().path == ":memory:"; }
+  // The path as given to open; ":memory:" for in-memory databases.
+  [[nodiscard]] const std::string& path() { return state().path; }
+  // How many statements this connection has prepared (cached or not).
+  [[nodiscard]] std::size_t prepare_count() { return state().prepares; }
+  // A name no other savepoint of this connection uses.
+  [[nodiscard]] std::string next_savepoint_name() { return fmt::format("cpm_sp_{}", ++state().savepoints); }
+
+  [[nodiscard]] sqlite3* native() { return state().db; }
+
+  // The state shared with leases, ranges and transactions (see the top of this file).
+  [[nodiscard]] detail::state_ref share() { return detail::state_ref(&state()); }
 
   // Switches the journal mode (WAL persists in the file). Throws when SQLite keeps another.
   void set_journal_mode(journal_mode mode) {
@@ -237,21 +376,22 @@ class connection {
   }
 
  private:
-  connection(std::string path, const open_options& options) : state_(std::make_unique<detail::connection_state>()) {
-    state_->path = std::move(path);
-    state_->read_only = options.read_only;
-    const bool memory = state_->path == ":memory:";
+  connection(std::string path, const open_options& options) : state_(new detail::connection_state) {
+    auto& s = *state_;
+    s.path = std::move(path);
+    s.read_only = options.read_only;
+    s.capacity = options.statement_cache_capacity;
+    const bool memory = s.path == ":memory:";
     int flags = options.read_only ? SQLITE_OPEN_READONLY
                                   : SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0);
-    flags |= options.threads == threading::single ? SQLITE_OPEN_NOMUTEX : SQLITE_OPEN_FULLMUTEX;
+    flags |= options.sqlite_mutex ? SQLITE_OPEN_FULLMUTEX : SQLITE_OPEN_NOMUTEX;
 #ifdef SQLITE_OPEN_EXRESCODE
     flags |= SQLITE_OPEN_EXRESCODE;
 #endif
-    int rc = sqlite3_open_v2(state_->path.c_str(), &state_->db, flags,
-                             options.vfs.empty() ? nullptr : options.vfs.c_str());
+    int rc = sqlite3_open_v2(s.path.c_str(), &s.db, flags, options.vfs.empty() ? nullptr : options.vfs.c_str());
     if (rc != SQLITE_OK) fail_open(rc);
-    sqlite3_extended_result_codes(state_->db, 1);
-    sqlite3_busy_timeout(state_->db, static_cast<int>(options.busy_timeout.count()));
+    sqlite3_extended_result_codes(s.db, 1);
+    sqlite3_busy_timeout(s.db, static_cast<int>(options.busy_timeout.count()));
     try {
       // Neither of these reads the file.
       pragma("PRAGMA foreign_keys=ON");
@@ -272,13 +412,22 @@ class connection {
     } catch (const busy_error&) {
       throw;  // another connection holds a lock: worth a retry, unlike the other open failures
     } catch (const sqlite_error& e) {
-      throw open_error(e.extended_code(), e.sqlite_message(), state_->path);
+      throw open_error(e.extended_code(), e.sqlite_message(), s.path);
     }
+  }
+
+  detail::connection_state& state() const {
+    if (!state_) [[unlikely]]
+      not_open();
+    return *state_;
+  }
+  [[noreturn, gnu::cold]] static void not_open() {
+    throw usage_error("cpm: the connection is not open (it was moved from or closed)");
   }
 
   // Runs one statement and returns its first column of its first row as text ("" if none).
   std::string pragma(const std::string& sql) {
-    statement stmt(detail::prepare(state_->db, sql, 0));
+    statement stmt(detail::prepare(state().db, sql, 0));
     std::string value;
     if (stmt.step()) {
       const unsigned char* text = sqlite3_column_text(stmt.native(), 0);
@@ -289,20 +438,16 @@ class connection {
   }
 
   [[noreturn]] void fail_open(int rc) {
-    std::string message = state_->db ? sqlite3_errmsg(state_->db) : sqlite3_errstr(rc);
-    int code = state_->db ? sqlite3_extended_errcode(state_->db) : rc;
-    throw open_error(code, message, state_->path);
+    auto& s = *state_;
+    std::string message = s.db ? sqlite3_errmsg(s.db) : sqlite3_errstr(rc);
+    int code = s.db ? sqlite3_extended_errcode(s.db) : rc;
+    throw open_error(code, message, s.path);
   }
   [[noreturn]] void throw_open(const std::string& message) {
     throw open_error(SQLITE_ERROR, message, state_->path);
   }
 
-  statement_lease lease_entry(detail::cache_entry& entry, std::string_view text) {
-    if (!entry.busy) return statement_lease(entry);
-    return statement_lease(state_->prepare(text, 0));
-  }
-
-  std::unique_ptr<detail::connection_state> state_;
+  detail::state_ref state_;
 };
 
 }  // namespace cpm

@@ -251,6 +251,9 @@ namespace detail {
       throw constraint_error(code, std::move(message), std::move(sql));
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
+      if (code == SQLITE_BUSY_SNAPSHOT)
+        message += " (another connection wrote after this transaction's snapshot began, so it cannot write: "
+                   "roll back and run the whole transaction again, or begin it with tx_mode::immediate)";
       throw busy_error(code, std::move(message), std::move(sql));
     case SQLITE_READONLY:
       throw readonly_error(code, std::move(message), std::move(sql));

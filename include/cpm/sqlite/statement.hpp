@@ -49,6 +49,15 @@ constexpr bool only_trivia(std::string_view tail) noexcept {
   return true;
 }
 
+// True when PRAGMA query_only is on for `db` (asked only on the error path).
+[[gnu::cold]] inline bool is_query_only(sqlite3* db) noexcept {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA query_only", -1, &stmt, nullptr) != SQLITE_OK) return false;
+  bool on = sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_int(stmt, 0) != 0;
+  sqlite3_finalize(stmt);
+  return on;
+}
+
 // Prepares exactly one statement; throws naming the SQL and SQLite's message.
 inline statement_ptr prepare(sqlite3* db, std::string_view sql, unsigned flags) {
   sqlite3_stmt* raw = nullptr;
@@ -168,6 +177,9 @@ class statement_base {
     if ((code & 0xff) != (rc & 0xff)) code = rc;
     std::string message = sqlite3_errmsg(db);
     sqlite3_reset(stmt_);
+    if ((code & 0xff) == SQLITE_READONLY && detail::is_query_only(db))
+      message += " (the connection is query-only: inside a cpm::read_snapshot, which is read-only, or under "
+                 "PRAGMA query_only; write in a cpm::transaction instead)";
     detail::throw_sqlite(code, std::move(message), std::string(sql()));
   }
 

@@ -22,22 +22,29 @@ enum class tx_mode { deferred, immediate, exclusive };
 
 class transaction {
  public:
-  explicit transaction(connection& db, tx_mode mode = tx_mode::immediate) : db_(&db) {
-    if (db.in_transaction()) {
+  explicit transaction(connection& db, tx_mode mode = tx_mode::immediate) : state_(db.share()) {
+    auto& s = *state_;
+    if (s.in_snapshot)
+      throw usage_error(
+          "cpm: a transaction cannot start inside a cpm::read_snapshot, which is read-only; end the snapshot "
+          "first, or do the reads and the writes in one cpm::transaction (its reads see one snapshot too)");
+    if (s.in_transaction()) {
       savepoint_ = db.next_savepoint_name();
-      db.exec("SAVEPOINT " + savepoint_);
+      s.exec("SAVEPOINT " + savepoint_);
     } else {
       switch (mode) {
-        case tx_mode::deferred: run(sql<"BEGIN DEFERRED">); break;
-        case tx_mode::immediate: run(sql<"BEGIN IMMEDIATE">); break;
-        case tx_mode::exclusive: run(sql<"BEGIN EXCLUSIVE">); break;
+        case tx_mode::deferred: run<"BEGIN DEFERRED">(); break;
+        case tx_mode::immediate: run<"BEGIN IMMEDIATE">(); break;
+        case tx_mode::exclusive: run<"BEGIN EXCLUSIVE">(); break;
       }
     }
     active_ = true;
   }
 
   transaction(transaction&& other) noexcept
-      : db_(other.db_), savepoint_(std::move(other.savepoint_)), active_(std::exchange(other.active_, false)) {}
+      : state_(std::move(other.state_)),
+        savepoint_(std::move(other.savepoint_)),
+        active_(std::exchange(other.active_, false)) {}
   transaction& operator=(transaction&&) = delete;
   transaction(const transaction&) = delete;
   transaction& operator=(const transaction&) = delete;
@@ -51,9 +58,9 @@ class transaction {
   void commit() {
     require_active("commit");
     if (savepoint_.empty()) {
-      run(sql<"COMMIT">);
+      run<"COMMIT">();
     } else {
-      db_->exec("RELEASE " + savepoint_);
+      state_->exec("RELEASE " + savepoint_);
     }
     active_ = false;
   }
@@ -62,21 +69,16 @@ class transaction {
   void rollback() {
     require_active("rollback");
     active_ = false;
-    if (savepoint_.empty()) {
-      if (db_->in_transaction()) run(sql<"ROLLBACK">);
-    } else {
-      db_->exec("ROLLBACK TO " + savepoint_ + "; RELEASE " + savepoint_);
-    }
+    rollback_now();
   }
 
   [[nodiscard]] bool is_savepoint() const noexcept { return !savepoint_.empty(); }
   [[nodiscard]] bool is_active() const noexcept { return active_; }
-  [[nodiscard]] connection& db() const noexcept { return *db_; }
 
  private:
   template <detail::fixed_string Text>
-  void run(sql_constant<Text> key) {
-    auto stmt = db_->cached(key);
+  void run() {
+    auto stmt = detail::lease_constant<Text>(*state_);
     stmt.run();
   }
 
@@ -94,14 +96,15 @@ class transaction {
     }
   }
   void rollback_now() {
+    if (!state_->in_transaction()) return;  // SQLite rolled it back itself
     if (savepoint_.empty()) {
-      if (db_->in_transaction()) run(sql<"ROLLBACK">);
-    } else if (db_->in_transaction()) {
-      db_->exec("ROLLBACK TO " + savepoint_ + "; RELEASE " + savepoint_);
+      run<"ROLLBACK">();
+    } else {
+      state_->exec("ROLLBACK TO " + savepoint_ + "; RELEASE " + savepoint_);
     }
   }
 
-  connection* db_;
+  detail::state_ref state_;
   std::string savepoint_;
   bool active_ = false;
 };
@@ -135,35 +138,71 @@ decltype(auto) with_transaction(connection& db, Work&& work, tx_mode mode = tx_m
 // Groups reads into one read transaction: every statement run while it lives sees the same
 // snapshot of the database, and the per-statement cost of starting and ending a WAL read
 // transaction is paid once. Inside an existing transaction it does nothing.
-// Ending it commits (writes made inside it are kept, not dropped).
+//
+// A snapshot is read-only: while it is active the connection runs with PRAGMA query_only, so
+// a write statement fails at once with cpm::readonly_error, and a cpm::transaction (every
+// write of cpm::store opens one) is refused with cpm::usage_error. Nothing is written that its
+// end could lose. To read and write together, use a cpm::transaction instead.
 class read_snapshot {
  public:
-  explicit read_snapshot(connection& db) : db_(&db) {
-    if (!db.in_transaction()) {
-      auto stmt = db.cached(sql<"BEGIN DEFERRED">);
-      stmt.run();
-      active_ = true;
+  explicit read_snapshot(connection& db) : state_(db.share()) {
+    auto& s = *state_;
+    if (s.in_transaction()) return;
+    run<"BEGIN DEFERRED">();
+    try {
+      // Left as it is when the connection is query-only already (a pool's reader, say).
+      auto ask = detail::lease_constant<"PRAGMA query_only">(s);
+      set_query_only_ = ask.step() && sqlite3_column_int(ask.native(), 0) == 0;
+      ask.reset();
+      if (set_query_only_) run<"PRAGMA query_only=ON">();
+    } catch (...) {
+      end();
+      throw;
     }
+    s.in_snapshot = true;
+    active_ = true;
   }
   read_snapshot(const read_snapshot&) = delete;
   read_snapshot& operator=(const read_snapshot&) = delete;
   ~read_snapshot() {
-    if (!active_ || !db_->in_transaction()) return;
+    if (!active_) return;
+    state_->in_snapshot = false;
+    if (set_query_only_) {
+      try {
+        run<"PRAGMA query_only=OFF">();
+      } catch (...) {
+        // Only fails when out of memory; the connection stays query-only then.
+      }
+    }
+    end();
+  }
+
+  // True when this snapshot began the read transaction (false inside another transaction).
+  [[nodiscard]] bool is_active() const noexcept { return active_; }
+
+ private:
+  template <detail::fixed_string Text>
+  void run() {
+    auto stmt = detail::lease_constant<Text>(*state_);
+    stmt.run();
+  }
+
+  // Ends the read transaction. Nothing was written in it, so a failed COMMIT loses nothing.
+  void end() noexcept {
+    if (!state_->in_transaction()) return;
     try {
-      auto stmt = db_->cached(sql<"COMMIT">);
-      stmt.run();
+      run<"COMMIT">();
     } catch (...) {
       try {
-        auto stmt = db_->cached(sql<"ROLLBACK">);
-        stmt.run();
+        run<"ROLLBACK">();
       } catch (...) {
       }
     }
   }
 
- private:
-  connection* db_;
+  detail::state_ref state_;
   bool active_ = false;
+  bool set_query_only_ = false;
 };
 
 }  // namespace cpm

@@ -184,12 +184,12 @@ inline void normalize_stored_public_keys(connection& db) {
 // translation unit's static initialisation.)
 inline std::span<const migration> store_migrations() {
   static const migration steps[] = {
-      {1, "original cpm schema (adopts databases of the original system)", original_schema_sql,
+      {1, "original cpm schema (adopts databases of the original system)", std::string(original_schema_sql),
        [](connection& db) {
          detail::check_adoptable(db);
          detail::normalize_stored_public_keys(db);
        }},
-      {2, "indexes for the query patterns", query_indexes_sql, {}},
+      {2, "indexes for the query patterns", std::string(query_indexes_sql), {}},
   };
   return steps;
 }

@@ -305,8 +305,13 @@ basic_store<Connection> basic_store<Connection>::open(const std::string& path, s
   // A database with no version may be one the original system made: refuse one cpm cannot
   // adopt (cpm::adoption_error) here too, before the switch to WAL rewrites its header.
   if (found == 0 && options.migrate) detail::check_adoptable(db);
-  if (!db.is_memory() && !options.connection.read_only) db.set_journal_mode(wanted);
-  return basic_store(std::move(db), options.migrate);
+  // The journal mode is switched once the migrations succeeded: a refused file (a step that
+  // fails, an adoption that cannot finish) is left byte for byte as it was.
+  // Unmigrated (migrate = false on an older schema), the file keeps its journal mode too.
+  basic_store store(std::move(db), options.migrate);
+  const bool current = options.migrate || found == cpm::target_version(store_migrations());
+  if (!store.db_.is_memory() && !options.connection.read_only && current) store.db_.set_journal_mode(wanted);
+  return store;
 }
 
 template <class Connection>
