@@ -152,7 +152,7 @@ bool verify(const std::filesystem::path& path, std::map<std::int64_t, std::strin
   }
   std::map<std::int64_t, std::vector<grant_row>> grants_of;  // repo id -> grants
   std::size_t grant_count = 0;
-  for (const auto& g : cpm::query<grant_row>(db, "SELECT repo_id, user_id, access_level FROM repo_access")) {
+  for (const auto& g : cpm::query<grant_row>(db, "SELECT repo_id, user_id, access_level AS level FROM repo_access")) {
     grants_of[g.repo_id].push_back(g);
     ++grant_count;
   }

@@ -1,5 +1,6 @@
-// The escape hatch: hand-written SQL mapped by position to any aggregate or to one value, the
-// typed error when the columns do not match, and execute.
+// The escape hatch: hand-written SQL mapped to any aggregate (columns named like its fields,
+// or by position on request) or to one value, the typed errors when the columns do not match,
+// and execute.
 #include <cpm/query.hpp>
 
 #include <catch2/catch.hpp>
@@ -27,7 +28,7 @@ struct cpm::enum_names<role> {
 
 namespace {
 
-// Field names that match no column: rows map by position only.
+// Field names that match no column: rows map by position only (cpm::by_position).
 struct member_row {
   std::string who;
   role as = role::member;
@@ -52,10 +53,10 @@ cpm::connection make_db() {
 
 }  // namespace
 
-TEST_CASE("query maps each row to an aggregate by column position", "[raw]") {
+TEST_CASE("query maps each row to an aggregate by column position with cpm::by_position", "[raw]") {
   auto db = make_db();
-  auto members = cpm::query<member_row>(db, "SELECT name, role, city FROM people WHERE role = ? ORDER BY id",
-                                        role::member)
+  auto members = cpm::query<member_row>(db, cpm::by_position,
+                                        "SELECT name, role, city FROM people WHERE role = ? ORDER BY id", role::member)
                      .to_vector();
   REQUIRE(members.size() == 2);
   CHECK(members[0].who == "bob");
@@ -64,7 +65,8 @@ TEST_CASE("query maps each row to an aggregate by column position", "[raw]") {
   CHECK(members[1].who == "cid");
   CHECK(members[1].where == "Oslo");
 
-  auto totals = cpm::query<total>(db, cpm::sql<"SELECT role, count(*), avg(id) FROM people GROUP BY role ORDER BY role">)
+  auto totals = cpm::query<total>(db, cpm::by_position,
+                                  cpm::sql<"SELECT role, count(*), avg(id) FROM people GROUP BY role ORDER BY role">)
                     .to_vector();
   REQUIRE(totals.size() == 2);
   CHECK(totals[0].key == "admin");
@@ -72,6 +74,145 @@ TEST_CASE("query maps each row to an aggregate by column position", "[raw]") {
   CHECK(totals[0].average == 2.5);
   CHECK(totals[1].key == "member");
   CHECK(totals[1].how_many == 2);
+}
+
+TEST_CASE("query maps columns named like the row's fields, aliases included", "[raw][names]") {
+  auto db = make_db();
+  auto totals = cpm::query<total>(db, R"(SELECT role AS "key", count(*) AS how_many, avg(id) AS average
+                                         FROM people GROUP BY role ORDER BY role)")
+                    .to_vector();
+  REQUIRE(totals.size() == 2);
+  CHECK(totals[0].key == "admin");
+  CHECK(totals[0].how_many == 2);
+  CHECK(totals[0].average == 2.5);
+  // A column reference is named after the table's column, whatever qualifies it.
+  struct person {
+    std::int64_t id = 0;
+    std::string name;
+    std::optional<std::string> city;
+  };
+  auto people = cpm::query<person>(db, "SELECT p.id, p.name, \"city\" FROM people AS p ORDER BY p.id").to_vector();
+  REQUIRE(people.size() == 4);
+  CHECK(people[3].name == "dee");
+  CHECK(people[3].city == "Rome");
+  // Names compare as SQLite compares identifiers: ignoring ASCII case.
+  CHECK(cpm::query<person>(db, "SELECT ID, Name, CITY FROM people WHERE name = 'ann'").one().city == "Oslo");
+}
+
+namespace {
+struct ab {
+  std::int64_t a = 0;
+  std::int64_t b = 0;
+};
+}  // namespace
+
+TEST_CASE("columns named otherwise than the fields throw column_name_mismatch instead of being swapped",
+          "[raw][names][errors]") {
+  auto db = make_db();
+  const std::string sql = "SELECT 10 AS b, 20 AS a";
+  try {
+    (void)cpm::query<ab>(db, sql);
+    FAIL("must throw");
+  } catch (const cpm::column_name_mismatch& e) {
+    CHECK(e.index() == 0);
+    CHECK(e.expected() == "a");
+    CHECK(e.actual() == "b");
+    CHECK(e.sql() == sql);
+    CHECK_THAT(e.what(), Catch::Contains("column 0") && Catch::Contains("\"b\"") && Catch::Contains("\"a\"") &&
+                             Catch::Contains("cpm::by_position") && Catch::Contains(sql));
+  }
+  // The first mismatch is the one named; it is a usage_error.
+  try {
+    (void)cpm::query<ab>(db, cpm::sql<"SELECT 1 AS a, count(*) FROM people">);
+    FAIL("must throw");
+  } catch (const cpm::column_name_mismatch& e) {
+    CHECK(e.index() == 1);
+    CHECK(e.expected() == "b");
+    CHECK(e.actual() == "count(*)");
+  }
+  CHECK_THROWS_AS(cpm::query<ab>(db, sql), cpm::usage_error);
+  // The statement is not left busy, and the verdict is per row type: the same SQL maps by
+  // position, and a row type whose names match takes it.
+  auto swapped = cpm::query<ab>(db, cpm::by_position, sql).one();
+  CHECK(swapped.a == 10);
+  CHECK(swapped.b == 20);
+  struct ba {
+    std::int64_t b = 0;
+    std::int64_t a = 0;
+  };
+  auto named = cpm::query<ba>(db, sql).one();
+  CHECK(named.b == 10);
+  CHECK(named.a == 20);
+  CHECK_THROWS_AS(cpm::query<ab>(db, sql), cpm::column_name_mismatch);
+  auto right = cpm::query<ab>(db, "SELECT 20 AS a, 10 AS b").one();
+  CHECK(right.a == 20);
+  CHECK(right.b == 10);
+}
+
+namespace {
+struct renamed {
+  std::int64_t key = 0;
+  std::string label;
+};
+}  // namespace
+
+template <>
+struct cpm::model_traits<renamed> {
+  static constexpr std::array<std::string_view, 2> columns{"id", "name"};
+};
+
+TEST_CASE("a row with model_traits columns answers to its column names and to its field names", "[raw][names]") {
+  auto db = make_db();
+  CHECK(cpm::query<renamed>(db, "SELECT id, name FROM people WHERE id = 1").one().label == "ann");
+  CHECK(cpm::query<renamed>(db, "SELECT id AS key, name AS label FROM people WHERE id = 2").one().label == "bob");
+  try {
+    (void)cpm::query<renamed>(db, "SELECT id, city FROM people");
+    FAIL("must throw");
+  } catch (const cpm::column_name_mismatch& e) {
+    CHECK(e.index() == 1);
+    CHECK(e.expected() == "name");  // the column name the model gives
+    CHECK(e.actual() == "city");
+  }
+}
+
+TEST_CASE("a single-value row is not name-checked", "[raw][names]") {
+  auto db = make_db();
+  CHECK(cpm::query<std::int64_t>(db, "SELECT count(*) FROM people").one() == 4);
+  CHECK(cpm::query<std::string>(db, "SELECT name AS anything FROM people WHERE id = 1").one() == "ann");
+}
+
+namespace {
+// A statement with the slot a cached statement keeps its verdict in.
+struct slotted : cpm::statement {
+  const void* verdict = nullptr;
+  const void** row_check_slot() noexcept { return &verdict; }
+};
+}  // namespace
+
+TEST_CASE("with a verdict slot the names are checked once per statement and row type", "[raw][names]") {
+  auto db = make_db();
+  slotted stmt{db.prepare("SELECT 10 AS b, 20 AS a"), nullptr};
+  CHECK_THROWS_AS(cpm::detail::check_row_names<ab>(stmt), cpm::column_name_mismatch);
+  CHECK(stmt.verdict == nullptr);  // a failed check is not remembered
+  struct ba {
+    std::int64_t b = 0;
+    std::int64_t a = 0;
+  };
+  cpm::detail::check_row_names<ba>(stmt);
+  CHECK(stmt.verdict == &cpm::detail::row_check_tag<ba>);
+  // Remembered: the check is not run again for this row type...
+  cpm::detail::check_row_names<ba>(stmt);
+  const void* remembered = stmt.verdict;
+  stmt.verdict = &cpm::detail::row_check_tag<ab>;  // (a verdict that says ab fits is believed)
+  CHECK_NOTHROW(cpm::detail::check_row_names<ab>(stmt));
+  stmt.verdict = remembered;
+  // ...but another row type is checked (and refused) afresh.
+  CHECK_THROWS_AS(cpm::detail::check_row_names<ab>(stmt), cpm::column_name_mismatch);
+  CHECK(stmt.verdict == &cpm::detail::row_check_tag<ba>);
+  // A statement without a slot is checked on every call.
+  cpm::statement plain = db.prepare("SELECT 10 AS b, 20 AS a");
+  CHECK_THROWS_AS(cpm::detail::check_row_names<ab>(plain), cpm::column_name_mismatch);
+  CHECK_NOTHROW(cpm::detail::check_row_names<ba>(plain));
 }
 
 TEST_CASE("query maps a one-column result to a single value", "[raw]") {

@@ -146,7 +146,7 @@ int user_show(const common& c, const std::string& name) {
   auto s = open_store(c);
   auto u = find_user(s, name);
   auto memberships = cpm::query<membership_row>(s.db(),
-                                                "SELECT o.name, m.role FROM org_members m "
+                                                "SELECT o.name AS org, m.role FROM org_members m "
                                                 "JOIN organizations o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name",
                                                 u.id)
                          .to_vector();

@@ -80,7 +80,7 @@ struct account_patch {
 // [end:patch_struct]
 
 // [snippet:raw_row]
-struct pin_count {  // mapped by position: the names need not match the columns
+struct pin_count {  // columns named like the fields, in their order
   bool pinned = false;
   std::int64_t how_many = 0;
 };
@@ -197,7 +197,8 @@ int main() try {
   CHECK(!cpm::patch<account>(db, 999, account_patch{.email = "nobody@example.org"}));
 
   // [snippet:raw]
-  for (const pin_count& row : cpm::query<pin_count>(db, "SELECT pinned, count(*) FROM note GROUP BY pinned")) {
+  for (const pin_count& row :
+       cpm::query<pin_count>(db, "SELECT pinned, count(*) AS how_many FROM note GROUP BY pinned")) {
     fmt::print("pinned={}: {}\n", row.pinned, row.how_many);
   }
   std::string longest =

@@ -78,7 +78,7 @@ struct cache_entry {
   const char* key = nullptr;  // identity of the compile-time text this slot holds
   statement_ptr stmt;
   bool busy = false;          // leased right now
-  bool checked = false;       // a check made once per prepared statement passed (see statement_lease)
+  const void* row_check = nullptr;  // the row type whose column names were checked (see statement_lease)
 };
 
 // A statement cached by its run-time text; `text` is the key the index views.
@@ -206,12 +206,10 @@ class statement_lease : public statement_base {
   // True when this lease holds the connection's cached statement (not a private one).
   [[nodiscard]] bool is_cached() const noexcept { return entry_ != nullptr; }
 
-  // For checks worth making once per prepared statement (the result's column names, say):
-  // whether one passed on this cached statement before. Always false for a private one.
-  [[nodiscard]] bool is_checked() const noexcept { return entry_ && entry_->checked; }
-  void set_checked() noexcept {
-    if (entry_) entry_->checked = true;
-  }
+  // Where a check worth making once per prepared statement records that it passed: cpm::query
+  // stores the identity of the row type whose column names matched. Null for a private
+  // statement, which is checked on every use.
+  [[nodiscard]] const void** row_check_slot() noexcept { return entry_ ? &entry_->row_check : nullptr; }
 
   // The connection state this lease keeps alive.
   [[nodiscard]] const detail::state_ref& owner() const noexcept { return owner_; }

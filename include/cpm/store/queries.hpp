@@ -27,9 +27,10 @@ inline constexpr auto user_repositories_sql = make_sql([](auto& out) {
 });
 
 // Members of an organization with their roles: owners, then admins, then members; by username.
+// (Each column is named like the member_info field it fills: query<Row> checks.)
 template <class = void>
 inline constexpr auto org_members_sql = make_sql([](auto& out) {
-  out << "SELECT u.id, u.username, u.email, om.role, om.joined_at"
+  out << "SELECT u.id AS user_id, u.username, u.email, om.role, om.joined_at"
          " FROM org_members AS om JOIN users AS u ON u.id = om.user_id WHERE om.org_id = ?1"
          " ORDER BY CASE om.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, u.username";
 });
