@@ -1,7 +1,9 @@
-// Helpers shared by the tests: temporary directories and files.
+// Helpers shared by the tests: temporary directories and files, and a look at a connection's
+// prepared statements.
 #pragma once
 
 #include <fmt/core.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <random>
@@ -29,5 +31,23 @@ class temp_dir {
  private:
   std::filesystem::path path_;
 };
+
+// How many of the connection's prepared statements are mid-run right now (stepped, and neither
+// run to their end nor reset): each of them may be holding a read transaction open. Every
+// statement the connection has is counted, cached or not, without leasing anything.
+inline int busy_statements(sqlite3* db) {
+  int busy = 0;
+  for (sqlite3_stmt* stmt = sqlite3_next_stmt(db, nullptr); stmt; stmt = sqlite3_next_stmt(db, stmt))
+    busy += sqlite3_stmt_busy(stmt) ? 1 : 0;
+  return busy;
+}
+
+// True when `stmt` is one of the connection's prepared statements (not finalized). Compares
+// pointers only: nothing is read through `stmt`.
+inline bool is_prepared_on(sqlite3* db, const sqlite3_stmt* stmt) {
+  for (sqlite3_stmt* s = sqlite3_next_stmt(db, nullptr); s; s = sqlite3_next_stmt(db, s))
+    if (s == stmt) return true;
+  return false;
+}
 
 }  // namespace cpm_test
