@@ -4,6 +4,11 @@
 #include <catch2/catch.hpp>
 #include <support.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
 namespace {
 
 cpm::connection constrained_db() {
@@ -104,4 +109,56 @@ TEST_CASE("a write blocked by another connection's lock is busy_error after the 
   holder.exec("COMMIT");
   waiter.exec("INSERT INTO t VALUES (2)");
   CHECK(waiter.changes() == 1);
+}
+
+TEST_CASE("SQLITE_LOCKED (a table dropped while the same connection reads it) is busy_error", "[errors][busy]") {
+  auto db = constrained_db();
+  auto reading = db.prepare("SELECT name FROM orgs");
+  REQUIRE(reading.step());  // a read of orgs is in progress on this connection
+  try {
+    db.exec("DROP TABLE repos; DROP TABLE orgs");
+    FAIL("must throw");
+  } catch (const cpm::busy_error& e) {
+    CHECK(e.code() == SQLITE_LOCKED);
+    CHECK(e.extended_code() == SQLITE_LOCKED);
+    CHECK_THAT(e.sqlite_message(), Catch::Contains("locked"));
+  }
+  reading.reset();
+  db.exec("DROP TABLE repos; DROP TABLE orgs");  // with the read ended, the same drop goes through
+}
+
+TEST_CASE("a database file with a damaged table page is corrupt_error (SQLITE_CORRUPT) when read", "[errors][corrupt]") {
+  cpm_test::temp_dir dir;
+  const auto path = (dir / "damaged.db").string();
+  constexpr std::size_t page_size = 4096;
+  {
+    cpm::open_options options;
+    options.journal = cpm::journal_mode::rollback;
+    options.pragmas = {"PRAGMA page_size=4096"};
+    auto db = cpm::connection::open(path, options);
+    db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT);"
+            "INSERT INTO t(name) VALUES ('a'), ('b'), ('c');");
+    auto root = db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 't'");
+    REQUIRE(root.step());
+    REQUIRE(root.column<int>(0) == 2);  // the table's rows live on page 2, right after the header page
+  }
+  REQUIRE(std::filesystem::file_size(path) == 2 * page_size);
+  {
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(page_size));
+    const std::string garbage(page_size, '\xA5');
+    file.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+    REQUIRE(file.good());
+  }
+
+  auto db = cpm::connection::open(path);  // the header page is intact: opening works
+  try {
+    auto select = db.prepare("SELECT name FROM t");
+    while (select.step()) {
+    }
+    FAIL("read a damaged page without an error");
+  } catch (const cpm::corrupt_error& e) {
+    CHECK(e.code() == SQLITE_CORRUPT);
+    CHECK(e.sql() == "SELECT name FROM t");
+  }
 }

@@ -190,3 +190,27 @@ TEST_CASE("find_in takes lists longer than SQLite's limit on parameters", "[find
   for (int i = 1; i <= 1000; ++i) names.push_back(fmt::format("n{}", i * 3));
   CHECK(cpm::find_in<&item::name>(db, names).to_vector().size() == 1000);
 }
+
+TEST_CASE("an empty string_view (null data pointer) finds empty text, not NULL; insert stores empty strings as text",
+          "[find][null]") {
+  auto db = make_db();
+  const std::string_view empty{};
+  REQUIRE(empty.data() == nullptr);
+  // Item 5 has note "" and items 2 and 4 a NULL note: the empty view must match only item 5.
+  CHECK(ids(cpm::find<&item::note>(db, empty)) == id_list{5});
+  auto found = cpm::find_one<&item::note>(db, empty);
+  REQUIRE(found);
+  CHECK(found->id == 5);
+  CHECK(ids(cpm::find_in<&item::note>(db, std::vector<std::string_view>{empty})) == id_list{5});
+
+  // An empty name is stored as empty text (the column is NOT NULL: NULL would fail), and found.
+  auto blank = cpm::insert(db, item{0, 4, 0, std::string{}, std::string{}, true, color::red});
+  CHECK(blank.name.empty());
+  CHECK(cpm::query<std::string>(db, "SELECT typeof(name) || typeof(note) FROM item WHERE id = ?", blank.id).one() ==
+        "texttext");
+  CHECK(ids(cpm::find<&item::name>(db, empty)) == id_list{blank.id});
+  auto by_name = cpm::find_one<&item::name>(db, empty);
+  REQUIRE(by_name);
+  CHECK(by_name->id == blank.id);
+  CHECK(ids(cpm::find<&item::note>(db, empty)) == id_list{5, blank.id});
+}

@@ -8,8 +8,11 @@
 
 #include <pwd.h>
 #include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -126,10 +129,10 @@ TEST_CASE("default_database_path is $HOME/.cpm/cpm.db and open_default creates i
   CHECK(cpm::default_database_path() != home.path().string() + "/.cpm/cpm.db");
 }
 
-TEST_CASE("without HOME, default_database_path uses the home directory of the password database", "[location]") {
-  const passwd* pw = ::getpwuid(::getuid());
-  if (!pw || !pw->pw_dir) return;  // no entry for this user: nothing to compare with
-  const std::string expected = std::string(pw->pw_dir) + "/.cpm/cpm.db";
+namespace {
+
+// default_database_path() with HOME unset and then empty, as the current user.
+void check_without_home(const std::string& expected) {
   {
     scoped_env env("HOME", nullptr);
     CHECK(cpm::default_database_path() == expected);
@@ -137,6 +140,65 @@ TEST_CASE("without HOME, default_database_path uses the home directory of the pa
   {
     scoped_env env("HOME", "");
     CHECK(cpm::default_database_path() == expected);
+  }
+}
+
+// The path default_database_path() gives, with HOME unset, in a child process running as
+// `uid` (the caller is root); the test fails when the child cannot switch to that user.
+std::string path_as_user(uid_t uid) {
+  scoped_env env("HOME", nullptr);
+  int out[2];
+  REQUIRE(::pipe(out) == 0);
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(out[0]);
+    if (::setgid(65534) != 0 || ::setuid(uid) != 0) ::_exit(1);
+    const std::string path = cpm::default_database_path();
+    auto written = ::write(out[1], path.data(), path.size());
+    ::_exit(written == static_cast<ssize_t>(path.size()) ? 0 : 2);
+  }
+  ::close(out[1]);
+  std::string path;
+  char buf[256];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) path.append(buf, static_cast<std::size_t>(n));
+  ::close(out[0]);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  INFO("child exit status " << status);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("without HOME, default_database_path uses the home directory of the password database", "[location]") {
+  // The current user: the password database's home, or "." for a user it does not list.
+  const passwd* pw = ::getpwuid(::getuid());
+  const std::string own_home = pw && pw->pw_dir ? pw->pw_dir : ".";
+  INFO("uid " << ::getuid() << (pw ? " is" : " is not") << " in the password database");
+  check_without_home(own_home + "/.cpm/cpm.db");
+
+  // As root, both cases run whatever the current user is: a child process switches to a listed
+  // user, and to a uid the password database does not know.
+  if (::geteuid() == 0) {
+    uid_t listed = 0;
+    std::string listed_home;
+    for (uid_t uid : {uid_t{65534}, uid_t{1}, uid_t{2}}) {  // nobody, daemon, bin
+      if (const passwd* other = ::getpwuid(uid); other && other->pw_dir) {
+        listed = uid;
+        listed_home = other->pw_dir;
+        break;
+      }
+    }
+    REQUIRE(listed != 0);
+    CHECK(path_as_user(listed) == listed_home + "/.cpm/cpm.db");
+
+    uid_t unlisted = 40000;
+    while (::getpwuid(unlisted)) ++unlisted;
+    CHECK(path_as_user(unlisted) == "./.cpm/cpm.db");
   }
 }
 

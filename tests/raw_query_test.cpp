@@ -181,36 +181,31 @@ TEST_CASE("a single-value row is not name-checked", "[raw][names]") {
   CHECK(cpm::query<std::string>(db, "SELECT name AS anything FROM people WHERE id = 1").one() == "ann");
 }
 
-namespace {
-// A statement with the slot a cached statement keeps its verdict in.
-struct slotted : cpm::statement {
-  const void* verdict = nullptr;
-  const void** row_check_slot() noexcept { return &verdict; }
-};
-}  // namespace
-
 TEST_CASE("with a verdict slot the names are checked once per statement and row type", "[raw][names]") {
   auto db = make_db();
-  slotted stmt{db.prepare("SELECT 10 AS b, 20 AS a"), nullptr};
+  auto stmt = db.cached("SELECT 10 AS b, 20 AS a");
+  const void*& verdict = *stmt.row_check_slot();  // the cached statement's slot
   CHECK_THROWS_AS(cpm::detail::check_row_names<ab>(stmt), cpm::column_name_mismatch);
-  CHECK(stmt.verdict == nullptr);  // a failed check is not remembered
+  CHECK(verdict == nullptr);  // a failed check is not remembered
   struct ba {
     std::int64_t b = 0;
     std::int64_t a = 0;
   };
   cpm::detail::check_row_names<ba>(stmt);
-  CHECK(stmt.verdict == &cpm::detail::row_check_tag<ba>);
+  CHECK(verdict == &cpm::detail::row_check_tag<ba>);
   // Remembered: the check is not run again for this row type...
   cpm::detail::check_row_names<ba>(stmt);
-  const void* remembered = stmt.verdict;
-  stmt.verdict = &cpm::detail::row_check_tag<ab>;  // (a verdict that says ab fits is believed)
+  const void* remembered = verdict;
+  verdict = &cpm::detail::row_check_tag<ab>;  // (a verdict that says ab fits is believed)
   CHECK_NOTHROW(cpm::detail::check_row_names<ab>(stmt));
-  stmt.verdict = remembered;
+  verdict = remembered;
   // ...but another row type is checked (and refused) afresh.
   CHECK_THROWS_AS(cpm::detail::check_row_names<ab>(stmt), cpm::column_name_mismatch);
-  CHECK(stmt.verdict == &cpm::detail::row_check_tag<ba>);
-  // A statement without a slot is checked on every call.
-  cpm::statement plain = db.prepare("SELECT 10 AS b, 20 AS a");
+  CHECK(verdict == &cpm::detail::row_check_tag<ba>);
+  // A private statement (the cached one is leased) has no slot: checked on every call.
+  auto plain = db.cached("SELECT 10 AS b, 20 AS a");
+  REQUIRE_FALSE(plain.is_cached());
+  CHECK(plain.row_check_slot() == nullptr);
   CHECK_THROWS_AS(cpm::detail::check_row_names<ab>(plain), cpm::column_name_mismatch);
   CHECK_NOTHROW(cpm::detail::check_row_names<ba>(plain));
 }

@@ -298,3 +298,67 @@ TEST_CASE("values bound to a lazy range are copied, so temporaries may die first
   CHECK(ids(raw) == std::vector<std::int64_t>{1});
   CHECK(ids(in_list) == std::vector<std::int64_t>{1, 3});
 }
+
+// The late-reset check: the statement must be reset when the range lets it go, not when
+// something next leases it. Nothing is leased between the end of the range and the check:
+// cpm_test::busy_statements walks the connection's statements with sqlite3_next_stmt.
+TEST_CASE("a range left early resets its statement at once, before anything is leased again", "[rows][reset]") {
+  auto db = memory_db(5);
+  SECTION("a loop left with break") {
+    std::int64_t last = 0;
+    for (const row& x : cpm::all<row>(db)) {
+      CHECK(cpm_test::busy_statements(db.native()) == 1);  // control: mid-loop the statement runs
+      last = x.id;
+      if (x.id == 2) break;
+    }
+    CHECK(last == 2);
+    CHECK(cpm_test::busy_statements(db.native()) == 0);
+  }
+  SECTION("a range destroyed mid-iteration") {
+    auto range = std::make_optional(cpm::find<&row::score>(db, 30));
+    REQUIRE(range->begin() != range->end());
+    CHECK(cpm_test::busy_statements(db.native()) == 1);
+    range.reset();
+    CHECK(cpm_test::busy_statements(db.native()) == 0);
+  }
+  SECTION("an IN list left mid-chunk") {
+    auto range = std::make_optional(cpm::find_in<&row::id>(db, std::vector<std::int64_t>{1, 2, 3}));
+    REQUIRE(range->begin() != range->end());
+    CHECK(cpm_test::busy_statements(db.native()) == 1);
+    range.reset();
+    CHECK(cpm_test::busy_statements(db.native()) == 0);
+  }
+  SECTION("the last copy of a range let go") {
+    auto a = cpm::all<row>(db);
+    auto b = a;
+    REQUIRE(a.begin() != a.end());
+    a = {};
+    CHECK(cpm_test::busy_statements(db.native()) == 1);  // b still holds it
+    b = {};
+    CHECK(cpm_test::busy_statements(db.native()) == 0);
+  }
+  SECTION("one-shot reads that stop on a row: first, find_one, get") {
+    CHECK(cpm::all<row>(db).first()->id == 1);
+    CHECK(cpm_test::busy_statements(db.native()) == 0);
+    CHECK(cpm::find_one<&row::score>(db, 20)->id == 2);
+    CHECK(cpm_test::busy_statements(db.native()) == 0);
+    CHECK(cpm::get<row>(db, 3)->name == "r3");
+    CHECK(cpm_test::busy_statements(db.native()) == 0);
+    CHECK(cpm::query<std::int64_t>(db, "SELECT id FROM row ORDER BY id").first() == 1);
+    CHECK(cpm_test::busy_statements(db.native()) == 0);
+  }
+}
+
+TEST_CASE("a one-shot read that stops on a row (find_one, get, first) ends its read transaction at once",
+          "[rows][reset][wal]") {
+  wal_pair p;
+  p.touch();
+  CHECK(cpm::find_one<&row::score>(p.reader, 30)->id == 3);  // the statement stops on a row, not at its end
+  CHECK(checkpoint_busy(p.checkpointer) == 0);
+  p.touch();
+  CHECK(cpm::get<row>(p.reader, 4)->name == "r4");
+  CHECK(checkpoint_busy(p.checkpointer) == 0);
+  p.touch();
+  CHECK(cpm::all<row>(p.reader).first()->id == 1);
+  CHECK(checkpoint_busy(p.checkpointer) == 0);
+}

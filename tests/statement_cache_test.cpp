@@ -3,6 +3,7 @@
 #include <cpm/query.hpp>
 
 #include <catch2/catch.hpp>
+#include <support.hpp>
 
 #include <fmt/core.h>
 
@@ -253,4 +254,77 @@ TEST_CASE("a leased run-time statement is never evicted while in use", "[cache][
   CHECK(*it == 2);
   ++it;
   CHECK(*it == 3);
+
+TEST_CASE("clear_cache while statements are leased leaves them working, and the cache works after", "[cache][clear]") {
+  auto db = make_db();
+  for (int i = 0; i < 5; ++i) (void)cpm::insert(db, titled(fmt::format("t{}", i)));
+  (void)cpm::count<note>(db);  // an idle cached statement, which clear_cache does finalize
+
+  auto by_key = db.cached(cpm::sql<"SELECT title FROM note ORDER BY id">);
+  auto by_text = db.cached("SELECT id FROM note WHERE id >= ? ORDER BY id");
+  REQUIRE(by_key.is_cached());
+  REQUIRE(by_text.is_cached());
+  by_text.bind(2);
+  REQUIRE(by_key.step());
+  REQUIRE(by_text.step());
+  sqlite3_stmt* const key_native = by_key.native();
+  sqlite3_stmt* const text_native = by_text.native();
+
+  db.clear_cache();
+  // Both leased statements are still prepared on the connection (not finalized under their
+  // leases); required before anything reads through them.
+  REQUIRE(cpm_test::is_prepared_on(db.native(), key_native));
+  REQUIRE(cpm_test::is_prepared_on(db.native(), text_native));
+
+  // The leases go on where they were.
+  std::vector<std::string> titles{by_key.column<std::string>(0)};
+  while (by_key.step()) titles.push_back(by_key.column<std::string>(0));
+  CHECK(titles == std::vector<std::string>{"t0", "t1", "t2", "t3", "t4"});
+  std::vector<std::int64_t> ids{by_text.column<std::int64_t>(0)};
+  while (by_text.step()) ids.push_back(by_text.column<std::int64_t>(0));
+  CHECK(ids == std::vector<std::int64_t>{2, 3, 4, 5});
+  by_key = {};
+  by_text = {};
+  CHECK(cpm_test::busy_statements(db.native()) == 0);
+
+  // The cache works after: each statement comes back (prepared again at most once), and from
+  // then on is reused without preparing.
+  auto lease_titles = [&] {
+    auto again = db.cached(cpm::sql<"SELECT title FROM note ORDER BY id">);
+    CHECK(again.is_cached());
+    REQUIRE(again.step());
+    CHECK(again.column<std::string>(0) == "t0");
+  };
+  CHECK(prepares(db, lease_titles) <= 1);
+  CHECK(prepares(db, lease_titles) == 0);
+  CHECK(prepares(db, [&] { CHECK(cpm::count<note>(db) == 5); }) == 1);  // the idle one was finalized
+  CHECK(prepares(db, [&] { CHECK(cpm::count<note>(db) == 5); }) == 0);
+}
+
+TEST_CASE("clear_cache in the middle of a loop over a range does not disturb the loop", "[cache][clear]") {
+  auto db = make_db();
+  for (int i = 0; i < 5; ++i) (void)cpm::insert(db, titled(fmt::format("t{}", i)));
+  std::vector<std::string> seen;
+  for (const note& n : cpm::all<note>(db)) {
+    if (seen.size() == 1 || seen.size() == 4) {
+      db.clear_cache();
+      // The loop's statement is still prepared (and mid-run), before the loop reads through it.
+      REQUIRE(cpm_test::busy_statements(db.native()) == 1);
+    }
+    seen.push_back(n.title);
+    if (seen.size() == 3) (void)cpm::get<note>(db, n.id);  // other statements come and go meanwhile
+  }
+  CHECK(seen == std::vector<std::string>{"t0", "t1", "t2", "t3", "t4"});
+  CHECK(cpm_test::busy_statements(db.native()) == 0);
+  // The cache works after: each statement is prepared at most once more, then reused.
+  CHECK(cpm::all<note>(db).to_vector().size() == 5);
+  CHECK(prepares(db, [&] {
+          CHECK(cpm::all<note>(db).to_vector().size() == 5);
+          CHECK(cpm::get<note>(db, 1)->title == "t0");
+          CHECK(cpm::get<note>(db, 1)->title == "t0");
+        }) <= 1);
+  CHECK(prepares(db, [&] {
+          CHECK(cpm::all<note>(db).to_vector().size() == 5);
+          CHECK(cpm::get<note>(db, 2)->title == "t1");
+        }) == 0);
 }

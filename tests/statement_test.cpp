@@ -2,6 +2,7 @@
 #include <cpm/sqlite.hpp>
 
 #include <catch2/catch.hpp>
+#include <support.hpp>
 
 #include <string>
 
@@ -121,6 +122,34 @@ TEST_CASE("a lease resets its statement when it ends, releasing the read transac
   }
   auto again = db.cached(cpm::sql<"SELECT name FROM t ORDER BY id">);
   CHECK_FALSE(sqlite3_stmt_busy(again.native()));
+  REQUIRE(again.step());
+  CHECK(again.column<std::string>(0) == "a");
+}
+
+TEST_CASE("a lease that ends mid-result resets its statement then, not when it is next leased", "[statement][cache]") {
+  auto db = sample_db();
+  sqlite3_stmt* native = nullptr;
+  {
+    auto stmt = db.cached(cpm::sql<"SELECT name FROM t ORDER BY id">);
+    REQUIRE(stmt.step());
+    native = stmt.native();
+    CHECK(sqlite3_stmt_busy(native));
+  }
+  // Nothing has leased it again: the lease's end alone must have reset it.
+  CHECK(cpm_test::busy_statements(db.native()) == 0);
+  {
+    auto stmt = db.cached("SELECT id FROM t WHERE id >= ?");
+    stmt.bind(1);
+    REQUIRE(stmt.step());
+    CHECK(cpm_test::busy_statements(db.native()) == 1);
+    auto moved = std::move(stmt);  // a moved lease keeps it running; the moved-from one lets nothing go
+    CHECK(cpm_test::busy_statements(db.native()) == 1);
+    REQUIRE(moved.step());
+  }
+  CHECK(cpm_test::busy_statements(db.native()) == 0);
+  // The statement is still the cached one, and starts over.
+  auto again = db.cached(cpm::sql<"SELECT name FROM t ORDER BY id">);
+  CHECK(again.native() == native);
   REQUIRE(again.step());
   CHECK(again.column<std::string>(0) == "a");
 }

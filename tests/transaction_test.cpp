@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <support.hpp>
 
+#include <chrono>
 #include <stdexcept>
 
 namespace {
@@ -117,23 +118,106 @@ TEST_CASE("explicit rollback ends the transaction and further use is a usage_err
   CHECK_THROWS_AS(tx.rollback(), cpm::usage_error);
 }
 
-TEST_CASE("deferred and exclusive transactions begin in their mode", "[transaction]") {
+namespace {
+
+// A file database with table t, and a second connection to it that never waits for a lock.
+struct two_connections {
   cpm_test::temp_dir dir;
-  auto db = cpm::connection::open(dir / "modes.db");
-  db.exec("CREATE TABLE t(x)");
-  cpm::open_options quick;
-  quick.busy_timeout = std::chrono::milliseconds(10);
-  auto other = cpm::connection::open(dir / "modes.db", quick);
+  cpm::connection db;
+  cpm::connection other;
+
+  explicit two_connections(cpm::journal_mode journal) : db(open(dir, journal, std::chrono::milliseconds(5000))),
+                                                         other(open(dir, journal, std::chrono::milliseconds(0))) {}
+
+  static cpm::connection open(const cpm_test::temp_dir& dir, cpm::journal_mode journal, std::chrono::milliseconds wait) {
+    cpm::open_options options;
+    options.journal = journal;
+    options.busy_timeout = wait;
+    auto c = cpm::connection::open(dir / "modes.db", options);
+    c.exec("CREATE TABLE IF NOT EXISTS t(x)");
+    return c;
+  }
+
+  // Whether `other` can take the write lock now (BEGIN IMMEDIATE, then rolled back).
+  bool other_can_write() {
+    try {
+      other.exec("BEGIN IMMEDIATE");
+    } catch (const cpm::busy_error& e) {
+      CHECK(e.code() == SQLITE_BUSY);
+      return false;
+    }
+    other.exec("ROLLBACK");
+    return true;
+  }
+  // Whether `other` can read t now.
+  bool other_can_read() {
+    try {
+      auto stmt = other.prepare("SELECT count(*) FROM t");
+      (void)stmt.step();
+    } catch (const cpm::busy_error& e) {
+      CHECK(e.code() == SQLITE_BUSY);
+      return false;
+    }
+    return true;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a default transaction takes the write lock when it begins (BEGIN IMMEDIATE)", "[transaction][modes]") {
+  for (auto journal : {cpm::journal_mode::wal, cpm::journal_mode::rollback}) {
+    INFO("journal mode " << static_cast<int>(journal));
+    two_connections c(journal);
+    REQUIRE(c.other_can_write());  // control
+    {
+      cpm::transaction tx(c.db);  // nothing run in it yet
+      CHECK_FALSE(c.other_can_write());
+      CHECK(c.other_can_read());  // only the write lock: readers go on
+      tx.commit();
+    }
+    CHECK(c.other_can_write());
+    // with_transaction's default is the same.
+    cpm::with_transaction(c.db, [&] { CHECK_FALSE(c.other_can_write()); });
+    CHECK(c.other_can_write());
+  }
+}
+
+TEST_CASE("a deferred transaction takes no lock until it first reads or writes", "[transaction][modes]") {
+  for (auto journal : {cpm::journal_mode::wal, cpm::journal_mode::rollback}) {
+    INFO("journal mode " << static_cast<int>(journal));
+    two_connections c(journal);
+    {
+      cpm::transaction tx(c.db, cpm::tx_mode::deferred);
+      CHECK(c.db.in_transaction());
+      CHECK(c.other_can_write());
+      c.other.exec("INSERT INTO t VALUES (1)");  // and really writes
+      CHECK(count(c.db) == 1);                   // the first read takes its snapshot now
+      c.db.exec("INSERT INTO t VALUES (2)");     // the first write takes the write lock
+      CHECK_FALSE(c.other_can_write());
+      tx.commit();
+    }
+    CHECK(count(c.other) == 2);
+    cpm::with_transaction(c.db, [&] { CHECK(c.other_can_write()); }, cpm::tx_mode::deferred);
+  }
+}
+
+TEST_CASE("an exclusive transaction shuts out readers of a rollback-journal database", "[transaction][modes]") {
+  two_connections c(cpm::journal_mode::rollback);
+  c.db.exec("INSERT INTO t VALUES (1)");
+  REQUIRE(c.other_can_read());
   {
-    cpm::transaction tx(db, cpm::tx_mode::deferred);
-    other.exec("INSERT INTO t VALUES (1)");  // a deferred transaction holds no lock yet
-    tx.commit();
+    cpm::transaction tx(c.db, cpm::tx_mode::immediate);  // control: immediate lets readers in
+    CHECK(c.other_can_read());
+    CHECK_FALSE(c.other_can_write());
   }
   {
-    cpm::transaction tx(db, cpm::tx_mode::exclusive);
-    CHECK_THROWS_AS(other.exec("INSERT INTO t VALUES (2)"), cpm::busy_error);
+    cpm::transaction tx(c.db, cpm::tx_mode::exclusive);
+    CHECK_FALSE(c.other_can_read());
+    CHECK_FALSE(c.other_can_write());
     tx.commit();
   }
+  CHECK(c.other_can_read());
+  CHECK(c.other_can_write());
 }
 
 TEST_CASE("a read snapshot sees one state of the database while another connection writes", "[transaction][snapshot]") {

@@ -1,4 +1,5 @@
 // The value mapping: a round trip for every mapped type, with edges, and every read error.
+#include <cpm/query.hpp>
 #include <cpm/sqlite.hpp>
 
 #include <catch2/catch.hpp>
@@ -8,6 +9,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -299,4 +301,105 @@ TEST_CASE("converted_value stores a type as another mapped type", "[value]") {
   CHECK(s.roundtrip<email>(email{"a@b.c"}) == email{"a@b.c"});
   CHECK(s.stored_text() == "mailto:a@b.c");
   CHECK(s.roundtrip<std::optional<email>>(std::optional<email>{}) == std::nullopt);
+}
+
+namespace {
+
+struct event {
+  std::int64_t id = 0;
+  sys_seconds at{};
+};
+
+// The first column of every row `sql` returns, as text.
+std::vector<std::string> stored_rows(cpm::connection& db, const std::string& sql) {
+  std::vector<std::string> out;
+  auto select = db.prepare(sql);
+  while (select.step()) out.push_back(select.column<std::string>(0));
+  return out;
+}
+
+template <class Bind>
+void expect_out_of_range(Bind bind, const std::string& parameter = "parameter 1") {
+  try {
+    bind();
+    FAIL("a time point outside 0000..9999 was bound");
+  } catch (const cpm::value_error& e) {
+    CHECK(e.what_kind() == cpm::value_error::kind::out_of_range);
+    CHECK(e.column() == parameter);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a time point outside the years 0000..9999 is refused with value_error, and nothing is written",
+          "[value][time][errors]") {
+  auto db = cpm::connection::open_memory();
+  db.exec("CREATE TABLE event(id INTEGER PRIMARY KEY, at TEXT NOT NULL);"
+          "INSERT INTO event(at) VALUES ('2024-01-15 10:30:05');");
+  const std::vector<std::string> before{"2024-01-15 10:30:05"};
+  const auto rows = [&] { return stored_rows(db, "SELECT at FROM event ORDER BY id"); };
+
+  // The last second of 9999 and the first of year 0 are written; one step past either is not.
+  const sys_seconds last = sys_days{9999y / December / 31} + 23h + 59min + 59s;
+  const sys_seconds first = sys_days{0y / January / 1};
+  const sys_seconds year_10000 = last + 1s;
+  const sys_seconds year_minus_1 = first - 1s;
+  REQUIRE(static_cast<int>(year_month_day{floor<days>(year_10000)}.year()) == 10000);
+  REQUIRE(static_cast<int>(year_month_day{floor<days>(year_minus_1)}.year()) == -1);
+
+  auto insert = db.prepare("INSERT INTO event(at) VALUES (?)");
+  SECTION("through a statement, for every duration") {
+    expect_out_of_range([&] { insert.bind(year_10000); });
+    expect_out_of_range([&] { insert.bind(year_minus_1); });
+    expect_out_of_range([&] { insert.bind(sys_days{10000y / January / 1}); });
+    expect_out_of_range([&] { insert.bind(sys_days{-1y / December / 31}); });
+    expect_out_of_range([&] { insert.bind(time_point_cast<milliseconds>(year_10000) + 5ms); });
+    expect_out_of_range([&] { insert.bind(time_point_cast<microseconds>(year_minus_1)); });
+    expect_out_of_range([&] { insert.bind_ref(1, year_10000); });
+    CHECK(rows() == before);
+
+    insert.bind(last);
+    insert.run();
+    insert.bind(first);
+    insert.run();
+    CHECK(rows() == std::vector<std::string>{"2024-01-15 10:30:05", "9999-12-31 23:59:59", "0000-01-01 00:00:00"});
+  }
+  SECTION("through cpm::insert of a model") {
+    // id 0 is left to the database, but still bound as parameter 1.
+    expect_out_of_range([&] { (void)cpm::insert(db, event{0, year_10000}); }, "parameter 2");
+    expect_out_of_range([&] { (void)cpm::insert(db, event{0, year_minus_1}); }, "parameter 2");
+    CHECK_FALSE(db.in_transaction());
+    CHECK(rows() == before);
+    CHECK(cpm::insert(db, event{0, last}).at == last);
+    CHECK(rows() == std::vector<std::string>{"2024-01-15 10:30:05", "9999-12-31 23:59:59"});
+  }
+}
+
+TEST_CASE("an empty string_view, whose data pointer is null, binds empty text and never NULL", "[value][text]") {
+  auto db = cpm::connection::open_memory();
+  db.exec("CREATE TABLE v(n INTEGER, x)");
+  const std::string_view empty{};
+  REQUIRE(empty.data() == nullptr);  // the case under test: SQLite binds a null pointer as NULL
+  auto insert = db.prepare("INSERT INTO v(n, x) VALUES (?, ?)");
+  auto add = [&](int n, auto bind_x) {
+    insert.bind_at(1, n);
+    bind_x();
+    insert.run();
+  };
+  add(1, [&] { insert.bind_at(2, empty); });
+  add(2, [&] { insert.bind_ref(2, empty); });
+  add(3, [&] { insert.bind_at(2, std::optional<std::string_view>{empty}); });
+  add(4, [&] { insert.bind_ref(2, std::optional<std::string_view>{empty}); });
+  insert.bind(5, empty);
+  insert.run();
+  insert.bind_refs(6, empty);
+  insert.run();
+  auto cached = db.cached("INSERT INTO v(n, x) VALUES (?, ?)");
+  cached.bind_refs(7, empty);
+  cached.run();
+
+  CHECK(stored_rows(db, "SELECT n || ':' || typeof(x) || ':' || coalesce(length(x), '-') FROM v ORDER BY n") ==
+        std::vector<std::string>{"1:text:0", "2:text:0", "3:text:0", "4:text:0", "5:text:0", "6:text:0",
+                                 "7:text:0"});
+  CHECK(stored_rows(db, "SELECT count(*) FROM v WHERE x = ''") == std::vector<std::string>{"7"});
 }

@@ -66,10 +66,15 @@ inline constexpr version_info version{CPM_VERSION_MAJOR, CPM_VERSION_MINOR, CPM_
 // Every connection runs PRAGMA foreign_keys=ON and sets a busy timeout; file databases also
 // get journal_mode=WAL and synchronous=NORMAL (all configurable through open_options).
 //
-// Threading contract: a connection, and everything made from it, is used by one thread at a
-// time. It is opened with SQLITE_OPEN_NOMUTEX (SQLite's "multi-thread" mode), so SQLite takes
-// no mutex on each call; pass threading::serialized to get SQLite's own locking back.
-// Use one connection per thread for concurrent work.
+// Threads: a connection, and everything made from it (statements, leases, ranges,
+// transactions), is used by one thread at a time. It is opened with SQLITE_OPEN_NOMUTEX, so
+// SQLite takes no mutex on each call. Use one connection per thread, or cpm::pool, which
+// hands connections to threads one at a time.
+//
+// Lifetimes: a lease, a range or a transaction keeps the database handle it uses open, so
+// each stays valid when the connection is moved or destroyed before it (the handle closes
+// when the last of them ends). A moved-from connection is not open (is_open() is false);
+// any other member called on it throws cpm::usage_error.
 
 // ---- begin cpm/detail/fixed_string.hpp ----
 // cpm: a string usable as a template argument and built at compile time.
@@ -356,6 +361,9 @@ namespace detail {
       throw constraint_error(code, std::move(message), std::move(sql));
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
+      if (code == SQLITE_BUSY_SNAPSHOT)
+        message += " (another connection wrote after this transaction's snapshot began, so it cannot write: "
+                   "roll back and run the whole transaction again, or begin it with tx_mode::immediate)";
       throw busy_error(code, std::move(message), std::move(sql));
     case SQLITE_READONLY:
       throw readonly_error(code, std::move(message), std::move(sql));
@@ -594,29 +602,29 @@ constexpr std::size_t format_timestamp(std::chrono::sys_time<Duration> tp, char*
 namespace cpm {
 
 // One parameter of a prepared statement, handed to value_traits<T>::bind.
+//
+// text() and blob() give SQLite its own copy of the bytes, so a value_traits may bind a
+// string it builds (`p.text("tag:" + t.name)`). text_ref() and blob_ref() are for bytes that
+// live inside the value being bound (std::string, std::vector<std::byte>, ...): they skip the
+// copy when the binder knows that value outlives the statement's run (cpm's one-shot
+// operations bind the caller's objects this way), and copy otherwise.
 class parameter {
  public:
-  parameter(sqlite3_stmt* stmt, int index, bool copy_text = false) noexcept
-      : stmt_(stmt), index_(index), copy_(copy_text) {}
+  parameter(sqlite3_stmt* stmt, int index, bool borrow = false) noexcept
+      : stmt_(stmt), index_(index), borrow_(borrow) {}
 
   void null() const { check(sqlite3_bind_null(stmt_, index_)); }
   void integer(std::int64_t v) const { check(sqlite3_bind_int64(stmt_, index_, v)); }
   void real(double v) const { check(sqlite3_bind_double(stmt_, index_, v)); }
-  void text(std::string_view v) const {
-    // A null data pointer would bind NULL; an empty string must stay an empty string.
-    const char* data = v.data() ? v.data() : "";
-    check(sqlite3_bind_text64(stmt_, index_, data, v.size(), lifetime(), SQLITE_UTF8));
-  }
-  void blob(std::span<const std::byte> v) const {
-    if (v.empty()) {
-      check(sqlite3_bind_zeroblob(stmt_, index_, 0));
-    } else {
-      check(sqlite3_bind_blob64(stmt_, index_, v.data(), v.size(), lifetime()));
-    }
-  }
+  void text(std::string_view v) const { bind_text(v, SQLITE_TRANSIENT); }
+  void blob(std::span<const std::byte> v) const { bind_blob(v, SQLITE_TRANSIENT); }
+  void text_ref(std::string_view v) const { bind_text(v, lifetime()); }
+  void blob_ref(std::span<const std::byte> v) const { bind_blob(v, lifetime()); }
 
   [[nodiscard]] int index() const noexcept { return index_; }
   [[nodiscard]] sqlite3_stmt* native() const noexcept { return stmt_; }
+  // True when text_ref() and blob_ref() bind without a copy.
+  [[nodiscard]] bool borrows() const noexcept { return borrow_; }
   [[nodiscard]] std::string name() const { return fmt::format("parameter {}", index_); }
 
   // Throws cpm::value_error naming this parameter.
@@ -626,11 +634,20 @@ class parameter {
   }
 
  private:
-  // Text and blobs are bound without a copy when the caller's value outlives the statement's
-  // execution (point lookups run to completion inside the call), and copied when the
-  // statement outlives the call (lazy ranges).
   [[nodiscard]] sqlite3_destructor_type lifetime() const noexcept {
-    return copy_ ? SQLITE_TRANSIENT : SQLITE_STATIC;
+    return borrow_ ? SQLITE_STATIC : SQLITE_TRANSIENT;
+  }
+  void bind_text(std::string_view v, sqlite3_destructor_type keep) const {
+    // A null data pointer would bind NULL; an empty string must stay an empty string.
+    const char* data = v.data() ? v.data() : "";
+    check(sqlite3_bind_text64(stmt_, index_, data, v.size(), keep, SQLITE_UTF8));
+  }
+  void bind_blob(std::span<const std::byte> v, sqlite3_destructor_type keep) const {
+    if (v.empty()) {
+      check(sqlite3_bind_zeroblob(stmt_, index_, 0));
+    } else {
+      check(sqlite3_bind_blob64(stmt_, index_, v.data(), v.size(), keep));
+    }
   }
   void check(int rc) const {
     if (rc != SQLITE_OK) detail::throw_sqlite(sqlite3_db_handle(stmt_), rc, sqlite3_sql(stmt_));
@@ -638,7 +655,7 @@ class parameter {
 
   sqlite3_stmt* stmt_;
   int index_;
-  bool copy_;
+  bool borrow_;
 };
 
 // One column of the current result row, handed to value_traits<T>::read.
@@ -780,19 +797,19 @@ struct value_traits<T> {
 
 template <>
 struct value_traits<std::string> {
-  static void bind(const parameter& p, const std::string& v) { p.text(v); }
+  static void bind(const parameter& p, const std::string& v) { p.text_ref(v); }
   static void read(const field& f, std::string& out) { out.assign(f.text()); }
 };
 
 template <>
 struct value_traits<std::string_view> {
-  static void bind(const parameter& p, std::string_view v) { p.text(v); }
+  static void bind(const parameter& p, std::string_view v) { p.text_ref(v); }
 };
 
 template <>
 struct value_traits<const char*> {
   static void bind(const parameter& p, const char* v) {
-    if (v == nullptr) p.null(); else p.text(v);
+    if (v == nullptr) p.null(); else p.text_ref(v);
   }
 };
 
@@ -805,7 +822,7 @@ struct value_traits<char[N]> {
 
 template <>
 struct value_traits<std::vector<std::byte>> {
-  static void bind(const parameter& p, const std::vector<std::byte>& v) { p.blob(v); }
+  static void bind(const parameter& p, const std::vector<std::byte>& v) { p.blob_ref(v); }
   static void read(const field& f, std::vector<std::byte>& out) {
     auto bytes = f.blob();
     out.assign(bytes.begin(), bytes.end());
@@ -814,7 +831,7 @@ struct value_traits<std::vector<std::byte>> {
 
 template <>
 struct value_traits<std::span<const std::byte>> {
-  static void bind(const parameter& p, std::span<const std::byte> v) { p.blob(v); }
+  static void bind(const parameter& p, std::span<const std::byte> v) { p.blob_ref(v); }
 };
 
 // ---- NULL ----------------------------------------------------------------------------------
@@ -920,7 +937,7 @@ struct value_traits<E> {
         p.fail(value_error::kind::bad_enum,
                fmt::format("enumerator {} has no name in cpm::enum_names",
                            static_cast<long long>(static_cast<std::underlying_type_t<E>>(v))));
-      p.text(name);
+      p.text_ref(name);  // enum_names' text is static
     } else {
       value_traits<std::underlying_type_t<E>>::bind(p, static_cast<std::underlying_type_t<E>>(v));
     }
@@ -950,7 +967,7 @@ template <class T, mapped_value Stored>
 struct converted_value {
   static void bind(const parameter& p, const T& v) {
     // The stored form is a temporary: SQLite must copy it.
-    value_traits<Stored>::bind(parameter(p.native(), p.index(), true), value_traits<T>::to_stored(v));
+    value_traits<Stored>::bind(parameter(p.native(), p.index()), value_traits<T>::to_stored(v));
   }
   static void read(const field& f, T& out) {
     Stored stored{};
@@ -1000,6 +1017,15 @@ constexpr bool only_trivia(std::string_view tail) noexcept {
   return true;
 }
 
+// True when PRAGMA query_only is on for `db` (asked only on the error path).
+[[gnu::cold]] inline bool is_query_only(sqlite3* db) noexcept {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA query_only", -1, &stmt, nullptr) != SQLITE_OK) return false;
+  bool on = sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_int(stmt, 0) != 0;
+  sqlite3_finalize(stmt);
+  return on;
+}
+
 // Prepares exactly one statement; throws naming the SQL and SQLite's message.
 inline statement_ptr prepare(sqlite3* db, std::string_view sql, unsigned flags) {
   sqlite3_stmt* raw = nullptr;
@@ -1021,11 +1047,16 @@ class statement_base {
   // Binds `args` to parameters 1..N; N must be the statement's parameter count.
   template <class... Args>
   void bind(const Args&... args) {
-    int expected = sqlite3_bind_parameter_count(stmt_);
-    if (expected != static_cast<int>(sizeof...(Args)))
-      throw usage_error(fmt::format("cpm: the statement has {} parameters but {} values were given: {}", expected,
-                                    sizeof...(Args), sql()));
+    check_parameter_count(sizeof...(Args));
     bind_from(1, args...);
+  }
+
+  // As bind, with bind_ref: the arguments must outlive the statement's run.
+  template <class... Args>
+  void bind_refs(const Args&... args) {
+    check_parameter_count(sizeof...(Args));
+    int index = 1;
+    (bind_ref(index++, args), ...);
   }
 
   // Binds `args` to parameters first, first+1, ... without checking the total count.
@@ -1035,16 +1066,22 @@ class statement_base {
     (bind_at(index++, args), ...);
   }
 
+  // Binds `value` to parameter `index`. Text and blobs are copied into the statement, so the
+  // value may die before the statement runs.
   template <class T>
   void bind_at(int index, const T& value) {
     static_assert(bindable_value<T>, "cpm: this type has no cpm::value_traits<T>::bind; specialise value_traits for it");
-    value_traits<T>::bind(parameter(stmt_, index, copy_binds_), value);
+    value_traits<T>::bind(parameter(stmt_, index), value);
   }
 
-  // Whether SQLite copies the text and blobs bound from now on. It does by default, so a
-  // temporary bound and stepped later is safe. cpm's own one-shot operations, whose values
-  // outlive the statement's run, turn the copy off.
-  void copy_bound_values(bool copy) noexcept { copy_binds_ = copy; }
+  // As bind_at, but the bytes of a string or blob held inside `value` are bound without a copy:
+  // `value` must stay alive and unchanged until the statement is reset. (A value_traits that
+  // builds the bound text itself still has it copied; see cpm::parameter.)
+  template <class T>
+  void bind_ref(int index, const T& value) {
+    static_assert(bindable_value<T>, "cpm: this type has no cpm::value_traits<T>::bind; specialise value_traits for it");
+    value_traits<T>::bind(parameter(stmt_, index, true), value);
+  }
 
   // Advances to the next row: true when a row is ready, false when the statement is done.
   // On error the statement is reset and the typed error thrown.
@@ -1095,17 +1132,26 @@ class statement_base {
   statement_base() = default;
   explicit statement_base(sqlite3_stmt* stmt) noexcept : stmt_(stmt) {}
 
+  void check_parameter_count(std::size_t given) const {
+    int expected = sqlite3_bind_parameter_count(stmt_);
+    if (expected != static_cast<int>(given))
+      throw usage_error(fmt::format("cpm: the statement has {} parameters but {} values were given: {}", expected,
+                                    given, sql()));
+  }
+
   [[noreturn]] void fail(int rc) {
     sqlite3* db = sqlite3_db_handle(stmt_);
     int code = sqlite3_extended_errcode(db);
     if ((code & 0xff) != (rc & 0xff)) code = rc;
     std::string message = sqlite3_errmsg(db);
     sqlite3_reset(stmt_);
+    if ((code & 0xff) == SQLITE_READONLY && detail::is_query_only(db))
+      message += " (the connection is query-only: inside a cpm::read_snapshot, which is read-only, or under "
+                 "PRAGMA query_only; write in a cpm::transaction instead)";
     detail::throw_sqlite(code, std::move(message), std::string(sql()));
   }
 
   sqlite3_stmt* stmt_ = nullptr;
-  bool copy_binds_ = true;
 };
 
 // A prepared statement it owns.
@@ -1113,14 +1159,11 @@ class statement : public statement_base {
  public:
   statement() = default;
   explicit statement(detail::statement_ptr stmt) noexcept : statement_base(stmt.release()) {}
-  statement(statement&& other) noexcept : statement_base(std::exchange(other.stmt_, nullptr)) {
-    copy_binds_ = other.copy_binds_;
-  }
+  statement(statement&& other) noexcept : statement_base(std::exchange(other.stmt_, nullptr)) {}
   statement& operator=(statement&& other) noexcept {
     if (this != &other) {
       sqlite3_finalize(stmt_);
       stmt_ = std::exchange(other.stmt_, nullptr);
-      copy_binds_ = other.copy_binds_;
     }
     return *this;
   }
@@ -1139,6 +1182,7 @@ class statement : public statement_base {
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -1150,7 +1194,6 @@ namespace cpm {
 
 enum class journal_mode { wal, rollback, truncate, persist, memory, off, keep };
 enum class synchronous_mode { off, normal, full, extra, keep };
-enum class threading { single, serialized };
 
 struct open_options {
   bool create = true;      // create the file when it does not exist
@@ -1158,7 +1201,15 @@ struct open_options {
   std::chrono::milliseconds busy_timeout{5000};
   journal_mode journal = journal_mode::wal;                  // file databases only
   synchronous_mode synchronous = synchronous_mode::normal;   // file databases only
-  threading threads = threading::single;
+  // Statements cached by their run-time SQL text (cpm::query and cpm::execute with a string):
+  // at most this many, the least recently used finalized first. SQL known at compile time
+  // (cpm::sql<"...">, every generated statement) is cached apart and never evicted. 0: run-time
+  // text is prepared on each use.
+  std::size_t statement_cache_capacity = 128;
+  // Open in SQLite's serialized mode (SQLITE_OPEN_FULLMUTEX): SQLite then takes the
+  // connection's mutex in every call. This does not make a cpm::connection shareable between
+  // threads (its cache, ranges and transactions are not); it exists to measure that cost.
+  bool sqlite_mutex = false;
   // Statements run on open before the file is first read (so locking_mode=EXCLUSIVE works),
   // after foreign keys are switched on; journal and synchronous above are applied after them.
   std::vector<std::string> pragmas{};  // e.g. "PRAGMA cache_size=-65536"
@@ -1184,16 +1235,30 @@ struct cache_entry {
   const char* key = nullptr;  // identity of the compile-time text this slot holds
   statement_ptr stmt;
   bool busy = false;          // leased right now
+  const void* row_check = nullptr;  // the row type whose column names were checked (see statement_lease)
 };
 
+// A statement cached by its run-time text; `text` is the key the index views.
+struct text_entry {
+  std::string text;
+  cache_entry entry;
+};
+
+// What a connection is: the database handle and its statement cache. Shared by the
+// connection and everything made from it (leases, ranges, transactions) through
+// state_ref; the last one to end closes the handle. Not thread-safe, as a connection is not.
 struct connection_state {
   sqlite3* db = nullptr;
   std::string path;
   bool read_only = false;
+  bool in_snapshot = false;     // a cpm::read_snapshot is active
+  std::size_t refs = 0;         // state_refs alive
   std::size_t prepares = 0;
-  std::size_t savepoints = 0;  // names handed out so far
+  std::size_t savepoints = 0;   // names handed out so far
+  std::size_t capacity = 128;   // of the text cache
   std::vector<std::unique_ptr<cache_entry>> slots;
-  std::unordered_map<std::string, std::unique_ptr<cache_entry>> by_text;
+  std::list<text_entry> by_recency;  // most recently used first
+  std::unordered_map<std::string_view, std::list<text_entry>::iterator> by_text;
 
   connection_state() = default;
   connection_state(const connection_state&) = delete;
@@ -1201,6 +1266,7 @@ struct connection_state {
   ~connection_state() {
     slots.clear();
     by_text.clear();
+    by_recency.clear();
     sqlite3_close_v2(db);
   }
 
@@ -1209,6 +1275,51 @@ struct connection_state {
     ++prepares;
     return stmt;
   }
+
+  void exec(std::string_view script) {
+    std::string text(script);
+    int rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) detail::throw_sqlite(db, rc, script);
+  }
+
+  [[nodiscard]] bool in_transaction() const noexcept { return sqlite3_get_autocommit(db) == 0; }
+
+  // Drops the least recently used statements not leased now, down to `keep` entries.
+  void evict_to(std::size_t keep) noexcept {
+    for (auto it = by_recency.end(); by_text.size() > keep && it != by_recency.begin();) {
+      --it;
+      if (it->entry.busy) continue;
+      by_text.erase(it->text);
+      it = by_recency.erase(it);
+    }
+  }
+};
+
+// A counted reference to a connection_state (not atomic: a connection is used by one thread
+// at a time, and so is everything made from it).
+class state_ref {
+ public:
+  state_ref() = default;
+  explicit state_ref(connection_state* s) noexcept : s_(s) {
+    if (s_) ++s_->refs;
+  }
+  state_ref(const state_ref& other) noexcept : state_ref(other.s_) {}
+  state_ref(state_ref&& other) noexcept : s_(std::exchange(other.s_, nullptr)) {}
+  state_ref& operator=(state_ref other) noexcept {
+    std::swap(s_, other.s_);
+    return *this;
+  }
+  ~state_ref() {
+    if (s_ && --s_->refs == 0) delete s_;
+  }
+
+  [[nodiscard]] connection_state* get() const noexcept { return s_; }
+  connection_state* operator->() const noexcept { return s_; }
+  connection_state& operator*() const noexcept { return *s_; }
+  explicit operator bool() const noexcept { return s_ != nullptr; }
+
+ private:
+  connection_state* s_ = nullptr;
 };
 
 }  // namespace detail
@@ -1225,21 +1336,23 @@ std::size_t sql_constant<Text>::slot() noexcept {
 class statement_lease : public statement_base {
  public:
   statement_lease() = default;
-  statement_lease(detail::cache_entry& entry) noexcept : statement_base(entry.stmt.get()), entry_(&entry) {
+  statement_lease(detail::connection_state& owner, detail::cache_entry& entry) noexcept
+      : statement_base(entry.stmt.get()), owner_(&owner), entry_(&entry) {
     entry.busy = true;
   }
-  statement_lease(detail::statement_ptr own) noexcept : statement_base(own.release()) {}
+  statement_lease(detail::connection_state& owner, detail::statement_ptr own) noexcept
+      : statement_base(own.release()), owner_(&owner) {}
 
   statement_lease(statement_lease&& other) noexcept
-      : statement_base(std::exchange(other.stmt_, nullptr)), entry_(std::exchange(other.entry_, nullptr)) {
-    copy_binds_ = other.copy_binds_;
-  }
+      : statement_base(std::exchange(other.stmt_, nullptr)),
+        owner_(std::move(other.owner_)),
+        entry_(std::exchange(other.entry_, nullptr)) {}
   statement_lease& operator=(statement_lease&& other) noexcept {
     if (this != &other) {
       release();
       stmt_ = std::exchange(other.stmt_, nullptr);
       entry_ = std::exchange(other.entry_, nullptr);
-      copy_binds_ = other.copy_binds_;
+      owner_ = std::move(other.owner_);
     }
     return *this;
   }
@@ -1249,6 +1362,14 @@ class statement_lease : public statement_base {
 
   // True when this lease holds the connection's cached statement (not a private one).
   [[nodiscard]] bool is_cached() const noexcept { return entry_ != nullptr; }
+
+  // Where a check worth making once per prepared statement records that it passed: cpm::query
+  // stores the identity of the row type whose column names matched. Null for a private
+  // statement, which is checked on every use.
+  [[nodiscard]] const void** row_check_slot() noexcept { return entry_ ? &entry_->row_check : nullptr; }
+
+  // The connection state this lease keeps alive.
+  [[nodiscard]] const detail::state_ref& owner() const noexcept { return owner_; }
 
  private:
   void release() noexcept {
@@ -1261,10 +1382,58 @@ class statement_lease : public statement_base {
       sqlite3_finalize(stmt_);
     }
     stmt_ = nullptr;
+    owner_ = detail::state_ref();
   }
 
+  detail::state_ref owner_;
   detail::cache_entry* entry_ = nullptr;
 };
+
+namespace detail {
+
+inline statement_lease lease_entry(connection_state& s, cache_entry& entry, std::string_view text) {
+  if (!entry.busy) return statement_lease(s, entry);
+  return statement_lease(s, s.prepare(text, 0));
+}
+
+// Borrows the cached statement for run-time text `sql`, preparing it on first use.
+inline statement_lease lease_text(connection_state& s, std::string_view sql) {
+  if (auto it = s.by_text.find(sql); it != s.by_text.end()) {
+    s.by_recency.splice(s.by_recency.begin(), s.by_recency, it->second);
+    return lease_entry(s, it->second->entry, sql);
+  }
+  if (s.capacity == 0) return statement_lease(s, s.prepare(sql, 0));
+  auto stmt = s.prepare(sql, SQLITE_PREPARE_PERSISTENT);
+  s.evict_to(s.capacity - 1);
+  auto& added = s.by_recency.emplace_front();
+  added.text.assign(sql);
+  added.entry.stmt = std::move(stmt);
+  s.by_text.emplace(added.text, s.by_recency.begin());
+  return statement_lease(s, added.entry);
+}
+
+// Borrows by compile-time text and slot; see sql_constant.
+inline statement_lease lease_slot(connection_state& s, std::string_view text, std::size_t slot) {
+  auto& slots = s.slots;
+  if (slot < slots.size() && slots[slot]) {
+    auto& entry = *slots[slot];
+    if (entry.key == text.data()) return lease_entry(s, entry, text);
+    return lease_text(s, text);  // another copy of the library numbered this slot: fall back to text
+  }
+  if (slot >= slots.size()) slots.resize(slot + 1);
+  auto entry = std::make_unique<cache_entry>();
+  entry->key = text.data();
+  entry->stmt = s.prepare(text, SQLITE_PREPARE_PERSISTENT);
+  slots[slot] = std::move(entry);
+  return statement_lease(s, *slots[slot]);
+}
+
+template <fixed_string Text>
+statement_lease lease_constant(connection_state& s) {
+  return lease_slot(s, sql_constant<Text>::text, sql_constant<Text>::slot());
+}
+
+}  // namespace detail
 
 class connection {
  public:
@@ -1276,78 +1445,81 @@ class connection {
   }
   static connection open_memory(const open_options& options = {}) { return connection(":memory:", options); }
 
+  // A connection that is not open (as a moved-from one).
+  connection() = default;
   connection(connection&&) noexcept = default;
   connection& operator=(connection&&) noexcept = default;
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
   ~connection() = default;
 
+  // False for a moved-from or closed connection; every member but this one and close() then
+  // throws cpm::usage_error.
+  [[nodiscard]] bool is_open() const noexcept { return static_cast<bool>(state_); }
+
+  // Gives up this connection's hold on the database: the handle closes now, or when the last
+  // lease, range or transaction made from it ends.
+  void close() noexcept { state_ = detail::state_ref(); }
+
   // Runs a script of one or more statements (no results).
-  void exec(std::string_view script) {
-    std::string text(script);
-    int rc = sqlite3_exec(state_->db, text.c_str(), nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) detail::throw_sqlite(state_->db, rc, script);
-  }
+  void exec(std::string_view script) { state().exec(script); }
 
   // Prepares a statement the caller owns (not cached).
-  [[nodiscard]] statement prepare(std::string_view sql) { return statement(state_->prepare(sql, 0)); }
+  [[nodiscard]] statement prepare(std::string_view sql) { return statement(state().prepare(sql, 0)); }
 
   // Borrows the cached statement for compile-time SQL, preparing it on first use.
   template <detail::fixed_string Text>
   [[nodiscard]] statement_lease cached(sql_constant<Text> key) {
-    return lease(key.text, key.slot());
+    return detail::lease_slot(state(), key.text, key.slot());
   }
 
-  // Borrows the cached statement for `sql`, keyed by its text.
-  [[nodiscard]] statement_lease cached(std::string_view sql) {
-    auto it = state_->by_text.find(std::string(sql));
-    if (it == state_->by_text.end()) {
-      auto entry = std::make_unique<detail::cache_entry>();
-      entry->stmt = state_->prepare(sql, SQLITE_PREPARE_PERSISTENT);
-      it = state_->by_text.emplace(std::string(sql), std::move(entry)).first;
-    }
-    return lease_entry(*it->second, sql);
-  }
+  // Borrows the cached statement for `sql`, keyed by its text (see
+  // open_options::statement_cache_capacity).
+  [[nodiscard]] statement_lease cached(std::string_view sql) { return detail::lease_text(state(), sql); }
 
   // Borrows by compile-time text and slot; see sql_constant.
   [[nodiscard]] statement_lease lease(std::string_view text, std::size_t slot) {
-    auto& slots = state_->slots;
-    if (slot < slots.size() && slots[slot]) {
-      auto& entry = *slots[slot];
-      if (entry.key == text.data()) return lease_entry(entry, text);
-      return cached(text);  // another copy of the library numbered this slot: fall back to text
-    }
-    if (slot >= slots.size()) slots.resize(slot + 1);
-    auto entry = std::make_unique<detail::cache_entry>();
-    entry->key = text.data();
-    entry->stmt = state_->prepare(text, SQLITE_PREPARE_PERSISTENT);
-    slots[slot] = std::move(entry);
-    return lease_entry(*slots[slot], text);
+    return detail::lease_slot(state(), text, slot);
   }
 
   // Finalizes every cached statement not leased right now.
-  void clear_cache() noexcept {
-    for (auto& entry : state_->slots)
+  void clear_cache() {
+    auto& s = state();
+    for (auto& entry : s.slots)
       if (entry && !entry->busy) entry.reset();
-    std::erase_if(state_->by_text, [](const auto& item) { return !item.second->busy; });
+    s.evict_to(0);
   }
 
-  [[nodiscard]] std::int64_t last_insert_rowid() const noexcept { return sqlite3_last_insert_rowid(state_->db); }
-  // Rows changed by the most recent INSERT, UPDATE or DELETE.
-  [[nodiscard]] std::int64_t changes() const noexcept { return sqlite3_changes64(state_->db); }
-  [[nodiscard]] std::int64_t total_changes() const noexcept { return sqlite3_total_changes64(state_->db); }
-  // True inside BEGIN ... COMMIT (autocommit is off).
-  [[nodiscard]] bool in_transaction() const noexcept { return sqlite3_get_autocommit(state_->db) == 0; }
-  [[nodiscard]] bool is_read_only() const noexcept { return state_->read_only; }
-  [[nodiscard]] bool is_memory() const noexcept { return state_->path == ":memory:"; }
-  // The path as given to open; ":memory:" for in-memory databases.
-  [[nodiscard]] const std::string& path() const noexcept { return state_->path; }
-  // How many statements this connection has prepared (cached or not).
-  [[nodiscard]] std::size_t prepare_count() const noexcept { return state_->prepares; }
-  // A name no other savepoint of this connection uses.
-  [[nodiscard]] std::string next_savepoint_name() { return fmt::format("cpm_sp_{}", ++state_->savepoints); }
+  // How many statements are cached by run-time text now, and at most.
+  [[nodiscard]] std::size_t text_cache_size() { return state().by_text.size(); }
+  [[nodiscard]] std::size_t statement_cache_capacity() { return state().capacity; }
+  void set_statement_cache_capacity(std::size_t capacity) {
+    auto& s = state();
+    s.capacity = capacity;
+    s.evict_to(capacity);
+  }
 
-  [[nodiscard]] sqlite3* native() const noexcept { return state_->db; }
+  [[nodiscard]] std::int64_t last_insert_rowid() { return sqlite3_last_insert_rowid(state().db); }
+  // Rows changed by the most recent INSERT, UPDATE or DELETE.
+  [[nodiscard]] std::int64_t changes() { return sqlite3_changes64(state().db); }
+  [[nodiscard]] std::int64_t total_changes() { return sqlite3_total_changes64(state().db); }
+  // True inside BEGIN ... COMMIT (autocommit is off).
+  [[nodiscard]] bool in_transaction() { return state().in_transaction(); }
+  // True while a cpm::read_snapshot is active on this connection.
+  [[nodiscard]] bool in_snapshot() { return state().in_snapshot; }
+  [[nodiscard]] bool is_read_only() { return state().read_only; }
+  [[nodiscard]] bool is_memory() { return state().path == ":memory:"; }
+  // The path as given to open; ":memory:" for in-memory databases.
+  [[nodiscard]] const std::string& path() { return state().path; }
+  // How many statements this connection has prepared (cached or not).
+  [[nodiscard]] std::size_t prepare_count() { return state().prepares; }
+  // A name no other savepoint of this connection uses.
+  [[nodiscard]] std::string next_savepoint_name() { return fmt::format("cpm_sp_{}", ++state().savepoints); }
+
+  [[nodiscard]] sqlite3* native() { return state().db; }
+
+  // The state shared with leases, ranges and transactions (see the top of this file).
+  [[nodiscard]] detail::state_ref share() { return detail::state_ref(&state()); }
 
   // Switches the journal mode (WAL persists in the file). Throws when SQLite keeps another.
   void set_journal_mode(journal_mode mode) {
@@ -1359,21 +1531,22 @@ class connection {
   }
 
  private:
-  connection(std::string path, const open_options& options) : state_(std::make_unique<detail::connection_state>()) {
-    state_->path = std::move(path);
-    state_->read_only = options.read_only;
-    const bool memory = state_->path == ":memory:";
+  connection(std::string path, const open_options& options) : state_(new detail::connection_state) {
+    auto& s = *state_;
+    s.path = std::move(path);
+    s.read_only = options.read_only;
+    s.capacity = options.statement_cache_capacity;
+    const bool memory = s.path == ":memory:";
     int flags = options.read_only ? SQLITE_OPEN_READONLY
                                   : SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0);
-    flags |= options.threads == threading::single ? SQLITE_OPEN_NOMUTEX : SQLITE_OPEN_FULLMUTEX;
+    flags |= options.sqlite_mutex ? SQLITE_OPEN_FULLMUTEX : SQLITE_OPEN_NOMUTEX;
 #ifdef SQLITE_OPEN_EXRESCODE
     flags |= SQLITE_OPEN_EXRESCODE;
 #endif
-    int rc = sqlite3_open_v2(state_->path.c_str(), &state_->db, flags,
-                             options.vfs.empty() ? nullptr : options.vfs.c_str());
+    int rc = sqlite3_open_v2(s.path.c_str(), &s.db, flags, options.vfs.empty() ? nullptr : options.vfs.c_str());
     if (rc != SQLITE_OK) fail_open(rc);
-    sqlite3_extended_result_codes(state_->db, 1);
-    sqlite3_busy_timeout(state_->db, static_cast<int>(options.busy_timeout.count()));
+    sqlite3_extended_result_codes(s.db, 1);
+    sqlite3_busy_timeout(s.db, static_cast<int>(options.busy_timeout.count()));
     try {
       // Neither of these reads the file.
       pragma("PRAGMA foreign_keys=ON");
@@ -1394,13 +1567,22 @@ class connection {
     } catch (const busy_error&) {
       throw;  // another connection holds a lock: worth a retry, unlike the other open failures
     } catch (const sqlite_error& e) {
-      throw open_error(e.extended_code(), e.sqlite_message(), state_->path);
+      throw open_error(e.extended_code(), e.sqlite_message(), s.path);
     }
+  }
+
+  detail::connection_state& state() const {
+    if (!state_) [[unlikely]]
+      not_open();
+    return *state_;
+  }
+  [[noreturn, gnu::cold]] static void not_open() {
+    throw usage_error("cpm: the connection is not open (it was moved from or closed)");
   }
 
   // Runs one statement and returns its first column of its first row as text ("" if none).
   std::string pragma(const std::string& sql) {
-    statement stmt(detail::prepare(state_->db, sql, 0));
+    statement stmt(detail::prepare(state().db, sql, 0));
     std::string value;
     if (stmt.step()) {
       const unsigned char* text = sqlite3_column_text(stmt.native(), 0);
@@ -1411,20 +1593,16 @@ class connection {
   }
 
   [[noreturn]] void fail_open(int rc) {
-    std::string message = state_->db ? sqlite3_errmsg(state_->db) : sqlite3_errstr(rc);
-    int code = state_->db ? sqlite3_extended_errcode(state_->db) : rc;
-    throw open_error(code, message, state_->path);
+    auto& s = *state_;
+    std::string message = s.db ? sqlite3_errmsg(s.db) : sqlite3_errstr(rc);
+    int code = s.db ? sqlite3_extended_errcode(s.db) : rc;
+    throw open_error(code, message, s.path);
   }
   [[noreturn]] void throw_open(const std::string& message) {
     throw open_error(SQLITE_ERROR, message, state_->path);
   }
 
-  statement_lease lease_entry(detail::cache_entry& entry, std::string_view text) {
-    if (!entry.busy) return statement_lease(entry);
-    return statement_lease(state_->prepare(text, 0));
-  }
-
-  std::unique_ptr<detail::connection_state> state_;
+  detail::state_ref state_;
 };
 
 }  // namespace cpm
@@ -1451,22 +1629,29 @@ enum class tx_mode { deferred, immediate, exclusive };
 
 class transaction {
  public:
-  explicit transaction(connection& db, tx_mode mode = tx_mode::immediate) : db_(&db) {
-    if (db.in_transaction()) {
+  explicit transaction(connection& db, tx_mode mode = tx_mode::immediate) : state_(db.share()) {
+    auto& s = *state_;
+    if (s.in_snapshot)
+      throw usage_error(
+          "cpm: a transaction cannot start inside a cpm::read_snapshot, which is read-only; end the snapshot "
+          "first, or do the reads and the writes in one cpm::transaction (its reads see one snapshot too)");
+    if (s.in_transaction()) {
       savepoint_ = db.next_savepoint_name();
-      db.exec("SAVEPOINT " + savepoint_);
+      s.exec("SAVEPOINT " + savepoint_);
     } else {
       switch (mode) {
-        case tx_mode::deferred: run(sql<"BEGIN DEFERRED">); break;
-        case tx_mode::immediate: run(sql<"BEGIN IMMEDIATE">); break;
-        case tx_mode::exclusive: run(sql<"BEGIN EXCLUSIVE">); break;
+        case tx_mode::deferred: run<"BEGIN DEFERRED">(); break;
+        case tx_mode::immediate: run<"BEGIN IMMEDIATE">(); break;
+        case tx_mode::exclusive: run<"BEGIN EXCLUSIVE">(); break;
       }
     }
     active_ = true;
   }
 
   transaction(transaction&& other) noexcept
-      : db_(other.db_), savepoint_(std::move(other.savepoint_)), active_(std::exchange(other.active_, false)) {}
+      : state_(std::move(other.state_)),
+        savepoint_(std::move(other.savepoint_)),
+        active_(std::exchange(other.active_, false)) {}
   transaction& operator=(transaction&&) = delete;
   transaction(const transaction&) = delete;
   transaction& operator=(const transaction&) = delete;
@@ -1480,9 +1665,9 @@ class transaction {
   void commit() {
     require_active("commit");
     if (savepoint_.empty()) {
-      run(sql<"COMMIT">);
+      run<"COMMIT">();
     } else {
-      db_->exec("RELEASE " + savepoint_);
+      state_->exec("RELEASE " + savepoint_);
     }
     active_ = false;
   }
@@ -1491,21 +1676,16 @@ class transaction {
   void rollback() {
     require_active("rollback");
     active_ = false;
-    if (savepoint_.empty()) {
-      if (db_->in_transaction()) run(sql<"ROLLBACK">);
-    } else {
-      db_->exec("ROLLBACK TO " + savepoint_ + "; RELEASE " + savepoint_);
-    }
+    rollback_now();
   }
 
   [[nodiscard]] bool is_savepoint() const noexcept { return !savepoint_.empty(); }
   [[nodiscard]] bool is_active() const noexcept { return active_; }
-  [[nodiscard]] connection& db() const noexcept { return *db_; }
 
  private:
   template <detail::fixed_string Text>
-  void run(sql_constant<Text> key) {
-    auto stmt = db_->cached(key);
+  void run() {
+    auto stmt = detail::lease_constant<Text>(*state_);
     stmt.run();
   }
 
@@ -1523,14 +1703,15 @@ class transaction {
     }
   }
   void rollback_now() {
+    if (!state_->in_transaction()) return;  // SQLite rolled it back itself
     if (savepoint_.empty()) {
-      if (db_->in_transaction()) run(sql<"ROLLBACK">);
-    } else if (db_->in_transaction()) {
-      db_->exec("ROLLBACK TO " + savepoint_ + "; RELEASE " + savepoint_);
+      run<"ROLLBACK">();
+    } else {
+      state_->exec("ROLLBACK TO " + savepoint_ + "; RELEASE " + savepoint_);
     }
   }
 
-  connection* db_;
+  detail::state_ref state_;
   std::string savepoint_;
   bool active_ = false;
 };
@@ -1564,35 +1745,71 @@ decltype(auto) with_transaction(connection& db, Work&& work, tx_mode mode = tx_m
 // Groups reads into one read transaction: every statement run while it lives sees the same
 // snapshot of the database, and the per-statement cost of starting and ending a WAL read
 // transaction is paid once. Inside an existing transaction it does nothing.
-// Ending it commits (writes made inside it are kept, not dropped).
+//
+// A snapshot is read-only: while it is active the connection runs with PRAGMA query_only, so
+// a write statement fails at once with cpm::readonly_error, and a cpm::transaction (every
+// write of cpm::store opens one) is refused with cpm::usage_error. Nothing is written that its
+// end could lose. To read and write together, use a cpm::transaction instead.
 class read_snapshot {
  public:
-  explicit read_snapshot(connection& db) : db_(&db) {
-    if (!db.in_transaction()) {
-      auto stmt = db.cached(sql<"BEGIN DEFERRED">);
-      stmt.run();
-      active_ = true;
+  explicit read_snapshot(connection& db) : state_(db.share()) {
+    auto& s = *state_;
+    if (s.in_transaction()) return;
+    run<"BEGIN DEFERRED">();
+    try {
+      // Left as it is when the connection is query-only already (a pool's reader, say).
+      auto ask = detail::lease_constant<"PRAGMA query_only">(s);
+      set_query_only_ = ask.step() && sqlite3_column_int(ask.native(), 0) == 0;
+      ask.reset();
+      if (set_query_only_) run<"PRAGMA query_only=ON">();
+    } catch (...) {
+      end();
+      throw;
     }
+    s.in_snapshot = true;
+    active_ = true;
   }
   read_snapshot(const read_snapshot&) = delete;
   read_snapshot& operator=(const read_snapshot&) = delete;
   ~read_snapshot() {
-    if (!active_ || !db_->in_transaction()) return;
+    if (!active_) return;
+    state_->in_snapshot = false;
+    if (set_query_only_) {
+      try {
+        run<"PRAGMA query_only=OFF">();
+      } catch (...) {
+        // Only fails when out of memory; the connection stays query-only then.
+      }
+    }
+    end();
+  }
+
+  // True when this snapshot began the read transaction (false inside another transaction).
+  [[nodiscard]] bool is_active() const noexcept { return active_; }
+
+ private:
+  template <detail::fixed_string Text>
+  void run() {
+    auto stmt = detail::lease_constant<Text>(*state_);
+    stmt.run();
+  }
+
+  // Ends the read transaction. Nothing was written in it, so a failed COMMIT loses nothing.
+  void end() noexcept {
+    if (!state_->in_transaction()) return;
     try {
-      auto stmt = db_->cached(sql<"COMMIT">);
-      stmt.run();
+      run<"COMMIT">();
     } catch (...) {
       try {
-        auto stmt = db_->cached(sql<"ROLLBACK">);
-        stmt.run();
+        run<"ROLLBACK">();
       } catch (...) {
       }
     }
   }
 
- private:
-  connection* db_;
+  detail::state_ref state_;
   bool active_ = false;
+  bool set_query_only_ = false;
 };
 
 }  // namespace cpm
@@ -2979,7 +3196,7 @@ void bind_field(statement_base& stmt, int index, const T& obj) {
       return;
     }
   }
-  stmt.bind_at(index, value);
+  stmt.bind_ref(index, value);  // the caller's object outlives the statement's run
 }
 
 // Binds the fields insert variant `Omit` writes, from parameter 1; returns the next index.
@@ -3036,7 +3253,8 @@ decltype(auto) with_omit_mask(unsigned omit, F&& f) {
 // Copies of a rows share one cursor (as copies of an input view do): advancing one advances
 // all. The cursor holds a statement leased from the connection's cache; when the last copy
 // is destroyed (a loop left early included), or when the last row has been read, the
-// statement is reset, which ends its read transaction. A rows must not outlive its connection.
+// statement is reset, which ends its read transaction. A rows keeps its connection's database
+// handle open while it lives, so it stays valid when the connection is moved or destroyed.
 
 
 #include <range/v3/range_fwd.hpp>
@@ -3063,8 +3281,8 @@ struct row_source {
 
 template <class Row>
 struct cursor {
+  std::unique_ptr<row_source> source;  // before stmt: destroyed after it (stmt may view its values)
   statement_lease stmt;
-  std::unique_ptr<row_source> source;
   Row current{};
   bool started = false;
   bool has_row = false;
@@ -3217,9 +3435,25 @@ namespace detail {
 
 template <fixed_string Text>
 statement_lease lease(connection& db) {
-  auto stmt = db.cached(sql_constant<Text>{});
-  stmt.copy_bound_values(false);  // run to completion within the call; ranges turn it back on
-  return stmt;
+  return db.cached(sql_constant<Text>{});
+}
+
+// Runs a write ... RETURNING the row (the statement `make` returns, bound) and reads the row
+// back. In autocommit SQLite commits the write before the row is read, so a read that fails
+// (a DEFAULT the field's type cannot hold, say) would leave the row behind for a caller who
+// was told it failed: outside a transaction the two run in one, and nothing stays on error.
+template <class T, class Make>
+T write_returning(connection& db, Make&& make) {
+  std::optional<transaction> tx;
+  if (!db.in_transaction()) tx.emplace(db, tx_mode::immediate);
+  T stored{};
+  {
+    statement_lease stmt = make();
+    if (stmt.step()) read_row(stmt.native(), stored);
+    stmt.run();
+  }
+  if (tx) tx->commit();
+  return stored;
 }
 
 template <class T>
@@ -3267,12 +3501,11 @@ inline constexpr std::string_view count = detail::count_sql<T>.view();
 template <model T>
 [[nodiscard("the stored row carries the new id")]] T insert(connection& db, const T& obj) {
   return detail::with_omit_mask<T>(detail::omitted_defaults(obj), [&](auto omit) {
-    auto stmt = detail::lease<detail::insert_sql<T, decltype(omit)::value, true>>(db);
-    detail::bind_inserted<T, decltype(omit)::value>(stmt, obj);
-    T stored{};
-    if (stmt.step()) detail::read_row(stmt.native(), stored);
-    stmt.run();
-    return stored;
+    return detail::write_returning<T>(db, [&] {
+      auto stmt = detail::lease<detail::insert_sql<T, decltype(omit)::value, true>>(db);
+      detail::bind_inserted<T, decltype(omit)::value>(stmt, obj);
+      return stmt;
+    });
   });
 }
 
@@ -3301,12 +3534,11 @@ template <auto... Keys, model T>
 [[nodiscard("the stored row carries its id")]] T upsert(connection& db, const T& obj) {
   static_assert(sizeof...(Keys) > 0, "cpm: upsert needs the unique key's member pointers: upsert<&T::field>(db, obj)");
   return detail::with_omit_mask<T>(detail::omitted_defaults(obj), [&](auto omit) {
-    auto stmt = detail::lease<detail::upsert_sql<T, decltype(omit)::value, field_index<Keys>...>>(db);
-    detail::bind_inserted<T, decltype(omit)::value>(stmt, obj);
-    T stored{};
-    if (stmt.step()) detail::read_row(stmt.native(), stored);
-    stmt.run();
-    return stored;
+    return detail::write_returning<T>(db, [&] {
+      auto stmt = detail::lease<detail::upsert_sql<T, decltype(omit)::value, field_index<Keys>...>>(db);
+      detail::bind_inserted<T, decltype(omit)::value>(stmt, obj);
+      return stmt;
+    });
   });
 }
 
@@ -3315,7 +3547,7 @@ template <model T>
 [[nodiscard]] std::optional<T> get(connection& db, const detail::key_t<T>& key) {
   detail::require_primary_key<T>();
   auto stmt = detail::lease<detail::select_by_key_sql<T>>(db);
-  stmt.bind_at(1, key);
+  stmt.bind_ref(1, key);
   std::optional<T> out;
   if (stmt.step()) detail::read_row(stmt.native(), out.emplace());
   return out;
@@ -3330,9 +3562,9 @@ bool update(connection& db, const T& obj) {
   auto stmt = detail::lease<detail::update_sql<T>>(db);
   int index = 1;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((I != info::primary_key ? (stmt.bind_at(index++, boost::pfr::get<I>(obj)), 0) : 0), ...);
+    ((I != info::primary_key ? (stmt.bind_ref(index++, boost::pfr::get<I>(obj)), 0) : 0), ...);
   }(std::make_index_sequence<info::size>{});
-  stmt.bind_at(index, boost::pfr::get<info::primary_key>(obj));
+  stmt.bind_ref(index, boost::pfr::get<info::primary_key>(obj));
   stmt.run();
   return db.changes() > 0;
 }
@@ -3342,7 +3574,7 @@ template <model T>
 bool remove(connection& db, const detail::key_t<T>& key) {
   detail::require_primary_key<T>();
   auto stmt = detail::lease<detail::delete_sql<T>>(db);
-  stmt.bind_at(1, key);
+  stmt.bind_ref(1, key);
   stmt.run();
   return db.changes() > 0;
 }
@@ -3359,7 +3591,6 @@ template <model T>
 [[nodiscard]] rows<T> page(connection& db, const detail::key_t<T>& after, std::int64_t limit) {
   detail::require_primary_key<T>();
   auto stmt = detail::lease<detail::select_page_sql<T>>(db);
-  stmt.copy_bound_values(true);
   stmt.bind_at(1, after);
   stmt.bind_at(2, limit);
   return rows<T>(std::move(stmt));
@@ -3391,6 +3622,8 @@ template <model T>
 #include <memory>
 #include <optional>
 #include <ranges>
+#include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -3412,11 +3645,43 @@ concept value_for = requires(V&& v) { F{std::forward<V>(v)}; } &&
                     // F{int} compiles for a scoped enum over int, but an int names no enumerator.
                     (!std::is_enum_v<F> || std::convertible_to<V, F>);
 
-// Binds a value through its own mapping when it has one (no conversion, no copy), else as F.
-template <class F, class V>
+template <class T>
+inline constexpr bool is_text_like = std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view> ||
+                                     std::is_same_v<T, const char*> || std::is_same_v<T, char*> ||
+                                     (std::is_array_v<T> && std::is_same_v<std::remove_extent_t<T>, char>);
+template <class T>
+inline constexpr bool is_plain_integer = std::is_integral_v<T> && !std::is_same_v<T, bool>;
+
+// True when an argument of type V binds exactly as a value of field type F would: the same
+// type, text for a text field, an integer for an integer field, nothing for an optional one.
+template <class V, class F>
+consteval bool binds_like() {
+  if constexpr (std::is_same_v<V, F>) {
+    return true;
+  } else if constexpr (is_optional<F>::value) {
+    return std::is_same_v<V, std::nullopt_t> || binds_like<V, typename F::value_type>();
+  } else if constexpr (std::is_same_v<F, std::string>) {
+    return is_text_like<V>;
+  } else if constexpr (is_plain_integer<F>) {
+    return is_plain_integer<V>;
+  } else {
+    return false;
+  }
+}
+
+// Binds a find argument as the field type F: through the field's own mapping, so that an
+// argument of another type (a sys_seconds for a millisecond time point, a reference_wrapper)
+// is stored exactly as the field would be. Arguments that bind alike are bound as they are;
+// others are converted to F, and the converted copy is copied into the statement. `Borrow`:
+// the argument outlives the statement's run.
+template <class F, bool Borrow, class V>
 void bind_as(statement_base& stmt, int index, const V& value) {
-  if constexpr (bindable_value<std::remove_cvref_t<V>> && !std::is_same_v<std::remove_cvref_t<V>, std::nullopt_t>) {
-    stmt.bind_at(index, value);
+  if constexpr (binds_like<std::remove_cvref_t<V>, F>()) {
+    if constexpr (Borrow) {
+      stmt.bind_ref(index, value);
+    } else {
+      stmt.bind_at(index, value);
+    }
   } else {
     stmt.bind_at(index, F(value));
   }
@@ -3430,8 +3695,7 @@ template <auto Member, class V>
 [[nodiscard]] rows<detail::member_class_t<Member>> find(connection& db, const V& value) {
   using T = detail::member_class_t<Member>;
   auto stmt = detail::lease<detail::select_where_sql<T, field_index<Member>>>(db);
-  stmt.copy_bound_values(true);
-  detail::bind_as<detail::member_field_t<Member>>(stmt, 1, value);
+  detail::bind_as<detail::member_field_t<Member>, false>(stmt, 1, value);  // the range outlives the call
   return rows<T>(std::move(stmt));
 }
 
@@ -3441,7 +3705,7 @@ template <auto Member, class V>
 [[nodiscard]] std::optional<detail::member_class_t<Member>> find_one(connection& db, const V& value) {
   using T = detail::member_class_t<Member>;
   auto stmt = detail::lease<detail::select_where_sql<T, field_index<Member>>>(db);
-  detail::bind_as<detail::member_field_t<Member>>(stmt, 1, value);
+  detail::bind_as<detail::member_field_t<Member>, true>(stmt, 1, value);
   std::optional<T> out;
   if (stmt.step()) detail::read_row(stmt.native(), out.emplace());
   return out;
@@ -3457,10 +3721,19 @@ class in_list_source : public row_source {
  public:
   using value_type = typename model_info<T>::template field_type<Column>;
 
-  in_list_source(connection& db, std::vector<value_type> values) : db_(&db), values_(std::move(values)) {}
+  // `with_null`: the list held NULL (std::nullopt), which IN never matches: its rows are
+  // found by a last `IS NULL` query.
+  in_list_source(connection& db, std::vector<value_type> values, bool with_null)
+      : state_(db.share()), values_(std::move(values)), with_null_(with_null) {}
 
   statement_lease next() override {
-    if (offset_ >= values_.size()) return {};
+    if (offset_ >= values_.size()) {
+      if (!with_null_) return {};
+      with_null_ = false;
+      auto stmt = lease_constant<select_where_sql<T, Column>>(*state_);
+      stmt.bind_at(1, std::nullopt);
+      return stmt;
+    }
     std::size_t remaining = values_.size() - offset_;
     if (remaining <= in_chunk_sizes[0]) return chunk<in_chunk_sizes[0]>();
     if (remaining <= in_chunk_sizes[1]) return chunk<in_chunk_sizes[1]>();
@@ -3471,26 +3744,28 @@ class in_list_source : public row_source {
   // Binds the next Size values; a short last chunk repeats its last value, which IN ignores.
   template <std::size_t Size>
   statement_lease chunk() {
-    auto stmt = lease<select_in_sql<T, Column, Size>>(*db_);
+    auto stmt = lease_constant<select_in_sql<T, Column, Size>>(*state_);
     std::size_t end = std::min(values_.size(), offset_ + Size);
     for (std::size_t i = 0; i < Size; ++i) {
       std::size_t at = offset_ + i < end ? offset_ + i : end - 1;
-      stmt.bind_at(static_cast<int>(i) + 1, values_[at]);  // values_ outlives the statement
+      stmt.bind_ref(static_cast<int>(i) + 1, values_[at]);  // values_ outlives the statement's run
     }
     offset_ = end;
     return stmt;
   }
 
-  connection* db_;
+  state_ref state_;  // the connection's, kept alive while the range is
   std::vector<value_type> values_;
   std::size_t offset_ = 0;
+  bool with_null_ = false;
 };
 
 }  // namespace detail
 
 // Rows whose field `Member` is one of `values`, each once. Lists of any length work: they are
 // sent in chunks well under SQLite's limit on parameters. Rows come in key order within a
-// chunk (lists are sorted first when their values can be).
+// chunk (lists are sorted first when their values can be). For an optional field, a
+// std::nullopt in the list finds the rows where the field is NULL, as find(nullopt) does.
 template <auto Member, std::ranges::input_range Values>
   requires detail::value_for<std::ranges::range_reference_t<Values>, detail::member_field_t<Member>>
 [[nodiscard]] rows<detail::member_class_t<Member>> find_in(connection& db, Values&& values) {
@@ -3498,12 +3773,16 @@ template <auto Member, std::ranges::input_range Values>
   using F = detail::member_field_t<Member>;
   std::vector<F> list;
   for (auto&& v : values) list.emplace_back(std::forward<decltype(v)>(v));
+  bool with_null = false;
+  if constexpr (detail::is_optional<F>::value) {
+    with_null = std::erase_if(list, [](const F& v) { return !v.has_value(); }) > 0;
+  }
   if constexpr (std::totally_ordered<F>) {
     std::sort(list.begin(), list.end());
     list.erase(std::unique(list.begin(), list.end()), list.end());
   }
-  if (list.empty()) return rows<T>();
-  auto source = std::make_unique<detail::in_list_source<T, field_index<Member>>>(db, std::move(list));
+  if (list.empty() && !with_null) return rows<T>();
+  auto source = std::make_unique<detail::in_list_source<T, field_index<Member>>>(db, std::move(list), with_null);
   return rows<T>(std::move(source));
 }
 
@@ -3565,13 +3844,13 @@ bool apply_patch(connection& db, const key_t<T>& key, const Patch& p, std::index
   auto bind_one = [&](const auto& field) {
     stmt.bind_at(index++, field.has_value());
     if (field) {
-      stmt.bind_at(index++, *field);
+      stmt.bind_ref(index++, *field);
     } else {
       parameter(stmt.native(), index++).null();
     }
   };
   (bind_one(boost::pfr::get<J>(p)), ...);
-  stmt.bind_at(index, key);
+  stmt.bind_ref(index, key);
   stmt.run();
   return db.changes() > 0;
 }
@@ -3589,17 +3868,30 @@ bool patch(connection& db, const detail::key_t<T>& key, const Patch& p) {
 }  // namespace cpm
 // ---- end cpm/query/patch.hpp ----
 // ---- begin cpm/query/raw.hpp ----
-// cpm: hand-written SQL, mapped to any aggregate (or a single value) by position.
+// cpm: hand-written SQL, mapped to any aggregate (or a single value).
 //
 //   struct member_row { std::string username; cpm::org_role role; };
 //   for (auto& m : cpm::query<member_row>(db, "SELECT u.username, m.role FROM ...", org_id)) ...
 //   std::int64_t n = cpm::query<std::int64_t>(db, "SELECT count(*) FROM users").one();
+//   for (auto& t : cpm::query<total>(db, cpm::by_position, "SELECT role, count(*) FROM ...")) ...
+//
+// Columns fill the row's fields in order, and their names must be the fields' names (or the
+// column names model_traits<Row>::columns gives), ignoring ASCII case: alias computed columns
+// (`count(*) AS how_many`). A column named otherwise throws cpm::column_name_mismatch, so that
+// `SELECT 10 AS b, 20 AS a` into struct {a, b} is refused instead of swapped. cpm::by_position
+// maps by position only. A single-value row (query<std::int64_t>) is never name-checked.
 //
 // Arguments bind through cpm::value_traits like everything else. A result whose column count
 // is not the row type's field count throws cpm::column_count_mismatch. SQL given as
 // cpm::sql<"..."> is cached in a slot of its own; other text is cached by its content.
 
 
+#include <boost/pfr/core.hpp>
+#include <fmt/core.h>
+#include <sqlite3.h>
+
+#include <array>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -3609,17 +3901,105 @@ bool patch(connection& db, const detail::key_t<T>& key, const Patch& p) {
 
 namespace cpm {
 
+// Passed before the SQL, maps a query's columns to the row's fields by position only.
+struct by_position_t {
+  explicit by_position_t() = default;
+};
+inline constexpr by_position_t by_position{};
+
+// query<Row>(sql) on a result whose column `index()` (from 0) is not named like the row's
+// field there.
+class column_name_mismatch : public usage_error {
+ public:
+  column_name_mismatch(std::size_t index, std::string expected, std::string actual, std::string sql)
+      : usage_error(fmt::format("cpm: column {} of the result is named \"{}\" but field {} of the row type is \"{}\" "
+                                "(alias the column: AS {}; or map by position with cpm::by_position): {}",
+                                index, actual, index, expected, expected, sql)),
+        index_(index),
+        expected_(std::move(expected)),
+        actual_(std::move(actual)),
+        sql_(std::move(sql)) {}
+  [[nodiscard]] std::size_t index() const noexcept { return index_; }
+  // The name the row type wants there (its field's name, or its model_traits column name).
+  [[nodiscard]] const std::string& expected() const noexcept { return expected_; }
+  // The column's name, as sqlite3_column_name gives it.
+  [[nodiscard]] const std::string& actual() const noexcept { return actual_; }
+  [[nodiscard]] const std::string& sql() const noexcept { return sql_; }
+
+ private:
+  std::size_t index_;
+  std::string expected_;
+  std::string actual_;
+  std::string sql_;
+};
+
 namespace detail {
 
 template <class Row>
 concept row_type = mapped_value<Row> || (std::is_aggregate_v<Row> && std::is_default_constructible_v<Row>);
 
-template <class Row, class... Args>
+// The names each field of an aggregate row answers to: its own, and the column
+// model_traits<Row>::columns gives it (the same name when there is none).
+template <class Row>
+inline constexpr auto row_field_names = []<std::size_t... I>(std::index_sequence<I...>) {
+  return std::array<std::string_view, sizeof...(I)>{field_name<Row, I>...};
+}(std::make_index_sequence<boost::pfr::tuple_size_v<Row>>{});
+
+template <class Row>
+constexpr std::string_view row_column_name(std::size_t i) {
+  if constexpr (has_traits_columns<Row>) {
+    return model_traits<Row>::columns[i];
+  } else {
+    return row_field_names<Row>[i];
+  }
+}
+
+// SQLite compares identifiers ignoring ASCII case, and so does this.
+constexpr bool same_identifier(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// Throws column_name_mismatch at the first column of `stmt` not named like Row's field there.
+// The column count is already known to be Row's field count.
+template <class Row>
+void check_column_names(const statement_base& stmt) {
+  constexpr std::size_t width = boost::pfr::tuple_size_v<Row>;
+  for (std::size_t i = 0; i < width; ++i) {
+    const char* name = sqlite3_column_name(stmt.native(), static_cast<int>(i));
+    const std::string_view actual = name ? std::string_view(name) : std::string_view();
+    if (!same_identifier(actual, row_field_names<Row>[i]) && !same_identifier(actual, row_column_name<Row>(i)))
+      throw column_name_mismatch(i, std::string(row_column_name<Row>(i)), std::string(actual), std::string(stmt.sql()));
+  }
+}
+
+// A tag per row type: its address says which row type a statement was last checked for.
+template <class Row>
+inline constexpr char row_check_tag = 0;
+
+// Checks the column names of `stmt` for Row, once per cached statement and row type.
+template <class Row>
+void check_row_names(statement_lease& stmt) {
+  const void* const tag = &row_check_tag<Row>;
+  const void** slot = stmt.row_check_slot();
+  if (slot && *slot == tag) return;
+  check_column_names<Row>(stmt);
+  if (slot) *slot = tag;
+}
+
+template <class Row, bool ByName = true, class... Args>
 rows<Row> run_query(statement_lease stmt, const Args&... args) {
   constexpr std::size_t width = row_width<Row>();
   if (static_cast<std::size_t>(stmt.column_count()) != width)
     throw column_count_mismatch(width, static_cast<std::size_t>(stmt.column_count()), std::string(stmt.sql()));
-  stmt.copy_bound_values(true);
+  if constexpr (ByName && !mapped_value<Row>) check_row_names<Row>(stmt);
   stmt.bind(args...);
   return rows<Row>(std::move(stmt));
 }
@@ -3645,21 +4025,31 @@ template <detail::row_type Row, detail::fixed_string Text, class... Args>
   return detail::run_query<Row>(db.cached(sql), args...);
 }
 
+// As query, with the columns mapped to the fields by position only, whatever their names:
+// for results whose columns cannot carry the fields' names.
+template <detail::row_type Row, class... Args>
+[[nodiscard]] rows<Row> query(connection& db, by_position_t, std::string_view sql, const Args&... args) {
+  return detail::run_query<Row, false>(db.cached(sql), args...);
+}
+
+template <detail::row_type Row, detail::fixed_string Text, class... Args>
+[[nodiscard]] rows<Row> query(connection& db, by_position_t, sql_constant<Text> sql, const Args&... args) {
+  return detail::run_query<Row, false>(db.cached(sql), args...);
+}
+
 // Runs a statement that returns no rows (or whose rows are not wanted); returns the number
 // of rows it changed.
 template <class... Args>
 std::int64_t execute(connection& db, std::string_view sql, const Args&... args) {
   auto stmt = db.cached(sql);
-  stmt.copy_bound_values(false);  // the arguments outlive the run
-  stmt.bind(args...);
+  stmt.bind_refs(args...);  // the arguments outlive the run
   return detail::run_counting_changes(db, stmt);
 }
 
 template <detail::fixed_string Text, class... Args>
 std::int64_t execute(connection& db, sql_constant<Text> sql, const Args&... args) {
   auto stmt = db.cached(sql);
-  stmt.copy_bound_values(false);  // the arguments outlive the run
-  stmt.bind(args...);
+  stmt.bind_refs(args...);  // the arguments outlive the run
   return detail::run_counting_changes(db, stmt);
 }
 
@@ -3667,8 +4057,781 @@ std::int64_t execute(connection& db, sql_constant<Text> sql, const Args&... args
 // ---- end cpm/query/raw.hpp ----
 // ---- end cpm/query.hpp ----
 // ---- begin cpm/schema.hpp ----
-// cpm: the schema layer: versioned migrations and safe table rebuilds.
+// cpm: the schema layer: versioned migrations, safe table rebuilds, the CREATE TABLE of a
+// model, and the check that the tables still match the models.
 
+// ---- begin cpm/schema/check.hpp ----
+// cpm: does the database still match the models?
+//
+//   cpm::check_schema<user, organization, repository>(db);  // throws cpm::schema_mismatch
+//   auto found = cpm::schema_differences<user, organization>(db);  // the same list, not thrown
+//
+// Each model's table is read with PRAGMA table_xinfo and compared with the model, and every
+// difference found, in every table, is reported at once:
+//   missing_table      the model's table does not exist
+//   missing_column     a field has no column
+//   extra_column       a column no field maps is NOT NULL and has no DEFAULT: inserts would fail
+//   affinity_mismatch  the column's declared type has an affinity the field's values do not
+//                      keep (SQLite's affinity rules; see below)
+//   nullable_column    a field that is not std::optional maps a column that allows NULL
+//   not_null_column    a std::optional field maps a NOT NULL column (unless the field is one of
+//                      model_traits<T>::defaults and the column has a DEFAULT: then an empty
+//                      field is left to the database)
+//   primary_key        the model's key is not the table's primary key, or an integer key is
+//                      not INTEGER PRIMARY KEY (the rowid alias that turns an id of 0 into a new id)
+//   missing_default    a field model_traits<T>::defaults lists maps a column without a DEFAULT
+//
+// Affinity compatibility: a column is compatible when SQLite keeps what the mapping binds and
+// gives back what it reads. Integers (and bool, and enums stored as integers) accept INTEGER
+// and NUMERIC columns (BOOLEAN is NUMERIC); reals REAL and NUMERIC; text and named enums only
+// TEXT; blobs only BLOB; time points TEXT and NUMERIC (DATETIME, DATE, TIMESTAMP: cpm's
+// timestamp text never looks like a number, so NUMERIC keeps it as text). A column declared
+// with no type at all keeps every value as it was bound, and is compatible with any field.
+// Names are compared as SQLite compares them: ignoring ASCII case.
+
+// ---- begin cpm/schema/detail/column_types.hpp ----
+// cpm: the SQL column type of each mapped C++ type, and SQLite's type affinity rules.
+//
+// The declared type of a column follows the value mapping (cpm/sqlite/value.hpp):
+//   integers, bool, enums without cpm::enum_names   INTEGER
+//   float, double                                   REAL
+//   std::string, enums with cpm::enum_names         TEXT
+//   std::vector<std::byte>                          BLOB
+//   std::chrono::sys_time<D>                        TEXT ("YYYY-MM-DD HH:MM:SS", UTC)
+//   std::optional<T>                                T's type, and the column may be NULL
+//   a type whose value_traits derive from cpm::converted_value<T, Stored>: Stored's type
+//   a type whose value_traits declare `static constexpr std::string_view sql_type`: that text
+// Anything else has no SQL type: create_table_sql and check_schema refuse it at compile time.
+
+
+#include <array>
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace cpm::detail::ddl {
+
+// SQLite's five column affinities (https://sqlite.org/datatype3.html#type_affinity), as bits so
+// that a set of them fits in an unsigned.
+enum affinity : unsigned {
+  integer_affinity = 1u << 0,
+  text_affinity = 1u << 1,
+  blob_affinity = 1u << 2,
+  real_affinity = 1u << 3,
+  numeric_affinity = 1u << 4,
+};
+
+constexpr char ascii_upper(char c) noexcept { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+
+// True when `text` contains `word` (upper case), ignoring ASCII case.
+constexpr bool contains_nocase(std::string_view text, std::string_view word) noexcept {
+  if (word.size() > text.size()) return false;
+  for (std::size_t i = 0; i + word.size() <= text.size(); ++i) {
+    bool match = true;
+    for (std::size_t j = 0; j < word.size() && match; ++j) match = ascii_upper(text[i + j]) == word[j];
+    if (match) return true;
+  }
+  return false;
+}
+
+constexpr bool equal_nocase(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_upper(a[i]) != ascii_upper(b[i])) return false;
+  return true;
+}
+
+// The affinity of a column declared with type `declared`, by SQLite's rules, in their order:
+// "INT" anywhere: INTEGER; "CHAR", "CLOB" or "TEXT": TEXT; "BLOB" or no type: BLOB; "REAL",
+// "FLOA" or "DOUB": REAL; anything else (NUMERIC, DECIMAL, BOOLEAN, DATE, DATETIME): NUMERIC.
+constexpr affinity affinity_of(std::string_view declared) noexcept {
+  if (contains_nocase(declared, "INT")) return integer_affinity;
+  if (contains_nocase(declared, "CHAR") || contains_nocase(declared, "CLOB") || contains_nocase(declared, "TEXT"))
+    return text_affinity;
+  if (contains_nocase(declared, "BLOB") || declared.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    return blob_affinity;
+  if (contains_nocase(declared, "REAL") || contains_nocase(declared, "FLOA") || contains_nocase(declared, "DOUB"))
+    return real_affinity;
+  return numeric_affinity;
+}
+
+constexpr std::string_view affinity_name(affinity a) noexcept {
+  switch (a) {
+    case integer_affinity: return "INTEGER";
+    case text_affinity: return "TEXT";
+    case blob_affinity: return "BLOB";
+    case real_affinity: return "REAL";
+    case numeric_affinity: return "NUMERIC";
+  }
+  return "?";
+}
+
+// The column affinities that keep a value the mapping binds as it was bound (or converted
+// losslessly) and read back as it was written. Besides the exact one:
+//   INTEGER values: NUMERIC too (it keeps integers integers; BOOLEAN is NUMERIC);
+//   REAL values: NUMERIC too (a real with no fraction comes back as an integer, and reads as
+//     the same double);
+//   NUMERIC values (a user sql_type): INTEGER too;
+//   TEXT, BLOB: only themselves (NUMERIC would turn the text "007" into the integer 7).
+// Time points widen theirs with NUMERIC (see time_point_accepts).
+constexpr unsigned compatible_affinities(affinity a) noexcept {
+  switch (a) {
+    case integer_affinity: return integer_affinity | numeric_affinity;
+    case real_affinity: return real_affinity | numeric_affinity;
+    case numeric_affinity: return numeric_affinity | integer_affinity;
+    default: return a;
+  }
+}
+
+// A time point is text that never looks like a number, so a NUMERIC column (DATETIME, DATE,
+// TIMESTAMP: the spelling legacy schemas use) keeps it as text.
+inline constexpr unsigned time_point_accepts = text_affinity | numeric_affinity;
+
+// What a field's type asks of its column.
+struct column_type {
+  std::string_view name{};  // the declared type create_table_sql writes; empty: no known type
+  unsigned accepts = 0;     // the column affinities it is compatible with
+};
+
+template <class T>
+struct is_sys_time : std::false_type {};
+template <class Duration>
+struct is_sys_time<std::chrono::sys_time<Duration>> : std::true_type {};
+
+template <class T>
+concept declares_sql_type = requires {
+  { value_traits<T>::sql_type } -> std::convertible_to<std::string_view>;
+};
+
+// The Stored of a value_traits<T> derived from converted_value<T, Stored>.
+template <class T, class Stored>
+Stored converted_stored(const converted_value<T, Stored>*);
+
+template <class T>
+concept converted_type = requires { converted_stored(static_cast<const value_traits<T>*>(nullptr)); };
+
+template <class T>
+using stored_type = decltype(converted_stored(static_cast<const value_traits<T>*>(nullptr)));
+
+template <class T>
+struct unwrap_optional {
+  using type = T;
+};
+template <class T>
+struct unwrap_optional<std::optional<T>> {
+  using type = T;
+};
+template <class T>
+using unwrap_optional_t = typename unwrap_optional<T>::type;
+
+// The column type of a (non-optional) field type; an empty name when it has none.
+template <class F>
+consteval column_type column_type_of() {
+  if constexpr (declares_sql_type<F>) {
+    constexpr std::string_view name = value_traits<F>::sql_type;
+    return {name, compatible_affinities(affinity_of(name))};
+  } else if constexpr (is_optional<F>::value) {
+    return column_type_of<typename F::value_type>();
+  } else if constexpr (std::is_integral_v<F>) {  // bool included
+    return {"INTEGER", compatible_affinities(integer_affinity)};
+  } else if constexpr (std::is_floating_point_v<F>) {
+    return {"REAL", compatible_affinities(real_affinity)};
+  } else if constexpr (std::is_same_v<F, std::string>) {
+    return {"TEXT", text_affinity};
+  } else if constexpr (std::is_same_v<F, std::vector<std::byte>>) {
+    return {"BLOB", blob_affinity};
+  } else if constexpr (is_sys_time<F>::value) {
+    return {"TEXT", time_point_accepts};
+  } else if constexpr (named_enum<F>) {
+    return {"TEXT", text_affinity};
+  } else if constexpr (std::is_enum_v<F>) {
+    return column_type_of<std::underlying_type_t<F>>();
+  } else if constexpr (converted_type<F>) {
+    return column_type_of<stored_type<F>>();
+  } else {
+    return {};
+  }
+}
+
+// Named in the error when a field's type has no SQL type: g++ and clang++ print this
+// template's arguments (model, field name, field type) above the message.
+template <class Model, auto FieldName, class FieldType>
+struct field_has_sql_type : std::bool_constant<!column_type_of<FieldType>().name.empty()> {};
+
+template <class T, std::size_t I>
+consteval column_type field_column_type() {
+  using field = typename model_info<T>::template field_type<I>;
+  static_assert(field_has_sql_type<T, field_name_storage<T, I>, field>::value,
+                "cpm: a field of this model has no SQL column type (field_has_sql_type<model, field name, "
+                "field type> names it): declare `static constexpr std::string_view sql_type = \"...\";` in its "
+                "cpm::value_traits, or derive them from cpm::converted_value<T, Stored>");
+  return column_type_of<field>();
+}
+
+// The column type of every field of T, in order.
+template <class T>
+inline constexpr auto field_column_types = []<std::size_t... I>(std::index_sequence<I...>) {
+  return std::array<column_type, sizeof...(I)>{field_column_type<T, I>()...};
+}(std::make_index_sequence<model_info<T>::size>{});
+
+// Which fields of T are std::optional (nullable columns).
+template <class T>
+inline constexpr auto field_nullable = []<std::size_t... I>(std::index_sequence<I...>) {
+  return std::array<bool, sizeof...(I)>{is_optional<typename model_info<T>::template field_type<I>>::value...};
+}(std::make_index_sequence<model_info<T>::size>{});
+
+}  // namespace cpm::detail::ddl
+// ---- end cpm/schema/detail/column_types.hpp ----
+
+#include <fmt/core.h>
+
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cpm {
+
+// One way a table differs from its model.
+struct schema_difference {
+  enum class kind {
+    missing_table,
+    missing_column,
+    extra_column,
+    affinity_mismatch,
+    nullable_column,
+    not_null_column,
+    primary_key,
+    missing_default,
+  };
+
+  kind what = kind::missing_table;
+  std::string model{};     // the model type's name ("user")
+  std::string table{};     // the table's name
+  std::string column{};    // the column's name; empty for missing_table
+  std::string field{};     // the field's name; empty for missing_table and extra_column
+  std::string expected{};  // affinity_mismatch: the field's SQL type ("INTEGER")
+  std::string actual{};    // affinity_mismatch: the column's declared type ("TEXT")
+
+  // One line saying what differs, naming the table and column.
+  [[nodiscard]] std::string message() const {
+    const std::string where = fmt::format("table \"{}\", column \"{}\"", table, column);
+    const std::string which = fmt::format("field {}::{}", model, field);
+    switch (what) {
+      case kind::missing_table:
+        return fmt::format("table \"{}\" does not exist (model {})", table, model);
+      case kind::missing_column:
+        return fmt::format("{}: no such column ({})", where, which);
+      case kind::extra_column:
+        return fmt::format("{}: NOT NULL without a DEFAULT, and model {} has no field for it: its inserts would fail",
+                           where, model);
+      case kind::affinity_mismatch:
+        return fmt::format("{}: declared {} ({} affinity), but {} is stored as {}", where,
+                           actual.empty() ? std::string("without a type") : "'" + actual + "'",
+                           detail::ddl::affinity_name(detail::ddl::affinity_of(actual)), which, expected);
+      case kind::nullable_column:
+        return fmt::format("{}: allows NULL, but {} is not std::optional (reading a NULL would throw)", where, which);
+      case kind::not_null_column:
+        return fmt::format("{}: NOT NULL, but {} is std::optional (an empty one cannot be stored)", where, which);
+      case kind::primary_key:
+        return fmt::format("{}: {} is the model's key, but {}", where, which, actual);
+      case kind::missing_default:
+        return fmt::format("{}: no DEFAULT, but {} is one the database fills in (model_traits defaults)", where,
+                           which);
+    }
+    return where;
+  }
+};
+
+// The database's tables differ from the models: every difference, in every table checked.
+class schema_mismatch : public error {
+ public:
+  explicit schema_mismatch(std::vector<schema_difference> differences)
+      : error(describe(differences)), differences_(std::move(differences)) {}
+
+  [[nodiscard]] const std::vector<schema_difference>& differences() const noexcept { return differences_; }
+
+ private:
+  static std::string describe(const std::vector<schema_difference>& differences) {
+    std::string text = fmt::format("cpm: the database does not match the models ({} difference{}):",
+                                   differences.size(), differences.size() == 1 ? "" : "s");
+    for (const auto& d : differences) {
+      text += "\n  - ";
+      text += d.message();
+    }
+    return text;
+  }
+
+  std::vector<schema_difference> differences_;
+};
+
+namespace detail::ddl {
+
+// A column as PRAGMA table_xinfo describes it.
+struct table_column {
+  std::string name;
+  std::string type;
+  bool not_null = false;
+  bool has_default = false;
+  int pk = 0;      // its position in the primary key, from 1; 0: not part of it
+  int hidden = 0;  // 0 ordinary, 1 hidden (virtual tables), 2 and 3 generated
+};
+
+struct table_shape {
+  std::vector<table_column> columns;
+  bool has_pk_index = false;  // an index made for the primary key: WITHOUT ROWID, or no rowid alias
+
+  // The column that is the rowid: the one primary key column, declared INTEGER, with no index
+  // of its own (a WITHOUT ROWID table has one, and so does INTEGER PRIMARY KEY DESC).
+  [[nodiscard]] const table_column* rowid_alias() const {
+    const table_column* key = nullptr;
+    for (const auto& c : columns) {
+      if (c.pk == 0) continue;
+      if (key) return nullptr;
+      key = &c;
+    }
+    if (!key || has_pk_index || !equal_nocase(key->type, "INTEGER")) return nullptr;
+    return key;
+  }
+  [[nodiscard]] std::size_t key_columns() const {
+    std::size_t n = 0;
+    for (const auto& c : columns) n += c.pk != 0 ? 1 : 0;
+    return n;
+  }
+};
+
+inline table_shape read_table(statement& columns, statement& indexes, std::string_view table) {
+  table_shape shape;
+  columns.bind(table);
+  while (columns.step()) {
+    table_column c;
+    c.name = columns.column<std::string>(0);
+    c.type = columns.column<std::optional<std::string>>(1).value_or("");
+    c.not_null = columns.column<int>(2) != 0;
+    c.has_default = columns.column<int>(3) != 0;
+    c.pk = columns.column<int>(4);
+    c.hidden = columns.column<int>(5);
+    shape.columns.push_back(std::move(c));
+  }
+  columns.reset();
+  indexes.bind(table);
+  shape.has_pk_index = indexes.step() && indexes.column<int>(0) != 0;
+  indexes.reset();
+  return shape;
+}
+
+template <class T>
+void compare_table(const table_shape& shape, std::vector<schema_difference>& out) {
+  using info = model_info<T>;
+  constexpr auto& types = field_column_types<T>;
+  constexpr auto& nullable = field_nullable<T>;
+  auto difference = [&](schema_difference::kind k, std::string_view column, std::string_view field) {
+    schema_difference d;
+    d.what = k;
+    d.model = std::string(type_name<T>);
+    d.table = std::string(info::table);
+    d.column = std::string(column);
+    d.field = std::string(field);
+    return d;
+  };
+  if (shape.columns.empty()) {
+    out.push_back(difference(schema_difference::kind::missing_table, {}, {}));
+    return;
+  }
+  static constexpr auto field_names =
+      []<std::size_t... I>(std::index_sequence<I...>) { return std::array<std::string_view, sizeof...(I)>{field_name<T, I>...}; }(
+          std::make_index_sequence<info::size>{});
+  const table_column* rowid = shape.rowid_alias();
+  std::vector<bool> mapped(shape.columns.size(), false);
+  for (std::size_t i = 0; i < info::size; ++i) {
+    const std::string_view name = info::columns[i];
+    std::size_t at = 0;
+    while (at < shape.columns.size() && !equal_nocase(shape.columns[at].name, name)) ++at;
+    if (at == shape.columns.size()) {
+      out.push_back(difference(schema_difference::kind::missing_column, name, field_names[i]));
+      continue;
+    }
+    mapped[at] = true;
+    const table_column& column = shape.columns[at];
+    const bool is_rowid = &column == rowid;
+    // A column declared without a type keeps every value as it was bound.
+    if (!column.type.empty() && (types[i].accepts & affinity_of(column.type)) == 0) {
+      auto d = difference(schema_difference::kind::affinity_mismatch, column.name, field_names[i]);
+      d.expected = std::string(types[i].name);
+      d.actual = column.type;
+      out.push_back(std::move(d));
+    }
+    const bool not_null = column.not_null || is_rowid;  // the rowid is never NULL
+    if (!nullable[i] && !not_null) {
+      out.push_back(difference(schema_difference::kind::nullable_column, column.name, field_names[i]));
+    } else if (nullable[i] && not_null && !(info::defaulted[i] && column.has_default)) {
+      out.push_back(difference(schema_difference::kind::not_null_column, column.name, field_names[i]));
+    }
+    if (info::defaulted[i] && !column.has_default)
+      out.push_back(difference(schema_difference::kind::missing_default, column.name, field_names[i]));
+    if (i == info::primary_key) {
+      std::string problem;
+      if (column.pk == 0 || shape.key_columns() != 1) {
+        problem = "the column is not the table's primary key";
+      } else if (info::rowid_key && !is_rowid) {
+        problem = "the column is not INTEGER PRIMARY KEY (the rowid): an integer key of 0 is inserted as NULL for "
+                  "the database to choose";
+      }
+      if (!problem.empty()) {
+        auto d = difference(schema_difference::kind::primary_key, column.name, field_names[i]);
+        d.actual = std::move(problem);
+        out.push_back(std::move(d));
+      }
+    }
+  }
+  for (std::size_t at = 0; at < shape.columns.size(); ++at) {
+    const table_column& column = shape.columns[at];
+    if (mapped[at] || column.hidden != 0 || &column == rowid) continue;
+    if (column.not_null && !column.has_default)
+      out.push_back(difference(schema_difference::kind::extra_column, column.name, {}));
+  }
+}
+
+}  // namespace detail::ddl
+
+// Every difference between the models and their tables in `db`, in the order of the models
+// and then of their fields; empty when they match.
+template <model... Models>
+[[nodiscard]] std::vector<schema_difference> schema_differences(connection& db) {
+  std::vector<schema_difference> found;
+  auto columns = db.prepare(R"(SELECT name, type, "notnull", dflt_value IS NOT NULL, pk, hidden )"
+                            R"(FROM pragma_table_xinfo(?1))");
+  auto indexes = db.prepare("SELECT count(*) FROM pragma_index_list(?1) WHERE origin = 'pk'");
+  (detail::ddl::compare_table<Models>(detail::ddl::read_table(columns, indexes, model_info<Models>::table), found),
+   ...);
+  return found;
+}
+
+// Throws cpm::schema_mismatch listing every difference between the models and their tables.
+template <model... Models>
+void check_schema(connection& db) {
+  auto found = schema_differences<Models...>(db);
+  if (!found.empty()) throw schema_mismatch(std::move(found));
+}
+
+}  // namespace cpm
+// ---- end cpm/schema/check.hpp ----
+// ---- begin cpm/schema/create_table.hpp ----
+// cpm: the CREATE TABLE statement of a model, built at compile time.
+//
+//   static_assert(cpm::create_table_sql<note> ==
+//                 R"(CREATE TABLE "note" ("id" INTEGER PRIMARY KEY, "text" TEXT NOT NULL))");
+//
+// Column types follow the value mapping (cpm/schema/detail/column_types.hpp); a field that is
+// not std::optional is NOT NULL. The model's key is its column's PRIMARY KEY: an integer key
+// is `INTEGER PRIMARY KEY`, SQLite's rowid (so an id of 0 lets the database choose it), any
+// other is `PRIMARY KEY NOT NULL`. The rest is declared in cpm::model_traits<T>, every member
+// optional, beside the ones cpm/reflect/model.hpp reads:
+//
+//   template <> struct cpm::model_traits<repo> {
+//     static constexpr std::string_view table = "repos";
+//     static constexpr auto defaults = std::tuple{&repo::created_at};  // empty: left to the database
+//     // the DEFAULT clause of a column (every field `defaults` lists needs one):
+//     static constexpr auto default_values = std::tuple{cpm::sql_default<&repo::created_at>{"CURRENT_TIMESTAMP"}};
+//     // UNIQUE on one column, or on several together:
+//     static constexpr auto unique = std::tuple{cpm::unique_key<&repo::path>{},
+//                                               cpm::unique_key<&repo::org_id, &repo::name>{}};
+//     // REFERENCES "orgs" ("id") ON DELETE CASCADE: the other model's table and column
+//     static constexpr auto foreign_keys =
+//         std::tuple{cpm::foreign_key<&repo::org_id, &org::id>{.on_delete = cpm::fk_action::cascade}};
+//   };
+//
+// The text is a std::string_view constant, for a migration step or connection::exec.
+
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+
+namespace cpm {
+
+// What a foreign key does when the row it references is deleted or its key changes.
+enum class fk_action { no_action, restrict, set_null, set_default, cascade };
+
+// The DEFAULT clause of the column of `Member`, as SQL: "CURRENT_TIMESTAMP", "0", "'member'",
+// "(datetime('now'))" (an expression other than a literal needs its parentheses).
+template <auto Member>
+struct sql_default {
+  std::string_view sql{};
+};
+
+// UNIQUE on the columns of `Members` (one column: a column constraint; several: a table
+// constraint on all of them together).
+template <auto... Members>
+struct unique_key {};
+
+// `Member` references `Target`, a field of another model (or of the same one): that model's
+// primary key or a field it declares unique_key on alone. Written as a column constraint,
+// REFERENCES "table" ("column") with the actions that are not no_action.
+template <auto Member, auto Target>
+struct foreign_key {
+  fk_action on_delete = fk_action::no_action;
+  fk_action on_update = fk_action::no_action;
+};
+
+namespace detail::ddl {
+
+template <class T>
+concept has_default_values = requires {
+  std::tuple_size<std::remove_cvref_t<decltype(model_traits<T>::default_values)>>::value;
+};
+template <class T>
+concept has_unique = requires { std::tuple_size<std::remove_cvref_t<decltype(model_traits<T>::unique)>>::value; };
+template <class T>
+concept has_foreign_keys = requires {
+  std::tuple_size<std::remove_cvref_t<decltype(model_traits<T>::foreign_keys)>>::value;
+};
+
+template <class M>
+using class_of = typename member_pointer<M>::class_type;
+
+template <auto Member>
+constexpr std::size_t index_in() {
+  return model_info<class_of<decltype(Member)>>::template index_of<Member>;
+}
+
+// Calls f(item) for each item of the traits tuple (nothing when T declares none).
+template <class T, class F>
+constexpr void for_each_default(F&& f) {
+  if constexpr (has_default_values<T>) std::apply([&](const auto&... item) { (f(item), ...); }, model_traits<T>::default_values);
+}
+template <class T, class F>
+constexpr void for_each_unique(F&& f) {
+  if constexpr (has_unique<T>) std::apply([&](const auto&... item) { (f(item), ...); }, model_traits<T>::unique);
+}
+template <class T, class F>
+constexpr void for_each_foreign_key(F&& f) {
+  if constexpr (has_foreign_keys<T>) std::apply([&](const auto&... item) { (f(item), ...); }, model_traits<T>::foreign_keys);
+}
+
+template <class Item>
+inline constexpr bool is_sql_default = false;
+template <auto Member>
+inline constexpr bool is_sql_default<sql_default<Member>> = true;
+
+template <class Item>
+inline constexpr bool is_unique_key = false;
+template <auto... Members>
+inline constexpr bool is_unique_key<unique_key<Members...>> = true;
+
+template <class Item>
+inline constexpr bool is_foreign_key = false;
+template <auto Member, auto Target>
+inline constexpr bool is_foreign_key<foreign_key<Member, Target>> = true;
+
+template <class T, auto Member>
+consteval bool belongs_to() {
+  if constexpr (std::is_member_object_pointer_v<decltype(Member)>) {
+    return std::is_same_v<class_of<decltype(Member)>, T>;
+  } else {
+    return false;
+  }
+}
+
+// The DEFAULT text of field `i`; empty when it has none.
+template <class T>
+constexpr std::string_view default_of(std::size_t i) {
+  std::string_view found{};
+  for_each_default<T>([&]<auto Member>(const sql_default<Member>& d) {
+    if (index_in<Member>() == i) found = d.sql;
+  });
+  return found;
+}
+
+// True when field `i` alone carries a unique_key.
+template <class T>
+constexpr bool unique_alone(std::size_t i) {
+  bool found = false;
+  for_each_unique<T>([&]<auto... Members>(const unique_key<Members...>&) {
+    if constexpr (sizeof...(Members) == 1) {
+      if (((index_in<Members>() == i) && ...)) found = true;
+    }
+  });
+  return found;
+}
+
+constexpr std::string_view action_sql(fk_action a) {
+  switch (a) {
+    case fk_action::no_action: return "NO ACTION";
+    case fk_action::restrict: return "RESTRICT";
+    case fk_action::set_null: return "SET NULL";
+    case fk_action::set_default: return "SET DEFAULT";
+    case fk_action::cascade: return "CASCADE";
+  }
+  return "";
+}
+
+// The checks on model_traits<T>'s schema members, each with its own message.
+template <class T>
+constexpr bool check_schema_traits() {
+  using info = model_info<T>;
+  if constexpr (info::has_primary_key) {
+    static_assert(!is_optional<typename info::template field_type<(info::has_primary_key ? info::primary_key : 0)>>::value,
+                  "cpm: the primary key of a model cannot be std::optional");
+  }
+  if constexpr (has_default_values<T>) {
+    std::apply(
+        [](const auto&... item) {
+          static_assert((is_sql_default<std::remove_cvref_t<decltype(item)>> && ...),
+                        "cpm: model_traits<T>::default_values holds cpm::sql_default<&T::field>{\"SQL\"} items only");
+        },
+        model_traits<T>::default_values);
+    for_each_default<T>([]<auto Member>(const sql_default<Member>&) {
+      static_assert(belongs_to<T, Member>(), "cpm: a cpm::sql_default in model_traits<T>::default_values names a field "
+                                             "of another model");
+    });
+  }
+  if constexpr (has_unique<T>) {
+    std::apply(
+        [](const auto&... item) {
+          static_assert((is_unique_key<std::remove_cvref_t<decltype(item)>> && ...),
+                        "cpm: model_traits<T>::unique holds cpm::unique_key<&T::field, ...>{} items only");
+        },
+        model_traits<T>::unique);
+    for_each_unique<T>([]<auto... Members>(const unique_key<Members...>&) {
+      static_assert(sizeof...(Members) > 0, "cpm: a cpm::unique_key names at least one field");
+      static_assert((belongs_to<T, Members>() && ...), "cpm: a cpm::unique_key in model_traits<T>::unique names a "
+                                                       "field of another model");
+    });
+  }
+  if constexpr (has_foreign_keys<T>) {
+    std::apply(
+        [](const auto&... item) {
+          static_assert((is_foreign_key<std::remove_cvref_t<decltype(item)>> && ...),
+                        "cpm: model_traits<T>::foreign_keys holds cpm::foreign_key<&T::field, &Other::key>{...} items "
+                        "only");
+        },
+        model_traits<T>::foreign_keys);
+  }
+  // Every field the database fills in on insert needs the DEFAULT that fills it.
+  for (std::size_t i = 0; i < info::size; ++i)
+    if (info::defaulted[i] && default_of<T>(i).empty()) return false;
+  return true;
+}
+
+// The checks on one foreign key, each with its own message.
+template <class T, auto Member, auto Target>
+constexpr bool check_foreign_key(const foreign_key<Member, Target>& fk) {
+  static_assert(belongs_to<T, Member>(), "cpm: a cpm::foreign_key<Member, Target> in model_traits<T>::foreign_keys "
+                                         "must start from a field of T");
+  static_assert(std::is_member_object_pointer_v<decltype(Target)>,
+                "cpm: the Target of a cpm::foreign_key is a member pointer to the referenced model's field");
+  using parent = class_of<decltype(Target)>;
+  using parent_info = model_info<parent>;
+  constexpr std::size_t target = index_in<Target>();
+  static_assert(target == parent_info::primary_key || unique_alone<parent>(target),
+                "cpm: a cpm::foreign_key must reference the other model's primary key or a field it declares "
+                "cpm::unique_key on alone (SQLite refuses any other parent key)");
+  using field = typename model_info<T>::template field_type<index_in<Member>()>;
+  using target_field = typename parent_info::template field_type<target>;
+  static_assert(column_type_of<unwrap_optional_t<field>>().name == column_type_of<unwrap_optional_t<target_field>>().name,
+                "cpm: a cpm::foreign_key joins fields whose SQL column types differ");
+  if (fk.on_delete == fk_action::set_null || fk.on_update == fk_action::set_null) {
+    if (!is_optional<field>::value) return false;  // "ON ... SET NULL needs a std::optional field"
+  }
+  if (fk.on_delete == fk_action::set_default || fk.on_update == fk_action::set_default) {
+    if (default_of<T>(index_in<Member>()).empty()) return false;  // "SET DEFAULT needs a default"
+  }
+  return true;
+}
+
+template <class T>
+constexpr bool check_foreign_keys() {
+  bool ok = true;
+  for_each_foreign_key<T>([&]<auto Member, auto Target>(const foreign_key<Member, Target>& fk) {
+    ok = ok && check_foreign_key<T>(fk);
+  });
+  return ok;
+}
+
+template <class T, class Out>
+constexpr void references(Out& out, std::size_t i) {
+  for_each_foreign_key<T>([&]<auto Member, auto Target>(const foreign_key<Member, Target>& fk) {
+    if (index_in<Member>() != i) return;
+    using parent_info = model_info<class_of<decltype(Target)>>;
+    out << " REFERENCES ";
+    identifier(out, parent_info::table);
+    out << " (";
+    identifier(out, parent_info::columns[index_in<Target>()]);
+    out << ")";
+    if (fk.on_delete != fk_action::no_action) out << " ON DELETE " << action_sql(fk.on_delete);
+    if (fk.on_update != fk_action::no_action) out << " ON UPDATE " << action_sql(fk.on_update);
+  });
+}
+
+template <class T, class Out>
+constexpr void create_table(Out& out) {
+  using info = model_info<T>;
+  constexpr auto& types = field_column_types<T>;
+  constexpr auto& nullable = field_nullable<T>;
+  out << "CREATE TABLE ";
+  identifier(out, info::table);
+  out << " (";
+  for (std::size_t i = 0; i < info::size; ++i) {
+    if (i) out << ", ";
+    identifier(out, info::columns[i]);
+    out << " " << types[i].name;
+    if (i == info::primary_key) {
+      out << (info::rowid_key ? " PRIMARY KEY" : " PRIMARY KEY NOT NULL");
+    } else {
+      if (!nullable[i]) out << " NOT NULL";
+      if (unique_alone<T>(i)) out << " UNIQUE";
+    }
+    if (std::string_view d = default_of<T>(i); !d.empty()) out << " DEFAULT " << d;
+    references<T>(out, i);
+  }
+  for_each_unique<T>([&]<auto... Members>(const unique_key<Members...>&) {
+    if constexpr (sizeof...(Members) > 1) {
+      out << ", UNIQUE (";
+      bool first = true;
+      ((out << (first ? "" : ", "), identifier(out, info::columns[index_in<Members>()]), first = false), ...);
+      out << ")";
+    }
+  });
+  out << ")";
+}
+
+template <class T>
+consteval bool check_create_table() {
+  static_assert(check_schema_traits<T>(),
+                "cpm: every field model_traits<T>::defaults lists needs the DEFAULT that fills it in "
+                "model_traits<T>::default_values: cpm::sql_default<&T::field>{\"CURRENT_TIMESTAMP\"}");
+  static_assert(check_foreign_keys<T>(),
+                "cpm: a cpm::foreign_key with ON DELETE/UPDATE SET NULL needs a std::optional field, and one with "
+                "SET DEFAULT a cpm::sql_default for its field");
+  return true;
+}
+
+template <class T>
+inline constexpr auto create_table_text = make_sql([](auto& out) {
+  static_assert(check_create_table<T>());
+  create_table<T>(out);
+});
+
+}  // namespace detail::ddl
+
+// The CREATE TABLE statement of model T (see the top of this file).
+template <model T>
+inline constexpr std::string_view create_table_sql = detail::ddl::create_table_text<T>.view();
+
+}  // namespace cpm
+// ---- end cpm/schema/create_table.hpp ----
 // ---- begin cpm/schema/migration.hpp ----
 // cpm: versioned migrations.
 //
@@ -3702,8 +4865,8 @@ namespace cpm {
 
 struct migration {
   int version = 0;
-  std::string_view name{};
-  std::string_view sql{};                     // a script, run with connection::exec
+  std::string name{};
+  std::string sql{};                          // a script, run with connection::exec
   std::function<void(connection&)> apply{};   // or a function, run after the SQL (if any)
   // Run with foreign keys switched off (outside the transaction, as SQLite requires), for
   // steps that rebuild tables; PRAGMA foreign_key_check must pass before the step commits.
@@ -4603,12 +5766,12 @@ inline void normalize_stored_public_keys(connection& db) {
 // translation unit's static initialisation.)
 inline std::span<const migration> store_migrations() {
   static const migration steps[] = {
-      {1, "original cpm schema (adopts databases of the original system)", original_schema_sql,
+      {1, "original cpm schema (adopts databases of the original system)", std::string(original_schema_sql),
        [](connection& db) {
          detail::check_adoptable(db);
          detail::normalize_stored_public_keys(db);
        }},
-      {2, "indexes for the query patterns", query_indexes_sql, {}},
+      {2, "indexes for the query patterns", std::string(query_indexes_sql), {}},
   };
   return steps;
 }
@@ -4800,9 +5963,10 @@ inline constexpr auto user_repositories_sql = make_sql([](auto& out) {
 });
 
 // Members of an organization with their roles: owners, then admins, then members; by username.
+// (Each column is named like the member_info field it fills: query<Row> checks.)
 template <class = void>
 inline constexpr auto org_members_sql = make_sql([](auto& out) {
-  out << "SELECT u.id, u.username, u.email, om.role, om.joined_at"
+  out << "SELECT u.id AS user_id, u.username, u.email, om.role, om.joined_at"
          " FROM org_members AS om JOIN users AS u ON u.id = om.user_id WHERE om.org_id = ?1"
          " ORDER BY CASE om.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, u.username";
 });
@@ -5108,8 +6272,13 @@ basic_store<Connection> basic_store<Connection>::open(const std::string& path, s
   // A database with no version may be one the original system made: refuse one cpm cannot
   // adopt (cpm::adoption_error) here too, before the switch to WAL rewrites its header.
   if (found == 0 && options.migrate) detail::check_adoptable(db);
-  if (!db.is_memory() && !options.connection.read_only) db.set_journal_mode(wanted);
-  return basic_store(std::move(db), options.migrate);
+  // The journal mode is switched once the migrations succeeded: a refused file (a step that
+  // fails, an adoption that cannot finish) is left byte for byte as it was.
+  // Unmigrated (migrate = false on an older schema), the file keeps its journal mode too.
+  basic_store store(std::move(db), options.migrate);
+  const bool current = options.migrate || found == cpm::target_version(store_migrations());
+  if (!store.db_.is_memory() && !options.connection.read_only && current) store.db_.set_journal_mode(wanted);
+  return store;
 }
 
 template <class Connection>
