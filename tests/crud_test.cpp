@@ -295,6 +295,43 @@ TEST_CASE("get returns the row with the key, or nothing", "[crud][get]") {
   CHECK_FALSE(cpm::get<everything>(db, 0));
 }
 
+namespace {
+
+struct article {
+  std::string slug;
+  std::string title;
+};
+
+}  // namespace
+
+template <>
+struct cpm::model_traits<article> {
+  static constexpr auto primary_key = &article::slug;
+};
+
+TEST_CASE("a key argument of another type converts to the key type when it does not narrow", "[crud][get]") {
+  auto db = make_db();
+  auto stored = cpm::insert(db, sparse("x"));
+  const int small_id = static_cast<int>(stored.id);
+  const std::uint8_t tiny_id = static_cast<std::uint8_t>(stored.id);
+  CHECK(cpm::get<everything>(db, small_id)->name == "x");
+  CHECK(cpm::get<everything>(db, tiny_id)->name == "x");
+  CHECK(cpm::page<everything>(db, 0, 5).to_vector().size() == 1);
+  CHECK(cpm::page<everything>(db, small_id, 5).to_vector().empty());
+  CHECK_FALSE(cpm::get<everything>(db, {}));  // a braced key is of the key type: id 0
+  CHECK(cpm::remove<everything>(db, small_id));
+  CHECK(cpm::count<everything>(db) == 0);
+
+  db.exec("CREATE TABLE article(slug TEXT PRIMARY KEY, title TEXT NOT NULL)");
+  (void)cpm::insert(db, article{"hello", "Hello"});
+  CHECK(cpm::get<article>(db, "hello")->title == "Hello");
+  CHECK(cpm::get<article>(db, std::string_view{"hello"})->title == "Hello");
+  CHECK(cpm::get<article>(db, std::string("hello"))->title == "Hello");
+  CHECK(cpm::page<article>(db, "a", 5).to_vector().size() == 1);
+  CHECK(cpm::remove<article>(db, std::string_view{"hello"}));
+  CHECK_FALSE(cpm::get<article>(db, "hello"));
+}
+
 TEST_CASE("update writes every field of the row with the key", "[crud][update]") {
   auto db = make_db();
   auto stored = cpm::insert(db, full("before"));

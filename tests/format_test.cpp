@@ -1,4 +1,6 @@
-// Printing models with fmt: fmt::format("{}", model) for every kind of field.
+// Printing models with fmt: fmt::format("{}", model) for every kind of field, for the types
+// opted in with cpm::model_formatter (and any model through cpm::format_model); an aggregate
+// not opted in prints as it did without cpm, and a formatter of the program's own is used.
 #include <cpm/reflect.hpp>
 
 #include <catch2/catch.hpp>
@@ -11,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -70,8 +73,49 @@ struct with_base : user {
 struct unmapped_field {
   std::vector<int> values;
 };
+struct with_bit_field {
+  std::uint32_t flags : 4;
+};
+
+// A model not opted in.
+struct quiet {
+  std::int64_t id = 0;
+};
 
 }  // namespace
+
+// Aggregates of a program's own that cpm could map but that are none of its business: they
+// print with the program's formatter, or not at all.
+namespace geo {
+struct point {
+  double x = 0;
+  double y = 0;
+};
+struct extent {
+  double width = 0;
+  double height = 0;
+};
+template <class T>
+concept planar = requires(const T& t) {
+  t.x;
+  t.y;
+};
+}  // namespace geo
+
+template <class T>
+  requires geo::planar<T>
+struct fmt::formatter<T> : fmt::formatter<std::string_view> {
+  auto format(const T& p, format_context& ctx) const {
+    return fmt::format_to(ctx.out(), "({}, {})", p.x, p.y);
+  }
+};
+
+template <>
+struct fmt::formatter<everything> : cpm::model_formatter<everything> {};
+template <>
+struct fmt::formatter<user> : cpm::model_formatter<user> {};
+template <class T>
+struct fmt::formatter<wrapper<T>> : cpm::model_formatter<wrapper<T>> {};
 
 template <>
 struct fmt::formatter<custom> : fmt::formatter<std::string_view> {
@@ -128,10 +172,28 @@ TEST_CASE("a model takes no format options", "[format][errors]") {
   CHECK(fmt::format(fmt::runtime("{}"), user{}) == R"(user{id: 0, username: "", public_key: null})");
 }
 
-TEST_CASE("only types cpm can map are printable as models", "[format]") {
+TEST_CASE("only the models opted in are printable with fmt", "[format]") {
   STATIC_REQUIRE(fmt::is_formattable<user>::value);
   STATIC_REQUIRE(fmt::is_formattable<everything>::value);
-  STATIC_REQUIRE_FALSE(fmt::is_formattable<with_base>::value);  // Boost.PFR cannot see a base's fields
+  STATIC_REQUIRE(fmt::is_formattable<wrapper<std::string>>::value);
+  STATIC_REQUIRE_FALSE(fmt::is_formattable<quiet>::value);
+  STATIC_REQUIRE_FALSE(fmt::is_formattable<geo::extent>::value);
+  STATIC_REQUIRE_FALSE(fmt::is_formattable<with_base>::value);
   STATIC_REQUIRE_FALSE(fmt::is_formattable<unmapped_field>::value);
+  STATIC_REQUIRE_FALSE(fmt::is_formattable<with_bit_field>::value);
   STATIC_REQUIRE_FALSE(fmt::is_formattable<std::vector<std::byte>>::value);
+}
+
+TEST_CASE("an aggregate with a constrained formatter of the program's own uses it", "[format]") {
+  // Before formatting was opted into, cpm's formatter for every mappable aggregate made this
+  // one ambiguous.
+  STATIC_REQUIRE(fmt::is_formattable<geo::point>::value);
+  CHECK(fmt::format("{}", geo::point{1, 2}) == "(1, 2)");
+}
+
+TEST_CASE("format_model prints any model, opted in or not", "[format]") {
+  CHECK(cpm::format_model(quiet{3}) == "quiet{id: 3}");
+  CHECK(cpm::format_model(geo::extent{2, 0.5}) == "extent{width: 2, height: 0.5}");
+  CHECK(cpm::format_model(user{1, "alice", std::nullopt}) == fmt::format("{}", user{1, "alice", std::nullopt}));
+  CHECK(cpm::format_model(custom{42}) == "custom{id: 42}");  // the model's own formatter is fmt's business
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -39,6 +40,27 @@ struct repo_patch {
 struct rename_only {
   std::optional<std::string> name;
 };
+
+// A defaulted optional field: the database fills it in when it is left empty on insert, and
+// update keeps its stored value when it is left empty. patch is how it goes back to NULL.
+struct ticket {
+  std::int64_t id = 0;
+  std::string title;
+  std::optional<std::string> label;
+};
+
+struct ticket_patch {
+  std::optional<std::optional<std::string>> label{};
+};
+
+}  // namespace
+
+template <>
+struct cpm::model_traits<ticket> {
+  static constexpr auto defaults = std::tuple{&ticket::label};
+};
+
+namespace {
 
 cpm::connection make_db() {
   auto db = cpm::connection::open_memory();
@@ -132,4 +154,44 @@ TEST_CASE("the patch statement names only the patch's columns", "[patch]") {
                  R"("archived_at" = CASE WHEN ? THEN ? ELSE "archived_at" END WHERE "id" = ?)");
   STATIC_REQUIRE(cpm::detail::patch_column<repo, repo_patch, 0>() == 4);  // stars
   STATIC_REQUIRE(cpm::detail::patch_column<repo, repo_patch, 4>() == 5);  // archived_at
+}
+
+TEST_CASE("a defaulted field: update keeps its stored value when empty, patch sets it to NULL", "[patch][null][update]") {
+  auto db = cpm::connection::open_memory();
+  db.exec("CREATE TABLE ticket(id INTEGER PRIMARY KEY, title TEXT NOT NULL, label TEXT DEFAULT 'triage')");
+  auto stored = cpm::insert(db, ticket{.id = 0, .title = "crash", .label = std::nullopt});
+  CHECK(stored.label == "triage");  // left empty: the database's default
+
+  // update: an empty defaulted field keeps the stored value (the documented semantics).
+  auto changed = stored;
+  changed.title = "crash on start";
+  changed.label.reset();
+  CHECK(cpm::update(db, changed));
+  auto read = cpm::get<ticket>(db, stored.id);
+  REQUIRE(read);
+  CHECK(read->title == "crash on start");
+  CHECK(read->label == "triage");
+
+  // patch with an engaged empty optional writes NULL.
+  CHECK(cpm::patch<ticket>(db, stored.id, ticket_patch{.label = std::optional<std::string>{}}));
+  read = cpm::get<ticket>(db, stored.id);
+  REQUIRE(read);
+  CHECK_FALSE(read->label);
+  CHECK(read->title == "crash on start");
+  auto stmt = db.prepare("SELECT typeof(label) FROM ticket");
+  REQUIRE(stmt.step());
+  CHECK(stmt.column<std::string>(0) == "null");
+
+  // and update with a value sets one again.
+  changed.label = "bug";
+  CHECK(cpm::update(db, changed));
+  CHECK(cpm::get<ticket>(db, stored.id)->label == "bug");
+}
+
+TEST_CASE("a patch's key converts to the key type without narrowing, as get's does", "[patch]") {
+  auto db = make_db();
+  auto stored = cpm::insert(db, sample("cpm"));
+  const int small_id = static_cast<int>(stored.id);
+  CHECK(cpm::patch<repo>(db, small_id, repo_patch{.stars = 6}));
+  CHECK(cpm::get<repo>(db, small_id)->stars == 6);
 }

@@ -293,3 +293,28 @@ TEST_CASE("rebuild_table refuses to run with foreign keys on or outside a transa
   CHECK(cpm_test::dump(db) == before);
   CHECK(server_keys(db).size() == 6);
 }
+
+TEST_CASE("rebuild_table quotes a table name holding a double quote as the generated SQL does", "[rebuild]") {
+  // The name is doubled-quote escaped like every identifier cpm writes (sql_text.hpp).
+  auto db = cpm::connection::open_memory();
+  db.exec(R"(CREATE TABLE "say ""hi""" (id INTEGER PRIMARY KEY AUTOINCREMENT, word TEXT NOT NULL))");
+  db.exec(R"(CREATE INDEX "say ""hi"" by word" ON "say ""hi"""(word))");
+  db.exec(R"(INSERT INTO "say ""hi"""(word) VALUES ('hello'), ('hi'), ('hey'))");
+  db.exec(R"(DELETE FROM "say ""hi""" WHERE word = 'hey')");  // the AUTOINCREMENT mark is 3
+
+  std::vector<cpm::migration> steps{{1, "say \"hi\": add a language column", {},
+                                     [](cpm::connection& c) {
+                                       cpm::rebuild_table(c, {.table = R"(say "hi")",
+                                                              .definition = "(id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                                                                            "word TEXT NOT NULL, language TEXT)",
+                                                              .columns = "id, word"});
+                                     },
+                                     true}};
+  CHECK(cpm::migrate(db, steps).applied == std::vector<int>{1});
+  CHECK(column_names(db, R"(say "hi")") == std::vector<std::string>{"id", "word", "language"});
+  CHECK(count_rows(db, R"(say ""hi"")") == 2);  // count_rows quotes without escaping
+  CHECK(has_schema_object(db, "index", R"(say "hi" by word)"));
+  CHECK_FALSE(has_schema_object(db, "table", R"(cpm_rebuild_say "hi")"));
+  CHECK(cpm::execute(db, R"(INSERT INTO "say ""hi"""(word) VALUES ('yo'))") == 1);
+  CHECK(cpm::query<std::int64_t>(db, R"(SELECT max(id) FROM "say ""hi""")").one() == 4);  // 3 is not given again
+}

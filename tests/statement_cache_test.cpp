@@ -254,6 +254,7 @@ TEST_CASE("a leased run-time statement is never evicted while in use", "[cache][
   CHECK(*it == 2);
   ++it;
   CHECK(*it == 3);
+}
 
 TEST_CASE("clear_cache while statements are leased leaves them working, and the cache works after", "[cache][clear]") {
   auto db = make_db();

@@ -43,6 +43,11 @@ struct cpm::model_traits<account> {
 };
 // [end:traits]
 
+// [snippet:format_opt_in]
+template <>
+struct fmt::formatter<account> : cpm::model_formatter<account> {};  // fmt::print("{}", an_account)
+// [end:format_opt_in]
+
 // [snippet:columns]
 struct setting {
   std::string key{};
@@ -227,8 +232,10 @@ int main() try {
   // [snippet:format]
   fmt::print("{}\n", cpm::get<account>(db, bob.id).value());
   // account{id: 2, username: "bob", email: "bob@example.net", public_key: null, created_at: 2025-...}
+  std::string text = cpm::format_model(note{.id = 7, .text = "hi"});  // any model, opted in or not
+  // note{id: 7, text: "hi", pinned: false}
   // [end:format]
-  CHECK(fmt::format("{}", note{.id = 7, .text = "hi"}) == R"(note{id: 7, text: "hi", pinned: false})");
+  CHECK(text == R"(note{id: 7, text: "hi", pinned: false})");
 
   std::puts("models_and_queries: all checks passed");
   return 0;

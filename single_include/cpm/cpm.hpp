@@ -2312,13 +2312,19 @@ inline query_plan explain(connection& db, std::string_view sql) {
 // cpm: the reflect layer: what Boost.PFR gives about an aggregate, plus field names.
 
 // ---- begin cpm/reflect/format.hpp ----
-// cpm: printing any model with fmt, through the same reflection.
+// cpm: printing models with fmt, through the same reflection.
 //
 //   fmt::format("{}", u)  ->  user{id: 1, username: "alice", email: "a@example.org", public_key: null, created_at: 2024-01-15 10:30:00}
 //
 // Strings are quoted and escaped, optionals print their value or null, time points print
-// like CURRENT_TIMESTAMP, named enums print their name, blobs their size. A type with a
-// formatter of its own keeps it (an explicit fmt::formatter specialisation wins).
+// like CURRENT_TIMESTAMP, named enums print their name, blobs their size.
+//
+// Printing is opted into per type, so that including cpm changes how no other aggregate
+// prints, and a formatter of the program's own (constrained or not) is never ambiguous:
+//   template <> struct fmt::formatter<note> : cpm::model_formatter<note> {};
+// or, without opting in, as a string:
+//   fmt::print("{}\n", cpm::format_model(n));
+// cpm's own store models (cpm/store/models.hpp) are opted in.
 
 // ---- begin cpm/reflect/detail/names.hpp ----
 // cpm: field and type names of an aggregate, at compile time.
@@ -2535,25 +2541,96 @@ constexpr bool has_base_class() {
   return requires { T{base_probe<T>{}}; };
 }
 
-template <class Model, auto FieldName, class FieldType>
-struct field_has_value_mapping : std::bool_constant<mapped_value<FieldType>> {};
-
+// How a diagnostic names field I of T. Both compilers print a failed check's template
+// arguments, so the checks below take the model, this and the field type as theirs:
+//   g++ 12:     In instantiation of 'consteval bool cpm::detail::check_model_field() [with Model = tagged;
+//               auto Field = fixed_string<4>{"tags"}; FieldType = std::vector<int>]'
+//   clang++ 14: static_assert failed due to requirement 'field_has_value_mapping<tagged,
+//               cpm::detail::member_address<std::vector<int>>{&fake_object.value.tags}, std::vector<int>>'
+// (clang++ prints a fixed_string as character codes, g++ a member address as a long path.)
 template <class T, std::size_t I>
-consteval bool check_field() {
-  using field = pfr_field_t<T, I>;
-  static_assert(field_has_value_mapping<T, field_name_storage<T, I>, field>::value,
-                "cpm: a field of this model has a type with no cpm::value_traits mapping "
-                "(field_has_value_mapping<model, field name, field type> names it)");
-  return mapped_value<field>;
+inline constexpr auto field_in_diagnostic =
+#if defined(__clang__)
+    member_address<pfr_field_t<T, I>>{&boost::pfr::get<I>(fake_object<T>.value)};
+#else
+    field_name_storage<T, I>;
+#endif
+
+// The declared type of field I, const included (pfr_field_t drops it).
+template <class T, std::size_t I>
+using declared_field_t = std::remove_reference_t<decltype(boost::pfr::get<I>(std::declval<T&>()))>;
+
+template <class Model, auto Field, class FieldType>
+inline constexpr bool field_is_not_const = !std::is_const_v<FieldType>;
+template <class Model, auto Field, class FieldType>
+inline constexpr bool field_has_value_mapping = mapped_value<FieldType>;
+
+template <class Model, auto Field, class FieldType>
+consteval bool check_model_field() {
+  if constexpr (!field_is_not_const<Model, Field, FieldType>) {
+    static_assert(field_is_not_const<Model, Field, FieldType>,
+                  "cpm: a model field cannot be const (it is read into); drop the const "
+                  "(the model, the field and its type are the template arguments named here)");
+    return false;
+  } else {
+    static_assert(field_has_value_mapping<Model, Field, FieldType>,
+                  "cpm: a field of this model has a type with no cpm::value_traits mapping "
+                  "(the model, the field and its type are the template arguments named here)");
+    return mapped_value<FieldType>;
+  }
 }
 
-template <class T, std::size_t... I>
-consteval bool check_fields(std::index_sequence<I...>) {
-  return (check_field<T, I>() && ...);
+// The same checks for the row type of a hand-written query (cpm::query<Row>).
+template <class Row, auto Field, class FieldType>
+consteval bool check_query_row_field() {
+  if constexpr (!field_is_not_const<Row, Field, FieldType>) {
+    static_assert(field_is_not_const<Row, Field, FieldType>,
+                  "cpm: a field of a query row type cannot be const (it is read into); drop the const "
+                  "(the row type, the field and its type are the template arguments named here)");
+    return false;
+  } else {
+    static_assert(field_has_value_mapping<Row, Field, FieldType>,
+                  "cpm: a field of this query row type has a type with no cpm::value_traits mapping "
+                  "(the row type, the field and its type are the template arguments named here)");
+    return mapped_value<FieldType>;
+  }
 }
+
+template <class T, bool QueryRow, std::size_t I>
+consteval bool check_field() {
+  if constexpr (QueryRow) {
+    return check_query_row_field<T, field_in_diagnostic<T, I>, declared_field_t<T, I>>();
+  } else {
+    return check_model_field<T, field_in_diagnostic<T, I>, declared_field_t<T, I>>();
+  }
+}
+
+template <class T, bool QueryRow, std::size_t... I>
+consteval bool check_fields(std::index_sequence<I...>) {
+  return (check_field<T, QueryRow, I>() && ...);
+}
+
+// Boost.PFR cannot reflect bit-fields: it binds a reference to every field, and a reference
+// cannot bind to a bit-field (its own error comes from deep inside its tie_as_tuple). Its field
+// count works, and so does its const access, where a bit-field binds a const reference to a
+// temporary copy of its value. Made from the never-active member of fake_object, that copy
+// reads an object that does not exist, so the access is not a constant expression exactly when
+// T has a bit-field (any field: PFR binds them all at once). Ordinary fields are only bound,
+// never read, as the field names are found.
+template <class T>
+consteval bool bind_fields_without_reading() {
+  (void)boost::pfr::get<0>(fake_object<T>.value);
+  return true;
+}
+template <class T>
+concept without_bit_fields = requires { typename std::bool_constant<bind_fields_without_reading<T>()>; };
+
+template <class Model>
+inline constexpr bool model_has_no_bit_fields = without_bit_fields<Model>;
 
 // Each check stops the next one from running, so the first error is the one that matters.
-template <class T>
+// QueryRow: T is the row type of a hand-written query rather than a model.
+template <class T, bool QueryRow = false>
 consteval bool check_model() {
   if constexpr (!std::is_class_v<T> || !std::is_aggregate_v<T>) {
     static_assert(always_false<T>,
@@ -2575,8 +2652,24 @@ consteval bool check_model() {
   } else if constexpr (boost::pfr::tuple_size_v<T> == 0) {
     static_assert(always_false<T>, "cpm: a model needs at least one field");
     return false;
+  } else if constexpr (!without_bit_fields<T>) {
+    static_assert(model_has_no_bit_fields<T>,
+                  "cpm: a model cannot have bit-fields (Boost.PFR cannot reflect them); declare the field "
+                  "as a plain integer, bool or enum");
+    return false;
   } else {
-    return check_fields<T>(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
+    return check_fields<T, QueryRow>(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
+  }
+}
+
+// The row type of a hand-written query: a single mapped value, or an aggregate read by
+// position, which the same checks as a model's apply to.
+template <class Row>
+consteval bool check_query_row() {
+  if constexpr (mapped_value<Row>) {
+    return true;
+  } else {
+    return check_model<Row, true>();
   }
 }
 
@@ -2641,7 +2734,9 @@ concept model = std::is_class_v<T>;
 // Everything cpm derives from a model type, computed once at compile time.
 template <class T>
 struct model_info {
-  static_assert(detail::check_model<T>());
+  // Runs the checks when the model is first used; their own static_asserts say what is wrong,
+  // so a refused model adds no second error here.
+  static_assert(detail::check_model<T>() || true);
 
   // 0 for a type check_model refused, so that its message is not buried under PFR's.
   static constexpr std::size_t size = [] {
@@ -2742,8 +2837,8 @@ inline constexpr std::size_t field_index =
 
 #include <chrono>
 #include <cstddef>
+#include <iterator>
 #include <optional>
-#include <ranges>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -2785,25 +2880,31 @@ Out format_value(Out out, const T& v) {
   }
 }
 
-template <class T, std::size_t... I>
-constexpr bool all_fields_mapped(std::index_sequence<I...>) {
-  return (mapped_value<pfr_field_t<T, I>> && ...);
+// type{field: value, ...}
+template <class T, class Out>
+Out format_model_to(Out out, const T& value) {
+  out = fmt::format_to(out, "{}{{", type_name<T>);
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((out = fmt::format_to(out, "{}{}: ", I == 0 ? "" : ", ", field_name<T, I>),
+      out = format_value(out, boost::pfr::get<I>(value))),
+     ...);
+  }(std::make_index_sequence<model_info<T>::size>{});
+  return fmt::format_to(out, "}}");
 }
-
-template <class T>
-concept printable_model = std::is_class_v<T> && std::is_aggregate_v<T> && std::is_default_constructible_v<T> &&
-                          !std::ranges::range<T> && !requires { std::tuple_size<T>::value; } &&
-                          // before PFR is asked: it stops the build on a base class, and fmt asks
-                          // this of every aggregate it is given (fmt::is_formattable included)
-                          !has_base_class<T>() && (boost::pfr::tuple_size_v<T> > 0) &&
-                          all_fields_mapped<T>(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
 
 }  // namespace cpm::detail
 
+namespace cpm {
+
+// The fmt formatter of a model, for a program to opt its model into:
+//   template <> struct fmt::formatter<note> : cpm::model_formatter<note> {};
+//   template <class T> struct fmt::formatter<box<T>> : cpm::model_formatter<box<T>> {};
+// A type cpm cannot map stops the build with the model checks' own message.
 template <class T>
-  requires cpm::detail::printable_model<T>
-struct fmt::formatter<T, char> {
-  constexpr auto parse(format_parse_context& ctx) -> decltype(ctx.begin()) {
+struct model_formatter {
+  static_assert(detail::check_model<T>() || true);  // its static_asserts say what is wrong
+
+  constexpr auto parse(fmt::format_parse_context& ctx) -> decltype(ctx.begin()) {
     auto it = ctx.begin();
     if (it != ctx.end() && *it != '}') ctx.on_error("cpm: models take no format options");
     return it;
@@ -2811,15 +2912,20 @@ struct fmt::formatter<T, char> {
 
   template <class FormatContext>
   auto format(const T& value, FormatContext& ctx) const -> decltype(ctx.out()) {
-    auto out = fmt::format_to(ctx.out(), "{}{{", cpm::detail::type_name<T>);
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((out = fmt::format_to(out, "{}{}: ", I == 0 ? "" : ", ", cpm::detail::field_name<T, I>),
-        out = cpm::detail::format_value(out, boost::pfr::get<I>(value))),
-       ...);
-    }(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
-    return fmt::format_to(out, "}}");
+    return detail::format_model_to(ctx.out(), value);
   }
 };
+
+// A model as text, as model_formatter prints it, whether or not its type is opted in.
+template <model T>
+[[nodiscard]] std::string format_model(const T& value) {
+  static_assert(detail::check_model<T>() || true);  // its static_asserts say what is wrong
+  std::string text;
+  detail::format_model_to(std::back_inserter(text), value);
+  return text;
+}
+
+}  // namespace cpm
 // ---- end cpm/reflect/format.hpp ----
 // ---- end cpm/reflect.hpp ----
 // ---- begin cpm/query.hpp ----
@@ -3421,6 +3527,7 @@ class rows : public std::ranges::view_base, public ranges::view_base {
 }  // namespace cpm
 // ---- end cpm/query/rows.hpp ----
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -3456,9 +3563,10 @@ T write_returning(connection& db, Make&& make) {
   return stored;
 }
 
+// (A model the model checks refused has no fields for cpm: their message is the one error.)
 template <class T>
 consteval void require_primary_key() {
-  static_assert(model_info<T>::has_primary_key,
+  static_assert(model_info<T>::has_primary_key || model_info<T>::size == 0,
                 "cpm: this operation needs a primary key: name a field `id`, or set "
                 "cpm::model_traits<T>::primary_key");
 }
@@ -3475,6 +3583,68 @@ using key_t = std::conditional_t<
     model_info<T>::has_primary_key,
     typename model_info<T>::template field_type<(model_info<T>::has_primary_key ? model_info<T>::primary_key : 0)>,
     missing_primary_key>;
+
+// A key argument of type V may stand for a primary key of type K by the rule find's arguments
+// follow (detail::value_for, cpm/query/find.hpp): K can be made from it without narrowing (an
+// int for an int64, a literal for a std::string; not a double for an integer), and an
+// argument for a scoped enum is of that enum.
+template <class V, class K>
+concept key_value_for = requires(const V& v) { K{v}; } && (!std::is_enum_v<K> || std::convertible_to<const V&, K>);
+
+// The checks below name what they check in their template arguments, which the compilers
+// print with the error (g++: "In instantiation of ... [with Model = user; Key = long int;
+// Argument = double]"; clang++: the failed requirement).
+template <class Model, class Key, class Argument>
+inline constexpr bool key_argument_converts = key_value_for<Argument, Key>;
+
+template <class Model, class Key, class Argument>
+consteval bool check_key_argument() {
+  static_assert(key_argument_converts<Model, Key, Argument>,
+                "cpm: the key argument must convert to the model's primary key type without narrowing "
+                "(the model, the key type and the argument type are the template arguments named here)");
+  return true;  // the static_assert above is the one error
+}
+
+template <class T, class K>
+consteval bool check_key() {
+  if constexpr (model_info<T>::has_primary_key) {
+    return check_key_argument<T, key_t<T>, K>();
+  } else {
+    return true;  // require_primary_key says what is wrong
+  }
+}
+
+// A primary key argument as the key type: itself when it is of that type, else a converted
+// copy (bind it to a const auto& local, which keeps it alive while the statement runs).
+template <class T, class K>
+decltype(auto) key_value(const K& key) {
+  if constexpr (std::is_same_v<K, key_t<T>> || !model_info<T>::has_primary_key ||
+                !key_value_for<K, key_t<T>>) {
+    return (key);
+  } else {
+    return key_t<T>{key};
+  }
+}
+
+template <class Model, auto Key>
+inline constexpr bool upsert_key_of_model = [] {
+  if constexpr (std::is_member_object_pointer_v<decltype(Key)>) {
+    return std::is_same_v<typename member_pointer<decltype(Key)>::class_type, Model>;
+  } else {
+    return false;
+  }
+}();
+
+template <class Model, auto Key>
+consteval bool check_upsert_key() {
+  static_assert(upsert_key_of_model<Model, Key>,
+                "cpm: each upsert key must be a member pointer of the model upserted: upsert<&T::field>(db, t) "
+                "(the model and the key are the template arguments named here)");
+  return true;  // the static_assert above is the one error
+}
+
+template <class Model>
+inline constexpr bool has_field_besides_key = !model_info<Model>::has_primary_key || model_info<Model>::size > 1;
 
 }  // namespace detail
 
@@ -3533,6 +3703,7 @@ std::size_t insert_all(connection& db, Range&& objects) {
 template <auto... Keys, model T>
 [[nodiscard("the stored row carries its id")]] T upsert(connection& db, const T& obj) {
   static_assert(sizeof...(Keys) > 0, "cpm: upsert needs the unique key's member pointers: upsert<&T::field>(db, obj)");
+  static_assert((detail::check_upsert_key<T, Keys>() && ...));
   return detail::with_omit_mask<T>(detail::omitted_defaults(obj), [&](auto omit) {
     return detail::write_returning<T>(db, [&] {
       auto stmt = detail::lease<detail::upsert_sql<T, decltype(omit)::value, field_index<Keys>...>>(db);
@@ -3543,21 +3714,27 @@ template <auto... Keys, model T>
 }
 
 // The row with primary key `key`, if any.
-template <model T>
-[[nodiscard]] std::optional<T> get(connection& db, const detail::key_t<T>& key) {
+//   cpm::get<user>(db, 1.9) does not compile: the key must convert to the key type without narrowing.
+template <model T, class K = detail::key_t<T>>
+[[nodiscard]] std::optional<T> get(connection& db, const K& key) {
   detail::require_primary_key<T>();
+  static_assert(detail::check_key<T, K>());
   auto stmt = detail::lease<detail::select_by_key_sql<T>>(db);
-  stmt.bind_ref(1, key);
+  const auto& bound = detail::key_value<T>(key);
+  stmt.bind_ref(1, bound);
   std::optional<T> out;
   if (stmt.step()) detail::read_row(stmt.native(), out.emplace());
   return out;
 }
 
 // Writes every field of `obj` to the row with its primary key; false when there is no such row.
-// (A defaulted field left empty keeps its stored value.)
+// (A defaulted field left empty keeps its stored value; cpm::patch sets one to NULL.)
 template <model T>
 bool update(connection& db, const T& obj) {
   detail::require_primary_key<T>();
+  // With only a key, the statement would be "UPDATE t SET  WHERE ...", which SQLite refuses.
+  static_assert(detail::has_field_besides_key<T>,
+                "cpm: update needs a field besides the primary key (this model has only its key)");
   using info = model_info<T>;
   auto stmt = detail::lease<detail::update_sql<T>>(db);
   int index = 1;
@@ -3570,11 +3747,13 @@ bool update(connection& db, const T& obj) {
 }
 
 // Deletes the row with primary key `key`; false when there was none.
-template <model T>
-bool remove(connection& db, const detail::key_t<T>& key) {
+template <model T, class K = detail::key_t<T>>
+bool remove(connection& db, const K& key) {
   detail::require_primary_key<T>();
+  static_assert(detail::check_key<T, K>());
   auto stmt = detail::lease<detail::delete_sql<T>>(db);
-  stmt.bind_ref(1, key);
+  const auto& bound = detail::key_value<T>(key);
+  stmt.bind_ref(1, bound);
   stmt.run();
   return db.changes() > 0;
 }
@@ -3587,11 +3766,12 @@ template <model T>
 
 // At most `limit` rows whose key is greater than `after`, in key order: pass the last key
 // seen to get the next page (keyset pagination; every page is an index range, however deep).
-template <model T>
-[[nodiscard]] rows<T> page(connection& db, const detail::key_t<T>& after, std::int64_t limit) {
+template <model T, class K = detail::key_t<T>>
+[[nodiscard]] rows<T> page(connection& db, const K& after, std::int64_t limit) {
   detail::require_primary_key<T>();
+  static_assert(detail::check_key<T, K>());
   auto stmt = detail::lease<detail::select_page_sql<T>>(db);
-  stmt.bind_at(1, after);
+  stmt.bind_at(1, detail::key_value<T>(after));
   stmt.bind_at(2, limit);
   return rows<T>(std::move(stmt));
 }
@@ -3857,12 +4037,15 @@ bool apply_patch(connection& db, const key_t<T>& key, const Patch& p, std::index
 
 }  // namespace detail
 
-// Applies `p` to the row with primary key `key`; false when there is no such row.
-template <model T, class Patch>
-bool patch(connection& db, const detail::key_t<T>& key, const Patch& p) {
+// Applies `p` to the row with primary key `key`; false when there is no such row. The key
+// converts to the key type without narrowing, as get's does.
+template <model T, class Patch, class K = detail::key_t<T>>
+bool patch(connection& db, const K& key, const Patch& p) {
   detail::require_primary_key<T>();
+  static_assert(detail::check_key<T, K>());
   static_assert(std::is_aggregate_v<Patch>, "cpm: a patch must be an aggregate of std::optional fields");
-  return detail::apply_patch<T>(db, key, p, std::make_index_sequence<boost::pfr::tuple_size_v<Patch>>{});
+  return detail::apply_patch<T>(db, detail::key_value<T>(key), p,
+                                std::make_index_sequence<boost::pfr::tuple_size_v<Patch>>{});
 }
 
 }  // namespace cpm
@@ -4017,11 +4200,13 @@ inline std::int64_t run_counting_changes(connection& db, statement_base& stmt) {
 
 template <detail::row_type Row, class... Args>
 [[nodiscard]] rows<Row> query(connection& db, std::string_view sql, const Args&... args) {
+  static_assert(detail::check_query_row<Row>() || true);  // its static_asserts name the row type, field and type
   return detail::run_query<Row>(db.cached(sql), args...);
 }
 
 template <detail::row_type Row, detail::fixed_string Text, class... Args>
 [[nodiscard]] rows<Row> query(connection& db, sql_constant<Text> sql, const Args&... args) {
+  static_assert(detail::check_query_row<Row>() || true);  // its static_asserts name the row type, field and type
   return detail::run_query<Row>(db.cached(sql), args...);
 }
 
@@ -5109,6 +5294,22 @@ class legacy_rename {
   bool was_on_ = false;
 };
 
+struct string_sql_out {
+  std::string& text;
+  string_sql_out& operator<<(std::string_view part) {
+    text.append(part);
+    return *this;
+  }
+};
+
+// "name", with embedded quotes doubled: the quoting of the SQL cpm generates (sql_text.hpp).
+inline std::string quoted_identifier(std::string_view name) {
+  std::string text;
+  string_sql_out out{text};
+  identifier(out, name);
+  return text;
+}
+
 }  // namespace detail
 
 inline void rebuild_table(connection& db, const table_rebuild& change) {
@@ -5138,8 +5339,8 @@ inline void rebuild_table(connection& db, const table_rebuild& change) {
     stmt.bind(change.table);
     if (stmt.step()) sequence = stmt.column<std::int64_t>(0);
   }
-  std::string quoted = fmt::format("\"{}\"", change.table);
-  std::string temporary = fmt::format("\"cpm_rebuild_{}\"", change.table);
+  std::string quoted = detail::quoted_identifier(change.table);
+  std::string temporary = detail::quoted_identifier(fmt::format("cpm_rebuild_{}", change.table));
   db.exec(fmt::format("CREATE TABLE {} {}", temporary, change.definition));
   db.exec(fmt::format("INSERT INTO {} ({}) SELECT {} FROM {}", temporary, change.columns,
                       change.select.empty() ? change.columns : change.select, quoted));
@@ -5797,7 +5998,8 @@ inline std::span<const migration> store_migrations() {
 // cpm: the models of the cpm service, one per table of the original system's schema.
 //
 // Plain aggregates; model_traits only give the original table names and mark the timestamp
-// columns the database fills in (DEFAULT CURRENT_TIMESTAMP) when they are left empty.
+// columns the database fills in (DEFAULT CURRENT_TIMESTAMP) when they are left empty. Each is
+// opted into printing with fmt (cpm::model_formatter): fmt::print("{}\n", repo).
 
 
 #include <array>
@@ -5935,6 +6137,24 @@ struct model_traits<repo_access> {
 };
 
 }  // namespace cpm
+
+// fmt prints each store model as cpm::model_formatter does: repository{id: 1, org_id: 1, ...}.
+template <>
+struct fmt::formatter<cpm::user> : cpm::model_formatter<cpm::user> {};
+template <>
+struct fmt::formatter<cpm::organization> : cpm::model_formatter<cpm::organization> {};
+template <>
+struct fmt::formatter<cpm::repository> : cpm::model_formatter<cpm::repository> {};
+template <>
+struct fmt::formatter<cpm::ssh_key> : cpm::model_formatter<cpm::ssh_key> {};
+template <>
+struct fmt::formatter<cpm::server> : cpm::model_formatter<cpm::server> {};
+template <>
+struct fmt::formatter<cpm::org_member> : cpm::model_formatter<cpm::org_member> {};
+template <>
+struct fmt::formatter<cpm::repo_access> : cpm::model_formatter<cpm::repo_access> {};
+template <>
+struct fmt::formatter<cpm::member_info> : cpm::model_formatter<cpm::member_info> {};
 // ---- end cpm/store/models.hpp ----
 // ---- begin cpm/store/queries.hpp ----
 // cpm: the hand-written queries of the store, built around the models' generated column

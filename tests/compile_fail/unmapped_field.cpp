@@ -1,4 +1,4 @@
-// expect: cpm: a field of this model has a type with no cpm::value_traits mapping
+// expect: tagged.*[."]tags["}].*std::vector<int.*cpm: a field of this model has a type with no cpm::value_traits mapping
 // A model field whose type has no cpm::value_traits mapping (std::vector<int>).
 #include <cpm/query.hpp>
 

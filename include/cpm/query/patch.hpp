@@ -71,12 +71,15 @@ bool apply_patch(connection& db, const key_t<T>& key, const Patch& p, std::index
 
 }  // namespace detail
 
-// Applies `p` to the row with primary key `key`; false when there is no such row.
-template <model T, class Patch>
-bool patch(connection& db, const detail::key_t<T>& key, const Patch& p) {
+// Applies `p` to the row with primary key `key`; false when there is no such row. The key
+// converts to the key type without narrowing, as get's does.
+template <model T, class Patch, class K = detail::key_t<T>>
+bool patch(connection& db, const K& key, const Patch& p) {
   detail::require_primary_key<T>();
+  static_assert(detail::check_key<T, K>());
   static_assert(std::is_aggregate_v<Patch>, "cpm: a patch must be an aggregate of std::optional fields");
-  return detail::apply_patch<T>(db, key, p, std::make_index_sequence<boost::pfr::tuple_size_v<Patch>>{});
+  return detail::apply_patch<T>(db, detail::key_value<T>(key), p,
+                                std::make_index_sequence<boost::pfr::tuple_size_v<Patch>>{});
 }
 
 }  // namespace cpm

@@ -152,11 +152,13 @@ inline std::int64_t run_counting_changes(connection& db, statement_base& stmt) {
 
 template <detail::row_type Row, class... Args>
 [[nodiscard]] rows<Row> query(connection& db, std::string_view sql, const Args&... args) {
+  static_assert(detail::check_query_row<Row>() || true);  // its static_asserts name the row type, field and type
   return detail::run_query<Row>(db.cached(sql), args...);
 }
 
 template <detail::row_type Row, detail::fixed_string Text, class... Args>
 [[nodiscard]] rows<Row> query(connection& db, sql_constant<Text> sql, const Args&... args) {
+  static_assert(detail::check_query_row<Row>() || true);  // its static_asserts name the row type, field and type
   return detail::run_query<Row>(db.cached(sql), args...);
 }
 

@@ -1,10 +1,16 @@
-// cpm: printing any model with fmt, through the same reflection.
+// cpm: printing models with fmt, through the same reflection.
 //
 //   fmt::format("{}", u)  ->  user{id: 1, username: "alice", email: "a@example.org", public_key: null, created_at: 2024-01-15 10:30:00}
 //
 // Strings are quoted and escaped, optionals print their value or null, time points print
-// like CURRENT_TIMESTAMP, named enums print their name, blobs their size. A type with a
-// formatter of its own keeps it (an explicit fmt::formatter specialisation wins).
+// like CURRENT_TIMESTAMP, named enums print their name, blobs their size.
+//
+// Printing is opted into per type, so that including cpm changes how no other aggregate
+// prints, and a formatter of the program's own (constrained or not) is never ambiguous:
+//   template <> struct fmt::formatter<note> : cpm::model_formatter<note> {};
+// or, without opting in, as a string:
+//   fmt::print("{}\n", cpm::format_model(n));
+// cpm's own store models (cpm/store/models.hpp) are opted in.
 #pragma once
 
 #include <cpm/reflect/detail/names.hpp>
@@ -20,8 +26,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <iterator>
 #include <optional>
-#include <ranges>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -63,25 +69,31 @@ Out format_value(Out out, const T& v) {
   }
 }
 
-template <class T, std::size_t... I>
-constexpr bool all_fields_mapped(std::index_sequence<I...>) {
-  return (mapped_value<pfr_field_t<T, I>> && ...);
+// type{field: value, ...}
+template <class T, class Out>
+Out format_model_to(Out out, const T& value) {
+  out = fmt::format_to(out, "{}{{", type_name<T>);
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((out = fmt::format_to(out, "{}{}: ", I == 0 ? "" : ", ", field_name<T, I>),
+      out = format_value(out, boost::pfr::get<I>(value))),
+     ...);
+  }(std::make_index_sequence<model_info<T>::size>{});
+  return fmt::format_to(out, "}}");
 }
-
-template <class T>
-concept printable_model = std::is_class_v<T> && std::is_aggregate_v<T> && std::is_default_constructible_v<T> &&
-                          !std::ranges::range<T> && !requires { std::tuple_size<T>::value; } &&
-                          // before PFR is asked: it stops the build on a base class, and fmt asks
-                          // this of every aggregate it is given (fmt::is_formattable included)
-                          !has_base_class<T>() && (boost::pfr::tuple_size_v<T> > 0) &&
-                          all_fields_mapped<T>(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
 
 }  // namespace cpm::detail
 
+namespace cpm {
+
+// The fmt formatter of a model, for a program to opt its model into:
+//   template <> struct fmt::formatter<note> : cpm::model_formatter<note> {};
+//   template <class T> struct fmt::formatter<box<T>> : cpm::model_formatter<box<T>> {};
+// A type cpm cannot map stops the build with the model checks' own message.
 template <class T>
-  requires cpm::detail::printable_model<T>
-struct fmt::formatter<T, char> {
-  constexpr auto parse(format_parse_context& ctx) -> decltype(ctx.begin()) {
+struct model_formatter {
+  static_assert(detail::check_model<T>() || true);  // its static_asserts say what is wrong
+
+  constexpr auto parse(fmt::format_parse_context& ctx) -> decltype(ctx.begin()) {
     auto it = ctx.begin();
     if (it != ctx.end() && *it != '}') ctx.on_error("cpm: models take no format options");
     return it;
@@ -89,12 +101,17 @@ struct fmt::formatter<T, char> {
 
   template <class FormatContext>
   auto format(const T& value, FormatContext& ctx) const -> decltype(ctx.out()) {
-    auto out = fmt::format_to(ctx.out(), "{}{{", cpm::detail::type_name<T>);
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((out = fmt::format_to(out, "{}{}: ", I == 0 ? "" : ", ", cpm::detail::field_name<T, I>),
-        out = cpm::detail::format_value(out, boost::pfr::get<I>(value))),
-       ...);
-    }(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
-    return fmt::format_to(out, "}}");
+    return detail::format_model_to(ctx.out(), value);
   }
 };
+
+// A model as text, as model_formatter prints it, whether or not its type is opted in.
+template <model T>
+[[nodiscard]] std::string format_model(const T& value) {
+  static_assert(detail::check_model<T>() || true);  // its static_asserts say what is wrong
+  std::string text;
+  detail::format_model_to(std::back_inserter(text), value);
+  return text;
+}
+
+}  // namespace cpm

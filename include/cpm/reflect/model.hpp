@@ -86,25 +86,96 @@ constexpr bool has_base_class() {
   return requires { T{base_probe<T>{}}; };
 }
 
-template <class Model, auto FieldName, class FieldType>
-struct field_has_value_mapping : std::bool_constant<mapped_value<FieldType>> {};
-
+// How a diagnostic names field I of T. Both compilers print a failed check's template
+// arguments, so the checks below take the model, this and the field type as theirs:
+//   g++ 12:     In instantiation of 'consteval bool cpm::detail::check_model_field() [with Model = tagged;
+//               auto Field = fixed_string<4>{"tags"}; FieldType = std::vector<int>]'
+//   clang++ 14: static_assert failed due to requirement 'field_has_value_mapping<tagged,
+//               cpm::detail::member_address<std::vector<int>>{&fake_object.value.tags}, std::vector<int>>'
+// (clang++ prints a fixed_string as character codes, g++ a member address as a long path.)
 template <class T, std::size_t I>
-consteval bool check_field() {
-  using field = pfr_field_t<T, I>;
-  static_assert(field_has_value_mapping<T, field_name_storage<T, I>, field>::value,
-                "cpm: a field of this model has a type with no cpm::value_traits mapping "
-                "(field_has_value_mapping<model, field name, field type> names it)");
-  return mapped_value<field>;
+inline constexpr auto field_in_diagnostic =
+#if defined(__clang__)
+    member_address<pfr_field_t<T, I>>{&boost::pfr::get<I>(fake_object<T>.value)};
+#else
+    field_name_storage<T, I>;
+#endif
+
+// The declared type of field I, const included (pfr_field_t drops it).
+template <class T, std::size_t I>
+using declared_field_t = std::remove_reference_t<decltype(boost::pfr::get<I>(std::declval<T&>()))>;
+
+template <class Model, auto Field, class FieldType>
+inline constexpr bool field_is_not_const = !std::is_const_v<FieldType>;
+template <class Model, auto Field, class FieldType>
+inline constexpr bool field_has_value_mapping = mapped_value<FieldType>;
+
+template <class Model, auto Field, class FieldType>
+consteval bool check_model_field() {
+  if constexpr (!field_is_not_const<Model, Field, FieldType>) {
+    static_assert(field_is_not_const<Model, Field, FieldType>,
+                  "cpm: a model field cannot be const (it is read into); drop the const "
+                  "(the model, the field and its type are the template arguments named here)");
+    return false;
+  } else {
+    static_assert(field_has_value_mapping<Model, Field, FieldType>,
+                  "cpm: a field of this model has a type with no cpm::value_traits mapping "
+                  "(the model, the field and its type are the template arguments named here)");
+    return mapped_value<FieldType>;
+  }
 }
 
-template <class T, std::size_t... I>
-consteval bool check_fields(std::index_sequence<I...>) {
-  return (check_field<T, I>() && ...);
+// The same checks for the row type of a hand-written query (cpm::query<Row>).
+template <class Row, auto Field, class FieldType>
+consteval bool check_query_row_field() {
+  if constexpr (!field_is_not_const<Row, Field, FieldType>) {
+    static_assert(field_is_not_const<Row, Field, FieldType>,
+                  "cpm: a field of a query row type cannot be const (it is read into); drop the const "
+                  "(the row type, the field and its type are the template arguments named here)");
+    return false;
+  } else {
+    static_assert(field_has_value_mapping<Row, Field, FieldType>,
+                  "cpm: a field of this query row type has a type with no cpm::value_traits mapping "
+                  "(the row type, the field and its type are the template arguments named here)");
+    return mapped_value<FieldType>;
+  }
 }
+
+template <class T, bool QueryRow, std::size_t I>
+consteval bool check_field() {
+  if constexpr (QueryRow) {
+    return check_query_row_field<T, field_in_diagnostic<T, I>, declared_field_t<T, I>>();
+  } else {
+    return check_model_field<T, field_in_diagnostic<T, I>, declared_field_t<T, I>>();
+  }
+}
+
+template <class T, bool QueryRow, std::size_t... I>
+consteval bool check_fields(std::index_sequence<I...>) {
+  return (check_field<T, QueryRow, I>() && ...);
+}
+
+// Boost.PFR cannot reflect bit-fields: it binds a reference to every field, and a reference
+// cannot bind to a bit-field (its own error comes from deep inside its tie_as_tuple). Its field
+// count works, and so does its const access, where a bit-field binds a const reference to a
+// temporary copy of its value. Made from the never-active member of fake_object, that copy
+// reads an object that does not exist, so the access is not a constant expression exactly when
+// T has a bit-field (any field: PFR binds them all at once). Ordinary fields are only bound,
+// never read, as the field names are found.
+template <class T>
+consteval bool bind_fields_without_reading() {
+  (void)boost::pfr::get<0>(fake_object<T>.value);
+  return true;
+}
+template <class T>
+concept without_bit_fields = requires { typename std::bool_constant<bind_fields_without_reading<T>()>; };
+
+template <class Model>
+inline constexpr bool model_has_no_bit_fields = without_bit_fields<Model>;
 
 // Each check stops the next one from running, so the first error is the one that matters.
-template <class T>
+// QueryRow: T is the row type of a hand-written query rather than a model.
+template <class T, bool QueryRow = false>
 consteval bool check_model() {
   if constexpr (!std::is_class_v<T> || !std::is_aggregate_v<T>) {
     static_assert(always_false<T>,
@@ -126,8 +197,24 @@ consteval bool check_model() {
   } else if constexpr (boost::pfr::tuple_size_v<T> == 0) {
     static_assert(always_false<T>, "cpm: a model needs at least one field");
     return false;
+  } else if constexpr (!without_bit_fields<T>) {
+    static_assert(model_has_no_bit_fields<T>,
+                  "cpm: a model cannot have bit-fields (Boost.PFR cannot reflect them); declare the field "
+                  "as a plain integer, bool or enum");
+    return false;
   } else {
-    return check_fields<T>(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
+    return check_fields<T, QueryRow>(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
+  }
+}
+
+// The row type of a hand-written query: a single mapped value, or an aggregate read by
+// position, which the same checks as a model's apply to.
+template <class Row>
+consteval bool check_query_row() {
+  if constexpr (mapped_value<Row>) {
+    return true;
+  } else {
+    return check_model<Row, true>();
   }
 }
 
@@ -192,7 +279,9 @@ concept model = std::is_class_v<T>;
 // Everything cpm derives from a model type, computed once at compile time.
 template <class T>
 struct model_info {
-  static_assert(detail::check_model<T>());
+  // Runs the checks when the model is first used; their own static_asserts say what is wrong,
+  // so a refused model adds no second error here.
+  static_assert(detail::check_model<T>() || true);
 
   // 0 for a type check_model refused, so that its message is not buried under PFR's.
   static constexpr std::size_t size = [] {

@@ -15,6 +15,7 @@
 //    }, true}
 #pragma once
 
+#include <cpm/query/detail/sql_text.hpp>
 #include <cpm/schema/migration.hpp>
 #include <cpm/sqlite/connection.hpp>
 #include <cpm/sqlite/error.hpp>
@@ -67,6 +68,22 @@ class legacy_rename {
   bool was_on_ = false;
 };
 
+struct string_sql_out {
+  std::string& text;
+  string_sql_out& operator<<(std::string_view part) {
+    text.append(part);
+    return *this;
+  }
+};
+
+// "name", with embedded quotes doubled: the quoting of the SQL cpm generates (sql_text.hpp).
+inline std::string quoted_identifier(std::string_view name) {
+  std::string text;
+  string_sql_out out{text};
+  identifier(out, name);
+  return text;
+}
+
 }  // namespace detail
 
 inline void rebuild_table(connection& db, const table_rebuild& change) {
@@ -96,8 +113,8 @@ inline void rebuild_table(connection& db, const table_rebuild& change) {
     stmt.bind(change.table);
     if (stmt.step()) sequence = stmt.column<std::int64_t>(0);
   }
-  std::string quoted = fmt::format("\"{}\"", change.table);
-  std::string temporary = fmt::format("\"cpm_rebuild_{}\"", change.table);
+  std::string quoted = detail::quoted_identifier(change.table);
+  std::string temporary = detail::quoted_identifier(fmt::format("cpm_rebuild_{}", change.table));
   db.exec(fmt::format("CREATE TABLE {} {}", temporary, change.definition));
   db.exec(fmt::format("INSERT INTO {} ({}) SELECT {} FROM {}", temporary, change.columns,
                       change.select.empty() ? change.columns : change.select, quoted));

@@ -1,9 +1,11 @@
 // cpm: the models of the cpm service, one per table of the original system's schema.
 //
 // Plain aggregates; model_traits only give the original table names and mark the timestamp
-// columns the database fills in (DEFAULT CURRENT_TIMESTAMP) when they are left empty.
+// columns the database fills in (DEFAULT CURRENT_TIMESTAMP) when they are left empty. Each is
+// opted into printing with fmt (cpm::model_formatter): fmt::print("{}\n", repo).
 #pragma once
 
+#include <cpm/reflect/format.hpp>
 #include <cpm/reflect/model.hpp>
 #include <cpm/sqlite/value.hpp>
 
@@ -142,3 +144,21 @@ struct model_traits<repo_access> {
 };
 
 }  // namespace cpm
+
+// fmt prints each store model as cpm::model_formatter does: repository{id: 1, org_id: 1, ...}.
+template <>
+struct fmt::formatter<cpm::user> : cpm::model_formatter<cpm::user> {};
+template <>
+struct fmt::formatter<cpm::organization> : cpm::model_formatter<cpm::organization> {};
+template <>
+struct fmt::formatter<cpm::repository> : cpm::model_formatter<cpm::repository> {};
+template <>
+struct fmt::formatter<cpm::ssh_key> : cpm::model_formatter<cpm::ssh_key> {};
+template <>
+struct fmt::formatter<cpm::server> : cpm::model_formatter<cpm::server> {};
+template <>
+struct fmt::formatter<cpm::org_member> : cpm::model_formatter<cpm::org_member> {};
+template <>
+struct fmt::formatter<cpm::repo_access> : cpm::model_formatter<cpm::repo_access> {};
+template <>
+struct fmt::formatter<cpm::member_info> : cpm::model_formatter<cpm::member_info> {};
