@@ -287,6 +287,7 @@ class basic_store {
   static void validate_ssh_key(std::string_view name, std::string_view public_key, std::string_view private_key_path);
 
   Connection db_;
+  std::optional<journal_mode> pending_journal_;  // set by migrate(), when open() did not migrate
 };
 
 // ---- the operations, defined outside the class so that an explicit instantiation declaration
@@ -307,10 +308,15 @@ basic_store<Connection> basic_store<Connection>::open(const std::string& path, s
   if (found == 0 && options.migrate) detail::check_adoptable(db);
   // The journal mode is switched once the migrations succeeded: a refused file (a step that
   // fails, an adoption that cannot finish) is left byte for byte as it was.
-  // Unmigrated (migrate = false on an older schema), the file keeps its journal mode too.
+  // Unmigrated (migrate = false on an older schema), the switch waits for migrate().
   basic_store store(std::move(db), options.migrate);
-  const bool current = options.migrate || found == cpm::target_version(store_migrations());
-  if (!store.db_.is_memory() && !options.connection.read_only && current) store.db_.set_journal_mode(wanted);
+  if (!store.db_.is_memory() && !options.connection.read_only) {
+    if (options.migrate || found == cpm::target_version(store_migrations())) {
+      store.db_.set_journal_mode(wanted);
+    } else {
+      store.pending_journal_ = wanted;
+    }
+  }
   return store;
 }
 
@@ -331,7 +337,12 @@ basic_store<Connection>::basic_store(Connection db, bool migrate) : db_(std::mov
 
 template <class Connection>
 migration_report basic_store<Connection>::migrate() {
-  return cpm::migrate(db_, store_migrations());
+  auto report = cpm::migrate(db_, store_migrations());
+  if (pending_journal_) {
+    db_.set_journal_mode(*pending_journal_);
+    pending_journal_.reset();
+  }
+  return report;
 }
 
 template <class Connection>
