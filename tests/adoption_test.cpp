@@ -92,7 +92,7 @@ TEST_CASE("the adoption fixture is what the original system left: version 0 and 
   make_original_database(dir / "cpm.db");
   auto db = cpm::connection::open((dir / "cpm.db").string());
   CHECK(cpm::schema_version(db) == 0);
-  CHECK_FALSE(has_schema_object(db, "table", "cpm_migrations"));
+  CHECK_FALSE(has_schema_object(db, "table", "cpm_schema_history"));
   CHECK(has_schema_object(db, "index", "idx_repo_access_repo_id"));
   CHECK(count_rows(db, "users") == 5);
 }
@@ -116,7 +116,7 @@ TEST_CASE("store::open adopts an original database in place and keeps every row"
     CHECK(count_rows(store.db(), table) == counts[table]);
   }
   {
-    auto stmt = store.db().prepare("SELECT version FROM cpm_migrations ORDER BY version");
+    auto stmt = store.db().prepare("SELECT version FROM cpm_schema_history WHERE component = 'cpm.store' ORDER BY version");
     std::vector<int> versions;
     while (stmt.step()) versions.push_back(stmt.column<int>(0));
     CHECK(versions == std::vector<int>{1, 2});
@@ -261,7 +261,7 @@ TEST_CASE("a version-0 database whose users table lacks a column is refused with
   auto db = cpm::connection::open(path.string());
   const auto content = cpm_test::dump(db);
   try {
-    (void)cpm::migrate(db, cpm::store_migrations());
+    (void)cpm::migrate(db, cpm::store_component, cpm::store_migrations(), {.record_user_version = true});
     FAIL("migrate adopted a database without users.email");
   } catch (const cpm::migration_error& e) {
     CHECK(e.version() == 1);

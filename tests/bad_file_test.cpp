@@ -136,7 +136,9 @@ TEST_CASE("a database of a newer schema version is refused with schema_too_new a
     real_database(path, journal);
     {
       auto db = cpm::connection::open(path.string(), {.journal = cpm::journal_mode::keep});
-      db.exec(fmt::format("PRAGMA user_version = {}", cpm::store::target_version() + 1));
+      db.exec(fmt::format("INSERT INTO cpm_schema_history(component, version, name, checksum) "
+                          "VALUES ('cpm.store', {}, 'from newer code', '')",
+                          cpm::store::target_version() + 1));
     }
     const auto before = directory_state(dir.path());
     REQUIRE(before.size() == 1);

@@ -172,7 +172,7 @@ TEST_CASE("threads opening a new database at once all succeed and migrate it onc
   }
   auto store = cpm::store::open(path);
   CHECK(cpm::query<std::int64_t>(store.db(), "SELECT count(*) FROM users").one() == openers);
-  CHECK(cpm::query<std::int64_t>(store.db(), "SELECT count(*) FROM cpm_migrations").one() ==
+  CHECK(cpm::query<std::int64_t>(store.db(), "SELECT count(*) FROM cpm_schema_history WHERE component = 'cpm.store'").one() ==
         cpm::store::target_version());
   CHECK(cpm::query<std::string>(store.db(), "PRAGMA journal_mode").one() == "wal");
 }

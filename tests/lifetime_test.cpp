@@ -148,7 +148,7 @@ TEST_CASE("migration steps built from temporary strings own their text", "[lifet
     std::string table = "t" + std::to_string(v);
     steps.push_back({v, "create " + table, "CREATE TABLE " + table + "(x INTEGER)", {}});
   }  // every std::string above is gone
-  auto report = cpm::migrate(db, steps);
+  auto report = cpm::migrate(db, "app", steps);
   CHECK(report.applied == std::vector<int>{1, 2, 3});
   CHECK_NOTHROW(db.exec("INSERT INTO t3 VALUES (1)"));
 }

@@ -282,7 +282,9 @@ TEST_CASE("maintenance: restore refuses a database newer than the code", "[maint
   make_database(dir / "src.db", {"alice"});
   {
     auto db = cpm::connection::open((dir / "src.db").string());
-    db.exec(fmt::format("PRAGMA user_version = {}", cpm::store::target_version() + 1));
+    db.exec(fmt::format("INSERT INTO cpm_schema_history(component, version, name, checksum) "
+                        "VALUES ('cpm.store', {}, 'from newer code', '')",
+                        cpm::store::target_version() + 1));
   }
   make_database(dir / "cpm.db", {"keep"});
   try {

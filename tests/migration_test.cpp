@@ -29,7 +29,7 @@ struct history_row {
 
 std::vector<history_row> history(cpm::connection& db) {
   std::vector<history_row> out;
-  auto stmt = db.prepare("SELECT version, name, applied_at FROM cpm_migrations ORDER BY version");
+  auto stmt = db.prepare("SELECT version, name, applied_at FROM cpm_schema_history WHERE component = 'app' ORDER BY version");
   while (stmt.step())
     out.push_back({stmt.column<int>(0), stmt.column<std::string>(1), stmt.column<std::chrono::sys_seconds>(2)});
   return out;
@@ -55,19 +55,19 @@ std::vector<cpm::migration> three_steps(std::vector<int>* calls = nullptr) {
 
 }  // namespace
 
-TEST_CASE("migrate applies the steps in order and records each in user_version and cpm_migrations", "[migration]") {
+TEST_CASE("migrate applies the steps in order and records each in the component's history", "[migration]") {
   auto db = cpm::connection::open_memory();
   std::vector<int> calls;
   auto steps = three_steps(&calls);
   const auto before = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
 
-  auto report = cpm::migrate(db, steps);
+  auto report = cpm::migrate(db, "app", steps);
 
   CHECK(report.from == 0);
   CHECK(report.to == 3);
   CHECK(report.applied == std::vector<int>{1, 2, 3});
   CHECK(calls == std::vector<int>{2, 3});
-  CHECK(cpm::schema_version(db) == 3);
+  CHECK(cpm::schema_version(db, "app") == 3);
   CHECK(count_rows(db, "notes") == 1);
   CHECK(has_schema_object(db, "index", "notes_text"));
 
@@ -91,11 +91,11 @@ TEST_CASE("each migration step runs inside a transaction of its own", "[migratio
       {2, "two", "CREATE TABLE b(x)", [&](cpm::connection& c) { inside.push_back(c.in_transaction()); }},
       {3, "three fails", "CREATE TABLE c(x)", [](cpm::connection&) { throw std::runtime_error("step 3 breaks"); }},
   };
-  CHECK_THROWS_AS(cpm::migrate(db, steps), cpm::migration_error);
+  CHECK_THROWS_AS(cpm::migrate(db, "app", steps), cpm::migration_error);
   CHECK(inside == std::vector<bool>{true, true});
   CHECK_FALSE(db.in_transaction());
   // Steps 1 and 2 were committed on their own: step 3's failure does not take them back.
-  CHECK(cpm::schema_version(db) == 2);
+  CHECK(cpm::schema_version(db, "app") == 2);
   CHECK(has_schema_object(db, "table", "a"));
   CHECK(has_schema_object(db, "table", "b"));
   CHECK_FALSE(has_schema_object(db, "table", "c"));
@@ -109,11 +109,11 @@ TEST_CASE("running migrate again does nothing", "[migration]") {
   auto steps = three_steps(&calls);
   {
     auto db = cpm::connection::open(path);
-    (void)cpm::migrate(db, steps);
+    (void)cpm::migrate(db, "app", steps);
   }
   auto db = cpm::connection::open(path);
   const auto changes = db.total_changes();
-  auto report = cpm::migrate(db, steps);
+  auto report = cpm::migrate(db, "app", steps);
   CHECK(report.from == 3);
   CHECK(report.to == 3);
   CHECK(report.applied.empty());
@@ -126,13 +126,13 @@ TEST_CASE("running migrate again does nothing", "[migration]") {
 TEST_CASE("a step added later is the only one applied", "[migration]") {
   auto db = cpm::connection::open_memory();
   auto steps = three_steps();
-  (void)cpm::migrate(db, steps);
+  (void)cpm::migrate(db, "app", steps);
   steps.push_back({7, "add a column", "ALTER TABLE notes ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0", {}});
-  auto report = cpm::migrate(db, steps);
+  auto report = cpm::migrate(db, "app", steps);
   CHECK(report.from == 3);
   CHECK(report.to == 7);
   CHECK(report.applied == std::vector<int>{7});
-  CHECK(cpm::schema_version(db) == 7);
+  CHECK(cpm::schema_version(db, "app") == 7);
   CHECK(count_rows(db, "notes") == 1);
   auto rows = history(db);
   REQUIRE(rows.size() == 4);
@@ -148,8 +148,9 @@ TEST_CASE("a database newer than the code is refused with schema_too_new and lef
     cpm::open_options options;
     options.journal = cpm::journal_mode::rollback;
     auto db = cpm::connection::open(path.string(), options);
-    db.exec("CREATE TABLE notes(id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes(text) VALUES ('keep me');"
-            "PRAGMA user_version = 5");
+    db.exec("CREATE TABLE notes(id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes(text) VALUES ('keep me');");
+    db.exec(std::string(cpm::detail::history_table_sql));
+    db.exec("INSERT INTO cpm_schema_history(component, version, name, checksum) VALUES ('app', 5, 'five', 'x')");
   }
   const auto before = cpm_test::file_bytes(path);
   REQUIRE(before.size() > 0);
@@ -160,7 +161,7 @@ TEST_CASE("a database newer than the code is refused with schema_too_new and lef
     auto db = cpm::connection::open(path.string(), options);
     auto steps = three_steps();
     try {
-      (void)cpm::migrate(db, steps);
+      (void)cpm::migrate(db, "app", steps);
       FAIL("migrate accepted a database newer than its steps");
     } catch (const cpm::schema_too_new& e) {
       CHECK(e.database_version() == 5);
@@ -168,7 +169,6 @@ TEST_CASE("a database newer than the code is refused with schema_too_new and lef
       CHECK_THAT(e.what(), Catch::Contains("5") && Catch::Contains("3") && Catch::Contains("untouched"));
     }
     CHECK_FALSE(db.in_transaction());
-    CHECK_FALSE(has_schema_object(db, "table", "cpm_migrations"));
   }
   CHECK(cpm_test::file_bytes(path) == before);
 }
@@ -208,7 +208,7 @@ TEST_CASE("a step whose SQL fails is rolled back completely and the error names 
       {3, "never reached", "CREATE TABLE later(x)", {}},
   };
   try {
-    (void)cpm::migrate(db, steps);
+    (void)cpm::migrate(db, "app", steps);
     FAIL("the broken step did not throw");
   } catch (const cpm::migration_error& e) {
     CHECK(e.version() == 2);
@@ -222,7 +222,7 @@ TEST_CASE("a step whose SQL fails is rolled back completely and the error names 
     }
   }
   CHECK_FALSE(db.in_transaction());
-  CHECK(cpm::schema_version(db) == 1);
+  CHECK(cpm::schema_version(db, "app") == 1);
   CHECK_FALSE(has_schema_object(db, "table", "tags"));
   CHECK_FALSE(has_schema_object(db, "table", "later"));
   CHECK(count_rows(db, "notes") == 0);
@@ -240,7 +240,7 @@ TEST_CASE("a step whose function throws is rolled back completely and the cause 
        }},
   };
   try {
-    (void)cpm::migrate(db, steps);
+    (void)cpm::migrate(db, "app", steps);
     FAIL("the failing function did not throw");
   } catch (const cpm::migration_error& e) {
     CHECK(e.version() == 4);
@@ -254,35 +254,35 @@ TEST_CASE("a step whose function throws is rolled back completely and the cause 
     }
   }
   CHECK_FALSE(db.in_transaction());
-  CHECK(cpm::schema_version(db) == 0);
+  CHECK(cpm::schema_version(db, "app") == 0);
   CHECK_FALSE(has_schema_object(db, "table", "made_by_sql"));
   CHECK_FALSE(has_schema_object(db, "table", "made_by_function"));
   // Even the history table, created by this first step's transaction, is gone.
-  CHECK_FALSE(has_schema_object(db, "table", "cpm_migrations"));
+  CHECK_FALSE(has_schema_object(db, "table", "cpm_schema_history"));
 }
 
 TEST_CASE("migration steps must have increasing versions from 1 and something to run", "[migration]") {
   auto db = cpm::connection::open_memory();
   SECTION("a version repeated") {
     std::vector<cpm::migration> steps = {{1, "a", "CREATE TABLE a(x)", {}}, {1, "b", "CREATE TABLE b(x)", {}}};
-    CHECK_THROWS_AS(cpm::migrate(db, steps), cpm::usage_error);
+    CHECK_THROWS_AS(cpm::migrate(db, "app", steps), cpm::usage_error);
   }
   SECTION("versions out of order") {
     std::vector<cpm::migration> steps = {{2, "a", "CREATE TABLE a(x)", {}}, {1, "b", "CREATE TABLE b(x)", {}}};
-    CHECK_THROWS_AS(cpm::migrate(db, steps), cpm::usage_error);
+    CHECK_THROWS_AS(cpm::migrate(db, "app", steps), cpm::usage_error);
   }
   SECTION("version 0") {
     std::vector<cpm::migration> steps = {{0, "a", "CREATE TABLE a(x)", {}}};
-    CHECK_THROWS_AS(cpm::migrate(db, steps), cpm::usage_error);
+    CHECK_THROWS_AS(cpm::migrate(db, "app", steps), cpm::usage_error);
   }
   SECTION("a step with neither SQL nor a function") {
     std::vector<cpm::migration> steps = {{1, "a", "CREATE TABLE a(x)", {}}, {2, "empty", {}, {}}};
-    CHECK_THROWS_AS(cpm::migrate(db, steps), cpm::usage_error);
+    CHECK_THROWS_AS(cpm::migrate(db, "app", steps), cpm::usage_error);
   }
   // The steps are checked before any of them runs.
-  CHECK(cpm::schema_version(db) == 0);
+  CHECK(cpm::schema_version(db, "app") == 0);
   CHECK_FALSE(has_schema_object(db, "table", "a"));
-  CHECK_FALSE(has_schema_object(db, "table", "cpm_migrations"));
+  CHECK_FALSE(has_schema_object(db, "table", "cpm_schema_history"));
 }
 
 TEST_CASE("migrate refuses to run inside a transaction", "[migration]") {
@@ -290,16 +290,16 @@ TEST_CASE("migrate refuses to run inside a transaction", "[migration]") {
   auto steps = three_steps();
   {
     cpm::transaction tx(db);
-    CHECK_THROWS_AS(cpm::migrate(db, steps), cpm::usage_error);
+    CHECK_THROWS_AS(cpm::migrate(db, "app", steps), cpm::usage_error);
     CHECK(db.in_transaction());  // the caller's transaction is left alone
   }
-  CHECK(cpm::schema_version(db) == 0);
+  CHECK(cpm::schema_version(db, "app") == 0);
   CHECK_FALSE(has_schema_object(db, "table", "notes"));
 }
 
 TEST_CASE("an empty list of steps leaves a new database at version 0", "[migration]") {
   auto db = cpm::connection::open_memory();
-  auto report = cpm::migrate(db, std::vector<cpm::migration>{});
+  auto report = cpm::migrate(db, "app", std::vector<cpm::migration>{});
   CHECK(report.from == 0);
   CHECK(report.to == 0);
   CHECK(report.applied.empty());
@@ -318,7 +318,7 @@ TEST_CASE("a foreign_keys_off step runs with foreign keys off and switches them 
       {1, "keys on", "CREATE TABLE parent(id INTEGER PRIMARY KEY)", [&](cpm::connection& c) { seen.push_back(foreign_keys(c)); }},
       {2, "keys off", {}, [&](cpm::connection& c) { seen.push_back(foreign_keys(c)); }, true},
   };
-  (void)cpm::migrate(db, steps);
+  (void)cpm::migrate(db, "app", steps);
   CHECK(seen == std::vector<int>{1, 0});
   CHECK(foreign_keys(db) == 1);
 }
@@ -330,7 +330,7 @@ TEST_CASE("a foreign_keys_off step that fails with any exception still switches 
       {1, "throws something odd", "CREATE TABLE t(x)", [](cpm::connection&) { throw not_a_std_exception{}; }, true},
   };
   try {
-    (void)cpm::migrate(db, steps);
+    (void)cpm::migrate(db, "app", steps);
     FAIL("the step did not fail");
   } catch (const cpm::migration_error& e) {
     CHECK(e.version() == 1);
@@ -341,7 +341,7 @@ TEST_CASE("a foreign_keys_off step that fails with any exception still switches 
   }
   CHECK(cpm::query<int>(db, "PRAGMA foreign_keys").one() == 1);
   CHECK_FALSE(db.in_transaction());
-  CHECK(cpm::schema_version(db) == 0);
+  CHECK(cpm::schema_version(db, "app") == 0);
   CHECK_FALSE(has_schema_object(db, "table", "t"));
 }
 
@@ -351,6 +351,6 @@ TEST_CASE("a foreign_keys_off step leaves foreign keys as it found them on a con
   options.pragmas = {"PRAGMA foreign_keys=OFF"};
   auto db = cpm::connection::open_memory(options);
   std::vector<cpm::migration> steps = {{1, "keys off", "CREATE TABLE t(x)", {}, true}};
-  (void)cpm::migrate(db, steps);
+  (void)cpm::migrate(db, "app", steps);
   CHECK(cpm::query<int>(db, "PRAGMA foreign_keys").one() == 0);
 }

@@ -31,7 +31,7 @@ constexpr std::string_view ssh_keys_columns = "id, name, public_key, private_key
 // A store database with 3 SSH keys and 6 servers, 5 of them using a key.
 cpm::connection store_database() {
   auto db = cpm::connection::open_memory();
-  (void)cpm::migrate(db, cpm::store_migrations());
+  (void)cpm::migrate(db, cpm::store_component, cpm::store_migrations(), {.record_user_version = true});
   cpm::store store(std::move(db));
   std::int64_t keys[3];
   for (int i = 0; i < 3; ++i)
@@ -122,9 +122,9 @@ TEST_CASE("rebuild_table in a foreign_keys_off step keeps every servers.ssh_key_
                                                    .columns = ssh_keys_columns});
                           },
                           true});
-  auto report = cpm::migrate(db, steps);
+  auto report = cpm::migrate(db, cpm::store_component, steps);
   CHECK(report.applied == std::vector<int>{3});
-  CHECK(cpm::schema_version(db) == 3);
+  CHECK(cpm::schema_version(db, cpm::store_component) == 3);
   CHECK(foreign_keys(db) == 1);
 
   CHECK(server_keys(db) == before);
@@ -164,7 +164,7 @@ TEST_CASE("rebuild_table recreates the table's indexes and triggers and keeps it
                                                    .columns = ssh_keys_columns});
                           },
                           true});
-  (void)cpm::migrate(db, steps);
+  (void)cpm::migrate(db, cpm::store_component, steps);
 
   CHECK(has_schema_object(db, "index", "idx_ssh_keys_path"));
   CHECK(has_schema_object(db, "index", "sqlite_autoindex_ssh_keys_1"));
@@ -196,7 +196,7 @@ TEST_CASE("rebuild_table works when a view or another table's trigger names the 
                                                    .columns = ssh_keys_columns});
                           },
                           true});
-  CHECK(cpm::migrate(db, steps).applied == std::vector<int>{3});
+  CHECK(cpm::migrate(db, cpm::store_component, steps).applied == std::vector<int>{3});
   CHECK(count_rows(db, "key_names") == 3);
   db.exec("UPDATE servers SET ssh_key_id = 2 WHERE id = 1");
   CHECK(count_rows(db, "key_uses") == 1);  // the trigger still finds the key
@@ -225,7 +225,7 @@ TEST_CASE("rebuild_table keeps the AUTOINCREMENT high-water mark: deleted ids ar
                                                    .columns = ssh_keys_columns});
                           },
                           true});
-  (void)cpm::migrate(db, steps);
+  (void)cpm::migrate(db, cpm::store_component, steps);
   cpm::store store(std::move(db), false);
   auto next = store.create_ssh_key({.name = "next", .public_key = cpm_test::ssh_key(51), .private_key_path = "/k/n"});
   CHECK(next.id == deleted + 1);
@@ -245,7 +245,7 @@ TEST_CASE("a rebuild that leaves dangling references is aborted by the foreign k
                           },
                           true});
   try {
-    (void)cpm::migrate(db, steps);
+    (void)cpm::migrate(db, cpm::store_component, steps);
     FAIL("the rebuild with dangling references was committed");
   } catch (const cpm::migration_error& e) {
     CHECK(e.version() == 3);
@@ -262,7 +262,7 @@ TEST_CASE("a rebuild that leaves dangling references is aborted by the foreign k
     }
   }
   CHECK_FALSE(db.in_transaction());
-  CHECK(cpm::schema_version(db) == 2);
+  CHECK(cpm::schema_version(db, cpm::store_component) == 2);
   CHECK(foreign_keys(db) == 1);  // switched back on after the failed step
   CHECK(cpm_test::dump(db) == before);
 }
@@ -282,13 +282,13 @@ TEST_CASE("rebuild_table refuses to run with foreign keys on or outside a transa
   SECTION("from a migration step not marked foreign_keys_off") {
     auto steps = with_step({3, "rebuild, not marked", {}, [change](cpm::connection& c) { cpm::rebuild_table(c, change); }});
     try {
-      (void)cpm::migrate(db, steps);
+      (void)cpm::migrate(db, cpm::store_component, steps);
       FAIL("the unmarked rebuild ran");
     } catch (const cpm::migration_error& e) {
       CHECK(e.version() == 3);
       CHECK_THROWS_AS(std::rethrow_if_nested(e), cpm::usage_error);
     }
-    CHECK(cpm::schema_version(db) == 2);
+    CHECK(cpm::schema_version(db, cpm::store_component) == 2);
   }
   CHECK(cpm_test::dump(db) == before);
   CHECK(server_keys(db).size() == 6);
@@ -310,7 +310,7 @@ TEST_CASE("rebuild_table quotes a table name holding a double quote as the gener
                                                               .columns = "id, word"});
                                      },
                                      true}};
-  CHECK(cpm::migrate(db, steps).applied == std::vector<int>{1});
+  CHECK(cpm::migrate(db, "app", steps).applied == std::vector<int>{1});
   CHECK(column_names(db, R"(say "hi")") == std::vector<std::string>{"id", "word", "language"});
   CHECK(count_rows(db, R"(say ""hi"")") == 2);  // count_rows quotes without escaping
   CHECK(has_schema_object(db, "index", R"(say "hi" by word)"));

@@ -385,5 +385,5 @@ TEST_CASE("strings that look like SQL are stored verbatim and never run", "[stor
   CHECK(count_rows(f.store.db(), "repositories") == 6);
   // Nothing was attached either: only the main database is open.
   CHECK(cpm::query<std::int64_t>(f.store.db(), "SELECT count(*) FROM pragma_database_list").one() == 1);
-  CHECK(cpm_test::schema_names(f.store.db(), "table").size() == 9);  // the seven, cpm_migrations, sqlite_sequence
+  CHECK(cpm_test::schema_names(f.store.db(), "table").size() == 9);  // the seven, cpm_schema_history, sqlite_sequence
 }

@@ -121,7 +121,7 @@ int migrate(const common& c) {
 int status(const common& c) {
   const std::string path = database_path(c);
   auto db = open_as_is(path);
-  const int version = cpm::schema_version(db);
+  const int version = cpm::store_schema_version(db);
   const int target = cpm::store::target_version();
   const char* state = version == target ? "current" : version < target ? "behind" : "newer";
   auto pragma = [&](const char* sql) { return cpm::query<std::string>(db, sql).one(); };

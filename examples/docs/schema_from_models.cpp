@@ -98,7 +98,7 @@ int main() try {
          c.exec(cpm::create_table_sql<repo>);
        }},
   };
-  cpm::migrate(db, steps);
+  cpm::migrate(db, "app", steps);
   // [end:migrate]
 
   org acme = cpm::insert(db, org{.name = "acme"});

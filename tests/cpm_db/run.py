@@ -291,10 +291,10 @@ def init_migrate_status(tmp):
     expect(f"schema version {target}, target version {target}" in r.out and "nothing to do" in r.out, f"migrate:\n{r!r}")
     expect(t.json("migrate")["applied"] == [], "migrate --json on a current database")
     r = t.ok("status")
-    for text in ["database:", t.db, "journal mode:   wal", f"schema version: {target}", "current", "users", "cpm_migrations"]:
+    for text in ["database:", t.db, "journal mode:   wal", f"schema version: {target}", "current", "users", "cpm_schema_history"]:
         expect(text in r.out, f"status shows {text!r}:\n{r!r}")
     doc = t.json("status")
-    expect(doc["schema"] == "current" and doc["tables"]["users"] == 0 and doc["tables"]["cpm_migrations"] == target,
+    expect(doc["schema"] == "current" and doc["tables"]["users"] == 0 and doc["tables"]["cpm_schema_history"] == target,
            f"status --json: {doc}")
 
     # A database the original system made (no version): status reads it without changing it,
@@ -306,7 +306,7 @@ def init_migrate_status(tmp):
     before = file_bytes(legacy.db)
     doc = legacy.json("status")
     expect(doc["schema_version"] == 0 and doc["schema"] == "behind" and doc["tables"]["users"] == 1, f"legacy status: {doc}")
-    expect("cpm_migrations" not in doc["tables"], "status created nothing")
+    expect("cpm_schema_history" not in doc["tables"], "status created nothing")
     expect(file_bytes(legacy.db) == before, "status changed nothing in the file")
     expect("run 'cpm-db migrate'" in legacy.ok("status").out, "status tells to migrate")
     legacy.fails("user", "list", contains=["schema version 0", "cpm-db migrate"])
@@ -316,11 +316,13 @@ def init_migrate_status(tmp):
     expect([u["username"] for u in legacy.json("user", "list")] == ["legacy"], "the adopted data is kept")
 
     # A database newer than this cpm-db: refused by migrate, described by status.
-    sql(t.db, f"PRAGMA user_version = {target + 5}")
+    sql(t.db, "INSERT INTO cpm_schema_history(component, version, name, checksum) "
+              f"VALUES ('cpm.store', {target + 5}, 'from newer code', '')")
     t.fails("migrate", contains=["schema version", "newer"])
     t.fails("user", "list", contains="newer")
     expect(t.json("status")["schema"] == "newer", "status on a newer database")
-    expect(scalar(t.db, "PRAGMA user_version") == target + 5, "left untouched")
+    expect(scalar(t.db, "SELECT max(version) FROM cpm_schema_history WHERE component = 'cpm.store'") == target + 5,
+           "left untouched")
 
     # Not a database at all.
     with open(os.path.join(tmp, "text.db"), "w") as f:
@@ -715,7 +717,8 @@ def restore_refused(tmp):
 
     newer = os.path.join(tmp, "b", "newer.db")
     shutil.copy(good, newer)
-    sql(newer, "PRAGMA user_version = 99")
+    sql(newer, "INSERT INTO cpm_schema_history(component, version, name, checksum) "
+               "VALUES ('cpm.store', 99, 'from newer code', '')")
     _refused_and_unchanged(t, newer, ["schema version 99", "newer"])
 
     dangling = os.path.join(tmp, "b", "dangling.db")

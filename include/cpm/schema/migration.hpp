@@ -1,17 +1,21 @@
-// cpm: versioned migrations.
+// cpm: versioned migrations, each component of a database with a history of its own.
 //
 // A migration is an ordered list of steps, each a version, a name, and either SQL or a C++
-// function. cpm::migrate applies the steps newer than the database, each in its own
-// transaction, and records each one twice: in PRAGMA user_version and in the history table
-// cpm_migrations(version, name, applied_at). Running it again does nothing. A database newer
-// than the code is refused (cpm::schema_too_new) and left untouched; a failing step is rolled
-// back completely and reported as cpm::migration_error naming the step.
+// function. cpm::migrate(db, component, steps) applies the steps newer than what the history
+// records for `component`, each in its own transaction, and records each one in
+// cpm_schema_history(component, version, name, checksum, applied_at). Several components
+// share one file (cpm's store is "cpm.store"; an application adds its own), and each refuses
+// only what is newer *for itself*. Running it again does nothing. A database whose history of
+// the component is newer than the code is refused (cpm::schema_too_new) and left untouched; a
+// failing step is rolled back completely and reported as cpm::migration_error naming the step;
+// an applied step whose SQL was edited since is refused (cpm::migration_changed) until the
+// change is accepted with cpm::accept_migration_change.
 //
 //   static const cpm::migration steps[] = {
 //     {1, "create notes", "CREATE TABLE notes(id INTEGER PRIMARY KEY, text TEXT NOT NULL)"},
 //     {2, "index notes", "CREATE INDEX notes_text ON notes(text)"},
 //   };
-//   cpm::migrate(db, steps);
+//   cpm::migrate(db, "notes-app", steps);
 #pragma once
 
 #include <cpm/sqlite/connection.hpp>
@@ -42,27 +46,45 @@ struct migration {
   bool foreign_keys_off = false;
 };
 
-struct migration_report {
-  int from = 0;                  // the version found
-  int to = 0;                    // the version now
-  std::vector<int> applied{};    // the steps run, in order
-};
-
-// The database was written by newer code than this.
+// The database was written by newer code than this (for one component).
 class schema_too_new : public error {
  public:
-  schema_too_new(int database_version, int code_version)
-      : error(fmt::format("cpm: the database is at schema version {}, newer than this code knows ({}); "
+  schema_too_new(std::string component, int database_version, int code_version)
+      : error(fmt::format("cpm: the database is at schema version {} of '{}', newer than this code knows ({}); "
                           "it was left untouched",
-                          database_version, code_version)),
+                          database_version, component, code_version)),
+        component_(std::move(component)),
         database_(database_version),
         code_(code_version) {}
+  [[nodiscard]] const std::string& component() const noexcept { return component_; }
   [[nodiscard]] int database_version() const noexcept { return database_; }
   [[nodiscard]] int code_version() const noexcept { return code_; }
 
  private:
+  std::string component_;
   int database_;
   int code_;
+};
+
+// An applied step's SQL differs from what was applied (its checksum changed).
+class migration_changed : public error {
+ public:
+  migration_changed(std::string component, int version, std::string name, std::string applied, std::string now)
+      : error(fmt::format("cpm: migration {} '{}' of '{}' was changed after it was applied (checksum {} applied, "
+                          "{} now); restore its SQL, or accept the change with "
+                          "cpm::accept_migration_change(db, \"{}\", steps, {})",
+                          version, name, component, applied, now, component, version)),
+        component_(std::move(component)),
+        version_(version),
+        name_(std::move(name)) {}
+  [[nodiscard]] const std::string& component() const noexcept { return component_; }
+  [[nodiscard]] int version() const noexcept { return version_; }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+
+ private:
+  std::string component_;
+  int version_;
+  std::string name_;
 };
 
 // A step failed; it was rolled back. what() names the step and the cause.
@@ -102,7 +124,8 @@ class foreign_key_check_error : public error {
   std::vector<violation> violations_;
 };
 
-// PRAGMA user_version.
+// PRAGMA user_version: the store's schema version, which the store also writes there for
+// readers that ask it (see cpm::migrate_options::record_user_version).
 inline int schema_version(connection& db) {
   auto stmt = db.cached(sql<"PRAGMA user_version">);
   stmt.step();
@@ -123,9 +146,23 @@ inline std::vector<foreign_key_check_error::violation> foreign_key_violations(co
   return found;
 }
 
+struct migrate_options {
+  // Also write each version applied to PRAGMA user_version (cpm's store does: readers of the
+  // store's version, older cpm among them, ask it there). One component per file at most.
+  bool record_user_version = false;
+};
+
+struct migration_report {
+  std::string component{};
+  int from = 0;                  // the version found
+  int to = 0;                    // the version now
+  std::vector<int> applied{};    // the steps run, in order
+};
+
 namespace detail {
 
-inline void check_steps(std::span<const migration> steps) {
+inline void check_steps(std::string_view component, std::span<const migration> steps) {
+  if (component.empty()) throw usage_error("cpm: migrate needs a component name (\"myapp\", say)");
   int previous = 0;
   for (const auto& step : steps) {
     if (step.version <= previous)
@@ -135,6 +172,86 @@ inline void check_steps(std::span<const migration> steps) {
       throw usage_error(fmt::format("cpm: migration {} '{}' has neither SQL nor a function", step.version, step.name));
     previous = step.version;
   }
+}
+
+// What a step's checksum covers: its SQL (a function step's code cannot be read; its name and
+// version identify it). FNV-1a, 64 bits, as "fnv1a64:<16 hex digits>".
+inline std::string step_checksum(const migration& step) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : step.sql) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return fmt::format("fnv1a64:{:016x}", h);
+}
+
+inline bool table_exists(connection& db, std::string_view name) {
+  auto stmt = db.cached(sql<"SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?">);
+  stmt.bind(name);
+  return stmt.step();
+}
+
+inline constexpr std::string_view history_table_sql =
+    "CREATE TABLE IF NOT EXISTS cpm_schema_history("
+    "component TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, checksum TEXT NOT NULL, "
+    "applied_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (component, version))";
+
+struct applied_step {
+  int version = 0;
+  std::string name;
+  std::string checksum;
+};
+
+// The component's history, oldest first (empty when nothing is recorded).
+inline std::vector<applied_step> applied_steps(connection& db, std::string_view component) {
+  std::vector<applied_step> out;
+  if (!table_exists(db, "cpm_schema_history")) return out;
+  auto stmt = db.cached(sql<"SELECT version, name, checksum FROM cpm_schema_history WHERE component = ? ORDER BY version">);
+  stmt.bind(component);
+  while (stmt.step()) out.push_back({stmt.column<int>(0), stmt.column<std::string>(1), stmt.column<std::string>(2)});
+  return out;
+}
+
+inline int recorded_version(connection& db, std::string_view component) {
+  if (!table_exists(db, "cpm_schema_history")) return 0;
+  auto stmt = db.cached(sql<"SELECT coalesce(max(version), 0) FROM cpm_schema_history WHERE component = ?">);
+  stmt.bind(component);
+  stmt.step();
+  return stmt.column<int>(0);
+}
+
+// Rows of the single history of earlier cpm versions (cpm_migrations, beside user_version)
+// that are steps of `steps`: same version, same name.
+inline std::vector<const migration*> legacy_steps(connection& db, std::span<const migration> steps) {
+  std::vector<const migration*> found;
+  if (!table_exists(db, "cpm_migrations")) return found;
+  auto stmt = db.prepare("SELECT version, name FROM cpm_migrations ORDER BY version");
+  while (stmt.step()) {
+    const int version = stmt.column<int>(0);
+    const auto name = stmt.column<std::string>(1);
+    for (const auto& step : steps)
+      if (step.version == version && step.name == name) found.push_back(&step);
+  }
+  return found;
+}
+
+// Carries the steps an earlier cpm recorded in cpm_migrations over into the component's
+// history (cpm_migrations itself is kept as it was). Nothing is done once the component has a
+// history of its own.
+inline void carry_over_legacy(connection& db, std::string_view component, std::span<const migration> steps) {
+  if (recorded_version(db, component) > 0) return;
+  if (legacy_steps(db, steps).empty()) return;
+  transaction tx(db, tx_mode::immediate);
+  if (recorded_version(db, component) > 0) return;  // another connection carried them over first
+  db.exec(history_table_sql);
+  auto record = db.prepare(
+      "INSERT INTO cpm_schema_history(component, version, name, checksum, applied_at) "
+      "SELECT ?, version, name, ?, applied_at FROM cpm_migrations WHERE version = ?");
+  for (const migration* step : legacy_steps(db, steps)) {
+    record.bind(component, step_checksum(*step), step->version);
+    record.run();
+  }
+  tx.commit();
 }
 
 inline void set_foreign_keys(connection& db, bool on) {
@@ -158,23 +275,37 @@ inline std::string current_exception_text() {
 }
 
 // Runs one step in its own transaction; returns false when another connection applied it first.
-inline bool apply_step(connection& db, const migration& step) {
+inline bool apply_step(connection& db, std::string_view component, const migration& step,
+                       const migrate_options& options) {
   transaction tx(db, tx_mode::immediate);
-  if (schema_version(db) >= step.version) return false;  // someone else got here first
-  db.exec(
-      "CREATE TABLE IF NOT EXISTS cpm_migrations("
-      "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP)");
+  if (recorded_version(db, component) >= step.version) return false;  // someone else got here first
+  db.exec(history_table_sql);
   if (!step.sql.empty()) db.exec(step.sql);
   if (step.apply) step.apply(db);
   if (step.foreign_keys_off) {
     if (auto found = foreign_key_violations(db); !found.empty()) throw foreign_key_check_error(std::move(found));
   }
-  auto record = db.cached(sql<"INSERT INTO cpm_migrations(version, name) VALUES (?, ?)">);
-  record.bind(step.version, step.name);
+  auto record = db.cached(
+      sql<"INSERT INTO cpm_schema_history(component, version, name, checksum) VALUES (?, ?, ?, ?)">);
+  record.bind(component, step.version, step.name, step_checksum(step));
   record.run();
-  db.exec(fmt::format("PRAGMA user_version = {}", step.version));
+  if (options.record_user_version) db.exec(fmt::format("PRAGMA user_version = {}", step.version));
   tx.commit();
   return true;
+}
+
+// Refuses a history newer than the steps, or an applied step whose SQL changed, before
+// anything is written.
+inline void check_history(connection& db, std::string_view component, std::span<const migration> steps) {
+  const int target = steps.empty() ? 0 : steps.back().version;
+  for (const auto& done : applied_steps(db, component)) {
+    if (done.version > target) throw schema_too_new(std::string(component), done.version, target);
+    for (const auto& step : steps) {
+      if (step.version != done.version) continue;
+      if (auto now = step_checksum(step); now != done.checksum)
+        throw migration_changed(std::string(component), step.version, step.name, done.checksum, now);
+    }
+  }
 }
 
 }  // namespace detail
@@ -182,15 +313,24 @@ inline bool apply_step(connection& db, const migration& step) {
 // The version the steps lead to.
 inline int target_version(std::span<const migration> steps) { return steps.empty() ? 0 : steps.back().version; }
 
-// Applies the steps newer than the database. Must not be called inside a transaction.
-inline migration_report migrate(connection& db, std::span<const migration> steps) {
-  detail::check_steps(steps);
+// The newest version of `component` recorded in the database (0 when none).
+inline int schema_version(connection& db, std::string_view component) {
+  return detail::recorded_version(db, component);
+}
+
+// Applies the steps of `component` newer than the database. Must not be called inside a
+// transaction. Two connections (or processes) migrating at once: one applies each step, the
+// other waits for its lock (the busy timeout) and finds it applied.
+inline migration_report migrate(connection& db, std::string_view component, std::span<const migration> steps,
+                                const migrate_options& options = {}) {
+  detail::check_steps(component, steps);
   if (db.in_transaction()) throw usage_error("cpm: migrate runs each step in its own transaction; call it outside one");
+  detail::check_history(db, component, steps);
+  detail::carry_over_legacy(db, component, steps);
   migration_report report;
-  report.from = schema_version(db);
+  report.component = std::string(component);
+  report.from = schema_version(db, component);
   report.to = report.from;
-  const int target = target_version(steps);
-  if (report.from > target) throw schema_too_new(report.from, target);
   for (const auto& step : steps) {
     if (step.version <= report.to) continue;
     // Foreign keys go back to what they were whatever the step throws: left off, the
@@ -198,16 +338,35 @@ inline migration_report migrate(connection& db, std::span<const migration> steps
     const bool keys_were_on = step.foreign_keys_off && detail::foreign_keys_on(db);
     if (keys_were_on) detail::set_foreign_keys(db, false);
     try {
-      if (detail::apply_step(db, step)) report.applied.push_back(step.version);
+      if (detail::apply_step(db, component, step, options)) report.applied.push_back(step.version);
     } catch (...) {
       if (keys_were_on) detail::set_foreign_keys(db, true);
       // The cause stays reachable with std::rethrow_if_nested.
-      std::throw_with_nested(migration_error(step.version, std::string(step.name), detail::current_exception_text()));
+      std::throw_with_nested(migration_error(step.version, step.name, detail::current_exception_text()));
     }
     if (keys_were_on) detail::set_foreign_keys(db, true);
     report.to = step.version;
   }
   return report;
+}
+
+// Accepts the current SQL of applied step `version` of `component` as what was applied: the
+// explicit way past cpm::migration_changed after a deliberate edit (a comment, a rename in a
+// step already run everywhere). Throws cpm::not_found when the step was never applied.
+inline void accept_migration_change(connection& db, std::string_view component, std::span<const migration> steps,
+                                    int version) {
+  const migration* step = nullptr;
+  for (const auto& s : steps)
+    if (s.version == version) step = &s;
+  if (!step) throw usage_error(fmt::format("cpm: the steps of '{}' have no version {}", component, version));
+  bool updated = false;
+  if (detail::table_exists(db, "cpm_schema_history")) {
+    auto update = db.prepare("UPDATE cpm_schema_history SET checksum = ? WHERE component = ? AND version = ?");
+    update.bind(detail::step_checksum(*step), component, version);
+    update.run();
+    updated = db.changes() > 0;
+  }
+  if (!updated) throw not_found(fmt::format("cpm: migration {} of '{}' was never applied", version, component));
 }
 
 }  // namespace cpm

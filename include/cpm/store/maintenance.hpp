@@ -94,7 +94,7 @@ class restore_refused : public error {
 
 // What check found.
 struct check_result {
-  int schema_version = 0;                    // PRAGMA user_version
+  int schema_version = 0;                    // the store's (cpm::store_schema_version)
   int code_version = 0;                      // the version this code migrates to
   std::vector<std::string> integrity_problems{};  // PRAGMA integrity_check, without its "ok"
   std::vector<foreign_key_check_error::violation> foreign_key_violations{};  // PRAGMA foreign_key_check
@@ -173,13 +173,6 @@ inline bool nonempty_file(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && st.st_size > 0;
 }
 
-inline bool table_exists(connection& db, std::string_view table) {
-  auto stmt = db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?");
-  stmt.bind(table);
-  stmt.step();
-  return stmt.column<int>(0) > 0;
-}
-
 // Opens the verified copy and refuses it unless it is a sound cpm database this code can use.
 inline int verify_restorable(const std::string& copy, const std::string& shown) {
   open_options opts;
@@ -209,9 +202,9 @@ inline int verify_restorable(const std::string& copy, const std::string& shown) 
                                       problems.size(), problems.front());
     throw restore_refused(shown, restore_refused::reason::foreign_keys, std::move(message), std::move(problems));
   }
-  const int version = cpm::schema_version(*db);
+  const int version = store_schema_version(*db);
   const int code = target_version(store_migrations());
-  if (version > code) throw schema_too_new(version, code);
+  if (version > code) throw schema_too_new(std::string(store_component), version, code);
   for (const auto& table : original_tables)
     if (!table_exists(*db, table.name))
       throw restore_refused(shown, restore_refused::reason::not_cpm,
@@ -303,7 +296,7 @@ inline backup_result backup_to_directory(store& s, const std::string& directory,
 // integrity_check plus foreign_key_check; changes nothing.
 inline check_result check(connection& db) {
   check_result result;
-  result.schema_version = cpm::schema_version(db);
+  result.schema_version = store_schema_version(db);
   result.code_version = target_version(store_migrations());
   result.integrity_problems = integrity_check(db);
   try {

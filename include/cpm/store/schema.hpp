@@ -25,6 +25,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -193,5 +194,22 @@ inline std::span<const migration> store_migrations() {
   };
   return steps;
 }
+
+// The component name of the store's migrations in cpm_schema_history.
+inline constexpr std::string_view store_component = "cpm.store";
+
+// The store's schema version in `db`: its history; in a database of an earlier cpm (one
+// history for everything, cpm_migrations), the store's steps recorded there; in one with
+// neither, PRAGMA user_version.
+inline int store_schema_version(connection& db) {
+  if (int recorded = schema_version(db, store_component); recorded > 0) return recorded;
+  if (detail::table_exists(db, "cpm_migrations")) {
+    int found = 0;
+    for (const migration* step : detail::legacy_steps(db, store_migrations())) found = std::max(found, step->version);
+    return found;
+  }
+  return schema_version(db);
+}
+
 
 }  // namespace cpm

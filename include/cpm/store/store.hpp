@@ -301,8 +301,9 @@ basic_store<Connection> basic_store<Connection>::open(const std::string& path, s
   journal_mode wanted = options.connection.journal;
   options.connection.journal = journal_mode::keep;
   auto db = connection::open(path, options.connection);
-  int found = cpm::schema_version(db);
-  if (found > cpm::target_version(store_migrations())) throw schema_too_new(found, cpm::target_version(store_migrations()));
+  int found = store_schema_version(db);
+  if (found > cpm::target_version(store_migrations()))
+    throw schema_too_new(std::string(store_component), found, cpm::target_version(store_migrations()));
   // A database with no version may be one the original system made: refuse one cpm cannot
   // adopt (cpm::adoption_error) here too, before the switch to WAL rewrites its header.
   if (found == 0 && options.migrate) detail::check_adoptable(db);
@@ -337,7 +338,7 @@ basic_store<Connection>::basic_store(Connection db, bool migrate) : db_(std::mov
 
 template <class Connection>
 migration_report basic_store<Connection>::migrate() {
-  auto report = cpm::migrate(db_, store_migrations());
+  auto report = cpm::migrate(db_, store_component, store_migrations(), {.record_user_version = true});
   if (pending_journal_) {
     db_.set_journal_mode(*pending_journal_);
     pending_journal_.reset();
@@ -347,7 +348,7 @@ migration_report basic_store<Connection>::migrate() {
 
 template <class Connection>
 int basic_store<Connection>::schema_version() {
-  return cpm::schema_version(db_);
+  return store_schema_version(db_);
 }
 
 template <class Connection>
