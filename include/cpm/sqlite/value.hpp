@@ -9,10 +9,13 @@
 // std::string_view and const char* (bind only), blobs (std::vector<std::byte>, and
 // std::span<const std::byte> for binding), std::optional<T> for NULL, std::chrono::sys_time
 // (text like CURRENT_TIMESTAMP) and enums (by cpm::enum_names<E>, else the underlying integer).
+// Reads never coerce: each type accepts the storage classes listed under "what each type
+// reads" below, and anything else throws a cpm::value_error.
 // Specialise value_traits<T> for your own types; cpm::converted_value helps when a type is
 // stored as another mapped type.
 #pragma once
 
+#include <cpm/sqlite/detail/enum_probe.hpp>
 #include <cpm/sqlite/detail/timestamp.hpp>
 #include <cpm/sqlite/error.hpp>
 
@@ -92,7 +95,23 @@ class parameter {
   bool borrow_;
 };
 
+namespace detail {
+
+// The message of a read error. The format string is checked at run time, not compile time:
+// these are the cold paths, kept cheap to compile.
+template <class... Args>
+std::string message(fmt::string_view text, const Args&... args) {
+  return fmt::vformat(text, fmt::make_format_args(args...));
+}
+
+}  // namespace detail
+
 // One column of the current result row, handed to value_traits<T>::read.
+//
+// integer(), real(), text() and blob() return the value as SQLite converts it (TEXT '12abc'
+// as integer() is 12); only NULL throws. cpm's own value_traits look at type() first and read
+// a value only from the storage classes that hold it without loss; a value_traits of your own
+// can do the same, and call mismatch() for the rest.
 class field {
  public:
   field(sqlite3_stmt* stmt, int index) noexcept : stmt_(stmt), index_(index) {}
@@ -143,9 +162,49 @@ class field {
     return n ? std::string(n) : fmt::format("#{}", index_);
   }
 
+  // The stored value as read errors show it: its storage class, then the value ("INTEGER 7",
+  // "REAL 3.7", "TEXT 'abc'", "BLOB x'00ff'", "NULL"); long text and blobs are shortened.
+  // Call it before any read that converts the value (integer() on TEXT, ...).
+  [[nodiscard]] [[gnu::cold, gnu::noinline]] std::string describe() const {
+    switch (type()) {
+      case SQLITE_NULL:
+        return "NULL";
+      case SQLITE_INTEGER:
+        return detail::message("INTEGER {}", sqlite3_column_int64(stmt_, index_));
+      case SQLITE_FLOAT:
+        return detail::message("REAL {}", sqlite3_column_double(stmt_, index_));  // the shortest exact form
+      case SQLITE_TEXT: {
+        constexpr std::size_t shown = 64;
+        std::string_view t = text();
+        return detail::message(t.size() <= shown ? "TEXT '{}'" : "TEXT '{}...' ({} bytes)", t.substr(0, shown), t.size());
+      }
+      default: {
+        constexpr std::size_t shown = 16;
+        auto b = blob();
+        char hex[2 * shown];
+        std::size_t n = 0;
+        for (; n < b.size() && n < shown; ++n) {
+          auto byte = static_cast<unsigned>(b[n]);
+          hex[2 * n] = "0123456789abcdef"[byte >> 4];
+          hex[2 * n + 1] = "0123456789abcdef"[byte & 15];
+        }
+        return detail::message(b.size() <= shown ? "BLOB x'{}'" : "BLOB x'{}...' ({} bytes)", std::string_view(hex, 2 * n),
+                               b.size());
+      }
+    }
+  }
+
   // Throws cpm::value_error naming this column.
-  [[noreturn]] void fail(value_error::kind k, const std::string& detail) const {
+  [[noreturn, gnu::cold, gnu::noinline]] void fail(value_error::kind k, const std::string& detail) const {
     throw value_error(k, name(), detail);
+  }
+
+  // Throws for a value `target` (the C++ type's name) cannot be read from: null_value for NULL,
+  // else type_mismatch; `accepted` says which storage classes `target` reads.
+  [[noreturn, gnu::cold, gnu::noinline]] void mismatch(std::string_view target, std::string_view accepted) const {
+    if (is_null())
+      fail(value_error::kind::null_value, detail::message("NULL cannot be read as {} (use std::optional)", target));
+    fail(value_error::kind::type_mismatch, detail::message("{} cannot be read as {} (it reads {})", describe(), target, accepted));
   }
 
  private:
@@ -181,6 +240,64 @@ concept mapped_value = requires(const parameter& p, const field& f, const T& in,
 template <class T>
 concept bindable_value = requires(const parameter& p, const T& in) { value_traits<T>::bind(p, in); };
 
+// ---- what each type reads ------------------------------------------------------------------
+//
+// A read accepts only the storage classes that hold a value of the C++ type without loss, and
+// throws cpm::value_error otherwise (type_mismatch; null_value for NULL; out_of_range for a
+// number the type cannot hold), naming the column, the stored value and the C++ type:
+//
+//   integers      INTEGER in range; a REAL with an integral value in range (3.0, not 3.7)
+//   bool          INTEGER 0 or 1
+//   float, double INTEGER, REAL
+//   std::string   TEXT
+//   blob          BLOB, TEXT (its bytes)
+//   time points   TEXT (a timestamp), INTEGER (Unix seconds), within the Duration's range
+//   enums         with enum_names: TEXT naming an enumerator; without: INTEGER naming one
+//   optional<T>   NULL, and what T reads
+
+namespace detail {
+
+// "std::int32_t": the name read errors give an integer type.
+template <class T>
+constexpr std::string_view integer_name() noexcept {
+  if constexpr (std::is_same_v<T, char>) {
+    return "char";
+  } else {
+    constexpr std::string_view names[2][4] = {{"std::uint8_t", "std::uint16_t", "std::uint32_t", "std::uint64_t"},
+                                              {"std::int8_t", "std::int16_t", "std::int32_t", "std::int64_t"}};
+    constexpr std::size_t width = sizeof(T) == 1 ? 0 : sizeof(T) == 2 ? 1 : sizeof(T) == 4 ? 2 : 3;
+    return names[std::is_signed_v<T> ? 1 : 0][width];
+  }
+}
+
+inline constexpr std::string_view integer_accepts = "INTEGER, or a REAL with an integral value";
+
+[[noreturn, gnu::cold, gnu::noinline]] inline void integer_out_of_range(const field& f, std::string_view target,
+                                                                       std::int64_t min, std::uint64_t max) {
+  f.fail(value_error::kind::out_of_range, message("{} does not fit {} (range {}..{})", f.describe(), target, min, max));
+}
+
+// A column that is not INTEGER, read into an integer type holding [min, max]: a REAL with an
+// integral value in range (what SQLite itself converts without loss), else the error.
+[[gnu::cold, gnu::noinline]] inline std::int64_t read_integer_slow(const field& f, std::string_view target,
+                                                                   std::int64_t min, std::uint64_t max) {
+  if (f.type() != SQLITE_FLOAT) f.mismatch(target, integer_accepts);
+  double r = sqlite3_column_double(f.native(), f.index());
+  if (r >= -0x1p63 && r < 0x1p63) {
+    auto v = static_cast<std::int64_t>(r);
+    if (static_cast<double>(v) != r)
+      f.fail(value_error::kind::type_mismatch,
+             message("{} cannot be read as {} without losing its fraction (it reads {})", f.describe(), target,
+                     integer_accepts));
+    if (v < min || (v > 0 && static_cast<std::uint64_t>(v) > max)) integer_out_of_range(f, target, min, max);
+    return v;
+  }
+  if (r != r) f.mismatch(target, integer_accepts);  // NaN
+  integer_out_of_range(f, target, min, max);
+}
+
+}  // namespace detail
+
 // ---- integers and bool ---------------------------------------------------------------------
 
 template <std::integral T>
@@ -193,9 +310,16 @@ struct value_traits<T> {
     }
     p.integer(static_cast<std::int64_t>(v));
   }
+  // INTEGER in T's range; a REAL only with an integral value in range (3.0 reads, 3.7 throws).
   static void read(const field& f, T& out) {
-    std::int64_t v = f.integer();
-    if (!fits(v)) out_of_range(f, v);
+    std::int64_t v;
+    if (f.type() == SQLITE_INTEGER) [[likely]] {
+      v = sqlite3_column_int64(f.native(), f.index());
+      if (!fits(v)) [[unlikely]]
+        detail::integer_out_of_range(f, detail::integer_name<T>(), min, max);
+    } else {
+      v = detail::read_integer_slow(f, detail::integer_name<T>(), min, max);
+    }
     out = static_cast<T>(v);
   }
 
@@ -209,30 +333,53 @@ struct value_traits<T> {
   }
 
  private:
-  [[noreturn]] static void out_of_range(const field& f, std::int64_t v) {
-    f.fail(value_error::kind::out_of_range,
-           fmt::format("{} does not fit a {}-bit {} integer", v, sizeof(T) * 8, std::is_signed_v<T> ? "signed" : "unsigned"));
-  }
+  static constexpr std::int64_t min = static_cast<std::int64_t>(std::numeric_limits<T>::min());
+  static constexpr std::uint64_t max = static_cast<std::uint64_t>(std::numeric_limits<T>::max());
 };
 
+// INTEGER 0 or 1 only.
 template <>
 struct value_traits<bool> {
   static void bind(const parameter& p, bool v) { p.integer(v ? 1 : 0); }
-  static void read(const field& f, bool& out) { out = f.integer() != 0; }
+  static void read(const field& f, bool& out) {
+    if (f.type() != SQLITE_INTEGER) [[unlikely]]
+      f.mismatch("bool", "INTEGER 0 or 1");
+    std::int64_t v = sqlite3_column_int64(f.native(), f.index());
+    if (v != 0 && v != 1) [[unlikely]]
+      not_0_or_1(f);
+    out = v != 0;
+  }
+
+ private:
+  [[noreturn, gnu::cold, gnu::noinline]] static void not_0_or_1(const field& f) {
+    f.fail(value_error::kind::out_of_range, f.describe() + " cannot be read as bool: it is not 0 or 1");
+  }
 };
 
+// INTEGER or REAL.
 template <std::floating_point T>
 struct value_traits<T> {
   static void bind(const parameter& p, T v) { p.real(static_cast<double>(v)); }
-  static void read(const field& f, T& out) { out = static_cast<T>(f.real()); }
+  static void read(const field& f, T& out) {
+    int type = f.type();
+    if (type != SQLITE_FLOAT && type != SQLITE_INTEGER) [[unlikely]]
+      f.mismatch(std::is_same_v<T, float> ? "float" : std::is_same_v<T, double> ? "double" : "long double",
+                 "INTEGER, REAL");
+    out = static_cast<T>(sqlite3_column_double(f.native(), f.index()));
+  }
 };
 
 // ---- text ----------------------------------------------------------------------------------
 
+// TEXT only.
 template <>
 struct value_traits<std::string> {
   static void bind(const parameter& p, const std::string& v) { p.text_ref(v); }
-  static void read(const field& f, std::string& out) { out.assign(f.text()); }
+  static void read(const field& f, std::string& out) {
+    if (f.type() != SQLITE_TEXT) [[unlikely]]
+      f.mismatch("std::string", "TEXT");
+    out.assign(f.text());
+  }
 };
 
 template <>
@@ -247,17 +394,26 @@ struct value_traits<const char*> {
   }
 };
 
+// A char array binds its text up to the first NUL (all N chars when there is none).
 template <std::size_t N>
 struct value_traits<char[N]> {
-  static void bind(const parameter& p, const char (&v)[N]) { p.text(std::string_view(v, N > 0 && v[N - 1] == '\0' ? N - 1 : N)); }
+  static void bind(const parameter& p, const char (&v)[N]) {
+    std::size_t n = 0;
+    while (n < N && v[n] != '\0') ++n;
+    p.text_ref(std::string_view(v, n));
+  }
 };
 
 // ---- blobs ---------------------------------------------------------------------------------
 
+// BLOB, or TEXT (whose bytes are exact).
 template <>
 struct value_traits<std::vector<std::byte>> {
   static void bind(const parameter& p, const std::vector<std::byte>& v) { p.blob_ref(v); }
   static void read(const field& f, std::vector<std::byte>& out) {
+    int type = f.type();
+    if (type != SQLITE_BLOB && type != SQLITE_TEXT) [[unlikely]]
+      f.mismatch("std::vector<std::byte>", "BLOB, TEXT");
     auto bytes = f.blob();
     out.assign(bytes.begin(), bytes.end());
   }
@@ -280,7 +436,7 @@ struct value_traits<std::optional<T>> {
       out.reset();
     } else {
       if (!out) out.emplace();
-      value_traits<T>::read(f, *out);
+      value_traits<T>::read(f, *out);  // f has kept the type: T's read does not ask again
     }
   }
 };
@@ -292,9 +448,39 @@ struct value_traits<std::nullopt_t> {
 
 // ---- time ----------------------------------------------------------------------------------
 
+namespace detail {
+
+// "std::chrono::sys_seconds": the name read errors give a time point type.
+template <class Duration>
+constexpr std::string_view time_point_name() noexcept {
+  using namespace std::chrono;
+  if constexpr (std::is_same_v<Duration, seconds>) return "std::chrono::sys_seconds";
+  else if constexpr (std::is_same_v<Duration, days>) return "std::chrono::sys_days";
+  else if constexpr (std::is_same_v<Duration, milliseconds>) return "std::chrono::sys_time<std::chrono::milliseconds>";
+  else if constexpr (std::is_same_v<Duration, microseconds>) return "std::chrono::sys_time<std::chrono::microseconds>";
+  else if constexpr (std::is_same_v<Duration, nanoseconds>) return "std::chrono::sys_time<std::chrono::nanoseconds>";
+  else if constexpr (std::is_same_v<Duration, minutes>) return "std::chrono::sys_time<std::chrono::minutes>";
+  else if constexpr (std::is_same_v<Duration, hours>) return "std::chrono::sys_time<std::chrono::hours>";
+  else return "std::chrono::sys_time<Duration>";
+}
+
+inline constexpr std::string_view time_point_accepts = "TEXT (a timestamp) or INTEGER (Unix seconds)";
+
+[[noreturn, gnu::cold, gnu::noinline]] inline void time_point_out_of_range(const field& f, std::string_view target) {
+  f.fail(value_error::kind::out_of_range, message("{} is outside the range of {}", f.describe(), target));
+}
+
+[[noreturn, gnu::cold, gnu::noinline]] inline void bad_timestamp(const field& f, std::string_view target) {
+  f.fail(value_error::kind::bad_timestamp,
+         message("{} is not a timestamp (expected YYYY-MM-DD HH:MM:SS) for {}", f.describe(), target));
+}
+
+}  // namespace detail
+
 // Time points are stored as UTC text, "YYYY-MM-DD HH:MM:SS" like SQLite's CURRENT_TIMESTAMP
 // (with fractional digits for finer durations). Reads accept the layouts in
-// detail/timestamp.hpp, and INTEGER columns as Unix seconds.
+// detail/timestamp.hpp, and INTEGER columns as Unix seconds; a time the Duration cannot hold
+// (sys_time<nanoseconds> spans the years 1677 to 2262) is out_of_range.
 template <class Duration>
 struct value_traits<std::chrono::sys_time<Duration>> {
   using time_point = std::chrono::sys_time<Duration>;
@@ -308,20 +494,23 @@ struct value_traits<std::chrono::sys_time<Duration>> {
   }
 
   static void read(const field& f, time_point& out) {
-    using namespace std::chrono;
-    if (f.type() == SQLITE_INTEGER) {
-      out = time_point{duration_cast<Duration>(seconds{f.integer()})};
-      return;
-    }
-    std::string_view text = f.text();
-    detail::parsed_timestamp ts{};
-    if (!detail::parse_timestamp(text, ts))
-      f.fail(value_error::kind::bad_timestamp, "'" + std::string(text) + "' is not a timestamp (expected YYYY-MM-DD HH:MM:SS)");
-    if constexpr (std::ratio_greater_equal_v<typename Duration::period, std::ratio<1>>) {
-      out = floor<Duration>(ts.seconds);
+    constexpr std::string_view target = detail::time_point_name<Duration>();
+    int type = f.type();
+    std::int64_t seconds = 0;
+    std::int64_t nanos = 0;
+    if (type == SQLITE_TEXT) [[likely]] {
+      detail::parsed_timestamp ts{};
+      if (!detail::parse_timestamp(f.text(), ts)) [[unlikely]]
+        detail::bad_timestamp(f, target);
+      seconds = ts.seconds.time_since_epoch().count();
+      nanos = ts.fraction.count();
+    } else if (type == SQLITE_INTEGER) {
+      seconds = sqlite3_column_int64(f.native(), f.index());
     } else {
-      out = time_point{duration_cast<Duration>(ts.seconds.time_since_epoch()) + floor<Duration>(ts.fraction)};
+      f.mismatch(target, detail::time_point_accepts);
     }
+    if (!detail::to_time_point(seconds, nanos, out)) [[unlikely]]
+      detail::time_point_out_of_range(f, target);
   }
 
  private:
@@ -336,7 +525,11 @@ struct value_traits<std::chrono::sys_time<Duration>> {
 //   template <> struct cpm::enum_names<role> {
 //     static constexpr std::array values{std::pair{role::owner, std::string_view{"owner"}}, ...};
 //   };
-// Without a specialisation an enum is stored as its underlying integer.
+// Without a specialisation an enum is stored as its underlying integer, and a read accepts
+// only an integer that names one of its enumerators: cpm finds them at compile time, among
+// the values -128..127 (detail/enum_probe.hpp). An enum with enumerators outside that range
+// needs cpm::enum_names or a value_traits of its own; an enum with no enumerator in it (enum
+// class id : std::int64_t {}) accepts every integer of its underlying type.
 template <class E>
 struct enum_names;
 
@@ -361,6 +554,19 @@ constexpr std::optional<E> enum_from_text(std::string_view text) noexcept {
   return std::nullopt;
 }
 
+namespace detail {
+
+[[noreturn, gnu::cold, gnu::noinline]] inline void no_enumerator(const field& f, std::string_view target, bool named) {
+  f.fail(value_error::kind::bad_enum,
+         message(named ? "{} names no enumerator of {} in cpm::enum_names"
+                       : "{} names no enumerator of {} (an enum without cpm::enum_names is read from its integer, "
+                         "and cpm sees only the enumerators in {}..{}: give the enum cpm::enum_names, or "
+                         "specialise cpm::value_traits, for others)",
+                 f.describe(), target, enum_probe_min, enum_probe_max));
+}
+
+}  // namespace detail
+
 template <class E>
   requires std::is_enum_v<E>
 struct value_traits<E> {
@@ -376,16 +582,30 @@ struct value_traits<E> {
       value_traits<std::underlying_type_t<E>>::bind(p, static_cast<std::underlying_type_t<E>>(v));
     }
   }
+  // Named: TEXT naming an enumerator. Otherwise: INTEGER naming an enumerator.
   static void read(const field& f, E& out) {
     if constexpr (named_enum<E>) {
-      std::string_view text = f.text();
-      auto e = enum_from_text<E>(text);
-      if (!e) f.fail(value_error::kind::bad_enum, "'" + std::string(text) + "' names no enumerator");
+      if (f.type() != SQLITE_TEXT) [[unlikely]]
+        f.mismatch(detail::enum_type_name<E>, "TEXT: an enumerator's name in cpm::enum_names");
+      auto e = enum_from_text<E>(f.text());
+      if (!e) [[unlikely]]
+        detail::no_enumerator(f, detail::enum_type_name<E>, true);
       out = *e;
     } else {
-      std::underlying_type_t<E> raw{};
-      value_traits<std::underlying_type_t<E>>::read(f, raw);
-      out = static_cast<E>(raw);
+      using U = std::underlying_type_t<E>;
+      if constexpr (detail::enum_probe<E>::values.any) {
+        if (f.type() != SQLITE_INTEGER) [[unlikely]]
+          f.mismatch(detail::enum_type_name<E>, "INTEGER: the value of an enumerator");
+        std::int64_t v = sqlite3_column_int64(f.native(), f.index());
+        if (!detail::enum_value_named<E>(v)) [[unlikely]]
+          detail::no_enumerator(f, detail::enum_type_name<E>, false);
+        out = static_cast<E>(static_cast<U>(v));
+      } else {
+        // No enumerator to check against (enum class id : std::int64_t {}): any U.
+        U raw{};
+        value_traits<U>::read(f, raw);
+        out = static_cast<E>(raw);
+      }
     }
   }
 };

@@ -6,12 +6,17 @@
 //   YYYY-MM-DD
 //   YYYY-MM-DD[ T]HH:MM[:SS[.fraction]][ ][Z | ±HH:MM | ±HHMM]
 // Offsets are applied, so every value read is UTC.
+// to_time_point() turns seconds (and nanoseconds) since the epoch into any sys_time<Duration>,
+// refusing what the Duration cannot hold instead of overflowing.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <ratio>
 #include <string_view>
+#include <type_traits>
 
 namespace cpm::detail {
 
@@ -113,6 +118,72 @@ constexpr bool parse_timestamp(std::string_view text, parsed_timestamp& out) noe
                 minutes{offset_minutes};
   out.fraction = nanoseconds{nanos};
   return true;
+}
+
+// floor(a / b) for b > 0.
+constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
+  std::int64_t q = a / b;
+  return (a % b < 0) ? q - 1 : q;
+}
+
+// True when `ticks` fits Rep (an integer type).
+template <class Rep, class Int>
+constexpr bool fits_rep(Int ticks) noexcept {
+  if constexpr (std::is_signed_v<Rep>) {
+    return ticks >= static_cast<Int>(std::numeric_limits<Rep>::min()) &&
+           ticks <= static_cast<Int>(std::numeric_limits<Rep>::max());
+  } else {
+    return ticks >= 0 && (sizeof(Rep) >= sizeof(Int) || ticks <= static_cast<Int>(std::numeric_limits<Rep>::max()));
+  }
+}
+
+// The time point `seconds` + `nanos` (in [0, 1e9)) after the epoch, floored to Duration; false
+// when Duration's representation cannot hold it (sys_time<nanoseconds> spans only the years
+// 1677 to 2262), checked before converting, so that nothing overflows.
+template <class Duration>
+constexpr bool to_time_point(std::int64_t seconds, std::int64_t nanos, std::chrono::sys_time<Duration>& out) noexcept {
+  using namespace std::chrono;
+  using rep = typename Duration::rep;
+  if constexpr (!std::is_integral_v<rep>) {
+    // Floating-point (or class type) ticks: no overflow to fear at these magnitudes.
+    out = sys_time<Duration>{duration_cast<Duration>(std::chrono::seconds{seconds}) +
+                             duration_cast<Duration>(nanoseconds{nanos})};
+    return true;
+  } else {
+    using per_second = std::ratio_divide<std::ratio<1>, typename Duration::period>;  // ticks per second
+    using per_nano = std::ratio_divide<std::nano, typename Duration::period>;        // ticks per nanosecond
+    std::int64_t ticks = 0;
+    if constexpr (per_second::num == 1) {
+      // A tick of whole seconds (seconds, minutes, days): the fraction never moves the floor.
+      ticks = floor_div(seconds, per_second::den);
+    } else if constexpr (per_second::den == 1) {
+      // per_second::num ticks per second (milliseconds, nanoseconds, ...).
+      static_assert(per_nano::num <= std::numeric_limits<std::int64_t>::max() / 1'000'000'000,
+                    "cpm: time points finer than 1e-18 s are not supported");
+      constexpr auto per = static_cast<std::int64_t>(per_second::num);
+      std::int64_t fraction = nanos * per_nano::num / per_nano::den;  // in [0, per)
+      // Before the epoch, seconds * per alone may overflow where the sum does not (the first
+      // nanosecond of sys_time<nanoseconds>): go from the next second down instead.
+      bool overflow = seconds < 0 && fraction > 0
+                          ? __builtin_mul_overflow(seconds + 1, per, &ticks) || __builtin_sub_overflow(ticks, per - fraction, &ticks)
+                          : __builtin_mul_overflow(seconds, per, &ticks) || __builtin_add_overflow(ticks, fraction, &ticks);
+      if (overflow) return false;
+    } else {
+      // A tick that is no whole multiple or fraction of a second (ratio<3, 2>): in 128 bits.
+      static_assert(per_nano::num <= 1'000'000'000, "cpm: this time point's period is not supported");
+      __extension__ using wide = __int128;
+      wide total = static_cast<wide>(seconds) * 1'000'000'000 + nanos;  // below 2^94
+      wide scaled = total * per_nano::num;
+      wide q = scaled / per_nano::den;
+      if (scaled % per_nano::den < 0) --q;
+      if (!fits_rep<rep>(q)) return false;
+      out = sys_time<Duration>{Duration{static_cast<rep>(q)}};
+      return true;
+    }
+    if (!fits_rep<rep>(ticks)) return false;
+    out = sys_time<Duration>{Duration{static_cast<rep>(ticks)}};
+    return true;
+  }
 }
 
 // Buffer large enough for every layout format_timestamp writes.
