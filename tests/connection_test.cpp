@@ -12,7 +12,7 @@ namespace {
 std::string pragma_text(cpm::connection& db, const std::string& sql) {
   auto stmt = db.prepare(sql);
   REQUIRE(stmt.step());
-  return stmt.column<std::string>(0);
+  return std::string(cpm::field(stmt.native(), 0).text());  // as SQLite prints it: pragmas are integers
 }
 
 }  // namespace

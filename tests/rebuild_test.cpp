@@ -110,7 +110,7 @@ TEST_CASE("rebuild_table in a foreign_keys_off step keeps every servers.ssh_key_
     auto stmt = db.prepare("SELECT id, name, public_key, private_key_path, created_at FROM ssh_keys ORDER BY id");
     while (stmt.step()) {
       std::vector<std::string> row;
-      for (int i = 0; i < 5; ++i) row.push_back(stmt.column<std::string>(i));
+      for (int i = 0; i < 5; ++i) row.push_back(std::string(cpm::field(stmt.native(), i).text()));
       keys_before.push_back(row);
     }
   }
@@ -135,7 +135,7 @@ TEST_CASE("rebuild_table in a foreign_keys_off step keeps every servers.ssh_key_
     auto stmt = db.prepare("SELECT id, name, public_key, private_key_path, created_at FROM ssh_keys ORDER BY id");
     while (stmt.step()) {
       std::vector<std::string> row;
-      for (int i = 0; i < 5; ++i) row.push_back(stmt.column<std::string>(i));
+      for (int i = 0; i < 5; ++i) row.push_back(std::string(cpm::field(stmt.native(), i).text()));
       keys_after.push_back(row);
     }
   }

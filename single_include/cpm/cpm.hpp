@@ -412,9 +412,199 @@ namespace detail {
 // std::string_view and const char* (bind only), blobs (std::vector<std::byte>, and
 // std::span<const std::byte> for binding), std::optional<T> for NULL, std::chrono::sys_time
 // (text like CURRENT_TIMESTAMP) and enums (by cpm::enum_names<E>, else the underlying integer).
+// Reads never coerce: each type accepts the storage classes listed under "what each type
+// reads" below, and anything else throws a cpm::value_error.
 // Specialise value_traits<T> for your own types; cpm::converted_value helps when a type is
 // stored as another mapped type.
 
+// ---- begin cpm/sqlite/detail/enum_probe.hpp ----
+// cpm: which integers name an enumerator, found at compile time from __PRETTY_FUNCTION__.
+//
+// An enum without cpm::enum_names is stored as its underlying integer; a read accepts only an
+// integer that names one of its enumerators. C++20 cannot list an enum's enumerators, so cpm
+// asks the compiler: a function template instantiated with the values E(lo), ..., E(hi) as one
+// pack prints each of them in __PRETTY_FUNCTION__ either as a name ("color::green") or as a
+// cast ("(color)7"). One instantiation per enum type, parsed once into a constexpr table.
+//
+// The range probed is [enum_probe_min, enum_probe_max] = [-128, 127], intersected with the
+// range of the underlying type (and, for an unscoped enum without a fixed underlying type,
+// with the values a constant expression may cast to it). Enumerators outside it are not seen:
+// give such an enum cpm::enum_names (stored as text), or specialise cpm::value_traits.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace cpm::detail {
+
+inline constexpr int enum_probe_min = -128;
+inline constexpr int enum_probe_max = 127;
+
+// The compiler's text for a pack of values: "... [with auto ...V = {a, (E)1}]" (GCC) or
+// "... [V = <a, (E)1>]" (Clang). (const char*, not string_view: GCC would append the typedef.)
+// Evaluated at compile time only, so that no signature text ends up in the binary.
+template <auto... V>
+consteval const char* enum_probe_signature() noexcept {
+  return __PRETTY_FUNCTION__;
+}
+
+template <class E>
+consteval const char* enum_type_signature() noexcept {
+  return __PRETTY_FUNCTION__;
+}
+
+// "color", "ns::color", "{anonymous}::color": E as the compiler spells it.
+template <class E>
+consteval std::string_view enum_type_name_in_signature() noexcept {
+  std::string_view text = enum_type_signature<E>();
+  std::size_t start = text.find("E = ");
+  if (start == std::string_view::npos || text.back() != ']') return "enum";
+  return text.substr(start + 4, text.size() - (start + 4) - 1);
+}
+
+template <class E>
+inline constexpr auto enum_type_name_storage = [] {
+  constexpr std::string_view name = enum_type_name_in_signature<E>();
+  std::array<char, name.size()> out{};
+  for (std::size_t i = 0; i < name.size(); ++i) out[i] = name[i];
+  return out;
+}();
+
+// The name of enum type E, for messages.
+template <class E>
+inline constexpr std::string_view enum_type_name{enum_type_name_storage<E>.data(), enum_type_name_storage<E>.size()};
+
+// True when a constant expression may convert `v` to E. (Clang 16 and later refuse values
+// outside the range of an unscoped enum without a fixed underlying type; GCC accepts them.)
+template <class E, long long v>
+inline constexpr bool enum_castable =
+    requires { std::integral_constant<E, static_cast<E>(static_cast<std::underlying_type_t<E>>(v))>{}; };
+
+// An enum class, or an enum declared with ": type".
+template <class E>
+concept fixed_enum = requires { E{std::underlying_type_t<E>{}}; };
+
+// The widest 2^k - 1 and -2^k (k <= 7) that a constant expression may convert to E.
+template <class E, std::size_t... K>
+constexpr std::pair<long long, long long> enum_castable_bounds(std::index_sequence<K...>) noexcept {
+  long long lo = 0;
+  long long hi = 0;
+  (void)(... || (enum_castable<E, (1LL << (7 - K)) - 1> && (hi = (1LL << (7 - K)) - 1, true)));
+  (void)(... || (enum_castable<E, -(1LL << (7 - K))> && (lo = -(1LL << (7 - K)), true)));
+  return {lo, hi};
+}
+
+// The first and last value probed for E.
+template <class E>
+constexpr std::pair<long long, long long> enum_probe_bounds() noexcept {
+  using U = std::underlying_type_t<E>;
+  long long lo = enum_probe_min;
+  long long hi = enum_probe_max;
+  if constexpr (std::is_same_v<U, bool>) {
+    lo = 0;
+    hi = 1;
+  } else {
+    constexpr auto u_min = static_cast<long long>(std::numeric_limits<U>::min());  // 0 or negative: fits
+    constexpr auto u_max = static_cast<unsigned long long>(std::numeric_limits<U>::max());
+    if (u_min > lo) lo = u_min;
+    if (u_max < static_cast<unsigned long long>(hi)) hi = static_cast<long long>(u_max);
+  }
+  if constexpr (!fixed_enum<E>) {
+    // Its values are those of the smallest bit-field that holds every enumerator.
+    auto [castable_lo, castable_hi] = enum_castable_bounds<E>(std::make_index_sequence<8>{});
+    if (castable_lo > lo) lo = castable_lo;
+    if (castable_hi < hi) hi = castable_hi;
+  }
+  return {lo, hi};
+}
+
+template <std::size_t N>
+struct enum_probe_table {
+  std::array<std::uint64_t, (N + 63) / 64> named{};  // bit i: lo + i names an enumerator
+  bool parsed = false;  // the compiler's text had one entry per value
+  bool any = false;     // some value names an enumerator
+};
+
+// The compiler's text for the values lo..lo + N - 1 of E.
+template <class E, long long lo, std::size_t... I>
+consteval std::string_view enum_probe_text(std::index_sequence<I...>) noexcept {
+  using U = std::underlying_type_t<E>;
+  return enum_probe_signature<static_cast<E>(static_cast<U>(lo + static_cast<long long>(I)))...>();
+}
+
+// Which of the values lo..lo + N - 1 the compiler spells as a name rather than a cast.
+template <std::size_t N>
+consteval enum_probe_table<N> parse_enum_probe(std::string_view text) noexcept {
+  enum_probe_table<N> t;
+  std::size_t open = text.find("V = ");
+  if (open == std::string_view::npos || text.size() < open + 6 || text.back() != ']') return t;
+  // Between "{" / "<" and the closing "}]" / ">]".
+  std::string_view body = text.substr(open + 5, text.size() - (open + 5) - 2);
+  std::size_t count = 0;
+  std::size_t at = 0;
+  while (at < body.size() && count < N) {
+    // One entry: up to the next "," outside brackets.
+    std::size_t end = at;
+    int depth = 0;
+    std::size_t first_close = std::string_view::npos;  // where a leading "(" closes
+    for (; end < body.size(); ++end) {
+      char c = body[end];
+      if (c == '(' || c == '<' || c == '{' || c == '[') {
+        ++depth;
+      } else if (c == ')' || c == '>' || c == '}' || c == ']') {
+        --depth;
+        if (depth == 0 && c == ')' && first_close == std::string_view::npos && body[at] == '(') first_close = end;
+      } else if (c == ',' && depth == 0) {
+        break;
+      }
+    }
+    // A cast is "(type)number"; a name never starts with a parenthesis, except Clang's
+    // "(anonymous namespace)::...", which "::" follows.
+    bool cast = body[at] == '(' && first_close != std::string_view::npos && first_close + 1 < end &&
+                body[first_close + 1] != ':';
+    if (!cast) t.named[count / 64] |= std::uint64_t{1} << (count % 64);
+    t.any = t.any || !cast;
+    ++count;
+    at = end + 2;  // past ", "
+  }
+  t.parsed = count == N && at >= body.size();
+  return t;
+}
+
+// Which values in [lo, hi] name an enumerator of E: one instantiation, parsed once.
+template <class E>
+struct enum_probe {
+  static constexpr long long lo = enum_probe_bounds<E>().first;
+  static constexpr long long hi = enum_probe_bounds<E>().second;
+  static constexpr std::size_t size = static_cast<std::size_t>(hi - lo + 1);
+  static constexpr enum_probe_table<size> values =
+      parse_enum_probe<size>(enum_probe_text<E, lo>(std::make_index_sequence<size>{}));
+};
+
+// True when `v` names an enumerator of E (within the probed range). An enum none of whose
+// probed values names an enumerator (enum class id : std::int64_t {}, a strong integer type,
+// or one whose enumerators all lie outside the range) accepts every value.
+template <class E>
+constexpr bool enum_value_named(long long v) noexcept {
+  using probe = enum_probe<E>;
+  static_assert(probe::values.parsed,
+                "cpm: cannot list the enumerators of this enum from __PRETTY_FUNCTION__; give it "
+                "cpm::enum_names or specialise cpm::value_traits");
+  if constexpr (!probe::values.any) {
+    return true;
+  } else {
+    if (v < probe::lo || v > probe::hi) return false;
+    auto i = static_cast<std::size_t>(v - probe::lo);
+    return (probe::values.named[i / 64] >> (i % 64)) & 1;
+  }
+}
+
+}  // namespace cpm::detail
+// ---- end cpm/sqlite/detail/enum_probe.hpp ----
 // ---- begin cpm/sqlite/detail/timestamp.hpp ----
 // cpm: reading and writing timestamps as text, the way SQLite's CURRENT_TIMESTAMP writes them.
 //
@@ -424,11 +614,16 @@ namespace detail {
 //   YYYY-MM-DD
 //   YYYY-MM-DD[ T]HH:MM[:SS[.fraction]][ ][Z | ±HH:MM | ±HHMM]
 // Offsets are applied, so every value read is UTC.
+// to_time_point() turns seconds (and nanoseconds) since the epoch into any sys_time<Duration>,
+// refusing what the Duration cannot hold instead of overflowing.
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <ratio>
 #include <string_view>
+#include <type_traits>
 
 namespace cpm::detail {
 
@@ -530,6 +725,72 @@ constexpr bool parse_timestamp(std::string_view text, parsed_timestamp& out) noe
                 minutes{offset_minutes};
   out.fraction = nanoseconds{nanos};
   return true;
+}
+
+// floor(a / b) for b > 0.
+constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
+  std::int64_t q = a / b;
+  return (a % b < 0) ? q - 1 : q;
+}
+
+// True when `ticks` fits Rep (an integer type).
+template <class Rep, class Int>
+constexpr bool fits_rep(Int ticks) noexcept {
+  if constexpr (std::is_signed_v<Rep>) {
+    return ticks >= static_cast<Int>(std::numeric_limits<Rep>::min()) &&
+           ticks <= static_cast<Int>(std::numeric_limits<Rep>::max());
+  } else {
+    return ticks >= 0 && (sizeof(Rep) >= sizeof(Int) || ticks <= static_cast<Int>(std::numeric_limits<Rep>::max()));
+  }
+}
+
+// The time point `seconds` + `nanos` (in [0, 1e9)) after the epoch, floored to Duration; false
+// when Duration's representation cannot hold it (sys_time<nanoseconds> spans only the years
+// 1677 to 2262), checked before converting, so that nothing overflows.
+template <class Duration>
+constexpr bool to_time_point(std::int64_t seconds, std::int64_t nanos, std::chrono::sys_time<Duration>& out) noexcept {
+  using namespace std::chrono;
+  using rep = typename Duration::rep;
+  if constexpr (!std::is_integral_v<rep>) {
+    // Floating-point (or class type) ticks: no overflow to fear at these magnitudes.
+    out = sys_time<Duration>{duration_cast<Duration>(std::chrono::seconds{seconds}) +
+                             duration_cast<Duration>(nanoseconds{nanos})};
+    return true;
+  } else {
+    using per_second = std::ratio_divide<std::ratio<1>, typename Duration::period>;  // ticks per second
+    using per_nano = std::ratio_divide<std::nano, typename Duration::period>;        // ticks per nanosecond
+    std::int64_t ticks = 0;
+    if constexpr (per_second::num == 1) {
+      // A tick of whole seconds (seconds, minutes, days): the fraction never moves the floor.
+      ticks = floor_div(seconds, per_second::den);
+    } else if constexpr (per_second::den == 1) {
+      // per_second::num ticks per second (milliseconds, nanoseconds, ...).
+      static_assert(per_nano::num <= std::numeric_limits<std::int64_t>::max() / 1'000'000'000,
+                    "cpm: time points finer than 1e-18 s are not supported");
+      constexpr auto per = static_cast<std::int64_t>(per_second::num);
+      std::int64_t fraction = nanos * per_nano::num / per_nano::den;  // in [0, per)
+      // Before the epoch, seconds * per alone may overflow where the sum does not (the first
+      // nanosecond of sys_time<nanoseconds>): go from the next second down instead.
+      bool overflow = seconds < 0 && fraction > 0
+                          ? __builtin_mul_overflow(seconds + 1, per, &ticks) || __builtin_sub_overflow(ticks, per - fraction, &ticks)
+                          : __builtin_mul_overflow(seconds, per, &ticks) || __builtin_add_overflow(ticks, fraction, &ticks);
+      if (overflow) return false;
+    } else {
+      // A tick that is no whole multiple or fraction of a second (ratio<3, 2>): in 128 bits.
+      static_assert(per_nano::num <= 1'000'000'000, "cpm: this time point's period is not supported");
+      __extension__ using wide = __int128;
+      wide total = static_cast<wide>(seconds) * 1'000'000'000 + nanos;  // below 2^94
+      wide scaled = total * per_nano::num;
+      wide q = scaled / per_nano::den;
+      if (scaled % per_nano::den < 0) --q;
+      if (!fits_rep<rep>(q)) return false;
+      out = sys_time<Duration>{Duration{static_cast<rep>(q)}};
+      return true;
+    }
+    if (!fits_rep<rep>(ticks)) return false;
+    out = sys_time<Duration>{Duration{static_cast<rep>(ticks)}};
+    return true;
+  }
 }
 
 // Buffer large enough for every layout format_timestamp writes.
@@ -658,7 +919,23 @@ class parameter {
   bool borrow_;
 };
 
+namespace detail {
+
+// The message of a read error. The format string is checked at run time, not compile time:
+// these are the cold paths, kept cheap to compile.
+template <class... Args>
+std::string message(fmt::string_view text, const Args&... args) {
+  return fmt::vformat(text, fmt::make_format_args(args...));
+}
+
+}  // namespace detail
+
 // One column of the current result row, handed to value_traits<T>::read.
+//
+// integer(), real(), text() and blob() return the value as SQLite converts it (TEXT '12abc'
+// as integer() is 12); only NULL throws. cpm's own value_traits look at type() first and read
+// a value only from the storage classes that hold it without loss; a value_traits of your own
+// can do the same, and call mismatch() for the rest.
 class field {
  public:
   field(sqlite3_stmt* stmt, int index) noexcept : stmt_(stmt), index_(index) {}
@@ -709,9 +986,49 @@ class field {
     return n ? std::string(n) : fmt::format("#{}", index_);
   }
 
+  // The stored value as read errors show it: its storage class, then the value ("INTEGER 7",
+  // "REAL 3.7", "TEXT 'abc'", "BLOB x'00ff'", "NULL"); long text and blobs are shortened.
+  // Call it before any read that converts the value (integer() on TEXT, ...).
+  [[nodiscard]] [[gnu::cold, gnu::noinline]] std::string describe() const {
+    switch (type()) {
+      case SQLITE_NULL:
+        return "NULL";
+      case SQLITE_INTEGER:
+        return detail::message("INTEGER {}", sqlite3_column_int64(stmt_, index_));
+      case SQLITE_FLOAT:
+        return detail::message("REAL {}", sqlite3_column_double(stmt_, index_));  // the shortest exact form
+      case SQLITE_TEXT: {
+        constexpr std::size_t shown = 64;
+        std::string_view t = text();
+        return detail::message(t.size() <= shown ? "TEXT '{}'" : "TEXT '{}...' ({} bytes)", t.substr(0, shown), t.size());
+      }
+      default: {
+        constexpr std::size_t shown = 16;
+        auto b = blob();
+        char hex[2 * shown];
+        std::size_t n = 0;
+        for (; n < b.size() && n < shown; ++n) {
+          auto byte = static_cast<unsigned>(b[n]);
+          hex[2 * n] = "0123456789abcdef"[byte >> 4];
+          hex[2 * n + 1] = "0123456789abcdef"[byte & 15];
+        }
+        return detail::message(b.size() <= shown ? "BLOB x'{}'" : "BLOB x'{}...' ({} bytes)", std::string_view(hex, 2 * n),
+                               b.size());
+      }
+    }
+  }
+
   // Throws cpm::value_error naming this column.
-  [[noreturn]] void fail(value_error::kind k, const std::string& detail) const {
+  [[noreturn, gnu::cold, gnu::noinline]] void fail(value_error::kind k, const std::string& detail) const {
     throw value_error(k, name(), detail);
+  }
+
+  // Throws for a value `target` (the C++ type's name) cannot be read from: null_value for NULL,
+  // else type_mismatch; `accepted` says which storage classes `target` reads.
+  [[noreturn, gnu::cold, gnu::noinline]] void mismatch(std::string_view target, std::string_view accepted) const {
+    if (is_null())
+      fail(value_error::kind::null_value, detail::message("NULL cannot be read as {} (use std::optional)", target));
+    fail(value_error::kind::type_mismatch, detail::message("{} cannot be read as {} (it reads {})", describe(), target, accepted));
   }
 
  private:
@@ -747,6 +1064,64 @@ concept mapped_value = requires(const parameter& p, const field& f, const T& in,
 template <class T>
 concept bindable_value = requires(const parameter& p, const T& in) { value_traits<T>::bind(p, in); };
 
+// ---- what each type reads ------------------------------------------------------------------
+//
+// A read accepts only the storage classes that hold a value of the C++ type without loss, and
+// throws cpm::value_error otherwise (type_mismatch; null_value for NULL; out_of_range for a
+// number the type cannot hold), naming the column, the stored value and the C++ type:
+//
+//   integers      INTEGER in range; a REAL with an integral value in range (3.0, not 3.7)
+//   bool          INTEGER 0 or 1
+//   float, double INTEGER, REAL
+//   std::string   TEXT
+//   blob          BLOB, TEXT (its bytes)
+//   time points   TEXT (a timestamp), INTEGER (Unix seconds), within the Duration's range
+//   enums         with enum_names: TEXT naming an enumerator; without: INTEGER naming one
+//   optional<T>   NULL, and what T reads
+
+namespace detail {
+
+// "std::int32_t": the name read errors give an integer type.
+template <class T>
+constexpr std::string_view integer_name() noexcept {
+  if constexpr (std::is_same_v<T, char>) {
+    return "char";
+  } else {
+    constexpr std::string_view names[2][4] = {{"std::uint8_t", "std::uint16_t", "std::uint32_t", "std::uint64_t"},
+                                              {"std::int8_t", "std::int16_t", "std::int32_t", "std::int64_t"}};
+    constexpr std::size_t width = sizeof(T) == 1 ? 0 : sizeof(T) == 2 ? 1 : sizeof(T) == 4 ? 2 : 3;
+    return names[std::is_signed_v<T> ? 1 : 0][width];
+  }
+}
+
+inline constexpr std::string_view integer_accepts = "INTEGER, or a REAL with an integral value";
+
+[[noreturn, gnu::cold, gnu::noinline]] inline void integer_out_of_range(const field& f, std::string_view target,
+                                                                       std::int64_t min, std::uint64_t max) {
+  f.fail(value_error::kind::out_of_range, message("{} does not fit {} (range {}..{})", f.describe(), target, min, max));
+}
+
+// A column that is not INTEGER, read into an integer type holding [min, max]: a REAL with an
+// integral value in range (what SQLite itself converts without loss), else the error.
+[[gnu::cold, gnu::noinline]] inline std::int64_t read_integer_slow(const field& f, std::string_view target,
+                                                                   std::int64_t min, std::uint64_t max) {
+  if (f.type() != SQLITE_FLOAT) f.mismatch(target, integer_accepts);
+  double r = sqlite3_column_double(f.native(), f.index());
+  if (r >= -0x1p63 && r < 0x1p63) {
+    auto v = static_cast<std::int64_t>(r);
+    if (static_cast<double>(v) != r)
+      f.fail(value_error::kind::type_mismatch,
+             message("{} cannot be read as {} without losing its fraction (it reads {})", f.describe(), target,
+                     integer_accepts));
+    if (v < min || (v > 0 && static_cast<std::uint64_t>(v) > max)) integer_out_of_range(f, target, min, max);
+    return v;
+  }
+  if (r != r) f.mismatch(target, integer_accepts);  // NaN
+  integer_out_of_range(f, target, min, max);
+}
+
+}  // namespace detail
+
 // ---- integers and bool ---------------------------------------------------------------------
 
 template <std::integral T>
@@ -759,9 +1134,16 @@ struct value_traits<T> {
     }
     p.integer(static_cast<std::int64_t>(v));
   }
+  // INTEGER in T's range; a REAL only with an integral value in range (3.0 reads, 3.7 throws).
   static void read(const field& f, T& out) {
-    std::int64_t v = f.integer();
-    if (!fits(v)) out_of_range(f, v);
+    std::int64_t v;
+    if (f.type() == SQLITE_INTEGER) [[likely]] {
+      v = sqlite3_column_int64(f.native(), f.index());
+      if (!fits(v)) [[unlikely]]
+        detail::integer_out_of_range(f, detail::integer_name<T>(), min, max);
+    } else {
+      v = detail::read_integer_slow(f, detail::integer_name<T>(), min, max);
+    }
     out = static_cast<T>(v);
   }
 
@@ -775,30 +1157,53 @@ struct value_traits<T> {
   }
 
  private:
-  [[noreturn]] static void out_of_range(const field& f, std::int64_t v) {
-    f.fail(value_error::kind::out_of_range,
-           fmt::format("{} does not fit a {}-bit {} integer", v, sizeof(T) * 8, std::is_signed_v<T> ? "signed" : "unsigned"));
-  }
+  static constexpr std::int64_t min = static_cast<std::int64_t>(std::numeric_limits<T>::min());
+  static constexpr std::uint64_t max = static_cast<std::uint64_t>(std::numeric_limits<T>::max());
 };
 
+// INTEGER 0 or 1 only.
 template <>
 struct value_traits<bool> {
   static void bind(const parameter& p, bool v) { p.integer(v ? 1 : 0); }
-  static void read(const field& f, bool& out) { out = f.integer() != 0; }
+  static void read(const field& f, bool& out) {
+    if (f.type() != SQLITE_INTEGER) [[unlikely]]
+      f.mismatch("bool", "INTEGER 0 or 1");
+    std::int64_t v = sqlite3_column_int64(f.native(), f.index());
+    if (v != 0 && v != 1) [[unlikely]]
+      not_0_or_1(f);
+    out = v != 0;
+  }
+
+ private:
+  [[noreturn, gnu::cold, gnu::noinline]] static void not_0_or_1(const field& f) {
+    f.fail(value_error::kind::out_of_range, f.describe() + " cannot be read as bool: it is not 0 or 1");
+  }
 };
 
+// INTEGER or REAL.
 template <std::floating_point T>
 struct value_traits<T> {
   static void bind(const parameter& p, T v) { p.real(static_cast<double>(v)); }
-  static void read(const field& f, T& out) { out = static_cast<T>(f.real()); }
+  static void read(const field& f, T& out) {
+    int type = f.type();
+    if (type != SQLITE_FLOAT && type != SQLITE_INTEGER) [[unlikely]]
+      f.mismatch(std::is_same_v<T, float> ? "float" : std::is_same_v<T, double> ? "double" : "long double",
+                 "INTEGER, REAL");
+    out = static_cast<T>(sqlite3_column_double(f.native(), f.index()));
+  }
 };
 
 // ---- text ----------------------------------------------------------------------------------
 
+// TEXT only.
 template <>
 struct value_traits<std::string> {
   static void bind(const parameter& p, const std::string& v) { p.text_ref(v); }
-  static void read(const field& f, std::string& out) { out.assign(f.text()); }
+  static void read(const field& f, std::string& out) {
+    if (f.type() != SQLITE_TEXT) [[unlikely]]
+      f.mismatch("std::string", "TEXT");
+    out.assign(f.text());
+  }
 };
 
 template <>
@@ -813,17 +1218,26 @@ struct value_traits<const char*> {
   }
 };
 
+// A char array binds its text up to the first NUL (all N chars when there is none).
 template <std::size_t N>
 struct value_traits<char[N]> {
-  static void bind(const parameter& p, const char (&v)[N]) { p.text(std::string_view(v, N > 0 && v[N - 1] == '\0' ? N - 1 : N)); }
+  static void bind(const parameter& p, const char (&v)[N]) {
+    std::size_t n = 0;
+    while (n < N && v[n] != '\0') ++n;
+    p.text_ref(std::string_view(v, n));
+  }
 };
 
 // ---- blobs ---------------------------------------------------------------------------------
 
+// BLOB, or TEXT (whose bytes are exact).
 template <>
 struct value_traits<std::vector<std::byte>> {
   static void bind(const parameter& p, const std::vector<std::byte>& v) { p.blob_ref(v); }
   static void read(const field& f, std::vector<std::byte>& out) {
+    int type = f.type();
+    if (type != SQLITE_BLOB && type != SQLITE_TEXT) [[unlikely]]
+      f.mismatch("std::vector<std::byte>", "BLOB, TEXT");
     auto bytes = f.blob();
     out.assign(bytes.begin(), bytes.end());
   }
@@ -846,7 +1260,7 @@ struct value_traits<std::optional<T>> {
       out.reset();
     } else {
       if (!out) out.emplace();
-      value_traits<T>::read(f, *out);
+      value_traits<T>::read(f, *out);  // f has kept the type: T's read does not ask again
     }
   }
 };
@@ -858,9 +1272,39 @@ struct value_traits<std::nullopt_t> {
 
 // ---- time ----------------------------------------------------------------------------------
 
+namespace detail {
+
+// "std::chrono::sys_seconds": the name read errors give a time point type.
+template <class Duration>
+constexpr std::string_view time_point_name() noexcept {
+  using namespace std::chrono;
+  if constexpr (std::is_same_v<Duration, seconds>) return "std::chrono::sys_seconds";
+  else if constexpr (std::is_same_v<Duration, days>) return "std::chrono::sys_days";
+  else if constexpr (std::is_same_v<Duration, milliseconds>) return "std::chrono::sys_time<std::chrono::milliseconds>";
+  else if constexpr (std::is_same_v<Duration, microseconds>) return "std::chrono::sys_time<std::chrono::microseconds>";
+  else if constexpr (std::is_same_v<Duration, nanoseconds>) return "std::chrono::sys_time<std::chrono::nanoseconds>";
+  else if constexpr (std::is_same_v<Duration, minutes>) return "std::chrono::sys_time<std::chrono::minutes>";
+  else if constexpr (std::is_same_v<Duration, hours>) return "std::chrono::sys_time<std::chrono::hours>";
+  else return "std::chrono::sys_time<Duration>";
+}
+
+inline constexpr std::string_view time_point_accepts = "TEXT (a timestamp) or INTEGER (Unix seconds)";
+
+[[noreturn, gnu::cold, gnu::noinline]] inline void time_point_out_of_range(const field& f, std::string_view target) {
+  f.fail(value_error::kind::out_of_range, message("{} is outside the range of {}", f.describe(), target));
+}
+
+[[noreturn, gnu::cold, gnu::noinline]] inline void bad_timestamp(const field& f, std::string_view target) {
+  f.fail(value_error::kind::bad_timestamp,
+         message("{} is not a timestamp (expected YYYY-MM-DD HH:MM:SS) for {}", f.describe(), target));
+}
+
+}  // namespace detail
+
 // Time points are stored as UTC text, "YYYY-MM-DD HH:MM:SS" like SQLite's CURRENT_TIMESTAMP
 // (with fractional digits for finer durations). Reads accept the layouts in
-// detail/timestamp.hpp, and INTEGER columns as Unix seconds.
+// detail/timestamp.hpp, and INTEGER columns as Unix seconds; a time the Duration cannot hold
+// (sys_time<nanoseconds> spans the years 1677 to 2262) is out_of_range.
 template <class Duration>
 struct value_traits<std::chrono::sys_time<Duration>> {
   using time_point = std::chrono::sys_time<Duration>;
@@ -874,20 +1318,23 @@ struct value_traits<std::chrono::sys_time<Duration>> {
   }
 
   static void read(const field& f, time_point& out) {
-    using namespace std::chrono;
-    if (f.type() == SQLITE_INTEGER) {
-      out = time_point{duration_cast<Duration>(seconds{f.integer()})};
-      return;
-    }
-    std::string_view text = f.text();
-    detail::parsed_timestamp ts{};
-    if (!detail::parse_timestamp(text, ts))
-      f.fail(value_error::kind::bad_timestamp, "'" + std::string(text) + "' is not a timestamp (expected YYYY-MM-DD HH:MM:SS)");
-    if constexpr (std::ratio_greater_equal_v<typename Duration::period, std::ratio<1>>) {
-      out = floor<Duration>(ts.seconds);
+    constexpr std::string_view target = detail::time_point_name<Duration>();
+    int type = f.type();
+    std::int64_t seconds = 0;
+    std::int64_t nanos = 0;
+    if (type == SQLITE_TEXT) [[likely]] {
+      detail::parsed_timestamp ts{};
+      if (!detail::parse_timestamp(f.text(), ts)) [[unlikely]]
+        detail::bad_timestamp(f, target);
+      seconds = ts.seconds.time_since_epoch().count();
+      nanos = ts.fraction.count();
+    } else if (type == SQLITE_INTEGER) {
+      seconds = sqlite3_column_int64(f.native(), f.index());
     } else {
-      out = time_point{duration_cast<Duration>(ts.seconds.time_since_epoch()) + floor<Duration>(ts.fraction)};
+      f.mismatch(target, detail::time_point_accepts);
     }
+    if (!detail::to_time_point(seconds, nanos, out)) [[unlikely]]
+      detail::time_point_out_of_range(f, target);
   }
 
  private:
@@ -902,7 +1349,11 @@ struct value_traits<std::chrono::sys_time<Duration>> {
 //   template <> struct cpm::enum_names<role> {
 //     static constexpr std::array values{std::pair{role::owner, std::string_view{"owner"}}, ...};
 //   };
-// Without a specialisation an enum is stored as its underlying integer.
+// Without a specialisation an enum is stored as its underlying integer, and a read accepts
+// only an integer that names one of its enumerators: cpm finds them at compile time, among
+// the values -128..127 (detail/enum_probe.hpp). An enum with enumerators outside that range
+// needs cpm::enum_names or a value_traits of its own; an enum with no enumerator in it (enum
+// class id : std::int64_t {}) accepts every integer of its underlying type.
 template <class E>
 struct enum_names;
 
@@ -927,6 +1378,19 @@ constexpr std::optional<E> enum_from_text(std::string_view text) noexcept {
   return std::nullopt;
 }
 
+namespace detail {
+
+[[noreturn, gnu::cold, gnu::noinline]] inline void no_enumerator(const field& f, std::string_view target, bool named) {
+  f.fail(value_error::kind::bad_enum,
+         message(named ? "{} names no enumerator of {} in cpm::enum_names"
+                       : "{} names no enumerator of {} (an enum without cpm::enum_names is read from its integer, "
+                         "and cpm sees only the enumerators in {}..{}: give the enum cpm::enum_names, or "
+                         "specialise cpm::value_traits, for others)",
+                 f.describe(), target, enum_probe_min, enum_probe_max));
+}
+
+}  // namespace detail
+
 template <class E>
   requires std::is_enum_v<E>
 struct value_traits<E> {
@@ -942,16 +1406,30 @@ struct value_traits<E> {
       value_traits<std::underlying_type_t<E>>::bind(p, static_cast<std::underlying_type_t<E>>(v));
     }
   }
+  // Named: TEXT naming an enumerator. Otherwise: INTEGER naming an enumerator.
   static void read(const field& f, E& out) {
     if constexpr (named_enum<E>) {
-      std::string_view text = f.text();
-      auto e = enum_from_text<E>(text);
-      if (!e) f.fail(value_error::kind::bad_enum, "'" + std::string(text) + "' names no enumerator");
+      if (f.type() != SQLITE_TEXT) [[unlikely]]
+        f.mismatch(detail::enum_type_name<E>, "TEXT: an enumerator's name in cpm::enum_names");
+      auto e = enum_from_text<E>(f.text());
+      if (!e) [[unlikely]]
+        detail::no_enumerator(f, detail::enum_type_name<E>, true);
       out = *e;
     } else {
-      std::underlying_type_t<E> raw{};
-      value_traits<std::underlying_type_t<E>>::read(f, raw);
-      out = static_cast<E>(raw);
+      using U = std::underlying_type_t<E>;
+      if constexpr (detail::enum_probe<E>::values.any) {
+        if (f.type() != SQLITE_INTEGER) [[unlikely]]
+          f.mismatch(detail::enum_type_name<E>, "INTEGER: the value of an enumerator");
+        std::int64_t v = sqlite3_column_int64(f.native(), f.index());
+        if (!detail::enum_value_named<E>(v)) [[unlikely]]
+          detail::no_enumerator(f, detail::enum_type_name<E>, false);
+        out = static_cast<E>(static_cast<U>(v));
+      } else {
+        // No enumerator to check against (enum class id : std::int64_t {}): any U.
+        U raw{};
+        value_traits<U>::read(f, raw);
+        out = static_cast<E>(raw);
+      }
     }
   }
 };
