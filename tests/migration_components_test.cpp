@@ -235,3 +235,25 @@ TEST_CASE("cpm's check, backup and restore work on a file that holds an applicat
   CHECK_FALSE(store.user_by_name("later"));
   CHECK(cpm::schema_version(store.db(), "ci") == 3);
 }
+
+#ifndef NDEBUG
+TEST_CASE("in debug builds the store checks its tables against its models when it opens", "[migration][schema_check]") {
+  cpm_test::temp_dir dir;
+  const auto path = (dir / "drifted.db").string();
+  {
+    auto db = cpm::connection::open(path);
+    std::string ddl(cpm::original_schema_sql);
+    // users.email made a BLOB by hand: the user model reads it as text.
+    const auto at = ddl.find("email TEXT NOT NULL");
+    REQUIRE(at != std::string::npos);
+    ddl.replace(at, std::string_view("email TEXT NOT NULL").size(), "email BLOB NOT NULL");
+    db.exec(ddl);
+  }
+  try {
+    (void)cpm::store::open(path);
+    FAIL("a store whose users.email is a BLOB was opened");
+  } catch (const cpm::schema_mismatch& e) {
+    CHECK_THAT(e.what(), Catch::Contains("users") && Catch::Contains("email"));
+  }
+}
+#endif

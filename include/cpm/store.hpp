@@ -6,5 +6,6 @@
 #include <cpm/store/maintenance.hpp>
 #include <cpm/store/models.hpp>
 #include <cpm/store/schema.hpp>
+#include <cpm/store/schema_check.hpp>
 #include <cpm/store/store.hpp>
 #include <cpm/store/validation.hpp>

@@ -6865,6 +6865,38 @@ inline constexpr auto access_level_sql = make_sql([](auto& out) {
 
 }  // namespace cpm::detail
 // ---- end cpm/store/queries.hpp ----
+#ifndef NDEBUG
+// ---- begin cpm/store/schema_check.hpp ----
+// cpm: the store's models against the store's tables.
+//
+//   cpm::check_store_schema(store.db());  // throws cpm::schema_mismatch naming every difference
+//
+// The schema is the original system's DDL (cpm/store/schema.hpp), not generated from the
+// models, so this is what says they still agree: every field has a column of a compatible
+// type and nullability (its DATETIME columns are NUMERIC, which keeps cpm's timestamp text;
+// BOOLEAN is NUMERIC too, which keeps integers), every key is INTEGER PRIMARY KEY, and every
+// timestamp the database fills in has its DEFAULT.
+
+
+#include <utility>
+#include <vector>
+
+namespace cpm {
+
+// Every difference between cpm's store models and their tables in `db`.
+[[nodiscard]] inline std::vector<schema_difference> store_schema_differences(connection& db) {
+  return schema_differences<user, organization, repository, ssh_key, server, org_member, repo_access>(db);
+}
+
+// Throws cpm::schema_mismatch when the store's tables in `db` differ from its models.
+inline void check_store_schema(connection& db) {
+  auto found = store_schema_differences(db);
+  if (!found.empty()) throw schema_mismatch(std::move(found));
+}
+
+}  // namespace cpm
+// ---- end cpm/store/schema_check.hpp ----
+#endif
 
 #include <fmt/core.h>
 
@@ -7175,7 +7207,14 @@ basic_store<Connection> basic_store<Connection>::open_memory() {
 
 template <class Connection>
 basic_store<Connection>::basic_store(Connection db, bool migrate) : db_(std::move(db)) {
-  if (migrate) this->migrate();
+  if (migrate) {
+    this->migrate();
+#ifndef NDEBUG
+    // Debug builds check that the tables still match the models (cpm::schema_mismatch names
+    // every difference): a hand-edited or foreign database is caught at open, not mid-request.
+    check_store_schema(db_);
+#endif
+  }
 }
 
 template <class Connection>

@@ -22,6 +22,9 @@
 #include <cpm/store/models.hpp>
 #include <cpm/store/queries.hpp>
 #include <cpm/store/schema.hpp>
+#ifndef NDEBUG
+#include <cpm/store/schema_check.hpp>
+#endif
 #include <cpm/store/validation.hpp>
 
 #include <fmt/core.h>
@@ -333,7 +336,14 @@ basic_store<Connection> basic_store<Connection>::open_memory() {
 
 template <class Connection>
 basic_store<Connection>::basic_store(Connection db, bool migrate) : db_(std::move(db)) {
-  if (migrate) this->migrate();
+  if (migrate) {
+    this->migrate();
+#ifndef NDEBUG
+    // Debug builds check that the tables still match the models (cpm::schema_mismatch names
+    // every difference): a hand-edited or foreign database is caught at open, not mid-request.
+    check_store_schema(db_);
+#endif
+  }
 }
 
 template <class Connection>
