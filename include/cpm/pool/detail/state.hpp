@@ -62,9 +62,10 @@ class pool_timeout : public error {
  public:
   enum class side { read, write };
 
-  pool_timeout(side which, std::chrono::milliseconds waited, std::size_t handles_out, std::size_t readers_out,
-               std::size_t readers, bool writer_out, std::chrono::milliseconds oldest, std::size_t waiting)
-      : error(describe(which, waited, handles_out, readers_out, readers, writer_out, oldest, waiting)),
+  pool_timeout(side which, std::chrono::milliseconds wait, std::chrono::milliseconds waited, std::size_t handles_out,
+               std::size_t readers_out, std::size_t readers, bool writer_out, std::chrono::milliseconds oldest,
+               std::size_t waiting)
+      : error(describe(which, wait, handles_out, readers_out, readers, writer_out, oldest, waiting)),
         which_(which),
         waited_(waited),
         handles_out_(handles_out),
@@ -73,7 +74,7 @@ class pool_timeout : public error {
 
   // Whether a reader (pool.read()) or the writer (pool.write()) was asked for.
   [[nodiscard]] side which() const noexcept { return which_; }
-  // How long the checkout waited.
+  // How long the checkout waited (pool_options::wait, or a little more).
   [[nodiscard]] std::chrono::milliseconds waited() const noexcept { return waited_; }
   // Handles (readers and the writer) checked out when the wait ended.
   [[nodiscard]] std::size_t handles_out() const noexcept { return handles_out_; }
@@ -83,13 +84,13 @@ class pool_timeout : public error {
   [[nodiscard]] std::size_t waiting() const noexcept { return waiting_; }
 
  private:
-  static std::string describe(side which, std::chrono::milliseconds waited, std::size_t handles_out,
+  static std::string describe(side which, std::chrono::milliseconds wait, std::size_t handles_out,
                               std::size_t readers_out, std::size_t readers, bool writer_out,
                               std::chrono::milliseconds oldest, std::size_t waiting) {
     std::string text =
         which == side::read
-            ? fmt::format("cpm::pool: no reader connection came free within {} ms", waited.count())
-            : fmt::format("cpm::pool: the writer connection did not come free within {} ms", waited.count());
+            ? fmt::format("cpm::pool: no reader connection came free within {} ms", wait.count())
+            : fmt::format("cpm::pool: the writer connection did not come free within {} ms", wait.count());
     text += fmt::format(" ({} handle{} out: {} of {} readers, the writer {}; the oldest out for {} ms",
                         handles_out, handles_out == 1 ? "" : "s", readers_out, readers,
                         writer_out ? "out" : "free", oldest.count());
@@ -180,16 +181,29 @@ class pool_access {
   int unwinding_;
 };
 
-// A checkout waiting for a connection; served first come, first served.
+// A checkout waiting for a connection.
 struct pool_waiter {
   std::condition_variable cv;
-  pool_slot* slot = nullptr;
+  std::chrono::steady_clock::time_point since;
+  pool_slot* slot = nullptr;  // handed over directly (the waiter was starving)
   bool closed = false;
 };
 
+// Who gets a connection that comes free. A checkout takes a free connection at once, even when
+// others wait ("barging"): on a busy machine, handing it to a sleeping thread leaves it unused
+// until that thread runs, while the thread that just gave it back, or another running one, can
+// use it now. So that no one waits long for that, once the first waiter has waited
+// `starving_after`, connections go to the waiters in order of arrival, by hand, and new
+// checkouts queue behind them.
 struct pool_lane {
+  static constexpr std::chrono::microseconds starving_after{1000};
+
   std::vector<pool_slot*> idle;     // the most recently returned last (its pages are warm)
-  std::deque<pool_waiter*> queue;   // FIFO
+  std::deque<pool_waiter*> queue;   // in order of arrival
+
+  [[nodiscard]] bool starving(std::chrono::steady_clock::time_point now) const noexcept {
+    return !queue.empty() && now - queue.front()->since >= starving_after;
+  }
 };
 
 inline std::size_t default_readers() noexcept {
@@ -309,12 +323,13 @@ class pool_state {
         slot->db.reset();
       } else {
         pool_lane& lane = slot->writer ? writers_ : readers_;
-        if (!lane.queue.empty()) {
-          pool_waiter* next = lane.queue.front();
+        if (!lane.queue.empty() && lane.starving(std::chrono::steady_clock::now())) {
+          pool_waiter* next = lane.queue.front();  // it waited long enough: it gets this one
           lane.queue.pop_front();
           hand_to(*next, slot);
         } else {
           lane.idle.push_back(slot);
+          if (!lane.queue.empty()) lane.queue.front()->cv.notify_one();  // it may take it, or someone running first
         }
       }
     }
@@ -384,27 +399,54 @@ class pool_state {
     std::unique_lock lock(mutex_);
     if (closed_) throw usage_error("cpm::pool: checkout from a pool that was destroyed");
     pool_slot* slot = nullptr;
-    if (lane.queue.empty() && !lane.idle.empty()) {
-      slot = lane.idle.back();
-      lane.idle.pop_back();
-      mark_out(slot);
+    if (!lane.idle.empty() && (lane.queue.empty() || !lane.starving(std::chrono::steady_clock::now()))) {
+      slot = take_idle(lane);
     } else {
       pool_waiter me;
+      me.since = std::chrono::steady_clock::now();
       lane.queue.push_back(&me);
-      const auto started = std::chrono::steady_clock::now();
-      const auto deadline = started + options_.wait;
-      while (me.slot == nullptr && !me.closed) {
-        if (me.cv.wait_until(lock, deadline) == std::cv_status::timeout && me.slot == nullptr && !me.closed) {
-          lane.queue.erase(std::find(lane.queue.begin(), lane.queue.end(), &me));
+      const auto deadline = me.since + options_.wait;
+      auto may_take = [&] {
+        return !lane.idle.empty() && (lane.queue.front() == &me || !lane.starving(std::chrono::steady_clock::now()));
+      };
+      for (;;) {
+        if (me.closed) throw usage_error("cpm::pool: the pool was destroyed while a checkout waited");
+        if (me.slot) {
+          slot = me.slot;  // handed over, and marked out, by give_back
+          break;
+        }
+        if (may_take()) {
+          leave(lane, me);
+          slot = take_idle(lane);
+          break;
+        }
+        if (me.cv.wait_until(lock, deadline) == std::cv_status::timeout && !me.slot && !me.closed && !may_take()) {
+          leave(lane, me);
           ++timeouts_;
-          throw timeout(which, std::chrono::steady_clock::now() - started);
+          throw timeout(which, std::chrono::steady_clock::now() - me.since);
         }
       }
-      if (me.closed) throw usage_error("cpm::pool: the pool was destroyed while a checkout waited");
-      slot = me.slot;  // marked out by hand_to
     }
     if (slot->writer) ++writes_; else ++reads_;
     return slot;
+  }
+
+  // Under the lock.
+  pool_slot* take_idle(pool_lane& lane) {
+    pool_slot* slot = lane.idle.back();
+    lane.idle.pop_back();
+    mark_out(slot);
+    // More free connections and more waiters: wake the next one (only the first is woken on
+    // each give_back).
+    if (!lane.idle.empty() && !lane.queue.empty()) lane.queue.front()->cv.notify_one();
+    return slot;
+  }
+
+  // Under the lock.
+  static void leave(pool_lane& lane, pool_waiter& me) {
+    const bool first = lane.queue.front() == &me;
+    lane.queue.erase(std::find(lane.queue.begin(), lane.queue.end(), &me));
+    if (first && !lane.queue.empty() && !lane.idle.empty()) lane.queue.front()->cv.notify_one();
   }
 
   // Under the lock.
@@ -433,7 +475,7 @@ class pool_state {
       oldest = std::max(oldest, std::chrono::duration_cast<std::chrono::milliseconds>(now - slot->out_since));
     }
     const pool_lane& lane = which == pool_timeout::side::read ? readers_ : writers_;
-    return pool_timeout(which, std::chrono::duration_cast<std::chrono::milliseconds>(waited), out, readers_out,
+    return pool_timeout(which, options_.wait, std::chrono::duration_cast<std::chrono::milliseconds>(waited), out, readers_out,
                         slots_.size() - 1, slots_[0]->out, oldest, lane.queue.size());
   }
 
