@@ -139,7 +139,10 @@ class pool::reader {
   [[nodiscard]] store& operator*() const { return get(); }
   // r->operation(...): an operation that fails the connection marks it for replacement, even
   // when the caller catches the error and goes on using the handle.
-  [[nodiscard]] detail::pool_access operator->() const { return detail::pool_access(get(), *slot_); }
+  [[nodiscard]] detail::pool_access operator->() const {
+    store& s = get();  // throws on a spent handle, before slot_ is used
+    return detail::pool_access(s, *slot_);
+  }
   [[nodiscard]] store& get() const {
     if (!slot_) throw usage_error("cpm::pool::reader: used after it was moved from");
     return slot_->get();
@@ -188,7 +191,10 @@ class pool::writer {
   ~writer() { release(); }
 
   [[nodiscard]] store& operator*() const { return get(); }
-  [[nodiscard]] detail::pool_access operator->() const { return detail::pool_access(get(), *slot_); }
+  [[nodiscard]] detail::pool_access operator->() const {
+    store& s = get();  // throws on a spent handle, before slot_ is used
+    return detail::pool_access(s, *slot_);
+  }
   [[nodiscard]] store& get() const {
     if (!slot_) throw usage_error("cpm::pool::writer: used after commit(), rollback() or a move");
     return slot_->get();
