@@ -22,6 +22,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <random>
@@ -295,6 +296,29 @@ TEST_CASE("each pooled connection keeps its prepared statements between checkout
     CHECK(w->db().prepare_count() == writer_prepared);
     w.commit();
   }
+}
+
+TEST_CASE("the pool checkpoints the WAL outside the writer's commit, so the WAL stays small", "[pool]") {
+  cpm_test::temp_dir dir;
+  const std::string path = (dir / "wal.db").string();
+  auto pool = cpm::pool::open(path, {.readers = 2});
+  constexpr int commits = 1500;  // each some pages: several times the 1000-page checkpoint size
+  for (int i = 0; i < commits; ++i)
+    pool.write([&](cpm::store& s) { s.create_user(make_user(fmt::format("wal{}", i))); });
+  const auto stats = pool.stats();
+  CHECK(stats.checkpoints >= 2);
+  // The WAL file is reused from its start after each complete checkpoint: about 1000 pages.
+  const auto wal_bytes = std::filesystem::file_size(path + "-wal");
+  INFO("WAL: " << wal_bytes << " bytes after " << commits << " commits, " << stats.checkpoints << " checkpoints");
+  CHECK(wal_bytes < 2000u * 4096u);
+  CHECK(pool.read(count_users) == commits);
+
+  // wal_autocheckpoint=0 among the pragmas: the pool does not checkpoint either.
+  auto manual = cpm::pool::open((dir / "manual.db").string(),
+                                {.connection = {.pragmas = {"PRAGMA wal_autocheckpoint=0"}}, .readers = 2});
+  for (int i = 0; i < 300; ++i)
+    manual.write([&](cpm::store& s) { s.create_user(make_user(fmt::format("m{}", i))); });
+  CHECK(manual.stats().checkpoints == 0);
 }
 
 TEST_CASE("a checkout that cannot be served in time raises pool_timeout, saying what is out and for how long",

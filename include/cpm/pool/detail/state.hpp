@@ -6,6 +6,7 @@
 // refers to live memory.
 #pragma once
 
+#include <cpm/query.hpp>
 #include <cpm/sqlite/connection.hpp>
 #include <cpm/sqlite/error.hpp>
 #include <cpm/sqlite/transaction.hpp>
@@ -119,6 +120,7 @@ struct pool_stats {
   std::uint64_t writes = 0;       // write checkouts served since open
   std::uint64_t replaced = 0;     // connections discarded after a failure (and opened anew)
   std::uint64_t timeouts = 0;     // checkouts that ended in cpm::pool_timeout
+  std::uint64_t checkpoints = 0;  // WAL checkpoints run by the pool (see pool_state::checkpoint)
 };
 
 namespace detail {
@@ -333,6 +335,7 @@ class pool_state {
         }
       }
     }
+    if (slot->writer) checkpoint();
   }  // `late` closes here, outside the lock
 
   // The pool object went away: idle connections close now, checked-out ones when their
@@ -341,6 +344,10 @@ class pool_state {
   std::pair<std::size_t, std::chrono::milliseconds> close() noexcept {
     std::vector<std::optional<store>> closing;
     std::pair<std::size_t, std::chrono::milliseconds> out{0, std::chrono::milliseconds(0)};
+    {
+      std::lock_guard lock(checkpoint_mutex_);
+      checkpointer_.reset();
+    }
     {
       std::lock_guard lock(mutex_);
       closed_ = true;
@@ -378,12 +385,52 @@ class pool_state {
     s.writes = writes_;
     s.replaced = replaced_;
     s.timeouts = timeouts_;
+    s.checkpoints = checkpoints_;
     return s;
   }
 
  private:
   store open_writer(bool migrate) {
-    return store::open(path_, store_options{.connection = options_.connection, .migrate = migrate});
+    auto s = store::open(path_, store_options{.connection = options_.connection, .migrate = migrate});
+    // The writer does not checkpoint the WAL itself, inside its commit, while every other writer
+    // of the process waits for it (a checkpoint syncs the file: milliseconds). It reports the
+    // WAL's size after each commit instead; give_back checkpoints on a connection of its own.
+    sqlite3* db = s.db().native();
+    int every = cpm::query<int>(s.db(), "PRAGMA wal_autocheckpoint").one();  // 1000, or the caller's pragma
+    checkpoint_after_.store(every);
+    sqlite3_wal_hook(db, &pool_state::wal_committed, this);
+    return s;
+  }
+
+  static int wal_committed(void* self, sqlite3*, const char*, int frames) noexcept {
+    static_cast<pool_state*>(self)->wal_frames_.store(frames, std::memory_order_relaxed);
+    return SQLITE_OK;
+  }
+
+  // After the writer is given back: when its commits have grown the WAL to the checkpoint size
+  // (PRAGMA wal_autocheckpoint, 1000 pages), copies it into the database file (PASSIVE: it
+  // waits for no one) on a connection kept for that, in the thread that gave the writer back.
+  // One thread at a time; the others go on.
+  void checkpoint() noexcept {
+    const int after = checkpoint_after_.load();
+    if (after <= 0 || wal_frames_.load(std::memory_order_relaxed) < after) return;
+    std::unique_lock lock(checkpoint_mutex_, std::try_to_lock);
+    if (!lock || closed_.load() || wal_frames_.load() < after) return;
+    wal_frames_.store(0);  // the next commit reports the WAL's size again
+    try {
+      if (!checkpointer_) {
+        open_options o = options_.connection;
+        o.create = false;
+        o.journal = journal_mode::keep;
+        checkpointer_.emplace(connection::open(path_, o));
+      }
+      int rc = sqlite3_wal_checkpoint_v2(checkpointer_->native(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      if (fails_connection(rc)) checkpointer_.reset();
+    } catch (...) {
+      checkpointer_.reset();
+    }
+    std::lock_guard count(mutex_);
+    ++checkpoints_;
   }
 
   store open_reader() {
@@ -485,7 +532,12 @@ class pool_state {
   std::vector<std::unique_ptr<pool_slot>> slots_;  // [0]: the writer; then the readers
   pool_lane readers_, writers_;
   std::atomic<bool> closed_{false};  // written under the lock; read without it only as a hint
-  std::uint64_t reads_ = 0, writes_ = 0, replaced_ = 0, timeouts_ = 0;
+  std::uint64_t reads_ = 0, writes_ = 0, replaced_ = 0, timeouts_ = 0, checkpoints_ = 0;
+  // WAL checkpoints (see checkpoint()).
+  std::atomic<int> wal_frames_{0};        // the WAL's size after the writer's last commit, in pages
+  std::atomic<int> checkpoint_after_{0};  // PRAGMA wal_autocheckpoint of the writer; 0: never
+  std::mutex checkpoint_mutex_;
+  std::optional<connection> checkpointer_;  // guarded by checkpoint_mutex_
 };
 
 }  // namespace detail
