@@ -25,6 +25,8 @@
 //   --cpm_mixes=read100,read95,read50
 //   --cpm_impls=pool,pool_wide,store_thread,store_mutex,raw_thread
 //   --cpm_pool_readers=N     readers of `pool` (0: the pool's default, one per processor, at least 2)
+//   --cpm_pragma=SQL         also run SQL on open, on every connection of every impl (repeatable),
+//                            e.g. --cpm_pragma="PRAGMA mmap_size=268435456"
 // Writes go to a private copy of the data set (<data>/.../private/cpm-<scale>-shipped.pool.db).
 #include "data.hpp"
 #include "impl_raw.hpp"
@@ -63,7 +65,11 @@ struct options {
   std::vector<std::string> mixes = {"read100", "read95", "read50"};
   std::vector<std::string> impls = {"pool", "pool_wide", "store_thread", "store_mutex", "raw_thread"};
   std::size_t pool_readers = 0;
+  std::vector<std::string> pragmas;  // run on open by every connection of every impl
 };
+
+// Set once in main, before any benchmark runs.
+std::vector<std::string> extra_pragmas_all;
 
 std::vector<std::string> split(const std::string& text) {
   std::vector<std::string> out;
@@ -96,6 +102,7 @@ options parse_options(int argc, char** argv) {
     } else if (auto v = value("--cpm_mixes")) o.mixes = split(*v);
     else if (auto v = value("--cpm_impls")) o.impls = split(*v);
     else if (auto v = value("--cpm_pool_readers")) o.pool_readers = static_cast<std::size_t>(std::atoll(v->c_str()));
+    else if (auto v = value("--cpm_pragma")) o.pragmas.push_back(*v);
     else {
       std::fprintf(stderr, "bench_pool: unknown argument '%s'\n", a.c_str());
       std::exit(2);
@@ -125,6 +132,9 @@ class raw_worker {
 
   explicit raw_worker(const std::string& path) : impl_(path, conn_config{}) {
     sqlite3* db = impl_.native();
+    for (const auto& sql : extra_pragmas_all)
+      if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
+        throw std::runtime_error(std::string("raw: ") + sqlite3_errmsg(db));
     begin_ = prepare(db, "BEGIN IMMEDIATE");
     commit_ = prepare(db, "COMMIT");
     rollback_ = prepare(db, "ROLLBACK");
@@ -204,7 +214,10 @@ struct run_setup {
 struct pool_setup : run_setup {
   std::optional<cpm::pool> pool;
   pool_setup(const std::string& path, std::size_t readers) {
-    pool.emplace(cpm::pool::open(path, {.migrate = false, .readers = readers, .wait = std::chrono::seconds(60)}));
+    pool.emplace(cpm::pool::open(path, {.connection = {.pragmas = extra_pragmas_all},
+                                        .migrate = false,
+                                        .readers = readers,
+                                        .wait = std::chrono::seconds(60)}));
   }
   void prepare_thread(int) override {}
   bool read(int, std::int64_t id) override { return pool->read()->get_user(id).has_value(); }
@@ -218,7 +231,8 @@ struct store_thread_setup : run_setup {
   std::vector<std::optional<cpm::store>> stores;
   store_thread_setup(std::string p, int threads) : path(std::move(p)), stores(static_cast<std::size_t>(threads)) {}
   void prepare_thread(int t) override {
-    stores[static_cast<std::size_t>(t)].emplace(cpm::store::open(path, {.migrate = false}));
+    stores[static_cast<std::size_t>(t)].emplace(
+        cpm::store::open(path, {.connection = {.pragmas = extra_pragmas_all}, .migrate = false}));
   }
   bool read(int t, std::int64_t id) override { return stores[static_cast<std::size_t>(t)]->get_user(id).has_value(); }
   void write(int t, std::int64_t id, const std::string& email) override {
@@ -229,7 +243,9 @@ struct store_thread_setup : run_setup {
 struct store_mutex_setup : run_setup {
   std::mutex m;
   std::optional<cpm::store> store;
-  explicit store_mutex_setup(const std::string& path) { store.emplace(cpm::store::open(path, {.migrate = false})); }
+  explicit store_mutex_setup(const std::string& path) {
+    store.emplace(cpm::store::open(path, {.connection = {.pragmas = extra_pragmas_all}, .migrate = false}));
+  }
   void prepare_thread(int) override {}
   bool read(int, std::int64_t id) override {
     std::lock_guard lock(m);
@@ -374,6 +390,7 @@ int main(int argc, char** argv) {
   using namespace cpm_bench;
   benchmark::Initialize(&argc, argv);
   options o = parse_options(argc, argv);
+  extra_pragmas_all = o.pragmas;
   auto s = parse_scale(o.scale);
   if (!s) {
     std::fprintf(stderr, "bench_pool: '%s' is not a scale\n", o.scale.c_str());
