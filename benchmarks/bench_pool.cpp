@@ -13,7 +13,8 @@
 // autocommit; raw: a prepared SELECT). A write is store.update_user(id, {.email}) (a
 // transaction: BEGIN IMMEDIATE, check the row, UPDATE, read it back, COMMIT; raw: the same
 // statements, the same SQL text); through the pool, pool.write(f).
-// Counters: ops_per_s (throughput), read_p50_us / read_p99_us / write_p50_us / write_p99_us
+// Counters: ops_per_s (throughput), cpu_us_per_op (CPU time of the benchmark's threads per
+// operation, which other processes on the machine disturb far less than time), read_p50_us / read_p99_us / write_p50_us / write_p99_us
 // (latency of one operation, checkout included, over every thread), errors (any exception or
 // failed step; busy ones also in busy). The time Google Benchmark reports is the measured span.
 //
@@ -44,6 +45,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -282,8 +284,15 @@ std::unique_ptr<run_setup> make_setup(const std::string& impl, const std::string
 
 // ---- one run -----------------------------------------------------------------------------------
 
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
 struct thread_figures {
   std::vector<std::uint32_t> read_ns, write_ns;
+  double cpu_seconds = 0;  // CPU time of the thread during the measured span
   std::int64_t errors = 0, busy = 0, missing = 0;
   std::string first_error;
 };
@@ -318,7 +327,9 @@ void run(benchmark::State& state, const options& o, const std::string& path, con
         ready.fetch_add(1);
         splitmix64 rng{data_seed ^ (0x706f6f6cULL + static_cast<std::uint64_t>(t))};
         std::uint64_t n = 0;
+        double cpu_started = -1;
         for (int now; (now = phase.load(std::memory_order_relaxed)) < 2;) {
+          if (now == 1 && cpu_started < 0) cpu_started = thread_cpu_seconds();
           const std::int64_t id = keys.user_ids[rng.below(key_count)];
           const bool write = writes > 0 && static_cast<int>(rng.below(100)) < writes;
           std::string email;
@@ -343,6 +354,7 @@ void run(benchmark::State& state, const options& o, const std::string& path, con
             (write ? mine.write_ns : mine.read_ns).push_back(static_cast<std::uint32_t>(std::min<std::int64_t>(ns, UINT32_MAX)));
           }
         }
+        if (cpu_started >= 0) mine.cpu_seconds = thread_cpu_seconds() - cpu_started;
       });
     while (ready.load() < threads) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds / 10));
@@ -356,8 +368,10 @@ void run(benchmark::State& state, const options& o, const std::string& path, con
 
     std::vector<std::uint32_t> reads, writes_ns;
     std::int64_t errors = 0, busy = 0, missing = 0;
+    double cpu = 0;
     std::string first_error;
     for (auto& f : figures) {
+      cpu += f.cpu_seconds;
       reads.insert(reads.end(), f.read_ns.begin(), f.read_ns.end());
       writes_ns.insert(writes_ns.end(), f.write_ns.begin(), f.write_ns.end());
       errors += f.errors;
@@ -368,6 +382,7 @@ void run(benchmark::State& state, const options& o, const std::string& path, con
     state.SetIterationTime(elapsed);
     const double ops = static_cast<double>(reads.size() + writes_ns.size());
     state.counters["ops_per_s"] = ops / elapsed;
+    state.counters["cpu_us_per_op"] = ops > 0 ? cpu * 1e6 / ops : 0;
     state.counters["read_p50_us"] = percentile(reads, 0.50);
     state.counters["read_p99_us"] = percentile(reads, 0.99);
     if (writes) {
