@@ -372,7 +372,8 @@ TEST_CASE("a checkout that cannot be served in time raises pool_timeout, saying 
   pool.write([](cpm::store& s) { s.create_user(make_user("after_timeouts")); });
 }
 
-TEST_CASE("writers of one process queue on the pool, first come first served", "[pool][threads]") {
+TEST_CASE("writers of one process queue on the pool; those that waited 5 ms are served in order of arrival",
+          "[pool][threads]") {
   cpm_test::temp_dir dir;
   auto pool = cpm::pool::open((dir / "fifo.db").string(), {.readers = 2});
   constexpr int waiting = 6;
@@ -393,6 +394,7 @@ TEST_CASE("writers of one process queue on the pool, first come first served", "
       while (pool.stats().write_waiting < static_cast<std::size_t>(i + 1)) std::this_thread::sleep_for(1ms);
     }
     CHECK(pool.stats().write_waiting == waiting);
+    std::this_thread::sleep_for(10ms);  // all waited more than 5 ms: served strictly in order
     w.commit();
   }
   for (auto& t : threads) t.join();
