@@ -63,6 +63,7 @@ class pool_timeout : public error {
  public:
   enum class side { read, write };
 
+  template <class = void>  // see describe()
   pool_timeout(side which, std::chrono::milliseconds wait, std::chrono::milliseconds waited, std::size_t handles_out,
                std::size_t readers_out, std::size_t readers, bool writer_out, std::chrono::milliseconds oldest,
                std::size_t waiting)
@@ -85,6 +86,8 @@ class pool_timeout : public error {
   [[nodiscard]] std::size_t waiting() const noexcept { return waiting_; }
 
  private:
+  // A template only so that it is compiled where a pool is used, not wherever this is included.
+  template <class = void>
   static std::string describe(side which, std::chrono::milliseconds wait, std::size_t handles_out,
                               std::size_t readers_out, std::size_t readers, bool writer_out,
                               std::chrono::milliseconds oldest, std::size_t waiting) {
@@ -151,8 +154,9 @@ namespace detail {
   return false;
 }
 
+template <class Store>
 struct pool_slot {
-  std::optional<store> db;  // empty: to be opened at the next checkout
+  std::optional<Store> db;  // empty: to be opened at the next checkout
   bool writer = false;
   bool out = false;
   bool broken = false;  // discard the connection when the handle returns
@@ -160,34 +164,36 @@ struct pool_slot {
   std::optional<read_snapshot> snapshot;  // a reader's, while out
   std::optional<transaction> tx;          // the writer's, while out
 
-  [[nodiscard]] store& get() noexcept { return *db; }
+  [[nodiscard]] Store& get() noexcept { return *db; }
 };
 
 // What a handle's operator-> returns: forwards to the store, and when the call it was made for
 // throws, looks at the connection's result code right away (before the caller can run anything
 // else on it): a failure of the connection marks it for replacement.
+template <class Store>
 class pool_access {
  public:
-  pool_access(store& s, pool_slot& slot) noexcept : store_(&s), slot_(&slot), unwinding_(std::uncaught_exceptions()) {}
+  pool_access(Store& s, pool_slot<Store>& slot) noexcept : store_(&s), slot_(&slot), unwinding_(std::uncaught_exceptions()) {}
   pool_access(const pool_access&) = delete;
   pool_access& operator=(const pool_access&) = delete;
   ~pool_access() {
     if (std::uncaught_exceptions() > unwinding_ && fails_connection(sqlite3_extended_errcode(store_->db().native())))
       slot_->broken = true;
   }
-  [[nodiscard]] store* operator->() const noexcept { return store_; }
+  [[nodiscard]] Store* operator->() const noexcept { return store_; }
 
  private:
-  store* store_;
-  pool_slot* slot_;
+  Store* store_;
+  pool_slot<Store>* slot_;
   int unwinding_;
 };
 
 // A checkout waiting for a connection.
+template <class Store>
 struct pool_waiter {
   std::condition_variable cv;
   std::chrono::steady_clock::time_point since;
-  pool_slot* slot = nullptr;  // handed over directly (the waiter was starving)
+  pool_slot<Store>* slot = nullptr;  // handed over directly (the waiter was starving)
   bool closed = false;
 };
 
@@ -201,11 +207,12 @@ struct pool_waiter {
 // waiter wait as long, and feed themselves. bench_pool, 16 threads on 2 shared cores: with 1 ms,
 // 225k reads/s at 100% reads and a 1.7 ms median write at 95% reads; with 5 ms, 340k and 24 us;
 // with 20 ms, 440k, but a 20 ms write p99.
+template <class Store>
 struct pool_lane {
   static constexpr std::chrono::microseconds starving_after{5000};
 
-  std::vector<pool_slot*> idle;     // the most recently returned last (its pages are warm)
-  std::deque<pool_waiter*> queue;   // in order of arrival
+  std::vector<pool_slot<Store>*> idle;   // the most recently returned last (its pages are warm)
+  std::deque<pool_waiter<Store>*> queue;  // in order of arrival
 
   [[nodiscard]] bool starving(std::chrono::steady_clock::time_point now) const noexcept {
     return !queue.empty() && now - queue.front()->since >= starving_after;
@@ -223,13 +230,20 @@ inline std::size_t default_readers() noexcept {
   std::abort();
 }
 
+// Store: cpm::store (a class template, as basic_store is, so that a translation unit that
+// includes the pool but does not use it compiles none of it).
+template <class Store>
 class pool_state {
  public:
+  using slot_type = pool_slot<Store>;
+  using waiter_type = pool_waiter<Store>;
+  using lane_type = pool_lane<Store>;
+
   pool_state(std::string path, pool_options options) : path_(std::move(path)), options_(std::move(options)) {
     if (options_.readers == 0) options_.readers = default_readers();
     slots_.reserve(options_.readers + 1);
     for (std::size_t i = 0; i <= options_.readers; ++i) {
-      slots_.push_back(std::make_unique<pool_slot>());
+      slots_.push_back(std::make_unique<slot_type>());
       slots_.back()->writer = i == 0;
     }
   }
@@ -250,8 +264,8 @@ class pool_state {
   [[nodiscard]] const pool_options& options() const noexcept { return options_; }
 
   // A reader with its read snapshot begun; waits up to options().wait.
-  pool_slot* checkout_reader() {
-    pool_slot* slot = checkout(readers_, pool_timeout::side::read);
+  slot_type* checkout_reader() {
+    slot_type* slot = checkout(readers_, pool_timeout::side::read);
     try {
       if (!slot->db) slot->db.emplace(open_reader());
       slot->snapshot.emplace(slot->get().db());
@@ -264,8 +278,8 @@ class pool_state {
 
   // The writer inside BEGIN IMMEDIATE; waits up to options().wait for it (then, for another
   // process's write lock, up to the busy timeout).
-  pool_slot* checkout_writer() {
-    pool_slot* slot = checkout(writers_, pool_timeout::side::write);
+  slot_type* checkout_writer() {
+    slot_type* slot = checkout(writers_, pool_timeout::side::write);
     try {
       if (!slot->db) slot->db.emplace(open_writer(false));
       slot->tx.emplace(slot->get().db(), tx_mode::immediate);
@@ -279,7 +293,7 @@ class pool_state {
   // Ends what the handle began (a reader's snapshot, the writer's uncommitted transaction:
   // rolled back), decides whether the connection failed, and returns it to the pool (to the
   // first waiter, if any). Never throws.
-  void give_back(pool_slot* slot) noexcept {
+  void give_back(slot_type* slot) noexcept {
     bool broken = slot->broken;
     if (slot->db) {
       connection& db = slot->get().db();
@@ -319,7 +333,7 @@ class pool_state {
       }
     }
     slot->broken = false;
-    std::optional<store> late;
+    std::optional<Store> late;
     {
       std::lock_guard lock(mutex_);
       if (broken) ++replaced_;
@@ -328,9 +342,9 @@ class pool_state {
         late = std::move(slot->db);  // the pool is gone: this was its last use
         slot->db.reset();
       } else {
-        pool_lane& lane = slot->writer ? writers_ : readers_;
+        lane_type& lane = slot->writer ? writers_ : readers_;
         if (!lane.queue.empty() && lane.starving(std::chrono::steady_clock::now())) {
-          pool_waiter* next = lane.queue.front();  // it waited long enough: it gets this one
+          waiter_type* next = lane.queue.front();  // it waited long enough: it gets this one
           lane.queue.pop_front();
           hand_to(*next, slot);
         } else {
@@ -346,7 +360,7 @@ class pool_state {
   // handles return; waiting checkouts fail. Returns the number of handles still out, and
   // how long the oldest of them has been out.
   std::pair<std::size_t, std::chrono::milliseconds> close() noexcept {
-    std::vector<std::optional<store>> closing;
+    std::vector<std::optional<Store>> closing;
     std::pair<std::size_t, std::chrono::milliseconds> out{0, std::chrono::milliseconds(0)};
     {
       std::lock_guard lock(checkpoint_mutex_);
@@ -355,8 +369,8 @@ class pool_state {
     {
       std::lock_guard lock(mutex_);
       closed_ = true;
-      for (pool_lane* lane : {&readers_, &writers_}) {
-        for (pool_waiter* w : lane->queue) {
+      for (lane_type* lane : {&readers_, &writers_}) {
+        for (waiter_type* w : lane->queue) {
           w->closed = true;
           w->cv.notify_one();
         }
@@ -394,8 +408,8 @@ class pool_state {
   }
 
  private:
-  store open_writer(bool migrate) {
-    auto s = store::open(path_, store_options{.connection = options_.connection, .migrate = migrate});
+  Store open_writer(bool migrate) {
+    auto s = Store::open(path_, store_options{.connection = options_.connection, .migrate = migrate});
     // The writer does not checkpoint the WAL itself, inside its commit, while every other writer
     // of the process waits for it (a checkpoint syncs the file: milliseconds). It reports the
     // WAL's size after each commit instead; give_back checkpoints on a connection of its own.
@@ -437,23 +451,23 @@ class pool_state {
     ++checkpoints_;
   }
 
-  store open_reader() {
+  Store open_reader() {
     open_options o = options_.connection;
     o.create = false;                 // the writer made the file
     o.journal = journal_mode::keep;   // and chose the journal mode
     auto db = connection::open(path_, o);
     db.exec("PRAGMA query_only=ON");
-    return store(std::move(db), false);
+    return Store(std::move(db), false);
   }
 
-  pool_slot* checkout(pool_lane& lane, pool_timeout::side which) {
+  slot_type* checkout(lane_type& lane, pool_timeout::side which) {
     std::unique_lock lock(mutex_);
     if (closed_) throw usage_error("cpm::pool: checkout from a pool that was destroyed");
-    pool_slot* slot = nullptr;
+    slot_type* slot = nullptr;
     if (!lane.idle.empty() && (lane.queue.empty() || !lane.starving(std::chrono::steady_clock::now()))) {
       slot = take_idle(lane);
     } else {
-      pool_waiter me;
+      waiter_type me;
       me.since = std::chrono::steady_clock::now();
       lane.queue.push_back(&me);
       const auto deadline = me.since + options_.wait;
@@ -483,8 +497,8 @@ class pool_state {
   }
 
   // Under the lock.
-  pool_slot* take_idle(pool_lane& lane) {
-    pool_slot* slot = lane.idle.back();
+  slot_type* take_idle(lane_type& lane) {
+    slot_type* slot = lane.idle.back();
     lane.idle.pop_back();
     mark_out(slot);
     // More free connections and more waiters: wake the next one (only the first is woken on
@@ -494,21 +508,21 @@ class pool_state {
   }
 
   // Under the lock.
-  static void leave(pool_lane& lane, pool_waiter& me) {
+  static void leave(lane_type& lane, waiter_type& me) {
     const bool first = lane.queue.front() == &me;
     lane.queue.erase(std::find(lane.queue.begin(), lane.queue.end(), &me));
     if (first && !lane.queue.empty() && !lane.idle.empty()) lane.queue.front()->cv.notify_one();
   }
 
   // Under the lock.
-  void mark_out(pool_slot* slot) {
+  void mark_out(slot_type* slot) {
     slot->out = true;
     slot->out_since = std::chrono::steady_clock::now();
   }
 
   // Under the lock. The waiter lives on its thread's stack until it sees `slot` set: notify
   // while still holding the lock.
-  void hand_to(pool_waiter& w, pool_slot* slot) {
+  void hand_to(waiter_type& w, slot_type* slot) {
     mark_out(slot);
     w.slot = slot;
     w.cv.notify_one();
@@ -525,7 +539,7 @@ class pool_state {
       if (!slot->writer) ++readers_out;
       oldest = std::max(oldest, std::chrono::duration_cast<std::chrono::milliseconds>(now - slot->out_since));
     }
-    const pool_lane& lane = which == pool_timeout::side::read ? readers_ : writers_;
+    const lane_type& lane = which == pool_timeout::side::read ? readers_ : writers_;
     return pool_timeout(which, options_.wait, std::chrono::duration_cast<std::chrono::milliseconds>(waited), out, readers_out,
                         slots_.size() - 1, slots_[0]->out, oldest, lane.queue.size());
   }
@@ -533,8 +547,8 @@ class pool_state {
   std::string path_;
   pool_options options_;
   mutable std::mutex mutex_;
-  std::vector<std::unique_ptr<pool_slot>> slots_;  // [0]: the writer; then the readers
-  pool_lane readers_, writers_;
+  std::vector<std::unique_ptr<slot_type>> slots_;  // [0]: the writer; then the readers
+  lane_type readers_, writers_;
   std::atomic<bool> closed_{false};  // written under the lock; read without it only as a hint
   std::uint64_t reads_ = 0, writes_ = 0, replaced_ = 0, timeouts_ = 0, checkpoints_ = 0;
   // WAL checkpoints (see checkpoint()).
