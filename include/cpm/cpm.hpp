@@ -7,3 +7,4 @@
 #include <cpm/query.hpp>
 #include <cpm/schema.hpp>
 #include <cpm/store.hpp>
+#include <cpm/pool.hpp>

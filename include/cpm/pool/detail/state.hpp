@@ -1,0 +1,562 @@
+// cpm: the shared state behind cpm::pool (see <cpm/pool/pool.hpp>). Not public API.
+//
+// One mutex guards the bookkeeping: which connections are checked out, since when, and who is
+// waiting. Nothing slow runs under it: opening, checking and closing connections happen outside.
+// Every handle holds a shared_ptr to this state, so a handle that outlives its pool still
+// refers to live memory.
+#pragma once
+
+#include <cpm/query.hpp>
+#include <cpm/sqlite/connection.hpp>
+#include <cpm/sqlite/error.hpp>
+#include <cpm/sqlite/transaction.hpp>
+#include <cpm/store/store.hpp>
+
+#include <fmt/core.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+// CPM_POOL_CHECKS: destroying a pool while handles are out prints what is out and aborts.
+// On by default in debug builds (NDEBUG not defined); define it to 0 or 1 to choose.
+#ifndef CPM_POOL_CHECKS
+#ifdef NDEBUG
+#define CPM_POOL_CHECKS 0
+#else
+#define CPM_POOL_CHECKS 1
+#endif
+#endif
+
+namespace cpm {
+
+// How long a checkout may wait for a free connection, and more (cpm::pool::open).
+struct pool_options {
+  // For every connection of the pool, as for store::open: busy timeout (other processes),
+  // pragmas, vfs, journal mode (WAL by default: readers never wait for the writer).
+  // The readers also get PRAGMA query_only=ON.
+  open_options connection{};
+  bool migrate = true;  // the writer brings the schema to the current version on open
+  // Reader connections; 0: the number of processors (std::thread::hardware_concurrency), at least 2.
+  std::size_t readers = 0;
+  // The longest pool.read() or pool.write() waits for a connection; then cpm::pool_timeout.
+  std::chrono::milliseconds wait{5000};
+};
+
+// A checkout that could not be served within pool_options::wait.
+class pool_timeout : public error {
+ public:
+  enum class side { read, write };
+
+  template <class = void>  // see describe()
+  pool_timeout(side which, std::chrono::milliseconds wait, std::chrono::milliseconds waited, std::size_t handles_out,
+               std::size_t readers_out, std::size_t readers, bool writer_out, std::chrono::milliseconds oldest,
+               std::size_t waiting)
+      : error(describe(which, wait, handles_out, readers_out, readers, writer_out, oldest, waiting)),
+        which_(which),
+        waited_(waited),
+        handles_out_(handles_out),
+        oldest_(oldest),
+        waiting_(waiting) {}
+
+  // Whether a reader (pool.read()) or the writer (pool.write()) was asked for.
+  [[nodiscard]] side which() const noexcept { return which_; }
+  // How long the checkout waited (pool_options::wait, or a little more).
+  [[nodiscard]] std::chrono::milliseconds waited() const noexcept { return waited_; }
+  // Handles (readers and the writer) checked out when the wait ended.
+  [[nodiscard]] std::size_t handles_out() const noexcept { return handles_out_; }
+  // How long the handle checked out longest ago had been out.
+  [[nodiscard]] std::chrono::milliseconds oldest_out() const noexcept { return oldest_; }
+  // Other checkouts of the same side still waiting.
+  [[nodiscard]] std::size_t waiting() const noexcept { return waiting_; }
+
+ private:
+  // A template only so that it is compiled where a pool is used, not wherever this is included.
+  template <class = void>
+  static std::string describe(side which, std::chrono::milliseconds wait, std::size_t handles_out,
+                              std::size_t readers_out, std::size_t readers, bool writer_out,
+                              std::chrono::milliseconds oldest, std::size_t waiting) {
+    std::string text =
+        which == side::read
+            ? fmt::format("cpm::pool: no reader connection came free within {} ms", wait.count())
+            : fmt::format("cpm::pool: the writer connection did not come free within {} ms", wait.count());
+    text += fmt::format(" ({} handle{} out: {} of {} readers, the writer {}; the oldest out for {} ms",
+                        handles_out, handles_out == 1 ? "" : "s", readers_out, readers,
+                        writer_out ? "out" : "free", oldest.count());
+    if (waiting > 0) text += fmt::format("; {} more {} waiting", waiting, which == side::read ? "readers" : "writers");
+    text += ')';
+    if (which == side::write)
+      text += ". A thread that asks for the writer while it holds a write handle waits for itself.";
+    return text;
+  }
+
+  side which_;
+  std::chrono::milliseconds waited_;
+  std::size_t handles_out_;
+  std::chrono::milliseconds oldest_;
+  std::size_t waiting_;
+};
+
+// What the pool is doing, at one moment (cpm::pool::stats).
+struct pool_stats {
+  std::size_t readers = 0;        // reader connections (checked out or not)
+  std::size_t readers_out = 0;    // reader handles out now
+  bool writer_out = false;        // the write handle is out now
+  std::size_t read_waiting = 0;   // pool.read() calls waiting now
+  std::size_t write_waiting = 0;  // pool.write() calls waiting now
+  std::uint64_t reads = 0;        // read checkouts served since open
+  std::uint64_t writes = 0;       // write checkouts served since open
+  std::uint64_t replaced = 0;     // connections discarded after a failure (and opened anew)
+  std::uint64_t timeouts = 0;     // checkouts that ended in cpm::pool_timeout
+  std::uint64_t checkpoints = 0;  // WAL checkpoints run by the pool (see pool_state::checkpoint)
+};
+
+namespace detail {
+
+// Result codes after which a connection is not trusted again: I/O errors (and a full disk),
+// corruption, an interrupt, out of memory, a file that could not be opened.
+[[nodiscard]] constexpr bool fails_connection(int code) noexcept {
+  switch (code & 0xff) {
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_INTERRUPT:
+    case SQLITE_NOMEM:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// True while a statement of `db` has stepped and not been reset: a range or statement made
+// through a handle outlives it.
+[[nodiscard]] inline bool has_running_statement(sqlite3* db) noexcept {
+  for (sqlite3_stmt* s = sqlite3_next_stmt(db, nullptr); s != nullptr; s = sqlite3_next_stmt(db, s))
+    if (sqlite3_stmt_busy(s)) return true;
+  return false;
+}
+
+template <class Store>
+struct pool_slot {
+  std::optional<Store> db;  // empty: to be opened at the next checkout
+  bool writer = false;
+  bool out = false;
+  bool broken = false;  // discard the connection when the handle returns
+  std::chrono::steady_clock::time_point out_since{};
+  std::optional<read_snapshot> snapshot;  // a reader's, while out
+  std::optional<transaction> tx;          // the writer's, while out
+
+  [[nodiscard]] Store& get() noexcept { return *db; }
+};
+
+// What a handle's operator-> returns: forwards to the store, and when the call it was made for
+// throws, looks at the connection's result code right away (before the caller can run anything
+// else on it): a failure of the connection marks it for replacement.
+template <class Store>
+class pool_access {
+ public:
+  pool_access(Store& s, pool_slot<Store>& slot) noexcept : store_(&s), slot_(&slot), unwinding_(std::uncaught_exceptions()) {}
+  pool_access(const pool_access&) = delete;
+  pool_access& operator=(const pool_access&) = delete;
+  ~pool_access() {
+    if (std::uncaught_exceptions() > unwinding_ && fails_connection(sqlite3_extended_errcode(store_->db().native())))
+      slot_->broken = true;
+  }
+  [[nodiscard]] Store* operator->() const noexcept { return store_; }
+
+ private:
+  Store* store_;
+  pool_slot<Store>* slot_;
+  int unwinding_;
+};
+
+// A checkout waiting for a connection.
+template <class Store>
+struct pool_waiter {
+  std::condition_variable cv;
+  std::chrono::steady_clock::time_point since;
+  pool_slot<Store>* slot = nullptr;  // handed over directly (the waiter was starving)
+  bool closed = false;
+};
+
+// Who gets a connection that comes free. A checkout takes a free connection at once, even when
+// others wait ("barging"): on a busy machine, handing it to a sleeping thread leaves it unused
+// until that thread runs, while the thread that just gave it back, or another running one, can
+// use it now. So that no one waits long for that, once the first waiter has waited
+// `starving_after`, connections go to the waiters in order of arrival, by hand, and new
+// checkouts queue behind them. Each hand-over costs the time the sleeping thread takes to run,
+// about a millisecond on a busy machine: with a bound close to that, hand-overs make the next
+// waiter wait as long, and feed themselves. bench_pool, 16 threads on 2 shared cores: with 1 ms,
+// 225k reads/s at 100% reads and a 1.7 ms median write at 95% reads; with 5 ms, 340k and 24 us;
+// with 20 ms, 440k, but a 20 ms write p99.
+template <class Store>
+struct pool_lane {
+  static constexpr std::chrono::microseconds starving_after{5000};
+
+  std::vector<pool_slot<Store>*> idle;   // the most recently returned last (its pages are warm)
+  std::deque<pool_waiter<Store>*> queue;  // in order of arrival
+
+  [[nodiscard]] bool starving(std::chrono::steady_clock::time_point now) const noexcept {
+    return !queue.empty() && now - queue.front()->since >= starving_after;
+  }
+};
+
+inline std::size_t default_readers() noexcept {
+  long n = ::sysconf(_SC_NPROCESSORS_ONLN);  // what std::thread::hardware_concurrency() reports on Linux
+  return n < 2 ? 2 : static_cast<std::size_t>(n);
+}
+
+[[noreturn]] inline void pool_misuse(const std::string& message) noexcept {
+  std::fprintf(stderr, "%s\n", message.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+// Store: cpm::store (a class template, as basic_store is, so that a translation unit that
+// includes the pool but does not use it compiles none of it).
+template <class Store>
+class pool_state {
+ public:
+  using slot_type = pool_slot<Store>;
+  using waiter_type = pool_waiter<Store>;
+  using lane_type = pool_lane<Store>;
+
+  pool_state(std::string path, pool_options options) : path_(std::move(path)), options_(std::move(options)) {
+    if (options_.readers == 0) options_.readers = default_readers();
+    slots_.reserve(options_.readers + 1);
+    for (std::size_t i = 0; i <= options_.readers; ++i) {
+      slots_.push_back(std::make_unique<slot_type>());
+      slots_.back()->writer = i == 0;
+    }
+  }
+  pool_state(const pool_state&) = delete;
+  pool_state& operator=(const pool_state&) = delete;
+
+  // Opens every connection: the writer first (it creates and migrates the database), then the readers.
+  void open_all() {
+    slots_[0]->db.emplace(open_writer(options_.migrate));
+    writers_.idle.push_back(slots_[0].get());
+    for (std::size_t i = 1; i < slots_.size(); ++i) {
+      slots_[i]->db.emplace(open_reader());
+      readers_.idle.push_back(slots_[i].get());
+    }
+  }
+
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  [[nodiscard]] const pool_options& options() const noexcept { return options_; }
+
+  // A reader with its read snapshot begun; waits up to options().wait.
+  slot_type* checkout_reader() {
+    slot_type* slot = checkout(readers_, pool_timeout::side::read);
+    try {
+      if (!slot->db) slot->db.emplace(open_reader());
+      slot->snapshot.emplace(slot->get().db());
+    } catch (...) {
+      give_back(slot);
+      throw;
+    }
+    return slot;
+  }
+
+  // The writer inside BEGIN IMMEDIATE; waits up to options().wait for it (then, for another
+  // process's write lock, up to the busy timeout).
+  slot_type* checkout_writer() {
+    slot_type* slot = checkout(writers_, pool_timeout::side::write);
+    try {
+      if (!slot->db) slot->db.emplace(open_writer(false));
+      slot->tx.emplace(slot->get().db(), tx_mode::immediate);
+    } catch (...) {
+      give_back(slot);
+      throw;
+    }
+    return slot;
+  }
+
+  // Ends what the handle began (a reader's snapshot, the writer's uncommitted transaction:
+  // rolled back), decides whether the connection failed, and returns it to the pool (to the
+  // first waiter, if any). Never throws.
+  void give_back(slot_type* slot) noexcept {
+    bool broken = slot->broken;
+    if (slot->db) {
+      connection& db = slot->get().db();
+      // First, before anything below overwrites it: the result of the last call on the
+      // connection. An error that fails a connection stays there until the next statement.
+      if (fails_connection(sqlite3_extended_errcode(db.native()))) broken = true;
+      if (slot->snapshot) slot->snapshot.reset();  // ends the read transaction
+      if (slot->tx) {
+        // SQLite rolls a transaction back itself after an I/O error, a full disk or an
+        // interrupt in the middle of a write: the handle's transaction is gone.
+        if (slot->tx->is_active() && !db.in_transaction()) broken = true;
+        slot->tx.reset();  // rolls back what was not committed
+      }
+      if (!broken && db.in_transaction()) {  // BEGIN run by hand through the handle
+        try {
+          db.exec("ROLLBACK");
+        } catch (...) {
+        }
+        broken = db.in_transaction();
+      }
+      // A range or statement still stepping would be shared with the next thread: retire it.
+      if (!broken && has_running_statement(db.native())) broken = true;
+    } else {
+      slot->snapshot.reset();
+      slot->tx.reset();
+    }
+
+    if (broken) {
+      slot->db.reset();  // closes the failed connection, outside the lock
+      // Replaced now, in the returning thread; if that fails, the next checkout opens it.
+      if (!closed_.load()) {
+        try {
+          slot->db.emplace(slot->writer ? open_writer(false) : open_reader());
+        } catch (...) {
+          slot->db.reset();
+        }
+      }
+    }
+    slot->broken = false;
+    std::optional<Store> late;
+    {
+      std::lock_guard lock(mutex_);
+      if (broken) ++replaced_;
+      slot->out = false;
+      if (closed_.load()) {
+        late = std::move(slot->db);  // the pool is gone: this was its last use
+        slot->db.reset();
+      } else {
+        lane_type& lane = slot->writer ? writers_ : readers_;
+        if (!lane.queue.empty() && lane.starving(std::chrono::steady_clock::now())) {
+          waiter_type* next = lane.queue.front();  // it waited long enough: it gets this one
+          lane.queue.pop_front();
+          hand_to(*next, slot);
+        } else {
+          lane.idle.push_back(slot);
+          if (!lane.queue.empty()) lane.queue.front()->cv.notify_one();  // it may take it, or someone running first
+        }
+      }
+    }
+    if (slot->writer) checkpoint();
+  }  // `late` closes here, outside the lock
+
+  // The pool object went away: idle connections close now, checked-out ones when their
+  // handles return; waiting checkouts fail. Returns the number of handles still out, and
+  // how long the oldest of them has been out.
+  std::pair<std::size_t, std::chrono::milliseconds> close() noexcept {
+    std::vector<std::optional<Store>> closing;
+    std::pair<std::size_t, std::chrono::milliseconds> out{0, std::chrono::milliseconds(0)};
+    {
+      std::lock_guard lock(checkpoint_mutex_);
+      checkpointer_.reset();
+    }
+    {
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+      for (lane_type* lane : {&readers_, &writers_}) {
+        for (waiter_type* w : lane->queue) {
+          w->closed = true;
+          w->cv.notify_one();
+        }
+        lane->queue.clear();
+        lane->idle.clear();
+      }
+      auto now = std::chrono::steady_clock::now();
+      for (auto& slot : slots_) {
+        if (slot->out) {
+          ++out.first;
+          out.second = std::max(out.second, std::chrono::duration_cast<std::chrono::milliseconds>(now - slot->out_since));
+        } else if (slot->db) {
+          closing.push_back(std::move(slot->db));
+          slot->db.reset();
+        }
+      }
+    }
+    return out;  // `closing` closes the idle connections here, outside the lock
+  }
+
+  [[nodiscard]] pool_stats stats() const {
+    std::lock_guard lock(mutex_);
+    pool_stats s;
+    s.readers = slots_.size() - 1;
+    for (std::size_t i = 1; i < slots_.size(); ++i) s.readers_out += slots_[i]->out ? 1 : 0;
+    s.writer_out = slots_[0]->out;
+    s.read_waiting = readers_.queue.size();
+    s.write_waiting = writers_.queue.size();
+    s.reads = reads_;
+    s.writes = writes_;
+    s.replaced = replaced_;
+    s.timeouts = timeouts_;
+    s.checkpoints = checkpoints_;
+    return s;
+  }
+
+ private:
+  Store open_writer(bool migrate) {
+    auto s = Store::open(path_, store_options{.connection = options_.connection, .migrate = migrate});
+    // The writer does not checkpoint the WAL itself, inside its commit, while every other writer
+    // of the process waits for it (a checkpoint syncs the file: milliseconds). It reports the
+    // WAL's size after each commit instead; give_back checkpoints on a connection of its own.
+    sqlite3* db = s.db().native();
+    int every = cpm::query<int>(s.db(), "PRAGMA wal_autocheckpoint").one();  // 1000, or the caller's pragma
+    checkpoint_after_.store(every);
+    sqlite3_wal_hook(db, &pool_state::wal_committed, this);
+    return s;
+  }
+
+  static int wal_committed(void* self, sqlite3*, const char*, int frames) noexcept {
+    static_cast<pool_state*>(self)->wal_frames_.store(frames, std::memory_order_relaxed);
+    return SQLITE_OK;
+  }
+
+  // After the writer is given back: when its commits have grown the WAL to the checkpoint size
+  // (PRAGMA wal_autocheckpoint, 1000 pages), copies it into the database file (PASSIVE: it
+  // waits for no one) on a connection kept for that, in the thread that gave the writer back.
+  // One thread at a time; the others go on.
+  void checkpoint() noexcept {
+    const int after = checkpoint_after_.load();
+    if (after <= 0 || wal_frames_.load(std::memory_order_relaxed) < after) return;
+    std::unique_lock lock(checkpoint_mutex_, std::try_to_lock);
+    if (!lock || closed_.load() || wal_frames_.load() < after) return;
+    wal_frames_.store(0);  // the next commit reports the WAL's size again
+    try {
+      if (!checkpointer_) {
+        open_options o = options_.connection;
+        o.create = false;
+        o.journal = journal_mode::keep;
+        checkpointer_.emplace(connection::open(path_, o));
+      }
+      int rc = sqlite3_wal_checkpoint_v2(checkpointer_->native(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      if (fails_connection(rc)) checkpointer_.reset();
+    } catch (...) {
+      checkpointer_.reset();
+    }
+    std::lock_guard count(mutex_);
+    ++checkpoints_;
+  }
+
+  Store open_reader() {
+    open_options o = options_.connection;
+    o.create = false;                 // the writer made the file
+    o.journal = journal_mode::keep;   // and chose the journal mode
+    auto db = connection::open(path_, o);
+    db.exec("PRAGMA query_only=ON");
+    return Store(std::move(db), false);
+  }
+
+  slot_type* checkout(lane_type& lane, pool_timeout::side which) {
+    std::unique_lock lock(mutex_);
+    if (closed_) throw usage_error("cpm::pool: checkout from a pool that was destroyed");
+    slot_type* slot = nullptr;
+    if (!lane.idle.empty() && (lane.queue.empty() || !lane.starving(std::chrono::steady_clock::now()))) {
+      slot = take_idle(lane);
+    } else {
+      waiter_type me;
+      me.since = std::chrono::steady_clock::now();
+      lane.queue.push_back(&me);
+      const auto deadline = me.since + options_.wait;
+      auto may_take = [&] {
+        return !lane.idle.empty() && (lane.queue.front() == &me || !lane.starving(std::chrono::steady_clock::now()));
+      };
+      for (;;) {
+        if (me.closed) throw usage_error("cpm::pool: the pool was destroyed while a checkout waited");
+        if (me.slot) {
+          slot = me.slot;  // handed over, and marked out, by give_back
+          break;
+        }
+        if (may_take()) {
+          leave(lane, me);
+          slot = take_idle(lane);
+          break;
+        }
+        if (me.cv.wait_until(lock, deadline) == std::cv_status::timeout && !me.slot && !me.closed && !may_take()) {
+          leave(lane, me);
+          ++timeouts_;
+          throw timeout(which, std::chrono::steady_clock::now() - me.since);
+        }
+      }
+    }
+    if (slot->writer) ++writes_; else ++reads_;
+    return slot;
+  }
+
+  // Under the lock.
+  slot_type* take_idle(lane_type& lane) {
+    slot_type* slot = lane.idle.back();
+    lane.idle.pop_back();
+    mark_out(slot);
+    // More free connections and more waiters: wake the next one (only the first is woken on
+    // each give_back).
+    if (!lane.idle.empty() && !lane.queue.empty()) lane.queue.front()->cv.notify_one();
+    return slot;
+  }
+
+  // Under the lock.
+  static void leave(lane_type& lane, waiter_type& me) {
+    const bool first = lane.queue.front() == &me;
+    lane.queue.erase(std::find(lane.queue.begin(), lane.queue.end(), &me));
+    if (first && !lane.queue.empty() && !lane.idle.empty()) lane.queue.front()->cv.notify_one();
+  }
+
+  // Under the lock.
+  void mark_out(slot_type* slot) {
+    slot->out = true;
+    slot->out_since = std::chrono::steady_clock::now();
+  }
+
+  // Under the lock. The waiter lives on its thread's stack until it sees `slot` set: notify
+  // while still holding the lock.
+  void hand_to(waiter_type& w, slot_type* slot) {
+    mark_out(slot);
+    w.slot = slot;
+    w.cv.notify_one();
+  }
+
+  // Under the lock.
+  pool_timeout timeout(pool_timeout::side which, std::chrono::steady_clock::duration waited) const {
+    auto now = std::chrono::steady_clock::now();
+    std::size_t out = 0, readers_out = 0;
+    std::chrono::milliseconds oldest{0};
+    for (const auto& slot : slots_) {
+      if (!slot->out) continue;
+      ++out;
+      if (!slot->writer) ++readers_out;
+      oldest = std::max(oldest, std::chrono::duration_cast<std::chrono::milliseconds>(now - slot->out_since));
+    }
+    const lane_type& lane = which == pool_timeout::side::read ? readers_ : writers_;
+    return pool_timeout(which, options_.wait, std::chrono::duration_cast<std::chrono::milliseconds>(waited), out, readers_out,
+                        slots_.size() - 1, slots_[0]->out, oldest, lane.queue.size());
+  }
+
+  std::string path_;
+  pool_options options_;
+  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<slot_type>> slots_;  // [0]: the writer; then the readers
+  lane_type readers_, writers_;
+  std::atomic<bool> closed_{false};  // written under the lock; read without it only as a hint
+  std::uint64_t reads_ = 0, writes_ = 0, replaced_ = 0, timeouts_ = 0, checkpoints_ = 0;
+  // WAL checkpoints (see checkpoint()).
+  std::atomic<int> wal_frames_{0};        // the WAL's size after the writer's last commit, in pages
+  std::atomic<int> checkpoint_after_{0};  // PRAGMA wal_autocheckpoint of the writer; 0: never
+  std::mutex checkpoint_mutex_;
+  std::optional<connection> checkpointer_;  // guarded by checkpoint_mutex_
+};
+
+}  // namespace detail
+}  // namespace cpm
