@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks that every code snippet quoted in docs/*.md is the code CI compiles.
+"""Checks that every code snippet quoted in README.md and docs/*.md is the code CI compiles.
 
 In a page, a fenced block preceded by
 
@@ -12,7 +12,8 @@ must be byte-identical to the region of that file between the lines
     // [end:name]
 
 after the region's common indentation is stripped (marker lines of other snippets inside the
-region are left out). Exits 0 when every snippet matches, 1 with a message naming the page,
+region are left out). A ```cpp block without such a comment is a problem too: every C++ block
+of the pages is code that compiles. Exits 0 when every snippet matches, 1 with a message naming the page,
 the file and the snippet for each one that does not, 2 on bad usage.
 
     scripts/check-doc-snippets.py [REPOSITORY_ROOT]
@@ -85,6 +86,20 @@ def quoted_snippets(page):
         i = j + 1
 
 
+def unmarked_cpp_blocks(page):
+    """The line numbers of ```cpp (or ```c++) blocks not preceded by a snippet comment."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    inside = False
+    for i, line in enumerate(lines):
+        if not FENCE.match(line.lstrip()):
+            continue
+        if not inside:
+            language = line.strip()[3:].strip().lower()
+            if language in ("cpp", "c++") and (i == 0 or not REFERENCE.match(lines[i - 1])):
+                yield i + 1
+        inside = not inside
+
+
 def main(argv):
     if len(argv) > 2:
         print(__doc__, file=sys.stderr)
@@ -94,12 +109,19 @@ def main(argv):
     if not docs:
         print(f"check-doc-snippets: no pages under {root / 'docs'}", file=sys.stderr)
         return 2
+    if (root / "README.md").is_file():
+        docs.insert(0, root / "README.md")
 
     problems = []
     cache = {}
     checked = 0
     for page in docs:
         where_page = page.relative_to(root)
+        for number in unmarked_cpp_blocks(page):
+            problems.append(
+                f"{where_page}:{number}: a ```cpp block that quotes no compiled example: precede it with "
+                "<!-- snippet: examples/...cpp#name --> and mark that region in the example"
+            )
         for number, source, name, block in quoted_snippets(page):
             where = f"{where_page}:{number}: snippet {source}#{name}"
             if block is None:
