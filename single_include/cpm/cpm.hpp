@@ -1930,6 +1930,13 @@ statement_lease lease_constant(connection_state& s) {
   return lease_slot(s, sql_constant<Text>::text, sql_constant<Text>::slot());
 }
 
+// Runs the cached statement for compile-time SQL to its end (BEGIN, COMMIT, a PRAGMA).
+template <fixed_string Text>
+void run_constant(connection_state& s) {
+  auto stmt = lease_constant<Text>(s);
+  stmt.run();
+}
+
 }  // namespace detail
 
 class connection {
@@ -2182,8 +2189,7 @@ class transaction {
  private:
   template <detail::fixed_string Text>
   void run() {
-    auto stmt = detail::lease_constant<Text>(*state_);
-    stmt.run();
+    detail::run_constant<Text>(*state_);
   }
 
   void require_active(const char* what) const {
@@ -2287,8 +2293,7 @@ class read_snapshot {
  private:
   template <detail::fixed_string Text>
   void run() {
-    auto stmt = detail::lease_constant<Text>(*state_);
-    stmt.run();
+    detail::run_constant<Text>(*state_);
   }
 
   // Ends the read transaction. Nothing was written in it, so a failed COMMIT loses nothing.

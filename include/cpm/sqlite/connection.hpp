@@ -276,6 +276,13 @@ statement_lease lease_constant(connection_state& s) {
   return lease_slot(s, sql_constant<Text>::text, sql_constant<Text>::slot());
 }
 
+// Runs the cached statement for compile-time SQL to its end (BEGIN, COMMIT, a PRAGMA).
+template <fixed_string Text>
+void run_constant(connection_state& s) {
+  auto stmt = lease_constant<Text>(s);
+  stmt.run();
+}
+
 }  // namespace detail
 
 class connection {

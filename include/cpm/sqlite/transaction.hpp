@@ -78,8 +78,7 @@ class transaction {
  private:
   template <detail::fixed_string Text>
   void run() {
-    auto stmt = detail::lease_constant<Text>(*state_);
-    stmt.run();
+    detail::run_constant<Text>(*state_);
   }
 
   void require_active(const char* what) const {
@@ -183,8 +182,7 @@ class read_snapshot {
  private:
   template <detail::fixed_string Text>
   void run() {
-    auto stmt = detail::lease_constant<Text>(*state_);
-    stmt.run();
+    detail::run_constant<Text>(*state_);
   }
 
   // Ends the read transaction. Nothing was written in it, so a failed COMMIT loses nothing.
