@@ -784,6 +784,30 @@ def check(tmp):
     t.fails("check", "extra", contains="extra", rc=2)
 
 
+@case
+def application_tables(tmp):
+    """A file that holds an application's own versioned tables beside the store's."""
+    t = new_tool(tmp, populated=True)
+    sql(t.db,
+        "CREATE TABLE builds(id INTEGER PRIMARY KEY, repo_id INTEGER NOT NULL REFERENCES repositories(id) "
+        "ON DELETE CASCADE, status TEXT NOT NULL)",
+        "INSERT INTO builds(repo_id, status) VALUES (1, 'ok'), (1, 'failed')",
+        "INSERT INTO cpm_schema_history(component, version, name, checksum) VALUES ('ci', 1, 'builds', 'x')")
+    doc = t.json("status")
+    expect(doc["schema"] == "current" and doc["tables"]["builds"] == 2, f"status: {doc}")
+    t.ok("migrate")
+    t.ok("check")
+    expect([u["username"] for u in t.json("user", "list")] == ["alice", "bob"], "the store's rows read as before")
+    backup = t.json("backup", "--output", os.path.join(tmp, "b"))["path"]
+    expect(scalar(backup, "SELECT count(*) FROM builds") == 2, "the backup holds the application's rows")
+    sql(t.db, "DELETE FROM builds")
+    t.ok("restore", backup)
+    expect(scalar(t.db, "SELECT count(*) FROM builds") == 2, "restore brings the application's rows back")
+    expect(scalar(t.db, "SELECT version FROM cpm_schema_history WHERE component = 'ci'") == 1,
+           "and the application's history")
+    t.ok("check")
+
+
 def main():
     global TOOL
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
