@@ -20,6 +20,13 @@ namespace {
 std::atomic<std::size_t> allocations{0};
 }  // namespace
 
+// The replaced operator new and delete below are a matched pair over malloc and free; g++ 12
+// at -O2 does not see that once it inlines a std::string's destructor into cpm's code, and
+// warns that free() gets a pointer from operator new.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 void* operator new(std::size_t size) {
   allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
