@@ -112,6 +112,12 @@ std::string message(fmt::string_view text, const Args&... args) {
 // as integer() is 12); only NULL throws. cpm's own value_traits look at type() first and read
 // a value only from the storage classes that hold it without loss; a value_traits of your own
 // can do the same, and call mismatch() for the rest.
+//
+// A field reads the column through its sqlite3_value (value(), asked for once), with the
+// sqlite3_value_* functions: they skip the per-call bookkeeping of sqlite3_column_*. That
+// value is what SQLite calls "unprotected", which is safe under cpm's contract that a
+// connection is used by one thread at a time (connection.hpp); it is valid until the
+// statement is stepped, reset or finalized.
 class field {
  public:
   field(sqlite3_stmt* stmt, int index) noexcept : stmt_(stmt), index_(index) {}
@@ -119,7 +125,7 @@ class field {
   // SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL: the column's type as
   // stepped (asked once; a std::optional<T> and then T's read may both want it).
   [[nodiscard]] int type() const noexcept {
-    if (type_ < 0) type_ = sqlite3_column_type(stmt_, index_);
+    if (type_ < 0) type_ = sqlite3_value_type(value());
     return type_;
   }
   [[nodiscard]] bool is_null() const noexcept { return type() == SQLITE_NULL; }
@@ -127,36 +133,43 @@ class field {
   // The column as an integer; NULL throws. (The storage class is only asked for when SQLite
   // returns 0, so the common case costs one call.)
   [[nodiscard]] std::int64_t integer() const {
-    std::int64_t v = sqlite3_column_int64(stmt_, index_);
+    std::int64_t v = sqlite3_value_int64(value());
     if (v == 0) require_value();
     return v;
   }
   [[nodiscard]] double real() const {
-    double v = sqlite3_column_double(stmt_, index_);
+    double v = sqlite3_value_double(value());
     if (v == 0.0) require_value();
     return v;
   }
   // The column as UTF-8 text, valid until the next step or reset; NULL throws.
   [[nodiscard]] std::string_view text() const {
-    const unsigned char* p = sqlite3_column_text(stmt_, index_);
+    const unsigned char* p = sqlite3_value_text(value());
     if (p == nullptr) [[unlikely]] {
       require_empty();
       return {};
     }
-    return {reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index_))};
+    return {reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_value_bytes(value_))};
   }
   // The column as bytes, valid until the next step or reset; NULL throws.
   [[nodiscard]] std::span<const std::byte> blob() const {
-    const void* p = sqlite3_column_blob(stmt_, index_);
+    const void* p = sqlite3_value_blob(value());
     if (p == nullptr) [[unlikely]] {
       require_empty();
       return {};
     }
-    return {static_cast<const std::byte*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index_))};
+    return {static_cast<const std::byte*>(p), static_cast<std::size_t>(sqlite3_value_bytes(value_))};
   }
 
   [[nodiscard]] int index() const noexcept { return index_; }
   [[nodiscard]] sqlite3_stmt* native() const noexcept { return stmt_; }
+  // The column's sqlite3_value, for the sqlite3_value_* functions (asked for once). Valid
+  // until the statement is stepped, reset or finalized; only for the thread using the
+  // connection (the value is unprotected); never NULL.
+  [[nodiscard]] sqlite3_value* value() const noexcept {
+    if (value_ == nullptr) value_ = sqlite3_column_value(stmt_, index_);
+    return value_;
+  }
   [[nodiscard]] std::string name() const {
     const char* n = sqlite3_column_name(stmt_, index_);
     return n ? std::string(n) : fmt::format("#{}", index_);
@@ -170,9 +183,9 @@ class field {
       case SQLITE_NULL:
         return "NULL";
       case SQLITE_INTEGER:
-        return detail::message("INTEGER {}", sqlite3_column_int64(stmt_, index_));
+        return detail::message("INTEGER {}", sqlite3_value_int64(value()));
       case SQLITE_FLOAT:
-        return detail::message("REAL {}", sqlite3_column_double(stmt_, index_));  // the shortest exact form
+        return detail::message("REAL {}", sqlite3_value_double(value()));  // the shortest exact form
       case SQLITE_TEXT: {
         constexpr std::size_t shown = 64;
         std::string_view t = text();
@@ -212,16 +225,21 @@ class field {
   [[gnu::cold, gnu::noinline]] void require_value() const {
     if (is_null()) fail(value_error::kind::null_value, "NULL read into a type that cannot hold it (use std::optional)");
   }
-  // No pointer for text or a blob: an empty value, or NULL (refused), or out of memory.
+  // No pointer for text or a blob: out of memory, NULL (refused), or an empty value. Memory
+  // comes first: sqlite3_value_* report running out of it only by returning NULL, and leave
+  // the value NULL. A sqlite3_column_* call records it on the connection (sqlite3_errcode),
+  // as reading through sqlite3_column_text would have.
   [[gnu::cold, gnu::noinline]] void require_empty() const {
-    require_value();
+    (void)sqlite3_column_type(stmt_, index_);
     sqlite3* db = sqlite3_db_handle(stmt_);
     if (int rc = sqlite3_errcode(db); rc == SQLITE_NOMEM) detail::throw_sqlite(db, rc, sqlite3_sql(stmt_));
+    require_value();
   }
 
   sqlite3_stmt* stmt_;
   int index_;
   mutable int type_ = -1;
+  mutable sqlite3_value* value_ = nullptr;
 };
 
 // The customisation point. The primary template is left undefined: a type without a
@@ -282,7 +300,7 @@ inline constexpr std::string_view integer_accepts = "INTEGER, or a REAL with an 
 [[gnu::cold, gnu::noinline]] inline std::int64_t read_integer_slow(const field& f, std::string_view target,
                                                                    std::int64_t min, std::uint64_t max) {
   if (f.type() != SQLITE_FLOAT) f.mismatch(target, integer_accepts);
-  double r = sqlite3_column_double(f.native(), f.index());
+  double r = sqlite3_value_double(f.value());
   if (r >= -0x1p63 && r < 0x1p63) {
     auto v = static_cast<std::int64_t>(r);
     if (static_cast<double>(v) != r)
@@ -314,7 +332,7 @@ struct value_traits<T> {
   static void read(const field& f, T& out) {
     std::int64_t v;
     if (f.type() == SQLITE_INTEGER) [[likely]] {
-      v = sqlite3_column_int64(f.native(), f.index());
+      v = sqlite3_value_int64(f.value());
       if (!fits(v)) [[unlikely]]
         detail::integer_out_of_range(f, detail::integer_name<T>(), min, max);
     } else {
@@ -344,7 +362,7 @@ struct value_traits<bool> {
   static void read(const field& f, bool& out) {
     if (f.type() != SQLITE_INTEGER) [[unlikely]]
       f.mismatch("bool", "INTEGER 0 or 1");
-    std::int64_t v = sqlite3_column_int64(f.native(), f.index());
+    std::int64_t v = sqlite3_value_int64(f.value());
     if (v != 0 && v != 1) [[unlikely]]
       not_0_or_1(f);
     out = v != 0;
@@ -365,7 +383,7 @@ struct value_traits<T> {
     if (type != SQLITE_FLOAT && type != SQLITE_INTEGER) [[unlikely]]
       f.mismatch(std::is_same_v<T, float> ? "float" : std::is_same_v<T, double> ? "double" : "long double",
                  "INTEGER, REAL");
-    out = static_cast<T>(sqlite3_column_double(f.native(), f.index()));
+    out = static_cast<T>(sqlite3_value_double(f.value()));
   }
 };
 
@@ -505,7 +523,7 @@ struct value_traits<std::chrono::sys_time<Duration>> {
       seconds = ts.seconds.time_since_epoch().count();
       nanos = ts.fraction.count();
     } else if (type == SQLITE_INTEGER) {
-      seconds = sqlite3_column_int64(f.native(), f.index());
+      seconds = sqlite3_value_int64(f.value());
     } else {
       f.mismatch(target, detail::time_point_accepts);
     }
@@ -596,7 +614,7 @@ struct value_traits<E> {
       if constexpr (detail::enum_probe<E>::values.any) {
         if (f.type() != SQLITE_INTEGER) [[unlikely]]
           f.mismatch(detail::enum_type_name<E>, "INTEGER: the value of an enumerator");
-        std::int64_t v = sqlite3_column_int64(f.native(), f.index());
+        std::int64_t v = sqlite3_value_int64(f.value());
         if (!detail::enum_value_named<E>(v)) [[unlikely]]
           detail::no_enumerator(f, detail::enum_type_name<E>, false);
         out = static_cast<E>(static_cast<U>(v));
