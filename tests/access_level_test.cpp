@@ -92,6 +92,20 @@ TEST_CASE("access_level matches a reference model on random histories", "[access
   std::uniform_int_distribution<int> three(0, 2);
   int deleted_users = 0, deleted_repos = 0, refused = 0;
 
+  // The store refuses to take an organization's last owner away (cpm::last_owner).
+  auto sole_owner = [&](std::int64_t org, std::int64_t user) {
+    auto it = ref.members.find({org, user});
+    if (it == ref.members.end() || it->second != role::owner) return false;
+    for (const auto& [key, r] : ref.members)
+      if (key.first == org && key.second != user && r == role::owner) return false;
+    return true;
+  };
+  auto sole_owner_anywhere = [&](std::int64_t user) {
+    for (const auto& [key, r] : ref.members)
+      if (key.second == user && sole_owner(key.first, user)) return true;
+    return false;
+  };
+
   auto check_sample = [&](int count) {
     cpm::read_snapshot snapshot(store.db());
     for (int k = 0; k < count; ++k) {
@@ -117,8 +131,13 @@ TEST_CASE("access_level matches a reference model on random histories", "[access
           CHECK_THROWS_AS(store.add_org_member(o, u, given), cpm::record_not_found);
           ++refused;
         } else if (ref.members.count({o, u})) {
-          (void)store.set_org_role(o, u, given);
-          ref.members[{o, u}] = given;
+          if (given != role::owner && sole_owner(o, u)) {
+            CHECK_THROWS_AS(store.set_org_role(o, u, given), cpm::last_owner);
+            ++refused;
+          } else {
+            (void)store.set_org_role(o, u, given);
+            ref.members[{o, u}] = given;
+          }
         } else {
           (void)store.add_org_member(o, u, given);
           ref.members[{o, u}] = given;
@@ -140,7 +159,10 @@ TEST_CASE("access_level matches a reference model on random histories", "[access
           ++refused;
         }
       } else if (p < 90) {  // leave an organization
-        if (ref.members.erase({o, u})) {
+        if (sole_owner(o, u)) {
+          CHECK_THROWS_AS(store.remove_org_member(o, u), cpm::last_owner);
+          ++refused;
+        } else if (ref.members.erase({o, u})) {
           store.remove_org_member(o, u);
         } else {
           CHECK_THROWS_AS(store.remove_org_member(o, u), cpm::record_not_found);
@@ -151,11 +173,19 @@ TEST_CASE("access_level matches a reference model on random histories", "[access
           auto it = ref.members.begin();
           std::advance(it, std::uniform_int_distribution<std::size_t>(0, ref.members.size() - 1)(rng));
           const role given = roles[three(rng)];
-          (void)store.set_org_role(it->first.first, it->first.second, given);
-          it->second = given;
+          if (given != role::owner && sole_owner(it->first.first, it->first.second)) {
+            CHECK_THROWS_AS(store.set_org_role(it->first.first, it->first.second, given), cpm::last_owner);
+            ++refused;
+          } else {
+            (void)store.set_org_role(it->first.first, it->first.second, given);
+            it->second = given;
+          }
         }
       } else if (p < 97) {
-        if (user_alive) {
+        if (user_alive && sole_owner_anywhere(u)) {
+          CHECK_THROWS_AS(store.delete_user(u), cpm::last_owner);
+          ++refused;
+        } else if (user_alive) {
           store.delete_user(u);
           ref.delete_user(u);
           ++deleted_users;

@@ -119,7 +119,7 @@ TEST_CASE("store::open adopts an original database in place and keeps every row"
     auto stmt = store.db().prepare("SELECT version FROM cpm_schema_history WHERE component = 'cpm.store' ORDER BY version");
     std::vector<int> versions;
     while (stmt.step()) versions.push_back(stmt.column<int>(0));
-    CHECK(versions == std::vector<int>{1, 2});
+    CHECK(versions == std::vector<int>{1, 2, 3});
   }
 
   SECTION("users, with each timestamp layout read as the same instant") {
@@ -137,7 +137,7 @@ TEST_CASE("store::open adopts an original database in place and keeps every row"
       CHECK(u->created_at == jan15);
     }
     CHECK(store.get_user(2)->username == "bob");
-    // The original system's "" for "no key" becomes NULL, so an empty lookup finds nobody.
+    // The original system's "" for "no key" reads as none, and an empty lookup finds nobody.
     CHECK_FALSE(store.get_user(2)->public_key.has_value());
     CHECK_FALSE(store.user_by_public_key("").has_value());
     CHECK_FALSE(store.get_user(3)->public_key.has_value());
@@ -147,10 +147,13 @@ TEST_CASE("store::open adopts an original database in place and keeps every row"
     auto alice = store.user_by_public_key(cpm_test::ssh_key(1, "alice@desktop"));
     REQUIRE(alice);
     CHECK(alice->username == "alice");
-    CHECK(alice->public_key == cpm_test::ssh_key(1));  // normalised on adoption
+    CHECK(alice->public_key == cpm_test::ssh_key(1));  // users.public_key mirrors the key...
+    CHECK(store.user_keys(alice->id).first()->comment == "alice@laptop");  // ...its comment is kept
     auto erin = store.user_by_public_key(cpm_test::ssh_key(5));
     REQUIRE(erin);
-    CHECK(erin->public_key == cpm_test::ssh_key(5));  // comment and newline cut on adoption
+    CHECK(erin->public_key == cpm_test::ssh_key(5));
+    CHECK(store.user_keys(erin->id).first()->comment == "erin@host");
+    CHECK(store.user_by_fingerprint(cpm::ssh_fingerprint(cpm_test::ssh_key(5)))->id == erin->id);
     auto dave = store.user_by_public_key(cpm_test::ssh_key(4));
     REQUIRE(dave);
     CHECK(dave->username == "dave");

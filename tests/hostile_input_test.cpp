@@ -197,7 +197,7 @@ std::vector<field_case> field_cases() {
   });
   add("organization.description", text_contexts, nothing, [](store_t& s, str v, int n, id_t) {
     auto id = s.create_organization({.name = fmt::format("org{}", n), .description = v}).id;
-    return s.get_organization(id)->description.value();
+    return s.get_organization(id)->description.value_or("");  // "" is stored as none
   });
   add("organization.name", name_contexts, an_org, [](store_t& s, str v, int, id_t id) {
     s.update_organization(id, {.name = v});
@@ -205,7 +205,7 @@ std::vector<field_case> field_cases() {
   });
   add("organization.description", text_contexts, an_org, [](store_t& s, str v, int, id_t id) {
     s.update_organization(id, {.description = std::optional<std::string>(v)});
-    return s.get_organization(id)->description.value();
+    return s.get_organization(id)->description.value_or("");  // "" is stored as none
   });
   // repositories: create, bulk create, update
   add("repository.name", name_contexts, an_org, [=](store_t& s, str v, int n, id_t org) {
@@ -221,7 +221,7 @@ std::vector<field_case> field_cases() {
   add("repository.description", text_contexts, an_org, [=](store_t& s, str v, int n, id_t org) {
     auto r = repo_n(org, n);
     r.description = v;
-    return s.get_repository(s.create_repository(r).id)->description.value();
+    return s.get_repository(s.create_repository(r).id)->description.value_or("");  // "" is stored as none
   });
   add("repository.name", name_contexts, an_org, [=](store_t& s, str v, int n, id_t org) {
     auto r = repo_n(org, n);
@@ -244,7 +244,7 @@ std::vector<field_case> field_cases() {
     r.description = v;
     std::vector<cpm::repository> batch{repo_n(org, n + 1000000), r};
     s.create_repositories(batch);
-    return s.repository_by_name(org, r.name).value().description.value();
+    return s.repository_by_name(org, r.name).value().description.value_or("");  // "" is stored as none
   });
   cases.back().bulk = true;
   add("repository.name", name_contexts, a_repo, [](store_t& s, str v, int, id_t id) {
@@ -257,7 +257,7 @@ std::vector<field_case> field_cases() {
   });
   add("repository.description", text_contexts, a_repo, [](store_t& s, str v, int, id_t id) {
     s.update_repository(id, {.description = std::optional<std::string>(v)});
-    return s.get_repository(id)->description.value();
+    return s.get_repository(id)->description.value_or("");  // "" is stored as none
   });
   // SSH keys
   add("ssh_key.name", name_contexts, nothing, [=](store_t& s, str v, int n, id_t) {
@@ -343,6 +343,13 @@ TEST_CASE("hostile strings in every text field are refused by validation or stor
     auto store = cpm::store::open_memory();
     int n = 0;
     std::set<std::string> accepted;
+    // Usernames and organization names are unique regardless of (ASCII) case.
+    const bool folded = c.field == std::string("user.username") || c.field == std::string("organization.name");
+    auto key = [&](std::string v) {
+      if (folded)
+        for (char& ch : v) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+      return v;
+    };
     for (const auto& hostile : corpus) {
       for (std::size_t k = 0; k < c.contexts.size(); ++k) {
         const std::string value = c.contexts[k](hostile);
@@ -355,7 +362,7 @@ TEST_CASE("hostile strings in every text field are refused by validation or stor
         try {
           std::string read_back = c.run(store, value, n, made);
           ++stored;
-          accepted.insert(c.stored_as(value));
+          accepted.insert(key(c.stored_as(value)));
           CHECK(read_back == c.stored_as(value));  // std::string ==: every byte, NULs included
           CHECK(read_back.size() == c.stored_as(value).size());
         } catch (const cpm::validation_error& e) {
@@ -368,7 +375,7 @@ TEST_CASE("hostile strings in every text field are refused by validation or stor
           if (!c.bulk) CHECK(store.db().total_changes() == changes_before);
         } catch (const cpm::already_exists&) {
           // Only a value this field already stored can be taken (user keys: without comment).
-          CHECK(accepted.count(c.stored_as(value)) == 1);
+          CHECK(accepted.count(key(c.stored_as(value))) == 1);
           CHECK(total_rows(store.db()) == rows_before);
         }
       }

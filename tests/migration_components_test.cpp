@@ -130,6 +130,7 @@ TEST_CASE("a database of the earlier single history (user_version and cpm_migrat
             "applied_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP)");
     auto record = db.prepare("INSERT INTO cpm_migrations(version, name, applied_at) VALUES (?, ?, ?)");
     for (const auto& step : cpm::store_migrations()) {
+      if (step.version > 2) break;  // the store's steps that cpm had
       record.bind(step.version, step.name, "2024-05-01 10:00:00");
       record.run();
     }
@@ -144,7 +145,8 @@ TEST_CASE("a database of the earlier single history (user_version and cpm_migrat
     CHECK(store.migrate().applied.empty());
     CHECK(store.user_by_name("alice"));
     auto times = cpm::query<std::string>(store.db(),
-                                         "SELECT applied_at FROM cpm_schema_history WHERE component = 'cpm.store'")
+                                         "SELECT applied_at FROM cpm_schema_history WHERE component = 'cpm.store' "
+                                         "AND version <= 2")
                      .to_vector();
     CHECK(times == std::vector<std::string>(2, "2024-05-01 10:00:00"));  // carried over with their times
     CHECK(cpm::query<std::int64_t>(store.db(), "SELECT count(*) FROM cpm_migrations").one() == 3);  // kept

@@ -95,10 +95,49 @@ TEST_CASE("the hot queries of the store search indexes and scan nothing, before 
     CHECK(scans_nothing(plan));
   }
   {
-    INFO("user_by_public_key: idx_users_public_key");
-    auto plan = cpm::explain(db, where_sql<cpm::user, &cpm::user::public_key>());
+    INFO("user_by_public_key: the UNIQUE key of user_keys, the user by rowid");
+    auto plan = cpm::explain(db, cpm::detail::user_by_key_sql<>.view());
+    INFO(plan.text());
+    CHECK(plan.searches("k", "sqlite_autoindex_user_keys_1"));
+    CHECK(plan.searches("u", "rowid"));
+    CHECK(scans_nothing(plan));
+  }
+  {
+    INFO("user_by_public_key, a key the original system wrote: one range of idx_users_public_key");
+    auto plan = cpm::explain(db, cpm::detail::user_by_original_key_sql<>.view());
     INFO(plan.text());
     CHECK(plan.searches("users", "idx_users_public_key"));
+    CHECK(scans_nothing(plan));
+  }
+  {
+    INFO("user_by_fingerprint: the UNIQUE fingerprint of user_keys, the user by rowid");
+    auto plan = cpm::explain(db, cpm::detail::user_by_fingerprint_sql<>.view());
+    INFO(plan.text());
+    CHECK(plan.searches("k", "sqlite_autoindex_user_keys_2"));
+    CHECK(plan.searches("u", "rowid"));
+    CHECK(scans_nothing(plan));
+  }
+  {
+    INFO("repository_by_path: idx_repositories_path");
+    auto plan = cpm::explain(db, where_sql<cpm::repository, &cpm::repository::path>());
+    INFO(plan.text());
+    CHECK(plan.searches("repositories", "idx_repositories_path"));
+    CHECK(scans_nothing(plan));
+  }
+  {
+    INFO("repository_by_full_name: the organization by its UNIQUE name, the repository by UNIQUE(org_id, name)");
+    auto plan = cpm::explain(db, cpm::detail::repository_by_full_name_sql<>.view());
+    INFO(plan.text());
+    CHECK(plan.searches("o", "sqlite_autoindex_organizations_1"));
+    CHECK(plan.searches("r", "sqlite_autoindex_repositories_1"));
+    CHECK(scans_nothing(plan));
+  }
+  {
+    INFO("user_organizations: the user's memberships by idx_org_members_user_id, each organization by rowid");
+    auto plan = cpm::explain(db, cpm::detail::user_organizations_sql<>.view());
+    INFO(plan.text());
+    CHECK(plan.searches("om", "idx_org_members_user_id"));
+    CHECK(plan.searches("o", "rowid"));
     CHECK(scans_nothing(plan));
   }
   {

@@ -115,7 +115,7 @@ TEST_CASE("rebuild_table in a foreign_keys_off step keeps every servers.ssh_key_
     }
   }
 
-  auto steps = with_step({3, "ssh_keys: add a comment column", {},
+  auto steps = with_step({4, "ssh_keys: add a comment column", {},
                           [](cpm::connection& c) {
                             cpm::rebuild_table(c, {.table = "ssh_keys",
                                                    .definition = ssh_keys_with_comment,
@@ -123,8 +123,8 @@ TEST_CASE("rebuild_table in a foreign_keys_off step keeps every servers.ssh_key_
                           },
                           true});
   auto report = cpm::migrate(db, cpm::store_component, steps);
-  CHECK(report.applied == std::vector<int>{3});
-  CHECK(cpm::schema_version(db, cpm::store_component) == 3);
+  CHECK(report.applied == std::vector<int>{4});
+  CHECK(cpm::schema_version(db, cpm::store_component) == 4);
   CHECK(foreign_keys(db) == 1);
 
   CHECK(server_keys(db) == before);
@@ -157,7 +157,7 @@ TEST_CASE("rebuild_table recreates the table's indexes and triggers and keeps it
   db.exec("CREATE TABLE key_log(name TEXT)");
   db.exec("CREATE TRIGGER ssh_keys_log AFTER INSERT ON ssh_keys BEGIN INSERT INTO key_log VALUES (new.name); END");
 
-  auto steps = with_step({3, "ssh_keys: add a comment column", {},
+  auto steps = with_step({4, "ssh_keys: add a comment column", {},
                           [](cpm::connection& c) {
                             cpm::rebuild_table(c, {.table = "ssh_keys",
                                                    .definition = ssh_keys_with_comment,
@@ -189,14 +189,14 @@ TEST_CASE("rebuild_table works when a view or another table's trigger names the 
   db.exec("CREATE TRIGGER servers_key_use AFTER UPDATE OF ssh_key_id ON servers BEGIN "
           "INSERT INTO key_uses SELECT id FROM ssh_keys WHERE id = new.ssh_key_id; END");
 
-  auto steps = with_step({3, "ssh_keys: add a comment column", {},
+  auto steps = with_step({4, "ssh_keys: add a comment column", {},
                           [](cpm::connection& c) {
                             cpm::rebuild_table(c, {.table = "ssh_keys",
                                                    .definition = ssh_keys_with_comment,
                                                    .columns = ssh_keys_columns});
                           },
                           true});
-  CHECK(cpm::migrate(db, cpm::store_component, steps).applied == std::vector<int>{3});
+  CHECK(cpm::migrate(db, cpm::store_component, steps).applied == std::vector<int>{4});
   CHECK(count_rows(db, "key_names") == 3);
   db.exec("UPDATE servers SET ssh_key_id = 2 WHERE id = 1");
   CHECK(count_rows(db, "key_uses") == 1);  // the trigger still finds the key
@@ -218,7 +218,7 @@ TEST_CASE("rebuild_table keeps the AUTOINCREMENT high-water mark: deleted ids ar
     }
     db = std::move(store.db());
   }
-  auto steps = with_step({3, "ssh_keys: add a comment column", {},
+  auto steps = with_step({4, "ssh_keys: add a comment column", {},
                           [](cpm::connection& c) {
                             cpm::rebuild_table(c, {.table = "ssh_keys",
                                                    .definition = ssh_keys_with_comment,
@@ -236,7 +236,7 @@ TEST_CASE("a rebuild that leaves dangling references is aborted by the foreign k
   const auto before = cpm_test::dump(db);
 
   // The copy shifts every id: servers.ssh_key_id would point at keys that no longer exist.
-  auto steps = with_step({3, "ssh_keys: renumber (wrong)", {},
+  auto steps = with_step({4, "ssh_keys: renumber (wrong)", {},
                           [](cpm::connection& c) {
                             cpm::rebuild_table(c, {.table = "ssh_keys",
                                                    .definition = ssh_keys_with_comment,
@@ -248,7 +248,7 @@ TEST_CASE("a rebuild that leaves dangling references is aborted by the foreign k
     (void)cpm::migrate(db, cpm::store_component, steps);
     FAIL("the rebuild with dangling references was committed");
   } catch (const cpm::migration_error& e) {
-    CHECK(e.version() == 3);
+    CHECK(e.version() == 4);
     CHECK(e.name() == "ssh_keys: renumber (wrong)");
     try {
       std::rethrow_if_nested(e);
@@ -262,7 +262,7 @@ TEST_CASE("a rebuild that leaves dangling references is aborted by the foreign k
     }
   }
   CHECK_FALSE(db.in_transaction());
-  CHECK(cpm::schema_version(db, cpm::store_component) == 2);
+  CHECK(cpm::schema_version(db, cpm::store_component) == 3);
   CHECK(foreign_keys(db) == 1);  // switched back on after the failed step
   CHECK(cpm_test::dump(db) == before);
 }
@@ -280,15 +280,15 @@ TEST_CASE("rebuild_table refuses to run with foreign keys on or outside a transa
     CHECK_THROWS_AS(cpm::rebuild_table(db, change), cpm::usage_error);
   }
   SECTION("from a migration step not marked foreign_keys_off") {
-    auto steps = with_step({3, "rebuild, not marked", {}, [change](cpm::connection& c) { cpm::rebuild_table(c, change); }});
+    auto steps = with_step({4, "rebuild, not marked", {}, [change](cpm::connection& c) { cpm::rebuild_table(c, change); }});
     try {
       (void)cpm::migrate(db, cpm::store_component, steps);
       FAIL("the unmarked rebuild ran");
     } catch (const cpm::migration_error& e) {
-      CHECK(e.version() == 3);
+      CHECK(e.version() == 4);
       CHECK_THROWS_AS(std::rethrow_if_nested(e), cpm::usage_error);
     }
-    CHECK(cpm::schema_version(db, cpm::store_component) == 2);
+    CHECK(cpm::schema_version(db, cpm::store_component) == 3);
   }
   CHECK(cpm_test::dump(db) == before);
   CHECK(server_keys(db).size() == 6);

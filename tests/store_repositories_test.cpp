@@ -30,7 +30,8 @@ struct fixture {
   cpm::organization globex = store.create_organization({.name = "globex"});
 
   cpm::repository repo(const std::string& name, std::int64_t org, std::optional<std::int64_t> creator = {}) {
-    return store.create_repository({.name = name, .org_id = org, .path = "/srv/git/" + name + ".git"}, creator);
+    return store.create_repository({.name = name, .org_id = org, .path = fmt::format("/srv/git/{}/{}.git", org, name)},
+                                   creator);
   }
 };
 
@@ -62,7 +63,7 @@ TEST_CASE("a repository name is unique within its organization only", "[store][r
   auto b = f.repo("tools", f.globex.id);
   CHECK(a.id != b.id);
   try {
-    (void)f.repo("tools", f.acme.id);
+    (void)f.store.create_repository({.name = "tools", .org_id = f.acme.id, .path = "/srv/git/elsewhere.git"});
     FAIL("two repositories named tools in acme");
   } catch (const cpm::already_exists& e) {
     CHECK(e.entity() == "repository");

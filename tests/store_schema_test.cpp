@@ -178,8 +178,9 @@ TEST_CASE("roles and access levels are stored as the original system's words", "
   auto u = store.create_user({.username = "u", .email = "u@example.org"});
   auto o = store.create_organization({.name = "o"});
   auto r = store.create_repository({.name = "r", .org_id = o.id, .path = "/r"});
+  // (Ending with owner: the last owner of an organization cannot be demoted.)
   const std::tuple<cpm::org_role, const char*> roles[] = {
-      {cpm::org_role::owner, "owner"}, {cpm::org_role::admin, "admin"}, {cpm::org_role::member, "member"}};
+      {cpm::org_role::admin, "admin"}, {cpm::org_role::member, "member"}, {cpm::org_role::owner, "owner"}};
   const std::tuple<cpm::access_level, const char*> levels[] = {
       {cpm::access_level::read, "read"}, {cpm::access_level::write, "write"}, {cpm::access_level::admin, "admin"}};
   (void)store.add_org_member(o.id, u.id, cpm::org_role::member);
@@ -192,7 +193,9 @@ TEST_CASE("roles and access levels are stored as the original system's words", "
     CHECK(cpm::query<std::string>(db, "SELECT access_level FROM repo_access").one() == word);
   }
   // And a row written by other code in those words reads back as the enum.
-  cpm::execute(db, "UPDATE org_members SET role = 'admin'");
+  auto v = store.create_user({.username = "v", .email = "v@example.org"});
+  (void)store.add_org_member(o.id, v.id, cpm::org_role::owner);
+  cpm::execute(db, "UPDATE org_members SET role = 'admin' WHERE user_id = ?", u.id);
   CHECK(store.org_membership(o.id, u.id)->role == cpm::org_role::admin);
   // Access levels are ordered: more is more.
   CHECK(cpm::access_level::read < cpm::access_level::write);
@@ -209,10 +212,13 @@ TEST_CASE("the indexes are the original four less the redundant one, plus the tw
       "FROM sqlite_schema AS m, pragma_index_list(m.name) AS il WHERE m.type = 'table' AND il.origin = 'c' ORDER BY 1");
   while (stmt.step()) created.push_back(stmt.column<std::string>(0));
   CHECK(created == std::vector<std::string>{"idx_org_members_user_id ON org_members(user_id)",
+                                            "idx_organizations_name_nocase ON organizations(name)",
                                             "idx_repo_access_user_id ON repo_access(user_id)",
                                             "idx_repositories_org_id ON repositories(org_id)",
+                                            "idx_repositories_path ON repositories(path)",
                                             "idx_servers_is_neighbor ON servers(is_neighbor)",
-                                            "idx_users_public_key ON users(public_key)"});
+                                            "idx_users_public_key ON users(public_key)",
+                                            "idx_users_username_nocase ON users(username)"});
 }
 
 TEST_CASE("each model names exactly its table's columns, in order", "[schema]") {

@@ -31,11 +31,23 @@ int main() {
   std::optional<cpm::user> same = store.user_by_name("alice");
   std::optional<cpm::user> by_key = store.user_by_public_key(public_key(1));  // comment ignored
   alice = store.update_user(alice.id, {.email = "alice@acme.example"});     // other fields unchanged
-  alice = store.update_user(alice.id, {.public_key = std::optional<std::string>{}});  // set NULL
   // [end:users]
   CHECK(same && same->id == alice.id);
   CHECK(by_key && by_key->id == alice.id);
-  CHECK(alice.email == "alice@acme.example" && !alice.public_key);
+  CHECK(alice.email == "alice@acme.example" && alice.public_key == public_key(1));
+
+  // [snippet:keys]
+  cpm::user_key desktop = store.add_user_key(alice.id, "desktop", public_key(2, "alice@desktop"));
+  for (const cpm::user_key& k : store.user_keys(alice.id))  // "default" (from create_user), "desktop"
+    fmt::print("{} {} {}\n", k.name, k.fingerprint, k.comment.value_or(""));
+  // sshd's AuthorizedKeysCommand gets the offered key's fingerprint as %f:
+  std::optional<cpm::user> login = store.user_by_fingerprint(desktop.fingerprint);
+  if (login) store.mark_key_used(desktop.id);
+  store.remove_user_key(desktop.id);
+  // [end:keys]
+  CHECK(login && login->id == alice.id);
+  CHECK(desktop.fingerprint.starts_with("SHA256:") && desktop.fingerprint.size() == 50);
+  CHECK(store.user_key_count(alice.id) == 1);
 
   // [snippet:bulk]
   std::vector<cpm::user> team;
@@ -82,6 +94,31 @@ int main() {
   // [end:repos]
   CHECK(store.access_level(carol.id, tools.id) == std::nullopt);
   CHECK(store.access_level(bob.id, tools.id) == cpm::access_level::admin);
+
+  // [snippet:lookups]
+  std::optional<cpm::repository> pushed = store.repository_by_full_name("acme/tools");  // git push acme/tools
+  std::optional<cpm::repository> on_disk = store.repository_by_path("/srv/git/acme/tools.git");
+  for (const cpm::membership_info& m : store.user_organizations(alice.id))
+    fmt::print("{} in {}\n", cpm::enum_to_text(m.role), m.name);
+  cpm::store_counts counts = store.counts();
+  // [end:lookups]
+  CHECK(pushed && on_disk && pushed->id == tools.id && on_disk->id == tools.id);
+  CHECK(counts.repositories == 1 && counts.users == 101);
+
+  // [snippet:rules]
+  try {
+    store.remove_org_member(acme.id, alice.id);  // alice is acme's only owner
+  } catch (const cpm::last_owner& e) {
+    fmt::print("{}\n", e.what());  // user 'alice' is the last owner of organization 'acme': ...
+  }
+  try {
+    store.create_user({.username = "Alice", .email = "other@example.org"});
+  } catch (const cpm::already_exists& e) {
+    fmt::print("{}\n", e.what());  // user with username 'Alice' already exists
+  }
+  // [end:rules]
+  CHECK(store.org_membership(acme.id, alice.id).has_value());
+  CHECK(!store.user_by_name("Alice"));
 
   // [snippet:servers]
   cpm::ssh_key deploy = store.create_ssh_key(

@@ -2991,6 +2991,9 @@ static_assert(field_name<canary::probe, 0> == "first_field" && field_name<canary
 //     static constexpr auto primary_key = &user::id;
 //     static constexpr auto defaults = std::tuple{&user::created_at};  // std::optional fields the
 //         // database fills in (a DEFAULT clause) when they are left empty on insert
+//     static constexpr auto none_as_empty = std::tuple{&user::public_key};  // std::optional<std::string>
+//         // fields whose "none" is stored as '' (and '' read back as none), for tables other
+//         // programs read with a plain string type
 //   };
 // or, inside the struct (PFR does not count static members):
 //   static constexpr std::string_view cpm_table = "users";
@@ -3002,6 +3005,7 @@ static_assert(field_name<canary::probe, 0> == "first_field" && field_name<canary
 #include <concepts>
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -3208,6 +3212,10 @@ concept has_traits_primary_key = requires { model_traits<T>::primary_key; };
 template <class T>
 concept has_traits_defaults = requires { std::tuple_size<std::remove_cvref_t<decltype(model_traits<T>::defaults)>>::value; };
 
+template <class T>
+concept has_traits_none_as_empty =
+    requires { std::tuple_size<std::remove_cvref_t<decltype(model_traits<T>::none_as_empty)>>::value; };
+
 template <class T, std::size_t... I>
 consteval auto field_names(std::index_sequence<I...>) {
   return std::array<std::string_view, sizeof...(I)>{field_name<T, I>...};
@@ -3337,6 +3345,22 @@ struct model_info {
     std::size_t n = 0;
     for (bool d : defaulted) n += d ? 1 : 0;
     return n;
+  }();
+
+  // Which std::optional<std::string> fields store "none" as '' and read '' back as none.
+  static constexpr std::array<bool, size> empty_is_none = [] {
+    std::array<bool, size> flags{};
+    if constexpr (detail::has_traits_none_as_empty<T>) {
+      std::apply(
+          [&](auto... member) {
+            static_assert((std::is_same_v<typename detail::member_pointer<decltype(member)>::field_type,
+                                          std::optional<std::string>> && ...),
+                          "cpm: model_traits<T>::none_as_empty may only list std::optional<std::string> fields");
+            ((flags[detail::index_of_member_value<T>(member)] = true), ...);
+          },
+          model_traits<T>::none_as_empty);
+    }
+    return flags;
   }();
 
 };
@@ -3781,6 +3805,9 @@ inline constexpr auto count_sql = make_sql([](auto& out) {
 #include <boost/pfr/core.hpp>
 
 #include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -3796,9 +3823,37 @@ constexpr std::size_t row_width() {
   }
 }
 
+// Whether field I of a row type stores "none" as '' (model_traits<Row>::none_as_empty).
+template <class Row, std::size_t I>
+consteval bool empty_is_none() {
+  if constexpr (has_traits_none_as_empty<Row>) {
+    return model_info<Row>::empty_is_none[I];
+  } else {
+    return false;
+  }
+}
+
+template <class Row, std::size_t I>
+void read_field(sqlite3_stmt* stmt, Row& row) {
+  auto& value = boost::pfr::get<I>(row);
+  value_traits<pfr_field_t<Row, I>>::read(field(stmt, static_cast<int>(I)), value);
+  if constexpr (empty_is_none<Row, I>()) {
+    if (value && value->empty()) value.reset();
+  }
+}
+
 template <class Row, std::size_t... I>
 void read_fields(sqlite3_stmt* stmt, Row& row, std::index_sequence<I...>) {
-  (value_traits<pfr_field_t<Row, I>>::read(field(stmt, static_cast<int>(I)), boost::pfr::get<I>(row)), ...);
+  (read_field<Row, I>(stmt, row), ...);
+}
+
+// Binds an optional string a none_as_empty field holds: '' for none.
+inline void bind_none_as_empty(statement_base& stmt, int index, const std::optional<std::string>& value) {
+  if (value) {
+    stmt.bind_ref(index, *value);
+  } else {
+    parameter(stmt.native(), index).text_ref(std::string_view(""));
+  }
 }
 
 // Reads the current result row into `row`, in place (strings keep their capacity).
@@ -3822,7 +3877,11 @@ void bind_field(statement_base& stmt, int index, const T& obj) {
       return;
     }
   }
-  stmt.bind_ref(index, value);  // the caller's object outlives the statement's run
+  if constexpr (empty_is_none<T, I>()) {
+    bind_none_as_empty(stmt, index, value);
+  } else {
+    stmt.bind_ref(index, value);  // the caller's object outlives the statement's run
+  }
 }
 
 // Binds the fields insert variant `Omit` writes, from parameter 1; returns the next index.
@@ -4259,7 +4318,7 @@ bool update(connection& db, const T& obj) {
   auto stmt = detail::lease<detail::update_sql<T>>(db);
   int index = 1;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((I != info::primary_key ? (stmt.bind_ref(index++, boost::pfr::get<I>(obj)), 0) : 0), ...);
+    ((I != info::primary_key ? (detail::bind_field<T, I>(stmt, index++, obj), 0) : 0), ...);
   }(std::make_index_sequence<info::size>{});
   stmt.bind_ref(index, boost::pfr::get<info::primary_key>(obj));
   stmt.run();
@@ -4541,15 +4600,18 @@ bool apply_patch(connection& db, const key_t<T>& key, const Patch& p, std::index
   static_assert((check_patch_field<T, Patch, J>() && ...));
   auto stmt = lease<patch_sql<T, patch_column<T, Patch, J>()...>>(db);
   int index = 1;
-  auto bind_one = [&](const auto& field) {
+  auto bind_one = [&]<std::size_t Column>(const auto& field, std::integral_constant<std::size_t, Column>) {
     stmt.bind_at(index++, field.has_value());
-    if (field) {
+    if constexpr (empty_is_none<T, Column>()) {
+      if (field) bind_none_as_empty(stmt, index, *field);
+      ++index;
+    } else if (field) {
       stmt.bind_ref(index++, *field);
     } else {
       parameter(stmt.native(), index++).null();
     }
   };
-  (bind_one(boost::pfr::get<J>(p)), ...);
+  (bind_one(boost::pfr::get<J>(p), std::integral_constant<std::size_t, patch_column<T, Patch, J>()>{}), ...);
   stmt.bind_ref(index, key);
   stmt.run();
   return db.changes() > 0;
@@ -6063,6 +6125,7 @@ inline void rebuild_table(connection& db, const table_rebuild& change) {
 //   cpm::validation_error   a value was refused before any write: field, value, problem
 //   cpm::already_exists     a unique value is taken: entity, field, value
 //   cpm::record_not_found   an id (or name) names no row: entity, key
+//   cpm::last_owner         an organization would be left without an owner: user, organizations
 
 
 #include <fmt/core.h>
@@ -6071,6 +6134,7 @@ inline void rebuild_table(connection& db, const table_rebuild& change) {
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace cpm {
 
@@ -6127,6 +6191,27 @@ class already_exists : public error {
   std::string entity_;
   std::string field_;
   std::string value_;
+};
+
+// The change would leave organizations without an owner (removing or demoting their last
+// owner, or deleting the user who is).
+class last_owner : public error {
+ public:
+  last_owner(std::string username, std::vector<std::string> organizations)
+      : error(message(username, organizations)), username_(std::move(username)), organizations_(std::move(organizations)) {}
+  [[nodiscard]] const std::string& username() const noexcept { return username_; }
+  [[nodiscard]] const std::vector<std::string>& organizations() const noexcept { return organizations_; }
+
+ private:
+  static std::string message(const std::string& username, const std::vector<std::string>& organizations) {
+    std::string names;
+    for (const auto& o : organizations) names += (names.empty() ? "" : ", ") + detail::printable(o);
+    return fmt::format("user {} is the last owner of {} {}: make another member an owner first",
+                       detail::printable(username), organizations.size() == 1 ? "organization" : "organizations",
+                       names);
+  }
+  std::string username_;
+  std::vector<std::string> organizations_;
 };
 
 class record_not_found : public not_found {
@@ -6239,20 +6324,145 @@ inline void prepare_database_path(const std::string& path) {
 // Version 1 is the original system's schema, word for word (its initSchema ran exactly this
 // DDL), so databases that system made are adopted in place: their tables already exist, the
 // step checks that they have the columns cpm reads, creates whatever is missing, and records
-// the version. Nothing is copied; the only rewrite is of users' public keys, cut to "type
-// base64" as cpm stores them (see normalize_stored_public_keys). Timestamps the Go driver
-// wrote are read as they are (see cpm/sqlite/detail/timestamp.hpp).
+// the version. Nothing is copied or rewritten. Timestamps the Go driver wrote are read as they
+// are (see cpm/sqlite/detail/timestamp.hpp).
 //
 // Version 2 sets the indexes the query patterns need (docs/schema.md has the measurements):
 //   + idx_org_members_user_id   user_repositories and access checks start from a user;
 //                               UNIQUE(org_id, user_id) only serves lookups by org_id
-//   + idx_users_public_key      user_by_public_key runs on every SSH login
+//   + idx_users_public_key      keys the original system writes into users.public_key are
+//                               found there (cpm's own are found in user_keys, version 3)
 //   - idx_repo_access_repo_id   the prefix of UNIQUE(repo_id, user_id), which serves it already
+//
+// Version 3 adds a git service's rules, enforced by the database so that no other writer of
+// the file can break them, and many SSH keys per user:
+//   + user_keys                 a user's keys, each unique among all users, found by key or
+//                               by fingerprint; users.public_key is carried over (its comment
+//                               kept in user_keys.comment) and stays, mirroring the user's
+//                               first key
+//   + idx_users_username_nocase, idx_organizations_name_nocase
+//                               names unique regardless of (ASCII) case
+//   + idx_repositories_path     a repository's disk path is unique
+//   + org_members_keep_owner_*  triggers: an organization's last owner cannot be removed or
+//                               demoted (deleting the organization itself still cascades)
+//   NULL -> '' in users.public_key, organizations.description, repositories.description, the
+//   original system's "none" (its Go models scan them into plain strings)
+// A database whose rows already break a rule is refused with every conflicting row named
+// (cpm::rule_conflict) and left as it was.
 //
 // The ERD of the original system draws an org_repos table that its DDL never created:
 // repositories.org_id already is that relation (each repository belongs to one organization),
 // so cpm has no org_repos table either.
 
+// ---- begin cpm/store/public_keys.hpp ----
+// cpm: SSH public keys as OpenSSH writes them ("type base64 comment"), split into what the
+// store keeps: the key itself, its comment, and its fingerprint as `ssh-keygen -l` and sshd's
+// AuthorizedKeysCommand (%f) print it, "SHA256:" and the unpadded base64 of the key blob's
+// SHA-256.
+
+// ---- begin cpm/store/detail/sha256.hpp ----
+// cpm: SHA-256 (FIPS 180-4), for the fingerprints of SSH public keys as OpenSSH prints them.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace cpm::detail {
+
+class sha256 {
+ public:
+  using digest = std::array<std::uint8_t, 32>;
+
+  static digest of(std::span<const std::uint8_t> data) {
+    sha256 h;
+    h.update(data);
+    return h.finish();
+  }
+
+  void update(std::span<const std::uint8_t> data) {
+    for (std::uint8_t byte : data) {
+      block_[used_++] = byte;
+      if (used_ == 64) {
+        compress();
+        used_ = 0;
+      }
+    }
+    bits_ += std::uint64_t{data.size()} * 8;
+  }
+
+  digest finish() {
+    const std::uint64_t bits = bits_;
+    block_[used_++] = 0x80;
+    if (used_ > 56) {
+      while (used_ < 64) block_[used_++] = 0;
+      compress();
+      used_ = 0;
+    }
+    while (used_ < 56) block_[used_++] = 0;
+    for (int i = 7; i >= 0; --i) block_[used_++] = static_cast<std::uint8_t>(bits >> (i * 8));
+    compress();
+    digest out{};
+    for (std::size_t i = 0; i < 8; ++i)
+      for (std::size_t j = 0; j < 4; ++j) out[i * 4 + j] = static_cast<std::uint8_t>(state_[i] >> (24 - 8 * j));
+    return out;
+  }
+
+ private:
+  static constexpr std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+  void compress() {
+    static constexpr std::uint32_t k[64] = {
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+    std::uint32_t w[64];
+    for (std::size_t i = 0; i < 16; ++i)
+      w[i] = (std::uint32_t{block_[i * 4]} << 24) | (std::uint32_t{block_[i * 4 + 1]} << 16) |
+             (std::uint32_t{block_[i * 4 + 2]} << 8) | std::uint32_t{block_[i * 4 + 3]};
+    for (std::size_t i = 16; i < 64; ++i) {
+      std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+      std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    std::uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3];
+    std::uint32_t e = state_[4], f = state_[5], g = state_[6], h = state_[7];
+    for (std::size_t i = 0; i < 64; ++i) {
+      std::uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
+      std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+      h = g;
+      g = f;
+      f = e;
+      e = d + t1;
+      d = c;
+      c = b;
+      b = a;
+      a = t1 + t2;
+    }
+    state_[0] += a;
+    state_[1] += b;
+    state_[2] += c;
+    state_[3] += d;
+    state_[4] += e;
+    state_[5] += f;
+    state_[6] += g;
+    state_[7] += h;
+  }
+
+  std::uint32_t state_[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                             0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  std::uint8_t block_[64]{};
+  std::size_t used_ = 0;
+  std::uint64_t bits_ = 0;
+};
+
+}  // namespace cpm::detail
+// ---- end cpm/store/detail/sha256.hpp ----
 // ---- begin cpm/store/validation.hpp ----
 // cpm: the rules every value meets before the store writes it.
 //
@@ -6485,6 +6695,53 @@ inline void text(std::string_view value, const char* field) {
 }  // namespace cpm
 // ---- end cpm/store/validation.hpp ----
 
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace cpm {
+
+struct public_key_line {
+  std::string key;          // "type base64": the key's identity
+  std::string comment;      // what followed it ("alice@laptop"), possibly empty
+  std::string fingerprint;  // "SHA256:..." (43 base64 characters, no padding)
+};
+
+// "SHA256:..." of a key given as "type base64[ comment]"; the key must be valid
+// (validate::ssh_public_key).
+inline std::string ssh_fingerprint(std::string_view key) {
+  auto first = key.find(' ');
+  std::string_view blob_text = key.substr(first + 1);
+  blob_text = blob_text.substr(0, blob_text.find(' '));
+  auto blob = detail::base64_decode(blob_text).value();
+  auto digest = detail::sha256::of(std::span<const std::uint8_t>(blob.data(), blob.size()));
+  std::string text = detail::base64_encode(std::vector<unsigned char>(digest.begin(), digest.end()));
+  while (!text.empty() && text.back() == '=') text.pop_back();
+  return "SHA256:" + text;
+}
+
+// Validates a key line (surrounding whitespace and a trailing newline are allowed) and splits
+// it. Throws cpm::validation_error naming `field`.
+inline public_key_line parse_public_key(std::string_view given, const char* field) {
+  constexpr std::string_view space = " \t\r\n";
+  auto begin = given.find_first_not_of(space);
+  std::string_view line =
+      begin == std::string_view::npos ? std::string_view() : given.substr(begin, given.find_last_not_of(space) - begin + 1);
+  try {
+    validate::ssh_public_key(line, field);
+  } catch (const validation_error& e) {
+    throw validation_error(field, given, e.problem());  // the value as it was given
+  }
+  std::string_view key = detail::normalize_public_key(line);
+  std::string_view comment = line.substr(key.size());
+  if (!comment.empty()) comment.remove_prefix(1);
+  return {std::string(key), std::string(comment), ssh_fingerprint(key)};
+}
+
+}  // namespace cpm
+// ---- end cpm/store/public_keys.hpp ----
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -6570,6 +6827,59 @@ CREATE INDEX IF NOT EXISTS idx_users_public_key ON users(public_key);
 DROP INDEX IF EXISTS idx_repo_access_repo_id;
 )sql";
 
+// Version 3's tables, triggers and the original system's "none" in the columns it reads as
+// strings. (The unique indexes follow, once the rows are known to obey them.)
+inline constexpr std::string_view service_rules_sql = R"sql(
+CREATE TABLE IF NOT EXISTS user_keys (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    public_key TEXT NOT NULL UNIQUE,
+    fingerprint TEXT NOT NULL UNIQUE,
+    comment TEXT,
+    created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+    last_used_at DATETIME,
+    FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE,
+    UNIQUE(user_id, name)
+);
+CREATE TRIGGER IF NOT EXISTS org_members_keep_owner_on_delete BEFORE DELETE ON org_members
+WHEN old.role = 'owner'
+ AND EXISTS (SELECT 1 FROM organizations WHERE id = old.org_id)
+ AND NOT EXISTS (SELECT 1 FROM org_members WHERE org_id = old.org_id AND role = 'owner' AND id <> old.id)
+BEGIN SELECT RAISE(ABORT, 'cpm: an organization keeps at least one owner'); END;
+CREATE TRIGGER IF NOT EXISTS org_members_keep_owner_on_update BEFORE UPDATE OF role, org_id ON org_members
+WHEN old.role = 'owner' AND (new.role <> 'owner' OR new.org_id <> old.org_id)
+ AND NOT EXISTS (SELECT 1 FROM org_members WHERE org_id = old.org_id AND role = 'owner' AND id <> old.id)
+BEGIN SELECT RAISE(ABORT, 'cpm: an organization keeps at least one owner'); END;
+UPDATE users SET public_key = '' WHERE public_key IS NULL;
+UPDATE organizations SET description = '' WHERE description IS NULL;
+UPDATE repositories SET description = '' WHERE description IS NULL;
+)sql";
+
+inline constexpr std::string_view service_rule_indexes_sql = R"sql(
+CREATE UNIQUE INDEX IF NOT EXISTS idx_users_username_nocase ON users(username COLLATE NOCASE);
+CREATE UNIQUE INDEX IF NOT EXISTS idx_organizations_name_nocase ON organizations(name COLLATE NOCASE);
+CREATE UNIQUE INDEX IF NOT EXISTS idx_repositories_path ON repositories(path);
+)sql";
+
+// Rows that break a rule of the store's schema, found when a migration would enforce it: the
+// migration was refused and the database left as it was. Each conflict names the rows.
+class rule_conflict : public error {
+ public:
+  explicit rule_conflict(std::vector<std::string> conflicts)
+      : error(message(conflicts)), conflicts_(std::move(conflicts)) {}
+  [[nodiscard]] const std::vector<std::string>& conflicts() const noexcept { return conflicts_; }
+
+ private:
+  static std::string message(const std::vector<std::string>& conflicts) {
+    std::string text = "cpm: the database holds rows that break the store's rules; it was left untouched. "
+                       "Fix these and open it again:";
+    for (const auto& c : conflicts) text += "\n  " + c;
+    return text;
+  }
+  std::vector<std::string> conflicts_;
+};
+
 // An existing table lacks a column cpm reads: the database is not one the original system made.
 class adoption_error : public error {
  public:
@@ -6621,24 +6931,94 @@ inline void check_adoptable(connection& db) {
   }
 }
 
-// The original system stored users' public keys as given, comment included ("ssh-ed25519
-// AAAA... alice@laptop"), sometimes with the line's trailing newline, and an empty string for
-// "no key" (its CreateUser took a Go string); cpm stores "type base64", NULL for no key, and
-// looks keys up that way (user_by_public_key). An adopted key that kept its comment would
-// never be found, and an empty one would be found by an empty lookup.
-inline void normalize_stored_public_keys(connection& db) {
-  db.exec("UPDATE users SET public_key = NULL WHERE trim(public_key, ' ' || char(9, 10, 13)) = ''");
-  db.exec("UPDATE users SET public_key = trim(public_key, ' ' || char(9, 10, 13)) "
-          "WHERE public_key <> trim(public_key, ' ' || char(9, 10, 13))");
-  std::vector<std::pair<std::int64_t, std::string>> found;  // read them all before writing
-  auto keys = db.prepare("SELECT id, public_key FROM users WHERE public_key LIKE '% % %'");
-  while (keys.step())
-    found.emplace_back(keys.column<std::int64_t>(0), std::string(normalize_public_key(keys.column<std::string>(1))));
-  auto update = db.prepare("UPDATE users SET public_key = ? WHERE id = ?");
-  for (const auto& [id, key] : found) {
-    update.bind(key, id);
-    update.run();
+// Rows that break version 3's rules: names equal but for case, repositories sharing a path,
+// keys held by two users, keys cpm cannot read.
+inline std::vector<std::string> service_rule_conflicts(connection& db) {
+  std::vector<std::string> found;
+  if (!table_exists(db, "users") || !table_exists(db, "organizations") || !table_exists(db, "repositories"))
+    return found;  // a new database: the steps create them empty
+  auto collect = [&](std::string_view sql, auto describe) {
+    auto stmt = db.prepare(sql);
+    while (stmt.step()) found.push_back(describe(stmt));
+  };
+  // Names equal but for case, each group in id order.
+  auto same_but_case = [&](std::string_view sql, std::string_view what) {
+    auto stmt = db.prepare(sql);
+    std::vector<std::string> group;
+    std::string key;
+    auto flush = [&] {
+      if (group.size() > 1) {
+        std::string names;
+        for (const auto& n : group) names += (names.empty() ? "" : ", ") + printable(n);
+        found.push_back(fmt::format("{} {} differ only in case", what, names));
+      }
+      group.clear();
+    };
+    while (stmt.step()) {
+      auto name = stmt.column<std::string>(0);
+      auto folded = stmt.column<std::string>(1);
+      if (folded != key) flush();
+      key = std::move(folded);
+      group.push_back(std::move(name));
+    }
+    flush();
+  };
+  same_but_case("SELECT username, lower(username) FROM users ORDER BY lower(username), id", "users");
+  same_but_case("SELECT name, lower(name) FROM organizations ORDER BY lower(name), id", "organizations");
+  collect("SELECT r.path, group_concat(quote(coalesce(o.name, '?') || '/' || r.name), ', ') FROM repositories AS r "
+          "LEFT JOIN organizations AS o ON o.id = r.org_id GROUP BY r.path HAVING count(*) > 1",
+          [](auto& s) {
+            return fmt::format("repositories {} share the path {}", s.template column<std::string>(1),
+                               printable(s.template column<std::string>(0)));
+          });
+  // Keys: parsed in C++ (the comment is not part of the key).
+  std::vector<std::pair<std::string, std::string>> keys;  // (key, username)
+  auto stmt = db.prepare("SELECT username, public_key FROM users WHERE trim(public_key, ' ' || char(9, 10, 13)) <> ''");
+  while (stmt.step()) {
+    auto name = stmt.column<std::string>(0);
+    auto line = stmt.column<std::string>(1);
+    try {
+      keys.emplace_back(parse_public_key(line, "users.public_key").key, std::move(name));
+    } catch (const validation_error& e) {
+      found.push_back(fmt::format("user {} has a public key cpm cannot read ({})", printable(name), e.problem()));
+    }
   }
+  std::sort(keys.begin(), keys.end());
+  for (std::size_t i = 0; i + 1 < keys.size();) {
+    std::size_t j = i + 1;
+    while (j < keys.size() && keys[j].first == keys[i].first) ++j;
+    if (j - i > 1) {
+      std::string names;
+      for (std::size_t k = i; k < j; ++k) names += (k > i ? ", " : "") + printable(keys[k].second);
+      found.push_back(fmt::format("users {} hold the same public key {}", names, ssh_fingerprint(keys[i].first)));
+    }
+    i = j;
+  }
+  return found;
+}
+
+// users.public_key into user_keys, as the key named "default", its comment kept there.
+// users.public_key then holds the key as the store mirrors it, "type base64", '' for none.
+inline void carry_public_keys(connection& db) {
+  std::vector<std::pair<std::int64_t, public_key_line>> keys;
+  auto stmt = db.prepare("SELECT id, public_key FROM users WHERE trim(public_key, ' ' || char(9, 10, 13)) <> ''");
+  while (stmt.step())
+    keys.emplace_back(stmt.column<std::int64_t>(0), parse_public_key(stmt.column<std::string>(1), "users.public_key"));
+  auto insert = db.prepare("INSERT INTO user_keys (user_id, name, public_key, fingerprint, comment) "
+                           "VALUES (?, 'default', ?, ?, nullif(?, ''))");
+  for (const auto& [id, key] : keys) {
+    insert.bind(id, key.key, key.fingerprint, key.comment);
+    insert.run();
+  }
+  db.exec("UPDATE users SET public_key = coalesce((SELECT k.public_key FROM user_keys AS k WHERE k.user_id = users.id "
+          "ORDER BY k.id LIMIT 1), '')");
+}
+
+inline void apply_service_rules(connection& db) {
+  auto conflicts = service_rule_conflicts(db);
+  if (!conflicts.empty()) throw rule_conflict(std::move(conflicts));
+  db.exec(service_rule_indexes_sql);
+  carry_public_keys(db);
 }
 
 }  // namespace detail
@@ -6648,11 +7028,11 @@ inline void normalize_stored_public_keys(connection& db) {
 inline std::span<const migration> store_migrations() {
   static const migration steps[] = {
       {1, "original cpm schema (adopts databases of the original system)", std::string(original_schema_sql),
-       [](connection& db) {
-         detail::check_adoptable(db);
-         detail::normalize_stored_public_keys(db);
-       }},
+       [](connection& db) { detail::check_adoptable(db); }},
       {2, "indexes for the query patterns", std::string(query_indexes_sql), {}},
+      {3, "a git service's rules: unique paths, names unique regardless of case, an owner per organization, "
+          "many SSH keys per user",
+       std::string(service_rules_sql), [](connection& db) { detail::apply_service_rules(db); }},
   };
   return steps;
 }
@@ -6690,13 +7070,20 @@ inline int store_schema_version(connection& db) {
 // (a savepoint inside a caller's transaction) and reports taken names as cpm::already_exists
 // and missing ids as cpm::record_not_found; a refused operation changes nothing. Lists return
 // lazy ranges and take a page (the last id seen and a limit).
+//
+// The rules of a git service hold, enforced by the database itself (schema version 3): user
+// and organization names are unique regardless of case, a repository's path is unique, an SSH
+// key belongs to at most one user, and an organization never loses its last owner
+// (cpm::last_owner).
 
 // ---- begin cpm/store/models.hpp ----
 // cpm: the models of the cpm service, one per table of the original system's schema.
 //
-// Plain aggregates; model_traits only give the original table names and mark the timestamp
-// columns the database fills in (DEFAULT CURRENT_TIMESTAMP) when they are left empty. Each is
-// opted into printing with fmt (cpm::model_formatter): fmt::print("{}\n", repo).
+// Plain aggregates; model_traits only give the original table names, mark the timestamp
+// columns the database fills in (DEFAULT CURRENT_TIMESTAMP) when they are left empty, and the
+// optional text columns the original system reads as plain strings: their "none" is stored as
+// '' (none_as_empty), so its Go models can still scan every row. Each is opted into printing
+// with fmt (cpm::model_formatter): fmt::print("{}\n", repo).
 
 
 #include <array>
@@ -6736,8 +7123,22 @@ struct user {
   std::int64_t id = 0;
   std::string username{};
   std::string email{};
+  // The user's first SSH key ("type base64"), kept for the original system's readers; all of
+  // the user's keys, with their comments, are in user_keys (store::user_keys, add_user_key).
   std::optional<std::string> public_key{};
   std::optional<timestamp> created_at{};
+};
+
+// One of a user's SSH public keys.
+struct user_key {
+  std::int64_t id = 0;
+  std::int64_t user_id = 0;
+  std::string name{};                     // the user's name for it, unique per user
+  std::string public_key{};               // "type base64", unique among all users
+  std::string fingerprint{};              // "SHA256:...", as OpenSSH prints it
+  std::optional<std::string> comment{};   // what followed the key in its line ("alice@laptop")
+  std::optional<timestamp> created_at{};
+  std::optional<timestamp> last_used_at{};
 };
 
 struct organization {
@@ -6789,6 +7190,26 @@ struct repo_access {
   cpm::access_level access_level = cpm::access_level::read;
 };
 
+// An organization a user belongs to, with the user's role in it (store::user_organizations).
+struct membership_info {
+  std::int64_t org_id = 0;
+  std::string name{};
+  org_role role = org_role::member;
+  std::optional<timestamp> joined_at{};
+};
+
+// How many rows each of the store's tables holds (store::counts).
+struct store_counts {
+  std::int64_t users = 0;
+  std::int64_t user_keys = 0;
+  std::int64_t organizations = 0;
+  std::int64_t org_members = 0;
+  std::int64_t repositories = 0;
+  std::int64_t repo_access = 0;
+  std::int64_t ssh_keys = 0;
+  std::int64_t servers = 0;
+};
+
 // A member of an organization with the user's details, as org_members(org) lists them.
 struct member_info {
   std::int64_t user_id = 0;
@@ -6802,16 +7223,24 @@ template <>
 struct model_traits<user> {
   static constexpr std::string_view table = "users";
   static constexpr auto defaults = std::tuple{&user::created_at};
+  static constexpr auto none_as_empty = std::tuple{&user::public_key};
+};
+template <>
+struct model_traits<user_key> {
+  static constexpr std::string_view table = "user_keys";
+  static constexpr auto defaults = std::tuple{&user_key::created_at};
 };
 template <>
 struct model_traits<organization> {
   static constexpr std::string_view table = "organizations";
   static constexpr auto defaults = std::tuple{&organization::created_at};
+  static constexpr auto none_as_empty = std::tuple{&organization::description};
 };
 template <>
 struct model_traits<repository> {
   static constexpr std::string_view table = "repositories";
   static constexpr auto defaults = std::tuple{&repository::created_at};
+  static constexpr auto none_as_empty = std::tuple{&repository::description};
 };
 template <>
 struct model_traits<ssh_key> {
@@ -6850,6 +7279,10 @@ template <>
 struct fmt::formatter<cpm::org_member> : cpm::model_formatter<cpm::org_member> {};
 template <>
 struct fmt::formatter<cpm::repo_access> : cpm::model_formatter<cpm::repo_access> {};
+template <>
+struct fmt::formatter<cpm::user_key> : cpm::model_formatter<cpm::user_key> {};
+template <>
+struct fmt::formatter<cpm::membership_info> : cpm::model_formatter<cpm::membership_info> {};
 template <>
 struct fmt::formatter<cpm::member_info> : cpm::model_formatter<cpm::member_info> {};
 // ---- end cpm/store/models.hpp ----
@@ -6905,6 +7338,69 @@ inline constexpr auto access_level_sql = make_sql([](auto& out) {
          " WHERE om.org_id = (SELECT r.org_id FROM repositories AS r WHERE r.id = ?2) AND om.user_id = ?1)";
 });
 
+// The user holding a key, found by the key ("type base64") or by its fingerprint: one lookup
+// in a UNIQUE index of user_keys, one by rowid in users.
+template <class User = user>
+inline constexpr auto user_by_key_sql = make_sql([](auto& out) {
+  out << "SELECT ";
+  qualified_column_list<User>(out, "u");
+  out << " FROM user_keys AS k JOIN users AS u ON u.id = k.user_id WHERE k.public_key = ?1";
+});
+template <class User = user>
+inline constexpr auto user_by_fingerprint_sql = make_sql([](auto& out) {
+  out << "SELECT ";
+  qualified_column_list<User>(out, "u");
+  out << " FROM user_keys AS k JOIN users AS u ON u.id = k.user_id WHERE k.fingerprint = ?1";
+});
+
+// A key the original system wrote into users.public_key (so not in user_keys): the line
+// starts with the key and goes on, if at all, with whitespace and a comment. Every such line
+// sorts in [key, key || '!'): no base64 character sorts below '!'. One range in
+// idx_users_public_key.
+template <class User = user>
+inline constexpr auto user_by_original_key_sql = make_sql([](auto& out) {
+  select_from<User>(out);
+  out << " WHERE \"public_key\" >= ?1 AND \"public_key\" < ?1 || '!' LIMIT 1";
+});
+
+// users.public_key mirrors the user's first key ("type base64"), '' when the user has none,
+// for the original system's readers.
+template <class = void>
+inline constexpr auto mirror_public_key_sql = make_sql([](auto& out) {
+  out << "UPDATE users SET public_key = coalesce((SELECT k.public_key"
+         " FROM user_keys AS k WHERE k.user_id = ?1 ORDER BY k.id LIMIT 1), '') WHERE id = ?1";
+});
+
+// A repository by "organization/name".
+template <class Repository = repository>
+inline constexpr auto repository_by_full_name_sql = make_sql([](auto& out) {
+  out << "SELECT ";
+  qualified_column_list<Repository>(out, "r");
+  out << " FROM organizations AS o JOIN repositories AS r ON r.org_id = o.id WHERE o.name = ?1 AND r.name = ?2";
+});
+
+// The organizations a user belongs to, with the role in each, by name.
+template <class = void>
+inline constexpr auto user_organizations_sql = make_sql([](auto& out) {
+  out << "SELECT o.id AS org_id, o.name, om.role, om.joined_at"
+         " FROM org_members AS om JOIN organizations AS o ON o.id = om.org_id WHERE om.user_id = ?1 ORDER BY o.name";
+});
+
+// The organizations of which the user is the only owner.
+template <class = void>
+inline constexpr auto sole_owner_of_sql = make_sql([](auto& out) {
+  out << "SELECT o.id, o.name FROM org_members AS om JOIN organizations AS o ON o.id = om.org_id"
+         " WHERE om.user_id = ?1 AND om.role = 'owner' AND NOT EXISTS (SELECT 1 FROM org_members AS other"
+         " WHERE other.org_id = om.org_id AND other.role = 'owner' AND other.user_id <> om.user_id) ORDER BY o.name";
+});
+
+template <class = void>
+inline constexpr auto store_counts_sql = make_sql([](auto& out) {
+  out << "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM user_keys), (SELECT count(*) FROM organizations),"
+         " (SELECT count(*) FROM org_members), (SELECT count(*) FROM repositories), (SELECT count(*) FROM repo_access),"
+         " (SELECT count(*) FROM ssh_keys), (SELECT count(*) FROM servers)";
+});
+
 }  // namespace cpm::detail
 // ---- end cpm/store/queries.hpp ----
 #ifndef NDEBUG
@@ -6927,7 +7423,7 @@ namespace cpm {
 
 // Every difference between cpm's store models and their tables in `db`.
 [[nodiscard]] inline std::vector<schema_difference> store_schema_differences(connection& db) {
-  return schema_differences<user, organization, repository, ssh_key, server, org_member, repo_access>(db);
+  return schema_differences<user, user_key, organization, repository, ssh_key, server, org_member, repo_access>(db);
 }
 
 // Throws cpm::schema_mismatch when the store's tables in `db` differ from its models.
@@ -6942,8 +7438,10 @@ inline void check_store_schema(connection& db) {
 
 #include <fmt/core.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <ranges>
 #include <string>
@@ -7034,14 +7532,39 @@ class basic_store {
 
   [[nodiscard]] std::optional<user> get_user(std::int64_t id);
   [[nodiscard]] std::optional<user> user_by_name(std::string_view username);
-  // The user whose SSH public key is `key` (its comment, if any, is ignored).
+  // The user holding the SSH public key `key` (its comment, if any, is ignored); also finds a
+  // key the original system wrote into users.public_key, beside the store.
   [[nodiscard]] std::optional<user> user_by_public_key(std::string_view key);
+  // The user holding the key with this fingerprint ("SHA256:...", what sshd passes to an
+  // AuthorizedKeysCommand as %f). Keys in user_keys: not one the original system wrote into
+  // users.public_key beside the store (user_by_public_key finds those).
+  [[nodiscard]] std::optional<user> user_by_fingerprint(std::string_view fingerprint);
   [[nodiscard]] rows<user> list_users(page_request p = {});
 
+  // A public_key in the patch replaces the user's first key (adds one named "default" when
+  // the user has none); an empty one removes the first key.
   user update_user(std::int64_t id, user_patch change);
 
-  // Deletes the user, their memberships and their grants.
+  // Deletes the user, their keys, memberships and grants. Refused (cpm::last_owner, naming
+  // them) when the user is the last owner of organizations.
   void delete_user(std::int64_t id);
+
+  // ---- users' SSH keys -----------------------------------------------------------------------
+
+  // Adds a key ("type base64 [comment]", as in authorized_keys) named `name` to the user. A
+  // key any user already holds is cpm::already_exists.
+  user_key add_user_key(std::int64_t user_id, std::string_view name, std::string_view public_key);
+
+  [[nodiscard]] std::optional<user_key> get_user_key(std::int64_t id);
+  [[nodiscard]] std::optional<user_key> user_key_by_fingerprint(std::string_view fingerprint);
+  // A user's keys, oldest first.
+  [[nodiscard]] rows<user_key> user_keys(std::int64_t user_id);
+
+  void remove_user_key(std::int64_t key_id);
+
+  // Records a login with the key (its last_used_at).
+  void mark_key_used(std::int64_t key_id, timestamp when = std::chrono::floor<std::chrono::seconds>(
+                                                             std::chrono::system_clock::now()));
 
   // ---- organizations -------------------------------------------------------------------------
 
@@ -7067,9 +7590,13 @@ class basic_store {
 
   // The members of an organization with their roles: owners, admins, members; by username.
   [[nodiscard]] rows<member_info> org_members(std::int64_t org_id);
+  // The organizations the user belongs to, with the role in each; by name.
+  [[nodiscard]] rows<membership_info> user_organizations(std::int64_t user_id);
 
+  // Demoting an organization's last owner is refused (cpm::last_owner).
   org_member set_org_role(std::int64_t org_id, std::int64_t user_id, org_role role);
 
+  // Removing an organization's last owner is refused (cpm::last_owner).
   void remove_org_member(std::int64_t org_id, std::int64_t user_id);
 
   // ---- repositories --------------------------------------------------------------------------
@@ -7092,6 +7619,10 @@ class basic_store {
 
   [[nodiscard]] std::optional<repository> get_repository(std::int64_t id);
   [[nodiscard]] std::optional<repository> repository_by_name(std::int64_t org_id, std::string_view name);
+  // The repository stored at `path` (paths are unique).
+  [[nodiscard]] std::optional<repository> repository_by_path(std::string_view path);
+  // The repository named "organization/name".
+  [[nodiscard]] std::optional<repository> repository_by_full_name(std::string_view full_name);
   [[nodiscard]] rows<repository> list_repositories(page_request p = {});
   [[nodiscard]] rows<repository> org_repositories(std::int64_t org_id);
 
@@ -7148,6 +7679,15 @@ class basic_store {
 
   void delete_server(std::int64_t id);
 
+  // ---- counts --------------------------------------------------------------------------------
+
+  // Rows in each table (each count reads the table's smallest index).
+  [[nodiscard]] store_counts counts();
+  // Counts answered from an index range, without reading the rows.
+  [[nodiscard]] std::int64_t org_member_count(std::int64_t org_id);
+  [[nodiscard]] std::int64_t org_repository_count(std::int64_t org_id);
+  [[nodiscard]] std::int64_t user_key_count(std::int64_t user_id);
+
  private:
   static constexpr auto repository_by_name_sql = detail::make_sql([](auto& out) {
     detail::select_from<repository>(out);
@@ -7168,37 +7708,57 @@ class basic_store {
     tx.commit();
   }
 
-  void require_unused_key(const std::string& key, std::int64_t owner);
   user insert_user(const user& u);
   repository insert_repository(const repository& r);
 
   // Inserts `row` as a new row (the database picks the id, whatever `row` holds) and returns it
-  // as stored. A taken value of the unique field `Unique` is already_exists naming it.
-  template <auto Unique, class T>
+  // as stored. A taken value of one of the unique fields `Unique...` is already_exists naming
+  // it (the one whose index refused the row; the first when none matches).
+  template <auto... Unique, class T>
   T insert_new(T row, const char* entity) {
     row.id = 0;
     try {
       return insert(db_, row);
-    } catch (const unique_violation&) {
-      throw already_exists(entity, std::string(detail::field_name<T, field_index<Unique>>), row.*Unique);
+    } catch (const unique_violation& e) {
+      throw clash<Unique...>(e, row, entity);
     }
+  }
+
+  template <auto First, auto... Rest, class T>
+  static already_exists clash(const unique_violation& e, const T& row, const char* entity) {
+    std::string_view column = e.columns().empty() ? std::string_view() : std::string_view(e.columns().back());
+    if constexpr (sizeof...(Rest) > 0) {
+      if (column != model_info<T>::columns[field_index<First>]) return clash<Rest...>(e, row, entity);
+    }
+    return already_exists(entity, std::string(model_info<T>::columns[field_index<First>]), row.*First);
   }
 
   // Applies `change` to the row `id` (which exists) and returns the row as stored. A clash on the
   // unique field `Unique` is already_exists naming the value that clashed: the proposed one, or
   // the stored one when another column of a composite key moved it into the clash.
+  // (Further unique text fields, each with its proposed value, in `others`.)
   template <auto Unique, class Patch>
-  detail::member_class_t<Unique> patch_existing(std::int64_t id, const Patch& change, const char* entity,
-                                                const std::optional<std::string>& proposed) {
+  detail::member_class_t<Unique> patch_existing(
+      std::int64_t id, const Patch& change, const char* entity, const std::optional<std::string>& proposed,
+      std::initializer_list<std::pair<std::string_view, const std::optional<std::string>*>> others = {}) {
     using T = detail::member_class_t<Unique>;
     try {
       patch<T>(db_, id, change);
-    } catch (const unique_violation&) {
+    } catch (const unique_violation& e) {
+      std::string_view column = e.columns().empty() ? std::string_view() : std::string_view(e.columns().back());
+      for (const auto& [name, value] : others)
+        if (name == column && *value) throw already_exists(entity, std::string(name), **value);
       throw already_exists(entity, std::string(detail::field_name<T, field_index<Unique>>),
                            proposed ? *proposed : get<T>(db_, id).value().*Unique);
     }
     return get<T>(db_, id).value();
   }
+
+  void require_unused_key(const std::string& key, std::int64_t owner, const char* entity);
+  std::optional<user_key> first_key(std::int64_t user_id);
+  user_key insert_key(std::int64_t user_id, std::string_view name, const public_key_line& key);
+  void mirror_public_key(std::int64_t user_id);
+  void require_not_last_owner(std::int64_t user_id, std::optional<std::int64_t> org_id);
 
   static void validate_ssh_key(std::string_view name, std::string_view public_key, std::string_view private_key_path);
 
@@ -7223,6 +7783,10 @@ basic_store<Connection> basic_store<Connection>::open(const std::string& path, s
   // A database with no version may be one the original system made: refuse one cpm cannot
   // adopt (cpm::adoption_error) here too, before the switch to WAL rewrites its header.
   if (found == 0 && options.migrate) detail::check_adoptable(db);
+  // Rows that break the rules version 3 enforces are reported before any step runs.
+  if (found < 3 && options.migrate) {
+    if (auto conflicts = detail::service_rule_conflicts(db); !conflicts.empty()) throw rule_conflict(std::move(conflicts));
+  }
   // The journal mode is switched once the migrations succeeded: a refused file (a step that
   // fails, an adoption that cannot finish) is left byte for byte as it was.
   // Unmigrated (migrate = false on an older schema), the switch waits for migrate().
@@ -7299,7 +7863,19 @@ std::optional<user> basic_store<Connection>::user_by_name(std::string_view usern
 
 template <class Connection>
 std::optional<user> basic_store<Connection>::user_by_public_key(std::string_view key) {
-  return find_one<&user::public_key>(db_, detail::normalize_public_key(key));
+  constexpr std::string_view space = " \t\r\n";
+  auto begin = key.find_first_not_of(space);
+  if (begin == std::string_view::npos) return std::nullopt;
+  key.remove_prefix(begin);
+  key = detail::normalize_public_key(key);
+  if (auto found = query<user>(db_, sql_constant<detail::user_by_key_sql<>>{}, key).first()) return found;
+  // A key the original system wrote since (into users.public_key only).
+  return query<user>(db_, sql_constant<detail::user_by_original_key_sql<>>{}, key).first();
+}
+
+template <class Connection>
+std::optional<user> basic_store<Connection>::user_by_fingerprint(std::string_view fingerprint) {
+  return query<user>(db_, sql_constant<detail::user_by_fingerprint_sql<>>{}, fingerprint).first();
 }
 
 template <class Connection>
@@ -7311,14 +7887,31 @@ template <class Connection>
 user basic_store<Connection>::update_user(std::int64_t id, user_patch change) {
   if (change.username) validate::username(*change.username);
   if (change.email) validate::email(*change.email);
-  const bool new_key = change.public_key && *change.public_key;
-  if (new_key) {
-    validate::ssh_public_key(**change.public_key, "user.public_key");
-    (*change.public_key)->resize(detail::normalize_public_key(**change.public_key).size());
+  std::optional<std::optional<public_key_line>> key;  // the first key's change, if any
+  if (change.public_key) {
+    key.emplace();
+    if (*change.public_key) *key = parse_public_key(**change.public_key, "user.public_key");
+    change.public_key.reset();  // users.public_key follows user_keys (mirror_public_key)
   }
   transaction tx(db_);
   require<user>(id, "user");
-  if (new_key) require_unused_key(**change.public_key, id);
+  if (key) {
+    auto first = first_key(id);
+    if (*key) {
+      require_unused_key((*key)->key, id, "user");
+      if (first) {
+        first->public_key = (*key)->key;
+        first->fingerprint = (*key)->fingerprint;
+        first->comment = (*key)->comment.empty() ? std::nullopt : std::optional<std::string>((*key)->comment);
+        update(db_, *first);
+      } else {
+        (void)insert_key(id, "default", **key);
+      }
+    } else if (first) {
+      (void)remove<user_key>(db_, first->id);
+    }
+    mirror_public_key(id);
+  }
   user stored = patch_existing<&user::username>(id, change, "user", change.username);
   tx.commit();
   return stored;
@@ -7326,7 +7919,58 @@ user basic_store<Connection>::update_user(std::int64_t id, user_patch change) {
 
 template <class Connection>
 void basic_store<Connection>::delete_user(std::int64_t id) {
+  transaction tx(db_);
+  require_not_last_owner(id, std::nullopt);
   remove_or_throw<user>(id, "user");
+  tx.commit();
+}
+
+template <class Connection>
+user_key basic_store<Connection>::add_user_key(std::int64_t user_id, std::string_view name,
+                                               std::string_view public_key) {
+  validate::name(name, "user_key.name");
+  auto key = parse_public_key(public_key, "user_key.public_key");
+  transaction tx(db_);
+  require<user>(user_id, "user");
+  require_unused_key(key.key, 0, "user_key");
+  user_key stored = insert_key(user_id, name, key);
+  mirror_public_key(user_id);
+  tx.commit();
+  return stored;
+}
+
+template <class Connection>
+std::optional<user_key> basic_store<Connection>::get_user_key(std::int64_t id) {
+  return get<user_key>(db_, id);
+}
+
+template <class Connection>
+std::optional<user_key> basic_store<Connection>::user_key_by_fingerprint(std::string_view fingerprint) {
+  return find_one<&user_key::fingerprint>(db_, fingerprint);
+}
+
+template <class Connection>
+rows<user_key> basic_store<Connection>::user_keys(std::int64_t user_id) {
+  return find<&user_key::user_id>(db_, user_id);
+}
+
+template <class Connection>
+void basic_store<Connection>::remove_user_key(std::int64_t key_id) {
+  transaction tx(db_);
+  auto key = get<user_key>(db_, key_id);
+  if (!key) throw record_not_found("user_key", std::to_string(key_id));
+  (void)remove<user_key>(db_, key_id);
+  mirror_public_key(key->user_id);
+  tx.commit();
+}
+
+template <class Connection>
+void basic_store<Connection>::mark_key_used(std::int64_t key_id, timestamp when) {
+  struct last_used_patch {
+    std::optional<std::optional<timestamp>> last_used_at;
+  };
+  if (!patch<user_key>(db_, key_id, last_used_patch{std::optional<timestamp>(when)}))
+    throw record_not_found("user_key", std::to_string(key_id));
 }
 
 template <class Connection>
@@ -7411,10 +8055,16 @@ rows<member_info> basic_store<Connection>::org_members(std::int64_t org_id) {
 }
 
 template <class Connection>
+rows<membership_info> basic_store<Connection>::user_organizations(std::int64_t user_id) {
+  return query<membership_info>(db_, sql_constant<detail::user_organizations_sql<>>{}, user_id);
+}
+
+template <class Connection>
 org_member basic_store<Connection>::set_org_role(std::int64_t org_id, std::int64_t user_id, org_role role) {
   transaction tx(db_);
   auto member = org_membership(org_id, user_id);
   if (!member) throw record_not_found("org_member", fmt::format("(org {}, user {})", org_id, user_id));
+  if (member->role == org_role::owner && role != org_role::owner) require_not_last_owner(user_id, org_id);
   member->role = role;
   update(db_, *member);
   tx.commit();
@@ -7424,8 +8074,10 @@ org_member basic_store<Connection>::set_org_role(std::int64_t org_id, std::int64
 template <class Connection>
 void basic_store<Connection>::remove_org_member(std::int64_t org_id, std::int64_t user_id) {
   transaction tx(db_);
-  if (execute(db_, sql<"DELETE FROM org_members WHERE org_id = ? AND user_id = ?">, org_id, user_id) == 0)
-    throw record_not_found("org_member", fmt::format("(org {}, user {})", org_id, user_id));
+  auto member = org_membership(org_id, user_id);
+  if (!member) throw record_not_found("org_member", fmt::format("(org {}, user {})", org_id, user_id));
+  if (member->role == org_role::owner) require_not_last_owner(user_id, org_id);
+  (void)remove<org_member>(db_, member->id);
   tx.commit();
 }
 
@@ -7452,6 +8104,20 @@ std::optional<repository> basic_store<Connection>::repository_by_name(std::int64
 }
 
 template <class Connection>
+std::optional<repository> basic_store<Connection>::repository_by_path(std::string_view path) {
+  return find_one<&repository::path>(db_, path);
+}
+
+template <class Connection>
+std::optional<repository> basic_store<Connection>::repository_by_full_name(std::string_view full_name) {
+  auto slash = full_name.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  return query<repository>(db_, sql_constant<detail::repository_by_full_name_sql<>>{}, full_name.substr(0, slash),
+                           full_name.substr(slash + 1))
+      .first();
+}
+
+template <class Connection>
 rows<repository> basic_store<Connection>::list_repositories(page_request p) {
   return cpm::page<repository>(db_, p.after, p.limit);
 }
@@ -7470,7 +8136,8 @@ repository basic_store<Connection>::update_repository(std::int64_t id, const rep
   require<repository>(id, "repository");
   if (change.org_id) require<organization>(*change.org_id, "organization");
   // UNIQUE(org_id, name): a move to another organization can clash with the stored name.
-  repository stored = patch_existing<&repository::name>(id, change, "repository", change.name);
+  repository stored =
+      patch_existing<&repository::name>(id, change, "repository", change.name, {{"path", &change.path}});
   tx.commit();
   return stored;
 }
@@ -7630,22 +8297,88 @@ void basic_store<Connection>::delete_server(std::int64_t id) {
 }
 
 template <class Connection>
-void basic_store<Connection>::require_unused_key(const std::string& key, std::int64_t owner) {
-  auto holder = find_one<&user::public_key>(db_, key);
-  if (holder && holder->id != owner) throw already_exists("user", "public_key", key);
+store_counts basic_store<Connection>::counts() {
+  auto stmt = db_.cached(sql_constant<detail::store_counts_sql<>>{});
+  stmt.step();
+  store_counts c;
+  detail::read_row(stmt.native(), c);
+  return c;
+}
+
+template <class Connection>
+std::int64_t basic_store<Connection>::org_member_count(std::int64_t org_id) {
+  return query<std::int64_t>(db_, sql<"SELECT count(*) FROM org_members WHERE org_id = ?">, org_id).one();
+}
+
+template <class Connection>
+std::int64_t basic_store<Connection>::org_repository_count(std::int64_t org_id) {
+  return query<std::int64_t>(db_, sql<"SELECT count(*) FROM repositories WHERE org_id = ?">, org_id).one();
+}
+
+template <class Connection>
+std::int64_t basic_store<Connection>::user_key_count(std::int64_t user_id) {
+  return query<std::int64_t>(db_, sql<"SELECT count(*) FROM user_keys WHERE user_id = ?">, user_id).one();
+}
+
+template <class Connection>
+void basic_store<Connection>::require_unused_key(const std::string& key, std::int64_t owner, const char* entity) {
+  auto holder = find_one<&user_key::public_key>(db_, key);
+  if (holder && holder->user_id != owner) throw already_exists(entity, "public_key", key);
+}
+
+template <class Connection>
+std::optional<user_key> basic_store<Connection>::first_key(std::int64_t user_id) {
+  return query<user_key>(db_, sql<"SELECT id, user_id, name, public_key, fingerprint, comment, created_at, last_used_at "
+                                  "FROM user_keys WHERE user_id = ? ORDER BY id LIMIT 1">,
+                         user_id)
+      .first();
+}
+
+template <class Connection>
+user_key basic_store<Connection>::insert_key(std::int64_t user_id, std::string_view name, const public_key_line& key) {
+  user_key row{0, user_id, std::string(name), key.key, key.fingerprint,
+               key.comment.empty() ? std::nullopt : std::optional<std::string>(key.comment), {}, {}};
+  return insert_new<&user_key::name, &user_key::public_key>(std::move(row), "user_key");
+}
+
+template <class Connection>
+void basic_store<Connection>::mirror_public_key(std::int64_t user_id) {
+  auto stmt = db_.cached(sql_constant<detail::mirror_public_key_sql<>>{});
+  stmt.bind(user_id);
+  stmt.run();
+}
+
+template <class Connection>
+void basic_store<Connection>::require_not_last_owner(std::int64_t user_id, std::optional<std::int64_t> org_id) {
+  struct sole_owned {
+    std::int64_t id;
+    std::string name;
+  };
+  std::vector<std::string> orgs;
+  for (sole_owned& org : query<sole_owned>(db_, sql_constant<detail::sole_owner_of_sql<>>{}, user_id))
+    if (!org_id || org.id == *org_id) orgs.push_back(std::move(org.name));
+  if (!orgs.empty()) {
+    auto u = get<user>(db_, user_id);
+    throw last_owner(u ? u->username : std::to_string(user_id), std::move(orgs));
+  }
 }
 
 template <class Connection>
 user basic_store<Connection>::insert_user(const user& u) {
   validate::username(u.username);
   validate::email(u.email);
+  std::optional<public_key_line> key;
+  if (u.public_key) key = parse_public_key(*u.public_key, "user.public_key");
   user row = u;
-  if (row.public_key) {
-    validate::ssh_public_key(*row.public_key, "user.public_key");
-    row.public_key->resize(detail::normalize_public_key(*row.public_key).size());
-    require_unused_key(*row.public_key, 0);
+  row.public_key.reset();  // mirrored from user_keys below
+  if (key) require_unused_key(key->key, 0, "user");
+  user stored = insert_new<&user::username>(std::move(row), "user");
+  if (key) {
+    (void)insert_key(stored.id, "default", *key);
+    mirror_public_key(stored.id);
+    stored.public_key = key->key;
   }
-  return insert_new<&user::username>(std::move(row), "user");
+  return stored;
 }
 
 template <class Connection>
@@ -7654,7 +8387,7 @@ repository basic_store<Connection>::insert_repository(const repository& r) {
   validate::absolute_path(r.path, "repository.path");
   if (r.description) validate::text(*r.description, "repository.description");
   require<organization>(r.org_id, "organization");
-  return insert_new<&repository::name>(r, "repository");
+  return insert_new<&repository::name, &repository::path>(r, "repository");
 }
 
 template <class Connection>
@@ -7681,6 +8414,8 @@ using store = basic_store<>;
 CPM_DETAIL_STORE_INSTANTIATION class basic_store<connection>;
 // The readers of the rows the store's lists return.
 CPM_DETAIL_STORE_INSTANTIATION struct detail::cursor<user>;
+CPM_DETAIL_STORE_INSTANTIATION struct detail::cursor<user_key>;
+CPM_DETAIL_STORE_INSTANTIATION struct detail::cursor<membership_info>;
 CPM_DETAIL_STORE_INSTANTIATION struct detail::cursor<organization>;
 CPM_DETAIL_STORE_INSTANTIATION struct detail::cursor<repository>;
 CPM_DETAIL_STORE_INSTANTIATION struct detail::cursor<ssh_key>;

@@ -230,7 +230,7 @@ bool update(connection& db, const T& obj) {
   auto stmt = detail::lease<detail::update_sql<T>>(db);
   int index = 1;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((I != info::primary_key ? (stmt.bind_ref(index++, boost::pfr::get<I>(obj)), 0) : 0), ...);
+    ((I != info::primary_key ? (detail::bind_field<T, I>(stmt, index++, obj), 0) : 0), ...);
   }(std::make_index_sequence<info::size>{});
   stmt.bind_ref(index, boost::pfr::get<info::primary_key>(obj));
   stmt.run();

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cpm/query/crud.hpp>
+#include <cpm/query/detail/row_io.hpp>
 #include <cpm/query/detail/sql_text.hpp>
 #include <cpm/reflect/model.hpp>
 #include <cpm/sqlite/connection.hpp>
@@ -55,15 +56,18 @@ bool apply_patch(connection& db, const key_t<T>& key, const Patch& p, std::index
   static_assert((check_patch_field<T, Patch, J>() && ...));
   auto stmt = lease<patch_sql<T, patch_column<T, Patch, J>()...>>(db);
   int index = 1;
-  auto bind_one = [&](const auto& field) {
+  auto bind_one = [&]<std::size_t Column>(const auto& field, std::integral_constant<std::size_t, Column>) {
     stmt.bind_at(index++, field.has_value());
-    if (field) {
+    if constexpr (empty_is_none<T, Column>()) {
+      if (field) bind_none_as_empty(stmt, index, *field);
+      ++index;
+    } else if (field) {
       stmt.bind_ref(index++, *field);
     } else {
       parameter(stmt.native(), index++).null();
     }
   };
-  (bind_one(boost::pfr::get<J>(p)), ...);
+  (bind_one(boost::pfr::get<J>(p), std::integral_constant<std::size_t, patch_column<T, Patch, J>()>{}), ...);
   stmt.bind_ref(index, key);
   stmt.run();
   return db.changes() > 0;

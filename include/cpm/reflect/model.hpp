@@ -13,6 +13,9 @@
 //     static constexpr auto primary_key = &user::id;
 //     static constexpr auto defaults = std::tuple{&user::created_at};  // std::optional fields the
 //         // database fills in (a DEFAULT clause) when they are left empty on insert
+//     static constexpr auto none_as_empty = std::tuple{&user::public_key};  // std::optional<std::string>
+//         // fields whose "none" is stored as '' (and '' read back as none), for tables other
+//         // programs read with a plain string type
 //   };
 // or, inside the struct (PFR does not count static members):
 //   static constexpr std::string_view cpm_table = "users";
@@ -27,6 +30,7 @@
 #include <concepts>
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -233,6 +237,10 @@ concept has_traits_primary_key = requires { model_traits<T>::primary_key; };
 template <class T>
 concept has_traits_defaults = requires { std::tuple_size<std::remove_cvref_t<decltype(model_traits<T>::defaults)>>::value; };
 
+template <class T>
+concept has_traits_none_as_empty =
+    requires { std::tuple_size<std::remove_cvref_t<decltype(model_traits<T>::none_as_empty)>>::value; };
+
 template <class T, std::size_t... I>
 consteval auto field_names(std::index_sequence<I...>) {
   return std::array<std::string_view, sizeof...(I)>{field_name<T, I>...};
@@ -362,6 +370,22 @@ struct model_info {
     std::size_t n = 0;
     for (bool d : defaulted) n += d ? 1 : 0;
     return n;
+  }();
+
+  // Which std::optional<std::string> fields store "none" as '' and read '' back as none.
+  static constexpr std::array<bool, size> empty_is_none = [] {
+    std::array<bool, size> flags{};
+    if constexpr (detail::has_traits_none_as_empty<T>) {
+      std::apply(
+          [&](auto... member) {
+            static_assert((std::is_same_v<typename detail::member_pointer<decltype(member)>::field_type,
+                                          std::optional<std::string>> && ...),
+                          "cpm: model_traits<T>::none_as_empty may only list std::optional<std::string> fields");
+            ((flags[detail::index_of_member_value<T>(member)] = true), ...);
+          },
+          model_traits<T>::none_as_empty);
+    }
+    return flags;
   }();
 
 };

@@ -3,6 +3,7 @@
 //   cpm::validation_error   a value was refused before any write: field, value, problem
 //   cpm::already_exists     a unique value is taken: entity, field, value
 //   cpm::record_not_found   an id (or name) names no row: entity, key
+//   cpm::last_owner         an organization would be left without an owner: user, organizations
 #pragma once
 
 #include <cpm/sqlite/error.hpp>
@@ -13,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace cpm {
 
@@ -69,6 +71,27 @@ class already_exists : public error {
   std::string entity_;
   std::string field_;
   std::string value_;
+};
+
+// The change would leave organizations without an owner (removing or demoting their last
+// owner, or deleting the user who is).
+class last_owner : public error {
+ public:
+  last_owner(std::string username, std::vector<std::string> organizations)
+      : error(message(username, organizations)), username_(std::move(username)), organizations_(std::move(organizations)) {}
+  [[nodiscard]] const std::string& username() const noexcept { return username_; }
+  [[nodiscard]] const std::vector<std::string>& organizations() const noexcept { return organizations_; }
+
+ private:
+  static std::string message(const std::string& username, const std::vector<std::string>& organizations) {
+    std::string names;
+    for (const auto& o : organizations) names += (names.empty() ? "" : ", ") + detail::printable(o);
+    return fmt::format("user {} is the last owner of {} {}: make another member an owner first",
+                       detail::printable(username), organizations.size() == 1 ? "organization" : "organizations",
+                       names);
+  }
+  std::string username_;
+  std::vector<std::string> organizations_;
 };
 
 class record_not_found : public not_found {

@@ -52,4 +52,67 @@ inline constexpr auto access_level_sql = make_sql([](auto& out) {
          " WHERE om.org_id = (SELECT r.org_id FROM repositories AS r WHERE r.id = ?2) AND om.user_id = ?1)";
 });
 
+// The user holding a key, found by the key ("type base64") or by its fingerprint: one lookup
+// in a UNIQUE index of user_keys, one by rowid in users.
+template <class User = user>
+inline constexpr auto user_by_key_sql = make_sql([](auto& out) {
+  out << "SELECT ";
+  qualified_column_list<User>(out, "u");
+  out << " FROM user_keys AS k JOIN users AS u ON u.id = k.user_id WHERE k.public_key = ?1";
+});
+template <class User = user>
+inline constexpr auto user_by_fingerprint_sql = make_sql([](auto& out) {
+  out << "SELECT ";
+  qualified_column_list<User>(out, "u");
+  out << " FROM user_keys AS k JOIN users AS u ON u.id = k.user_id WHERE k.fingerprint = ?1";
+});
+
+// A key the original system wrote into users.public_key (so not in user_keys): the line
+// starts with the key and goes on, if at all, with whitespace and a comment. Every such line
+// sorts in [key, key || '!'): no base64 character sorts below '!'. One range in
+// idx_users_public_key.
+template <class User = user>
+inline constexpr auto user_by_original_key_sql = make_sql([](auto& out) {
+  select_from<User>(out);
+  out << " WHERE \"public_key\" >= ?1 AND \"public_key\" < ?1 || '!' LIMIT 1";
+});
+
+// users.public_key mirrors the user's first key ("type base64"), '' when the user has none,
+// for the original system's readers.
+template <class = void>
+inline constexpr auto mirror_public_key_sql = make_sql([](auto& out) {
+  out << "UPDATE users SET public_key = coalesce((SELECT k.public_key"
+         " FROM user_keys AS k WHERE k.user_id = ?1 ORDER BY k.id LIMIT 1), '') WHERE id = ?1";
+});
+
+// A repository by "organization/name".
+template <class Repository = repository>
+inline constexpr auto repository_by_full_name_sql = make_sql([](auto& out) {
+  out << "SELECT ";
+  qualified_column_list<Repository>(out, "r");
+  out << " FROM organizations AS o JOIN repositories AS r ON r.org_id = o.id WHERE o.name = ?1 AND r.name = ?2";
+});
+
+// The organizations a user belongs to, with the role in each, by name.
+template <class = void>
+inline constexpr auto user_organizations_sql = make_sql([](auto& out) {
+  out << "SELECT o.id AS org_id, o.name, om.role, om.joined_at"
+         " FROM org_members AS om JOIN organizations AS o ON o.id = om.org_id WHERE om.user_id = ?1 ORDER BY o.name";
+});
+
+// The organizations of which the user is the only owner.
+template <class = void>
+inline constexpr auto sole_owner_of_sql = make_sql([](auto& out) {
+  out << "SELECT o.id, o.name FROM org_members AS om JOIN organizations AS o ON o.id = om.org_id"
+         " WHERE om.user_id = ?1 AND om.role = 'owner' AND NOT EXISTS (SELECT 1 FROM org_members AS other"
+         " WHERE other.org_id = om.org_id AND other.role = 'owner' AND other.user_id <> om.user_id) ORDER BY o.name";
+});
+
+template <class = void>
+inline constexpr auto store_counts_sql = make_sql([](auto& out) {
+  out << "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM user_keys), (SELECT count(*) FROM organizations),"
+         " (SELECT count(*) FROM org_members), (SELECT count(*) FROM repositories), (SELECT count(*) FROM repo_access),"
+         " (SELECT count(*) FROM ssh_keys), (SELECT count(*) FROM servers)";
+});
+
 }  // namespace cpm::detail

@@ -3,15 +3,31 @@
 // Version 1 is the original system's schema, word for word (its initSchema ran exactly this
 // DDL), so databases that system made are adopted in place: their tables already exist, the
 // step checks that they have the columns cpm reads, creates whatever is missing, and records
-// the version. Nothing is copied; the only rewrite is of users' public keys, cut to "type
-// base64" as cpm stores them (see normalize_stored_public_keys). Timestamps the Go driver
-// wrote are read as they are (see cpm/sqlite/detail/timestamp.hpp).
+// the version. Nothing is copied or rewritten. Timestamps the Go driver wrote are read as they
+// are (see cpm/sqlite/detail/timestamp.hpp).
 //
 // Version 2 sets the indexes the query patterns need (docs/schema.md has the measurements):
 //   + idx_org_members_user_id   user_repositories and access checks start from a user;
 //                               UNIQUE(org_id, user_id) only serves lookups by org_id
-//   + idx_users_public_key      user_by_public_key runs on every SSH login
+//   + idx_users_public_key      keys the original system writes into users.public_key are
+//                               found there (cpm's own are found in user_keys, version 3)
 //   - idx_repo_access_repo_id   the prefix of UNIQUE(repo_id, user_id), which serves it already
+//
+// Version 3 adds a git service's rules, enforced by the database so that no other writer of
+// the file can break them, and many SSH keys per user:
+//   + user_keys                 a user's keys, each unique among all users, found by key or
+//                               by fingerprint; users.public_key is carried over (its comment
+//                               kept in user_keys.comment) and stays, mirroring the user's
+//                               first key
+//   + idx_users_username_nocase, idx_organizations_name_nocase
+//                               names unique regardless of (ASCII) case
+//   + idx_repositories_path     a repository's disk path is unique
+//   + org_members_keep_owner_*  triggers: an organization's last owner cannot be removed or
+//                               demoted (deleting the organization itself still cascades)
+//   NULL -> '' in users.public_key, organizations.description, repositories.description, the
+//   original system's "none" (its Go models scan them into plain strings)
+// A database whose rows already break a rule is refused with every conflicting row named
+// (cpm::rule_conflict) and left as it was.
 //
 // The ERD of the original system draws an org_repos table that its DDL never created:
 // repositories.org_id already is that relation (each repository belongs to one organization),
@@ -21,6 +37,7 @@
 #include <cpm/schema/migration.hpp>
 #include <cpm/sqlite/connection.hpp>
 #include <cpm/sqlite/error.hpp>
+#include <cpm/store/public_keys.hpp>
 #include <cpm/store/validation.hpp>
 
 #include <fmt/core.h>
@@ -108,6 +125,59 @@ CREATE INDEX IF NOT EXISTS idx_users_public_key ON users(public_key);
 DROP INDEX IF EXISTS idx_repo_access_repo_id;
 )sql";
 
+// Version 3's tables, triggers and the original system's "none" in the columns it reads as
+// strings. (The unique indexes follow, once the rows are known to obey them.)
+inline constexpr std::string_view service_rules_sql = R"sql(
+CREATE TABLE IF NOT EXISTS user_keys (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    public_key TEXT NOT NULL UNIQUE,
+    fingerprint TEXT NOT NULL UNIQUE,
+    comment TEXT,
+    created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+    last_used_at DATETIME,
+    FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE,
+    UNIQUE(user_id, name)
+);
+CREATE TRIGGER IF NOT EXISTS org_members_keep_owner_on_delete BEFORE DELETE ON org_members
+WHEN old.role = 'owner'
+ AND EXISTS (SELECT 1 FROM organizations WHERE id = old.org_id)
+ AND NOT EXISTS (SELECT 1 FROM org_members WHERE org_id = old.org_id AND role = 'owner' AND id <> old.id)
+BEGIN SELECT RAISE(ABORT, 'cpm: an organization keeps at least one owner'); END;
+CREATE TRIGGER IF NOT EXISTS org_members_keep_owner_on_update BEFORE UPDATE OF role, org_id ON org_members
+WHEN old.role = 'owner' AND (new.role <> 'owner' OR new.org_id <> old.org_id)
+ AND NOT EXISTS (SELECT 1 FROM org_members WHERE org_id = old.org_id AND role = 'owner' AND id <> old.id)
+BEGIN SELECT RAISE(ABORT, 'cpm: an organization keeps at least one owner'); END;
+UPDATE users SET public_key = '' WHERE public_key IS NULL;
+UPDATE organizations SET description = '' WHERE description IS NULL;
+UPDATE repositories SET description = '' WHERE description IS NULL;
+)sql";
+
+inline constexpr std::string_view service_rule_indexes_sql = R"sql(
+CREATE UNIQUE INDEX IF NOT EXISTS idx_users_username_nocase ON users(username COLLATE NOCASE);
+CREATE UNIQUE INDEX IF NOT EXISTS idx_organizations_name_nocase ON organizations(name COLLATE NOCASE);
+CREATE UNIQUE INDEX IF NOT EXISTS idx_repositories_path ON repositories(path);
+)sql";
+
+// Rows that break a rule of the store's schema, found when a migration would enforce it: the
+// migration was refused and the database left as it was. Each conflict names the rows.
+class rule_conflict : public error {
+ public:
+  explicit rule_conflict(std::vector<std::string> conflicts)
+      : error(message(conflicts)), conflicts_(std::move(conflicts)) {}
+  [[nodiscard]] const std::vector<std::string>& conflicts() const noexcept { return conflicts_; }
+
+ private:
+  static std::string message(const std::vector<std::string>& conflicts) {
+    std::string text = "cpm: the database holds rows that break the store's rules; it was left untouched. "
+                       "Fix these and open it again:";
+    for (const auto& c : conflicts) text += "\n  " + c;
+    return text;
+  }
+  std::vector<std::string> conflicts_;
+};
+
 // An existing table lacks a column cpm reads: the database is not one the original system made.
 class adoption_error : public error {
  public:
@@ -159,24 +229,94 @@ inline void check_adoptable(connection& db) {
   }
 }
 
-// The original system stored users' public keys as given, comment included ("ssh-ed25519
-// AAAA... alice@laptop"), sometimes with the line's trailing newline, and an empty string for
-// "no key" (its CreateUser took a Go string); cpm stores "type base64", NULL for no key, and
-// looks keys up that way (user_by_public_key). An adopted key that kept its comment would
-// never be found, and an empty one would be found by an empty lookup.
-inline void normalize_stored_public_keys(connection& db) {
-  db.exec("UPDATE users SET public_key = NULL WHERE trim(public_key, ' ' || char(9, 10, 13)) = ''");
-  db.exec("UPDATE users SET public_key = trim(public_key, ' ' || char(9, 10, 13)) "
-          "WHERE public_key <> trim(public_key, ' ' || char(9, 10, 13))");
-  std::vector<std::pair<std::int64_t, std::string>> found;  // read them all before writing
-  auto keys = db.prepare("SELECT id, public_key FROM users WHERE public_key LIKE '% % %'");
-  while (keys.step())
-    found.emplace_back(keys.column<std::int64_t>(0), std::string(normalize_public_key(keys.column<std::string>(1))));
-  auto update = db.prepare("UPDATE users SET public_key = ? WHERE id = ?");
-  for (const auto& [id, key] : found) {
-    update.bind(key, id);
-    update.run();
+// Rows that break version 3's rules: names equal but for case, repositories sharing a path,
+// keys held by two users, keys cpm cannot read.
+inline std::vector<std::string> service_rule_conflicts(connection& db) {
+  std::vector<std::string> found;
+  if (!table_exists(db, "users") || !table_exists(db, "organizations") || !table_exists(db, "repositories"))
+    return found;  // a new database: the steps create them empty
+  auto collect = [&](std::string_view sql, auto describe) {
+    auto stmt = db.prepare(sql);
+    while (stmt.step()) found.push_back(describe(stmt));
+  };
+  // Names equal but for case, each group in id order.
+  auto same_but_case = [&](std::string_view sql, std::string_view what) {
+    auto stmt = db.prepare(sql);
+    std::vector<std::string> group;
+    std::string key;
+    auto flush = [&] {
+      if (group.size() > 1) {
+        std::string names;
+        for (const auto& n : group) names += (names.empty() ? "" : ", ") + printable(n);
+        found.push_back(fmt::format("{} {} differ only in case", what, names));
+      }
+      group.clear();
+    };
+    while (stmt.step()) {
+      auto name = stmt.column<std::string>(0);
+      auto folded = stmt.column<std::string>(1);
+      if (folded != key) flush();
+      key = std::move(folded);
+      group.push_back(std::move(name));
+    }
+    flush();
+  };
+  same_but_case("SELECT username, lower(username) FROM users ORDER BY lower(username), id", "users");
+  same_but_case("SELECT name, lower(name) FROM organizations ORDER BY lower(name), id", "organizations");
+  collect("SELECT r.path, group_concat(quote(coalesce(o.name, '?') || '/' || r.name), ', ') FROM repositories AS r "
+          "LEFT JOIN organizations AS o ON o.id = r.org_id GROUP BY r.path HAVING count(*) > 1",
+          [](auto& s) {
+            return fmt::format("repositories {} share the path {}", s.template column<std::string>(1),
+                               printable(s.template column<std::string>(0)));
+          });
+  // Keys: parsed in C++ (the comment is not part of the key).
+  std::vector<std::pair<std::string, std::string>> keys;  // (key, username)
+  auto stmt = db.prepare("SELECT username, public_key FROM users WHERE trim(public_key, ' ' || char(9, 10, 13)) <> ''");
+  while (stmt.step()) {
+    auto name = stmt.column<std::string>(0);
+    auto line = stmt.column<std::string>(1);
+    try {
+      keys.emplace_back(parse_public_key(line, "users.public_key").key, std::move(name));
+    } catch (const validation_error& e) {
+      found.push_back(fmt::format("user {} has a public key cpm cannot read ({})", printable(name), e.problem()));
+    }
   }
+  std::sort(keys.begin(), keys.end());
+  for (std::size_t i = 0; i + 1 < keys.size();) {
+    std::size_t j = i + 1;
+    while (j < keys.size() && keys[j].first == keys[i].first) ++j;
+    if (j - i > 1) {
+      std::string names;
+      for (std::size_t k = i; k < j; ++k) names += (k > i ? ", " : "") + printable(keys[k].second);
+      found.push_back(fmt::format("users {} hold the same public key {}", names, ssh_fingerprint(keys[i].first)));
+    }
+    i = j;
+  }
+  return found;
+}
+
+// users.public_key into user_keys, as the key named "default", its comment kept there.
+// users.public_key then holds the key as the store mirrors it, "type base64", '' for none.
+inline void carry_public_keys(connection& db) {
+  std::vector<std::pair<std::int64_t, public_key_line>> keys;
+  auto stmt = db.prepare("SELECT id, public_key FROM users WHERE trim(public_key, ' ' || char(9, 10, 13)) <> ''");
+  while (stmt.step())
+    keys.emplace_back(stmt.column<std::int64_t>(0), parse_public_key(stmt.column<std::string>(1), "users.public_key"));
+  auto insert = db.prepare("INSERT INTO user_keys (user_id, name, public_key, fingerprint, comment) "
+                           "VALUES (?, 'default', ?, ?, nullif(?, ''))");
+  for (const auto& [id, key] : keys) {
+    insert.bind(id, key.key, key.fingerprint, key.comment);
+    insert.run();
+  }
+  db.exec("UPDATE users SET public_key = coalesce((SELECT k.public_key FROM user_keys AS k WHERE k.user_id = users.id "
+          "ORDER BY k.id LIMIT 1), '')");
+}
+
+inline void apply_service_rules(connection& db) {
+  auto conflicts = service_rule_conflicts(db);
+  if (!conflicts.empty()) throw rule_conflict(std::move(conflicts));
+  db.exec(service_rule_indexes_sql);
+  carry_public_keys(db);
 }
 
 }  // namespace detail
@@ -186,11 +326,11 @@ inline void normalize_stored_public_keys(connection& db) {
 inline std::span<const migration> store_migrations() {
   static const migration steps[] = {
       {1, "original cpm schema (adopts databases of the original system)", std::string(original_schema_sql),
-       [](connection& db) {
-         detail::check_adoptable(db);
-         detail::normalize_stored_public_keys(db);
-       }},
+       [](connection& db) { detail::check_adoptable(db); }},
       {2, "indexes for the query patterns", std::string(query_indexes_sql), {}},
+      {3, "a git service's rules: unique paths, names unique regardless of case, an owner per organization, "
+          "many SSH keys per user",
+       std::string(service_rules_sql), [](connection& db) { detail::apply_service_rules(db); }},
   };
   return steps;
 }

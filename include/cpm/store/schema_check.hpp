@@ -20,7 +20,7 @@ namespace cpm {
 
 // Every difference between cpm's store models and their tables in `db`.
 [[nodiscard]] inline std::vector<schema_difference> store_schema_differences(connection& db) {
-  return schema_differences<user, organization, repository, ssh_key, server, org_member, repo_access>(db);
+  return schema_differences<user, user_key, organization, repository, ssh_key, server, org_member, repo_access>(db);
 }
 
 // Throws cpm::schema_mismatch when the store's tables in `db` differ from its models.

@@ -11,6 +11,11 @@
 // (a savepoint inside a caller's transaction) and reports taken names as cpm::already_exists
 // and missing ids as cpm::record_not_found; a refused operation changes nothing. Lists return
 // lazy ranges and take a page (the last id seen and a limit).
+//
+// The rules of a git service hold, enforced by the database itself (schema version 3): user
+// and organization names are unique regardless of case, a repository's path is unique, an SSH
+// key belongs to at most one user, and an organization never loses its last owner
+// (cpm::last_owner).
 #pragma once
 
 #include <cpm/query.hpp>
@@ -20,6 +25,7 @@
 #include <cpm/store/errors.hpp>
 #include <cpm/store/location.hpp>
 #include <cpm/store/models.hpp>
+#include <cpm/store/public_keys.hpp>
 #include <cpm/store/queries.hpp>
 #include <cpm/store/schema.hpp>
 #ifndef NDEBUG
@@ -29,8 +35,10 @@
 
 #include <fmt/core.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <ranges>
 #include <string>
@@ -121,14 +129,39 @@ class basic_store {
 
   [[nodiscard]] std::optional<user> get_user(std::int64_t id);
   [[nodiscard]] std::optional<user> user_by_name(std::string_view username);
-  // The user whose SSH public key is `key` (its comment, if any, is ignored).
+  // The user holding the SSH public key `key` (its comment, if any, is ignored); also finds a
+  // key the original system wrote into users.public_key, beside the store.
   [[nodiscard]] std::optional<user> user_by_public_key(std::string_view key);
+  // The user holding the key with this fingerprint ("SHA256:...", what sshd passes to an
+  // AuthorizedKeysCommand as %f). Keys in user_keys: not one the original system wrote into
+  // users.public_key beside the store (user_by_public_key finds those).
+  [[nodiscard]] std::optional<user> user_by_fingerprint(std::string_view fingerprint);
   [[nodiscard]] rows<user> list_users(page_request p = {});
 
+  // A public_key in the patch replaces the user's first key (adds one named "default" when
+  // the user has none); an empty one removes the first key.
   user update_user(std::int64_t id, user_patch change);
 
-  // Deletes the user, their memberships and their grants.
+  // Deletes the user, their keys, memberships and grants. Refused (cpm::last_owner, naming
+  // them) when the user is the last owner of organizations.
   void delete_user(std::int64_t id);
+
+  // ---- users' SSH keys -----------------------------------------------------------------------
+
+  // Adds a key ("type base64 [comment]", as in authorized_keys) named `name` to the user. A
+  // key any user already holds is cpm::already_exists.
+  user_key add_user_key(std::int64_t user_id, std::string_view name, std::string_view public_key);
+
+  [[nodiscard]] std::optional<user_key> get_user_key(std::int64_t id);
+  [[nodiscard]] std::optional<user_key> user_key_by_fingerprint(std::string_view fingerprint);
+  // A user's keys, oldest first.
+  [[nodiscard]] rows<user_key> user_keys(std::int64_t user_id);
+
+  void remove_user_key(std::int64_t key_id);
+
+  // Records a login with the key (its last_used_at).
+  void mark_key_used(std::int64_t key_id, timestamp when = std::chrono::floor<std::chrono::seconds>(
+                                                             std::chrono::system_clock::now()));
 
   // ---- organizations -------------------------------------------------------------------------
 
@@ -154,9 +187,13 @@ class basic_store {
 
   // The members of an organization with their roles: owners, admins, members; by username.
   [[nodiscard]] rows<member_info> org_members(std::int64_t org_id);
+  // The organizations the user belongs to, with the role in each; by name.
+  [[nodiscard]] rows<membership_info> user_organizations(std::int64_t user_id);
 
+  // Demoting an organization's last owner is refused (cpm::last_owner).
   org_member set_org_role(std::int64_t org_id, std::int64_t user_id, org_role role);
 
+  // Removing an organization's last owner is refused (cpm::last_owner).
   void remove_org_member(std::int64_t org_id, std::int64_t user_id);
 
   // ---- repositories --------------------------------------------------------------------------
@@ -179,6 +216,10 @@ class basic_store {
 
   [[nodiscard]] std::optional<repository> get_repository(std::int64_t id);
   [[nodiscard]] std::optional<repository> repository_by_name(std::int64_t org_id, std::string_view name);
+  // The repository stored at `path` (paths are unique).
+  [[nodiscard]] std::optional<repository> repository_by_path(std::string_view path);
+  // The repository named "organization/name".
+  [[nodiscard]] std::optional<repository> repository_by_full_name(std::string_view full_name);
   [[nodiscard]] rows<repository> list_repositories(page_request p = {});
   [[nodiscard]] rows<repository> org_repositories(std::int64_t org_id);
 
@@ -235,6 +276,15 @@ class basic_store {
 
   void delete_server(std::int64_t id);
 
+  // ---- counts --------------------------------------------------------------------------------
+
+  // Rows in each table (each count reads the table's smallest index).
+  [[nodiscard]] store_counts counts();
+  // Counts answered from an index range, without reading the rows.
+  [[nodiscard]] std::int64_t org_member_count(std::int64_t org_id);
+  [[nodiscard]] std::int64_t org_repository_count(std::int64_t org_id);
+  [[nodiscard]] std::int64_t user_key_count(std::int64_t user_id);
+
  private:
   static constexpr auto repository_by_name_sql = detail::make_sql([](auto& out) {
     detail::select_from<repository>(out);
@@ -255,37 +305,57 @@ class basic_store {
     tx.commit();
   }
 
-  void require_unused_key(const std::string& key, std::int64_t owner);
   user insert_user(const user& u);
   repository insert_repository(const repository& r);
 
   // Inserts `row` as a new row (the database picks the id, whatever `row` holds) and returns it
-  // as stored. A taken value of the unique field `Unique` is already_exists naming it.
-  template <auto Unique, class T>
+  // as stored. A taken value of one of the unique fields `Unique...` is already_exists naming
+  // it (the one whose index refused the row; the first when none matches).
+  template <auto... Unique, class T>
   T insert_new(T row, const char* entity) {
     row.id = 0;
     try {
       return insert(db_, row);
-    } catch (const unique_violation&) {
-      throw already_exists(entity, std::string(detail::field_name<T, field_index<Unique>>), row.*Unique);
+    } catch (const unique_violation& e) {
+      throw clash<Unique...>(e, row, entity);
     }
+  }
+
+  template <auto First, auto... Rest, class T>
+  static already_exists clash(const unique_violation& e, const T& row, const char* entity) {
+    std::string_view column = e.columns().empty() ? std::string_view() : std::string_view(e.columns().back());
+    if constexpr (sizeof...(Rest) > 0) {
+      if (column != model_info<T>::columns[field_index<First>]) return clash<Rest...>(e, row, entity);
+    }
+    return already_exists(entity, std::string(model_info<T>::columns[field_index<First>]), row.*First);
   }
 
   // Applies `change` to the row `id` (which exists) and returns the row as stored. A clash on the
   // unique field `Unique` is already_exists naming the value that clashed: the proposed one, or
   // the stored one when another column of a composite key moved it into the clash.
+  // (Further unique text fields, each with its proposed value, in `others`.)
   template <auto Unique, class Patch>
-  detail::member_class_t<Unique> patch_existing(std::int64_t id, const Patch& change, const char* entity,
-                                                const std::optional<std::string>& proposed) {
+  detail::member_class_t<Unique> patch_existing(
+      std::int64_t id, const Patch& change, const char* entity, const std::optional<std::string>& proposed,
+      std::initializer_list<std::pair<std::string_view, const std::optional<std::string>*>> others = {}) {
     using T = detail::member_class_t<Unique>;
     try {
       patch<T>(db_, id, change);
-    } catch (const unique_violation&) {
+    } catch (const unique_violation& e) {
+      std::string_view column = e.columns().empty() ? std::string_view() : std::string_view(e.columns().back());
+      for (const auto& [name, value] : others)
+        if (name == column && *value) throw already_exists(entity, std::string(name), **value);
       throw already_exists(entity, std::string(detail::field_name<T, field_index<Unique>>),
                            proposed ? *proposed : get<T>(db_, id).value().*Unique);
     }
     return get<T>(db_, id).value();
   }
+
+  void require_unused_key(const std::string& key, std::int64_t owner, const char* entity);
+  std::optional<user_key> first_key(std::int64_t user_id);
+  user_key insert_key(std::int64_t user_id, std::string_view name, const public_key_line& key);
+  void mirror_public_key(std::int64_t user_id);
+  void require_not_last_owner(std::int64_t user_id, std::optional<std::int64_t> org_id);
 
   static void validate_ssh_key(std::string_view name, std::string_view public_key, std::string_view private_key_path);
 
@@ -310,6 +380,10 @@ basic_store<Connection> basic_store<Connection>::open(const std::string& path, s
   // A database with no version may be one the original system made: refuse one cpm cannot
   // adopt (cpm::adoption_error) here too, before the switch to WAL rewrites its header.
   if (found == 0 && options.migrate) detail::check_adoptable(db);
+  // Rows that break the rules version 3 enforces are reported before any step runs.
+  if (found < 3 && options.migrate) {
+    if (auto conflicts = detail::service_rule_conflicts(db); !conflicts.empty()) throw rule_conflict(std::move(conflicts));
+  }
   // The journal mode is switched once the migrations succeeded: a refused file (a step that
   // fails, an adoption that cannot finish) is left byte for byte as it was.
   // Unmigrated (migrate = false on an older schema), the switch waits for migrate().
@@ -386,7 +460,19 @@ std::optional<user> basic_store<Connection>::user_by_name(std::string_view usern
 
 template <class Connection>
 std::optional<user> basic_store<Connection>::user_by_public_key(std::string_view key) {
-  return find_one<&user::public_key>(db_, detail::normalize_public_key(key));
+  constexpr std::string_view space = " \t\r\n";
+  auto begin = key.find_first_not_of(space);
+  if (begin == std::string_view::npos) return std::nullopt;
+  key.remove_prefix(begin);
+  key = detail::normalize_public_key(key);
+  if (auto found = query<user>(db_, sql_constant<detail::user_by_key_sql<>>{}, key).first()) return found;
+  // A key the original system wrote since (into users.public_key only).
+  return query<user>(db_, sql_constant<detail::user_by_original_key_sql<>>{}, key).first();
+}
+
+template <class Connection>
+std::optional<user> basic_store<Connection>::user_by_fingerprint(std::string_view fingerprint) {
+  return query<user>(db_, sql_constant<detail::user_by_fingerprint_sql<>>{}, fingerprint).first();
 }
 
 template <class Connection>
@@ -398,14 +484,31 @@ template <class Connection>
 user basic_store<Connection>::update_user(std::int64_t id, user_patch change) {
   if (change.username) validate::username(*change.username);
   if (change.email) validate::email(*change.email);
-  const bool new_key = change.public_key && *change.public_key;
-  if (new_key) {
-    validate::ssh_public_key(**change.public_key, "user.public_key");
-    (*change.public_key)->resize(detail::normalize_public_key(**change.public_key).size());
+  std::optional<std::optional<public_key_line>> key;  // the first key's change, if any
+  if (change.public_key) {
+    key.emplace();
+    if (*change.public_key) *key = parse_public_key(**change.public_key, "user.public_key");
+    change.public_key.reset();  // users.public_key follows user_keys (mirror_public_key)
   }
   transaction tx(db_);
   require<user>(id, "user");
-  if (new_key) require_unused_key(**change.public_key, id);
+  if (key) {
+    auto first = first_key(id);
+    if (*key) {
+      require_unused_key((*key)->key, id, "user");
+      if (first) {
+        first->public_key = (*key)->key;
+        first->fingerprint = (*key)->fingerprint;
+        first->comment = (*key)->comment.empty() ? std::nullopt : std::optional<std::string>((*key)->comment);
+        update(db_, *first);
+      } else {
+        (void)insert_key(id, "default", **key);
+      }
+    } else if (first) {
+      (void)remove<user_key>(db_, first->id);
+    }
+    mirror_public_key(id);
+  }
   user stored = patch_existing<&user::username>(id, change, "user", change.username);
   tx.commit();
   return stored;
@@ -413,7 +516,58 @@ user basic_store<Connection>::update_user(std::int64_t id, user_patch change) {
 
 template <class Connection>
 void basic_store<Connection>::delete_user(std::int64_t id) {
+  transaction tx(db_);
+  require_not_last_owner(id, std::nullopt);
   remove_or_throw<user>(id, "user");
+  tx.commit();
+}
+
+template <class Connection>
+user_key basic_store<Connection>::add_user_key(std::int64_t user_id, std::string_view name,
+                                               std::string_view public_key) {
+  validate::name(name, "user_key.name");
+  auto key = parse_public_key(public_key, "user_key.public_key");
+  transaction tx(db_);
+  require<user>(user_id, "user");
+  require_unused_key(key.key, 0, "user_key");
+  user_key stored = insert_key(user_id, name, key);
+  mirror_public_key(user_id);
+  tx.commit();
+  return stored;
+}
+
+template <class Connection>
+std::optional<user_key> basic_store<Connection>::get_user_key(std::int64_t id) {
+  return get<user_key>(db_, id);
+}
+
+template <class Connection>
+std::optional<user_key> basic_store<Connection>::user_key_by_fingerprint(std::string_view fingerprint) {
+  return find_one<&user_key::fingerprint>(db_, fingerprint);
+}
+
+template <class Connection>
+rows<user_key> basic_store<Connection>::user_keys(std::int64_t user_id) {
+  return find<&user_key::user_id>(db_, user_id);
+}
+
+template <class Connection>
+void basic_store<Connection>::remove_user_key(std::int64_t key_id) {
+  transaction tx(db_);
+  auto key = get<user_key>(db_, key_id);
+  if (!key) throw record_not_found("user_key", std::to_string(key_id));
+  (void)remove<user_key>(db_, key_id);
+  mirror_public_key(key->user_id);
+  tx.commit();
+}
+
+template <class Connection>
+void basic_store<Connection>::mark_key_used(std::int64_t key_id, timestamp when) {
+  struct last_used_patch {
+    std::optional<std::optional<timestamp>> last_used_at;
+  };
+  if (!patch<user_key>(db_, key_id, last_used_patch{std::optional<timestamp>(when)}))
+    throw record_not_found("user_key", std::to_string(key_id));
 }
 
 template <class Connection>
@@ -498,10 +652,16 @@ rows<member_info> basic_store<Connection>::org_members(std::int64_t org_id) {
 }
 
 template <class Connection>
+rows<membership_info> basic_store<Connection>::user_organizations(std::int64_t user_id) {
+  return query<membership_info>(db_, sql_constant<detail::user_organizations_sql<>>{}, user_id);
+}
+
+template <class Connection>
 org_member basic_store<Connection>::set_org_role(std::int64_t org_id, std::int64_t user_id, org_role role) {
   transaction tx(db_);
   auto member = org_membership(org_id, user_id);
   if (!member) throw record_not_found("org_member", fmt::format("(org {}, user {})", org_id, user_id));
+  if (member->role == org_role::owner && role != org_role::owner) require_not_last_owner(user_id, org_id);
   member->role = role;
   update(db_, *member);
   tx.commit();
@@ -511,8 +671,10 @@ org_member basic_store<Connection>::set_org_role(std::int64_t org_id, std::int64
 template <class Connection>
 void basic_store<Connection>::remove_org_member(std::int64_t org_id, std::int64_t user_id) {
   transaction tx(db_);
-  if (execute(db_, sql<"DELETE FROM org_members WHERE org_id = ? AND user_id = ?">, org_id, user_id) == 0)
-    throw record_not_found("org_member", fmt::format("(org {}, user {})", org_id, user_id));
+  auto member = org_membership(org_id, user_id);
+  if (!member) throw record_not_found("org_member", fmt::format("(org {}, user {})", org_id, user_id));
+  if (member->role == org_role::owner) require_not_last_owner(user_id, org_id);
+  (void)remove<org_member>(db_, member->id);
   tx.commit();
 }
 
@@ -539,6 +701,20 @@ std::optional<repository> basic_store<Connection>::repository_by_name(std::int64
 }
 
 template <class Connection>
+std::optional<repository> basic_store<Connection>::repository_by_path(std::string_view path) {
+  return find_one<&repository::path>(db_, path);
+}
+
+template <class Connection>
+std::optional<repository> basic_store<Connection>::repository_by_full_name(std::string_view full_name) {
+  auto slash = full_name.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  return query<repository>(db_, sql_constant<detail::repository_by_full_name_sql<>>{}, full_name.substr(0, slash),
+                           full_name.substr(slash + 1))
+      .first();
+}
+
+template <class Connection>
 rows<repository> basic_store<Connection>::list_repositories(page_request p) {
   return cpm::page<repository>(db_, p.after, p.limit);
 }
@@ -557,7 +733,8 @@ repository basic_store<Connection>::update_repository(std::int64_t id, const rep
   require<repository>(id, "repository");
   if (change.org_id) require<organization>(*change.org_id, "organization");
   // UNIQUE(org_id, name): a move to another organization can clash with the stored name.
-  repository stored = patch_existing<&repository::name>(id, change, "repository", change.name);
+  repository stored =
+      patch_existing<&repository::name>(id, change, "repository", change.name, {{"path", &change.path}});
   tx.commit();
   return stored;
 }
@@ -717,22 +894,88 @@ void basic_store<Connection>::delete_server(std::int64_t id) {
 }
 
 template <class Connection>
-void basic_store<Connection>::require_unused_key(const std::string& key, std::int64_t owner) {
-  auto holder = find_one<&user::public_key>(db_, key);
-  if (holder && holder->id != owner) throw already_exists("user", "public_key", key);
+store_counts basic_store<Connection>::counts() {
+  auto stmt = db_.cached(sql_constant<detail::store_counts_sql<>>{});
+  stmt.step();
+  store_counts c;
+  detail::read_row(stmt.native(), c);
+  return c;
+}
+
+template <class Connection>
+std::int64_t basic_store<Connection>::org_member_count(std::int64_t org_id) {
+  return query<std::int64_t>(db_, sql<"SELECT count(*) FROM org_members WHERE org_id = ?">, org_id).one();
+}
+
+template <class Connection>
+std::int64_t basic_store<Connection>::org_repository_count(std::int64_t org_id) {
+  return query<std::int64_t>(db_, sql<"SELECT count(*) FROM repositories WHERE org_id = ?">, org_id).one();
+}
+
+template <class Connection>
+std::int64_t basic_store<Connection>::user_key_count(std::int64_t user_id) {
+  return query<std::int64_t>(db_, sql<"SELECT count(*) FROM user_keys WHERE user_id = ?">, user_id).one();
+}
+
+template <class Connection>
+void basic_store<Connection>::require_unused_key(const std::string& key, std::int64_t owner, const char* entity) {
+  auto holder = find_one<&user_key::public_key>(db_, key);
+  if (holder && holder->user_id != owner) throw already_exists(entity, "public_key", key);
+}
+
+template <class Connection>
+std::optional<user_key> basic_store<Connection>::first_key(std::int64_t user_id) {
+  return query<user_key>(db_, sql<"SELECT id, user_id, name, public_key, fingerprint, comment, created_at, last_used_at "
+                                  "FROM user_keys WHERE user_id = ? ORDER BY id LIMIT 1">,
+                         user_id)
+      .first();
+}
+
+template <class Connection>
+user_key basic_store<Connection>::insert_key(std::int64_t user_id, std::string_view name, const public_key_line& key) {
+  user_key row{0, user_id, std::string(name), key.key, key.fingerprint,
+               key.comment.empty() ? std::nullopt : std::optional<std::string>(key.comment), {}, {}};
+  return insert_new<&user_key::name, &user_key::public_key>(std::move(row), "user_key");
+}
+
+template <class Connection>
+void basic_store<Connection>::mirror_public_key(std::int64_t user_id) {
+  auto stmt = db_.cached(sql_constant<detail::mirror_public_key_sql<>>{});
+  stmt.bind(user_id);
+  stmt.run();
+}
+
+template <class Connection>
+void basic_store<Connection>::require_not_last_owner(std::int64_t user_id, std::optional<std::int64_t> org_id) {
+  struct sole_owned {
+    std::int64_t id;
+    std::string name;
+  };
+  std::vector<std::string> orgs;
+  for (sole_owned& org : query<sole_owned>(db_, sql_constant<detail::sole_owner_of_sql<>>{}, user_id))
+    if (!org_id || org.id == *org_id) orgs.push_back(std::move(org.name));
+  if (!orgs.empty()) {
+    auto u = get<user>(db_, user_id);
+    throw last_owner(u ? u->username : std::to_string(user_id), std::move(orgs));
+  }
 }
 
 template <class Connection>
 user basic_store<Connection>::insert_user(const user& u) {
   validate::username(u.username);
   validate::email(u.email);
+  std::optional<public_key_line> key;
+  if (u.public_key) key = parse_public_key(*u.public_key, "user.public_key");
   user row = u;
-  if (row.public_key) {
-    validate::ssh_public_key(*row.public_key, "user.public_key");
-    row.public_key->resize(detail::normalize_public_key(*row.public_key).size());
-    require_unused_key(*row.public_key, 0);
+  row.public_key.reset();  // mirrored from user_keys below
+  if (key) require_unused_key(key->key, 0, "user");
+  user stored = insert_new<&user::username>(std::move(row), "user");
+  if (key) {
+    (void)insert_key(stored.id, "default", *key);
+    mirror_public_key(stored.id);
+    stored.public_key = key->key;
   }
-  return insert_new<&user::username>(std::move(row), "user");
+  return stored;
 }
 
 template <class Connection>
@@ -741,7 +984,7 @@ repository basic_store<Connection>::insert_repository(const repository& r) {
   validate::absolute_path(r.path, "repository.path");
   if (r.description) validate::text(*r.description, "repository.description");
   require<organization>(r.org_id, "organization");
-  return insert_new<&repository::name>(r, "repository");
+  return insert_new<&repository::name, &repository::path>(r, "repository");
 }
 
 template <class Connection>
@@ -768,6 +1011,8 @@ using store = basic_store<>;
 CPM_DETAIL_STORE_INSTANTIATION class basic_store<connection>;
 // The readers of the rows the store's lists return.
 CPM_DETAIL_STORE_INSTANTIATION struct detail::cursor<user>;
+CPM_DETAIL_STORE_INSTANTIATION struct detail::cursor<user_key>;
+CPM_DETAIL_STORE_INSTANTIATION struct detail::cursor<membership_info>;
 CPM_DETAIL_STORE_INSTANTIATION struct detail::cursor<organization>;
 CPM_DETAIL_STORE_INSTANTIATION struct detail::cursor<repository>;
 CPM_DETAIL_STORE_INSTANTIATION struct detail::cursor<ssh_key>;

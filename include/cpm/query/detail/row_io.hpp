@@ -9,6 +9,9 @@
 #include <boost/pfr/core.hpp>
 
 #include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -24,9 +27,37 @@ constexpr std::size_t row_width() {
   }
 }
 
+// Whether field I of a row type stores "none" as '' (model_traits<Row>::none_as_empty).
+template <class Row, std::size_t I>
+consteval bool empty_is_none() {
+  if constexpr (has_traits_none_as_empty<Row>) {
+    return model_info<Row>::empty_is_none[I];
+  } else {
+    return false;
+  }
+}
+
+template <class Row, std::size_t I>
+void read_field(sqlite3_stmt* stmt, Row& row) {
+  auto& value = boost::pfr::get<I>(row);
+  value_traits<pfr_field_t<Row, I>>::read(field(stmt, static_cast<int>(I)), value);
+  if constexpr (empty_is_none<Row, I>()) {
+    if (value && value->empty()) value.reset();
+  }
+}
+
 template <class Row, std::size_t... I>
 void read_fields(sqlite3_stmt* stmt, Row& row, std::index_sequence<I...>) {
-  (value_traits<pfr_field_t<Row, I>>::read(field(stmt, static_cast<int>(I)), boost::pfr::get<I>(row)), ...);
+  (read_field<Row, I>(stmt, row), ...);
+}
+
+// Binds an optional string a none_as_empty field holds: '' for none.
+inline void bind_none_as_empty(statement_base& stmt, int index, const std::optional<std::string>& value) {
+  if (value) {
+    stmt.bind_ref(index, *value);
+  } else {
+    parameter(stmt.native(), index).text_ref(std::string_view(""));
+  }
 }
 
 // Reads the current result row into `row`, in place (strings keep their capacity).
@@ -50,7 +81,11 @@ void bind_field(statement_base& stmt, int index, const T& obj) {
       return;
     }
   }
-  stmt.bind_ref(index, value);  // the caller's object outlives the statement's run
+  if constexpr (empty_is_none<T, I>()) {
+    bind_none_as_empty(stmt, index, value);
+  } else {
+    stmt.bind_ref(index, value);  // the caller's object outlives the statement's run
+  }
 }
 
 // Binds the fields insert variant `Omit` writes, from parameter 1; returns the next index.
