@@ -120,6 +120,18 @@ std::string usage_message(const CLI::App& app, const CLI::ParseError& e) {
     return fmt::format("'{}' needs a command: {}", where, commands);
   }
 
+  // An option that took the next option as its value ("--path --description d"): its value is
+  // what is missing, not room for the words after it.
+  for (const CLI::App* level = at; level; level = level->get_parent()) {
+    for (const CLI::Option* o : level->get_options()) {
+      if (o->get_positional()) continue;
+      for (const std::string& value : o->results()) {
+        if (value.rfind("-", 0) == 0 && level->get_option_no_throw(value.substr(0, value.find('='))))
+          return fmt::format("{} needs a value{} (it was followed by {})", o->get_name(), described(o), value);
+      }
+    }
+  }
+
   if (dynamic_cast<const CLI::ExtrasError*>(&e) && !extra.empty()) {
     if (extra.front().rfind("-", 0) == 0) return fmt::format("'{}' has no option '{}'", where, extra.front());
     std::vector<std::string> positionals;
