@@ -17,6 +17,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <charconv>
 #include <exception>
 #include <functional>
@@ -203,6 +204,7 @@ class cli {
     access_commands();
     key_commands();
     server_commands();
+    name_values(&app_);
   }
 
   int run(int argc, char** argv) {
@@ -459,6 +461,18 @@ class cli {
     update->add_flag("--no-key", server_update_.no_key, "reach it with no SSH key");
     auto* rm = command(g, "remove", "remove a server", [this] { return cpmdb::server_remove(c_, name_); });
     rm->add_option("SERVER", name_, server_help)->required();
+  }
+
+  // An option's value is shown as its name, "--email EMAIL", not as CLI11's "TEXT" (in --help
+  // and in the manual page).
+  static void name_values(CLI::App* app) {
+    for (CLI::Option* o : app->get_options()) {
+      if (o->get_positional() || o->get_type_name().empty() || o->get_lnames().empty()) continue;
+      std::string value;
+      for (char ch : o->get_lnames().back()) value += ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      o->type_name(value == "DB" ? "PATH" : value);
+    }
+    for (CLI::App* sub : app->get_subcommands([](CLI::App*) { return true; })) name_values(sub);
   }
 
   CLI::App app_;

@@ -39,8 +39,16 @@ inline std::string usage_of(const CLI::Option* o) {
     return o->get_required() ? name : "[" + name + "]";
   }
   std::string text = "\\fB" + escaped(o->get_name()) + "\\fR";
-  if (o->get_type_size() != 0) text += " \\fI" + escaped(o->get_type_name().empty() ? "VALUE" : o->get_type_name()) + "\\fR";
+  if (!o->get_type_name().empty()) text += " \\fI" + escaped(o->get_type_name()) + "\\fR";  // none: a flag
   return o->get_required() ? text : "[" + text + "]";
+}
+
+// "-o, --output".
+inline std::string names_of(const CLI::Option* o) {
+  std::string names;
+  for (const auto& n : o->get_snames()) names += (names.empty() ? "-" : ", -") + n;
+  for (const auto& n : o->get_lnames()) names += (names.empty() ? "--" : ", --") + n;
+  return names;
 }
 
 inline std::string path_of(const CLI::App& app) {
@@ -61,7 +69,7 @@ inline void command(const CLI::App& app) {
   fmt::print(".TP\n{}\n{}\n", usage, escaped(app.get_description()));
   for (const CLI::Option* o : options) {
     const std::string name = o->get_positional() ? "\\fI" + escaped(o->get_name()) + "\\fR"
-                                                 : "\\fB" + escaped(o->get_name(false, true)) + "\\fR";
+                                                 : "\\fB" + escaped(names_of(o)) + "\\fR";
     std::string text = escaped(o->get_description());
     if (!o->get_default_str().empty()) text += " (default: " + escaped(o->get_default_str()) + ")";
     fmt::print(".RS\n.TP\n{}\n{}\n.RE\n", name, text.empty() ? "\\&" : text);

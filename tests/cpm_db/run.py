@@ -2,7 +2,7 @@
 """End-to-end tests of cpm-db: runs the built tool against temporary databases and checks its
 output, its JSON and its exit codes. Python 3 standard library only.
 
-    run.py --cpm-db PATH CASE      run one case (CTest runs each as cpm.cpm_db.CASE)
+    run.py --cpm-db PATH [--build-dir DIR] CASE   run one case (CTest runs each as cpm.cpm_db.CASE)
     run.py --cpm-db PATH all       run every case
     run.py --list                  list the cases
 
@@ -28,6 +28,7 @@ import tempfile
 import time
 
 TOOL = None
+BUILD_DIR = None  # the CMake build tree (--build-dir), for the install case
 CASES = {}
 
 
@@ -1189,10 +1190,54 @@ def read_only(tmp):
     os.chmod(ro_dir, 0o755)
 
 
+@case
+def install(tmp):
+    """cmake --install: cpm-db and its manual page are the component cpm-db, the library cpm-dev."""
+    if not BUILD_DIR:
+        raise Skipped("no --build-dir to install from")
+    cmake = shutil.which("cmake")
+    if not cmake:
+        raise Skipped("no cmake")
+
+    def install_into(prefix, *component):
+        proc = subprocess.run([cmake, "--install", BUILD_DIR, "--prefix", prefix, *component], capture_output=True,
+                              text=True, timeout=120)
+        expect(proc.returncode == 0, f"cmake --install {' '.join(component)} failed:\n{proc.stdout}{proc.stderr}")
+        return prefix
+
+    def files(prefix):
+        return sorted(os.path.relpath(os.path.join(d, f), prefix) for d, _, names in os.walk(prefix) for f in names)
+
+    tool_only = install_into(os.path.join(tmp, "tool"), "--component", "cpm-db")
+    expect(files(tool_only) == ["bin/cpm-db", "share/man/man1/cpm-db.1"], f"the cpm-db component: {files(tool_only)}")
+    proc = subprocess.run([os.path.join(tool_only, "bin", "cpm-db"), "--version"], capture_output=True, text=True)
+    expect(proc.returncode == 0 and re.fullmatch(r"\d+\.\d+\.\d+\n", proc.stdout), f"the installed tool runs: {proc}")
+    with open(os.path.join(tool_only, "share", "man", "man1", "cpm-db.1")) as f:
+        page = f.read()
+    expect(page.startswith(".\\\" ") and "\n.TH CPM\\-DB 1 " in page and "\n.SH SYNOPSIS\n" in page, "a manual page")
+    # written from the tool's own help: every command, and each command's options, are on it
+    for command in [["user", "update"], ["org", "member", "update"], ["repo", "update"], ["server", "update"],
+                    ["key", "update"], ["backup"], ["access", "grant"]]:
+        expect("\\fBcpm\\-db " + " ".join(command) + "\\fR" in page, f"the page has {command}")
+        help_text = subprocess.run([TOOL, *command, "--help"], capture_output=True, text=True).stdout
+        for option in re.findall(r"^\s+(--[a-z-]+)", help_text, re.M):
+            if option not in ("--help", "--db", "--json"):
+                expect(option.replace("-", "\\-") in page, f"the page has {' '.join(command)} {option}")
+
+    library_only = install_into(os.path.join(tmp, "lib"), "--component", "cpm-dev")
+    installed = files(library_only)
+    expect("include/cpm/cpm.hpp" in installed and "share/cpm/cmake/cpm-config.cmake" in installed, f"the library: {installed}")
+    expect(not any(p.startswith("bin/") or "man1" in p for p in installed), f"cpm-dev leaves cpm-db out: {installed}")
+
+    everything = files(install_into(os.path.join(tmp, "all")))
+    expect("bin/cpm-db" in everything and "include/cpm/cpm.hpp" in everything, f"a full install has both: {everything}")
+
+
 def main():
     global TOOL
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cpm-db", help="the cpm-db executable")
+    parser.add_argument("--build-dir", help="the CMake build tree that made it (for the install case)")
     parser.add_argument("--list", action="store_true", help="list the cases")
     parser.add_argument("case", nargs="?", default="all")
     args = parser.parse_args()
@@ -1202,6 +1247,8 @@ def main():
     if not args.cpm_db:
         parser.error("--cpm-db is required")
     TOOL = os.path.abspath(args.cpm_db)
+    global BUILD_DIR
+    BUILD_DIR = args.build_dir
     names = list(CASES) if args.case == "all" else [args.case]
     failed = 0
     skipped = 0
