@@ -40,5 +40,31 @@ if [ "$(id -u)" -ne 0 ]; then
   sudo=(sudo)
 fi
 export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# Another apt or dpkg (unattended-upgrades, a second install) may hold the package manager's
+# lock: wait for it, up to lock_wait seconds, rather than fail at once with "Could not get
+# lock". apt-get install waits by itself with DPkg::Lock::Timeout (apt >= 1.9.11) and says
+# "Waiting for cache lock"; apt-get update takes the lists lock, which that option does not
+# cover, so it is retried here while apt says the lock is held.
+lock_wait=${INSTALL_DEPS_LOCK_WAIT:-600}
+apt_get() {
+  "${sudo[@]}" apt-get -o DPkg::Lock::Timeout="$lock_wait" "$@"
+}
+apt_get_update() {
+  local waited=0 out
+  while true; do
+    if out=$(apt_get update -qq 2>&1); then
+      [ -n "$out" ] && printf '%s\n' "$out" >&2
+      return 0
+    fi
+    if ! grep -q 'Could not get lock' <<<"$out" || [ "$waited" -ge "$lock_wait" ]; then
+      printf '%s\n' "$out" >&2
+      return 1
+    fi
+    [ "$waited" -eq 0 ] && echo "install-deps: another package manager holds the lock; waiting up to ${lock_wait}s for it" >&2
+    sleep 5
+    waited=$((waited + 5))
+  done
+}
+apt_get_update
+apt_get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cpmdb {
@@ -33,6 +34,26 @@ json migration_json(const std::string& path, const cpm::migration_report& r) {
 
 void print_applied(const cpm::migration_report& r) {
   for (int v : r.applied) fmt::print("applied {}: {}\n", v, step_name(v));
+}
+
+// The file starts with SQLite's header ("SQLite format 3" and a NUL).
+bool is_sqlite_file(const std::string& path) {
+  char header[16] = {};
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return true;  // unreadable: let SQLite say why
+  const std::size_t n = std::fread(header, 1, sizeof header, f);
+  std::fclose(f);
+  return n == sizeof header && std::string_view(header, sizeof header) == std::string_view("SQLite format 3\0", 16);
+}
+
+// The file's header says it is in WAL mode (its read and write versions are 2).
+bool wal_header(const std::string& path) {
+  unsigned char header[20] = {};
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  const std::size_t n = std::fread(header, 1, sizeof header, f);
+  std::fclose(f);
+  return n == sizeof header && header[18] == 2 && header[19] == 2;
 }
 
 std::string quoted_identifier(const std::string& name) {
@@ -86,8 +107,18 @@ class progress_report {
 int init(const common& c) {
   const std::string path = database_path(c);
   struct stat st{};
-  if (::stat(path.c_str(), &st) == 0 && st.st_size > 0)
-    throw failure(fmt::format("a database already exists at '{}' (use 'cpm-db migrate' to update it)", path));
+  if (::stat(path.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode))
+      throw failure("not_a_database", fmt::format("'{}' is {}, not a database file: give the path of the file to create", path,
+                                                  kind_of_file(st)));
+    if (st.st_size > 0 && !is_sqlite_file(path))
+      throw failure("not_a_database", fmt::format("'{}' is a file of {} bytes that is not an SQLite database; cpm-db init "
+                                                  "never overwrites a file",
+                                                  path, st.st_size));
+    if (st.st_size > 0)
+      throw failure("already_exists",
+                    fmt::format("a database already exists at '{}' (use 'cpm-db migrate' to update it)", path));
+  }
   cpm::store_options options;
   options.migrate = false;
   auto s = cpm::store::open(path, options);
@@ -120,12 +151,13 @@ int migrate(const common& c) {
 
 int status(const common& c) {
   const std::string path = database_path(c);
-  auto db = open_as_is(path);
+  auto [db, opened] = open_for_reading(path);
   const int version = cpm::store_schema_version(db);
   const int target = cpm::store::target_version();
   const char* state = version == target ? "current" : version < target ? "behind" : "newer";
   auto pragma = [&](const char* sql) { return cpm::query<std::string>(db, sql).one(); };
-  const std::string journal = pragma("PRAGMA journal_mode");
+  // Read as immutable, SQLite reports no WAL; the file's header still says (byte 18: 2 is WAL).
+  const std::string journal = opened == "immutable" && wal_header(path) ? "wal" : pragma("PRAGMA journal_mode");
   const auto page_size = cpm::query<std::int64_t>(db, "PRAGMA page_size").one();
   const auto pages = cpm::query<std::int64_t>(db, "PRAGMA page_count").one();
 
@@ -146,6 +178,7 @@ int status(const common& c) {
                 {"page_size", page_size},
                 {"pages", pages},
                 {"journal_mode", journal},
+                {"opened", opened},
                 {"schema_version", version},
                 {"code_version", target},
                 {"schema", state},
@@ -155,6 +188,9 @@ int status(const common& c) {
   fmt::print("database:       {}\n", path);
   fmt::print("size:           {} bytes ({} pages of {})\n", page_size * pages, pages, page_size);
   fmt::print("journal mode:   {}\n", journal);
+  if (opened != "read-write")
+    fmt::print("opened:         {}\n", opened == "read-only" ? "read-only (this user cannot write it)"
+                                                            : "immutable (read-only, without locks: this user cannot write beside it)");
   fmt::print("schema version: {} (this cpm-db: {}; {})\n", version, target,
              version == target ? "current"
              : version < target ? "behind: run 'cpm-db migrate'"
@@ -171,7 +207,7 @@ int status(const common& c) {
 
 int backup(const common& c, const backup_args& a) {
   const std::string path = database_path(c);
-  auto db = open_as_is(path);
+  auto db = open_for_reading(path).db;
   cpm::backup_options options;
   options.pages_per_step = a.pages;
   options.pause_between_steps = std::chrono::milliseconds(a.pause_ms);
@@ -206,7 +242,7 @@ int restore(const common& c, const std::string& file) {
   try {
     r = cpm::restore(path, file);
   } catch (const cpm::schema_too_new& e) {
-    throw failure(fmt::format("refusing to restore '{}': it is at schema version {}, newer than this cpm-db knows ({})",
+    throw failure("refused", fmt::format("refusing to restore '{}': it is at schema version {}, newer than this cpm-db knows ({})",
                               file, e.database_version(), e.code_version()));
   }
   const int target = cpm::store::target_version();
@@ -227,7 +263,7 @@ int restore(const common& c, const std::string& file) {
 
 int check(const common& c) {
   const std::string path = database_path(c);
-  auto db = open_as_is(path);
+  auto db = open_for_reading(path).db;
   auto r = cpm::check(db);
   if (c.json) {
     json fk = json::array();
@@ -246,7 +282,7 @@ int check(const common& c) {
                                               : fmt::format("{} row(s) pointing nowhere", r.foreign_key_violations.size()));
     for (const auto& line : r.findings()) fmt::print("  {}\n", line);
   }
-  if (!r.ok()) throw failure(fmt::format("check found {} problem(s) in '{}'", r.problem_count(), path));
+  if (!r.ok()) throw failure("check_failed", fmt::format("check found {} problem(s) in '{}'", r.problem_count(), path));
   return 0;
 }
 

@@ -9,8 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <optional>
@@ -22,27 +24,95 @@ namespace cpmdb {
 
 using json = nlohmann::ordered_json;  // keys stay in the order they are written
 
-// --db, else $CPMDB_PATH, else ~/.cpm/cpm.db.
+// --db, else $CPMDB_PATH (when set and not empty), else ~/.cpm/cpm.db. An empty --db is an
+// error, not the default.
 inline std::string database_path(const common& c) {
-  if (!c.db.empty()) return c.db;
+  if (c.db) {
+    if (c.db->empty()) throw failure("--db is empty: give the path of the database file", exit_usage);
+    return *c.db;
+  }
   if (const char* env = std::getenv("CPMDB_PATH"); env && *env) return env;
   return cpm::default_database_path();
+}
+
+// What is at `path` when it is not a regular file: "a directory", "a named pipe", ...
+inline std::string kind_of_file(const struct stat& st) {
+  if (S_ISDIR(st.st_mode)) return "a directory";
+  if (S_ISFIFO(st.st_mode)) return "a named pipe";
+  if (S_ISSOCK(st.st_mode)) return "a socket";
+  if (S_ISCHR(st.st_mode)) return "a character device";
+  if (S_ISBLK(st.st_mode)) return "a block device";
+  return "not a regular file";
 }
 
 // A database file must already be there (only init makes one).
 inline void require_database(const std::string& path) {
   struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) throw failure(fmt::format("no database at '{}' (create one with 'cpm-db init')", path));
-  if (!S_ISREG(st.st_mode)) throw failure(fmt::format("'{}' is not a file", path));
+  if (::stat(path.c_str(), &st) != 0)
+    throw failure("no_database", fmt::format("no database at '{}' (create one with 'cpm-db init')", path));
+  if (!S_ISREG(st.st_mode))
+    throw failure("not_a_database", fmt::format("'{}' is {}, not a database file", path, kind_of_file(st)));
 }
 
-// Opens the database as it is: no migration, no change of journal mode.
-inline cpm::connection open_as_is(const std::string& path) {
+// `path` as an SQLite URI "file:/abs/path" (percent-encoded), to open it with parameters.
+inline std::string file_uri(const std::string& path) {
+  std::string absolute = path;
+  if (char* real = ::realpath(path.c_str(), nullptr)) {
+    absolute = real;
+    std::free(real);
+  }
+  std::string out = "file:";
+  for (unsigned char ch : absolute) {
+    if (std::isalnum(ch) || std::string_view("/._~-").find(static_cast<char>(ch)) != std::string_view::npos) out += static_cast<char>(ch);
+    else out += fmt::format("%{:02X}", ch);
+  }
+  return out;
+}
+
+// A database opened to be read as it is (status, check, backup), and how it was opened.
+struct reading {
+  cpm::connection db;
+  std::string opened;  // "read-write", "read-only" or "immutable"
+};
+
+// Opens the database as it is: no migration, no change of journal mode. A database this user
+// cannot write (a read-only file, directory or file system) is opened read-only; when SQLite
+// cannot even do that (a WAL database needs its -shm file, which a read-only directory cannot
+// hold), it is read as immutable (SQLite's immutable=1: no locks, no -shm), unless a
+// write-ahead log holds changes that reading it so would miss, which is then said.
+inline reading open_for_reading(const std::string& path) {
   require_database(path);
   cpm::open_options options;
   options.create = false;
   options.journal = cpm::journal_mode::keep;
-  return cpm::connection::open(path, options);
+  auto refused = [](const cpm::sqlite_error& e) { return e.code() == SQLITE_READONLY || e.code() == SQLITE_CANTOPEN; };
+  std::string why;
+  if (::access(path.c_str(), W_OK) == 0) {
+    try {
+      return {cpm::connection::open(path, options), "read-write"};
+    } catch (const cpm::sqlite_error& e) {
+      if (!refused(e)) throw;
+      why = e.what();
+    }
+  }
+  options.read_only = true;
+  try {
+    return {cpm::connection::open(path, options), "read-only"};
+  } catch (const cpm::sqlite_error& e) {
+    if (!refused(e)) throw;
+    why = e.what();
+  }
+  struct stat wal{};
+  if (::stat((path + "-wal").c_str(), &wal) == 0 && wal.st_size > 0)
+    throw failure("read_only", fmt::format("cannot read '{}': this user cannot write beside it, and its write-ahead log "
+                                           "'{}-wal' holds changes that SQLite reads only through a '-shm' file it cannot "
+                                           "make there; run as the database's owner ({})",
+                                           path, path, why));
+  try {
+    return {cpm::connection::open(file_uri(path) + "?immutable=1", options), "immutable"};
+  } catch (const cpm::sqlite_error& e) {
+    throw failure("read_only", fmt::format("cannot read '{}' read-only: {}", path, why.empty() ? e.what() : why));
+  }
 }
 
 // Opens the store on an existing database at the current schema version.
@@ -53,7 +123,7 @@ inline cpm::store open_store(const common& c) {
   options.migrate = false;
   auto s = cpm::store::open(path, options);
   if (s.schema_version() < cpm::store::target_version())
-    throw failure(fmt::format("'{}' is at schema version {}, this cpm-db needs {}: run 'cpm-db migrate'", path,
+    throw failure("schema", fmt::format("'{}' is at schema version {}, this cpm-db needs {}: run 'cpm-db migrate'", path,
                               s.schema_version(), cpm::store::target_version()));
   return s;
 }

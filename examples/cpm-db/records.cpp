@@ -1,5 +1,5 @@
 // cpm-db: users, organizations and their members, repositories, access, SSH keys, servers.
-// Records are named on the command line (alice, acme, acme/tools), never by id.
+// Records are named on the command line by name (alice, acme, acme/tools) or id (id:1).
 #include "commands.hpp"
 #include "output.hpp"
 
@@ -17,18 +17,62 @@ namespace cpmdb {
 
 namespace {
 
-// ---- finding records by name ----------------------------------------------------------------
+// ---- finding records by id or name ----------------------------------------------------------
+//
+// A record is named on the command line by its name (alice, acme, acme/tools, deploy) or by its
+// id: "id:7" is always an id; a bare number "7" is an id or a name, and is refused as ambiguous
+// when it is the id of one record and the name of another (names may be all digits). Names
+// never hold ':', and "id:7" needs no quoting in a shell (unlike "#7").
 
-cpm::user find_user(cpm::store& s, const std::string& name) {
-  auto u = s.user_by_name(name);
-  if (!u) throw failure(fmt::format("user '{}' not found", name));
-  return *u;
+// "id:7" and "7" give 7; anything else gives nothing. "id:" followed by anything but digits
+// is a usage error.
+std::optional<std::int64_t> id_in(const std::string& text, const char* what) {
+  const bool marked = text.rfind("id:", 0) == 0;
+  const std::string digits = marked ? text.substr(3) : text;
+  const bool number = !digits.empty() && digits.size() <= 18 &&
+                      digits.find_first_not_of("0123456789") == std::string::npos;
+  if (marked && !number)
+    throw failure(fmt::format("'{}' is not a {} id: write 'id:' and the id's digits, as in 'id:3'", text, what), exit_usage);
+  if (!number) return std::nullopt;
+  return std::stoll(digits);
 }
 
-cpm::organization find_org(cpm::store& s, const std::string& name) {
-  auto o = s.organization_by_name(name);
-  if (!o) throw failure(fmt::format("organization '{}' not found", name));
-  return *o;
+// The record `text` names, by `by_id` and `by_name`; `label` says what a record is called in a
+// message ("user alice").
+template <class Record, class ById, class ByName, class Label>
+Record find_record(const std::string& text, const char* what, ById by_id, ByName by_name, Label label) {
+  const auto id = id_in(text, what);
+  if (id && text.rfind("id:", 0) == 0) {
+    auto found = by_id(*id);
+    if (!found) throw failure("not_found", fmt::format("{} {} not found (no {} has that id)", what, text, what));
+    return *found;
+  }
+  auto named = by_name(text);
+  if (!id) {
+    if (!named) throw failure("not_found", fmt::format("{} '{}' not found", what, text));
+    return *named;
+  }
+  auto numbered = by_id(*id);
+  if (named && numbered && named->id != numbered->id)
+    throw failure("ambiguous", fmt::format("'{}' is both the id of {} and the name of {} (id {}): write 'id:{}' for the "
+                                           "first, 'id:{}' for the second",
+                                           text, label(*numbered), label(*named), named->id, numbered->id, named->id));
+  if (named) return *named;
+  if (numbered) return *numbered;
+  throw failure("not_found", fmt::format("{} '{}' not found (no {} has that id or name)", what, text, what));
+}
+
+cpm::user find_user(cpm::store& s, const std::string& text) {
+  return find_record<cpm::user>(
+      text, "user", [&](std::int64_t id) { return s.get_user(id); }, [&](const std::string& n) { return s.user_by_name(n); },
+      [](const cpm::user& u) { return "user " + u.username; });
+}
+
+cpm::organization find_org(cpm::store& s, const std::string& text) {
+  return find_record<cpm::organization>(
+      text, "organization", [&](std::int64_t id) { return s.get_organization(id); },
+      [&](const std::string& n) { return s.organization_by_name(n); },
+      [](const cpm::organization& o) { return "organization " + o.name; });
 }
 
 struct repo_name {
@@ -39,7 +83,7 @@ struct repo_name {
 repo_name split_repo_name(const std::string& text) {
   auto slash = text.find('/');
   if (slash == std::string::npos || slash == 0 || slash + 1 == text.size() || text.find('/', slash + 1) != std::string::npos)
-    throw failure(fmt::format("repository '{}' must be given as ORG/NAME", text), exit_usage);
+    throw failure(fmt::format("repository '{}' must be given as ORG/NAME (or by its id, as in 'id:3')", text), exit_usage);
   return {text.substr(0, slash), text.substr(slash + 1)};
 }
 
@@ -48,24 +92,35 @@ struct found_repo {
   cpm::repository repo;
 };
 
+// ORG/NAME (ORG by name or id), or the repository's id: "id:3" or "3" (a repository's own name
+// never stands alone, so a number is not ambiguous here).
 found_repo find_repo(cpm::store& s, const std::string& text) {
+  if (text.find('/') == std::string::npos) {
+    if (auto id = id_in(text, "repository")) {
+      auto repo = s.get_repository(*id);
+      if (!repo) throw failure("not_found", fmt::format("repository id:{} not found", *id));
+      auto org = s.get_organization(repo->org_id);
+      if (!org) throw failure("not_found", fmt::format("the organization of repository id:{} is missing", repo->id));
+      return {*org, *repo};
+    }
+  }
   auto [org_name, name] = split_repo_name(text);
   auto org = find_org(s, org_name);
   auto repo = s.repository_by_name(org.id, name);
-  if (!repo) throw failure(fmt::format("repository '{}' not found", text));
+  if (!repo) throw failure("not_found", fmt::format("repository '{}/{}' not found", org.name, name));
   return {org, *repo};
 }
 
-cpm::ssh_key find_key(cpm::store& s, const std::string& name) {
-  auto k = s.ssh_key_by_name(name);
-  if (!k) throw failure(fmt::format("SSH key '{}' not found", name));
-  return *k;
+cpm::ssh_key find_key(cpm::store& s, const std::string& text) {
+  return find_record<cpm::ssh_key>(
+      text, "SSH key", [&](std::int64_t id) { return s.get_ssh_key(id); },
+      [&](const std::string& n) { return s.ssh_key_by_name(n); }, [](const cpm::ssh_key& k) { return "SSH key " + k.name; });
 }
 
-cpm::server find_server(cpm::store& s, const std::string& name) {
-  auto sv = s.server_by_name(name);
-  if (!sv) throw failure(fmt::format("server '{}' not found", name));
-  return *sv;
+cpm::server find_server(cpm::store& s, const std::string& text) {
+  return find_record<cpm::server>(
+      text, "server", [&](std::int64_t id) { return s.get_server(id); },
+      [&](const std::string& n) { return s.server_by_name(n); }, [](const cpm::server& sv) { return "server " + sv.name; });
 }
 
 // Organization names by id, looked up once each.
@@ -76,7 +131,7 @@ class org_names {
     auto it = names_.find(id);
     if (it == names_.end()) {
       auto o = s_->get_organization(id);
-      it = names_.emplace(id, o ? o->name : fmt::format("#{}", id)).first;
+      it = names_.emplace(id, o ? o->name : fmt::format("id:{}", id)).first;
     }
     return it->second;
   }
@@ -115,6 +170,33 @@ struct membership_row {
   std::string org;
   cpm::org_role role = cpm::org_role::member;
 };
+
+// What an update changed, as "field old -> new" for the text output.
+class changes {
+ public:
+  template <class T>
+  void note(const char* field, const T& before, const T& after) {
+    if (before != after) text_.push_back(fmt::format("{} {} -> {}", field, shown(before), shown(after)));
+  }
+  [[nodiscard]] std::string text() const {
+    return text_.empty() ? std::string("nothing changed") : fmt::format("{}", fmt::join(text_, ", "));
+  }
+
+ private:
+  static std::string shown(const std::string& v) { return v; }
+  static std::string shown(int v) { return std::to_string(v); }
+  static std::string shown(bool v) { return v ? "yes" : "no"; }
+  static std::string shown(const std::optional<std::string>& v) { return v ? "'" + *v + "'" : std::string("none"); }
+  std::vector<std::string> text_;
+};
+
+// An update must change something, and an option and its --no- form exclude each other.
+void require_changes(bool any, const char* command, const char* options) {
+  if (!any) throw failure(fmt::format("'cpm-db {}' needs something to change: give {}", command, options), exit_usage);
+}
+void exclusive(bool a, bool b, const char* option) {
+  if (a && b) throw failure(fmt::format("give {0} or --no-{1}, not both", option, option + 2), exit_usage);
+}
 
 }  // namespace
 
@@ -186,19 +268,33 @@ int user_remove(const common& c, const std::string& name) {
   return 0;
 }
 
+int user_update(const common& c, const std::string& user, const user_update_args& a) {
+  require_changes(a.name || a.email, "user update", "--name or --email");
+  auto s = open_store(c);
+  auto before = find_user(s, user);
+  auto after = s.update_user(before.id, {.username = a.name, .email = a.email});
+  changes changed;
+  changed.note("username", before.username, after.username);
+  changed.note("email", before.email, after.email);
+  if (c.json) print_json(to_json(after));
+  else fmt::print("updated user {} (id {}): {}\n", after.username, after.id, changed.text());
+  return 0;
+}
+
 // ---- organizations ---------------------------------------------------------------------------
 
 int org_add(const common& c, const org_args& a) {
   auto s = open_store(c);
-  std::optional<std::int64_t> owner;
-  if (a.owner) owner = find_user(s, *a.owner).id;
-  auto o = s.create_organization({.name = a.name, .description = a.description}, owner);
+  std::optional<cpm::user> owner;
+  if (a.owner) owner = find_user(s, *a.owner);
+  auto o = s.create_organization({.name = a.name, .description = a.description},
+                                 owner ? std::optional(owner->id) : std::nullopt);
   if (c.json) {
     auto doc = to_json(o);
-    doc["owner"] = or_null(a.owner);
+    doc["owner"] = owner ? json(owner->username) : json(nullptr);
     print_json(doc);
   } else {
-    fmt::print("created organization {} (id {}){}\n", o.name, o.id, a.owner ? " owned by " + *a.owner : "");
+    fmt::print("created organization {} (id {}){}\n", o.name, o.id, owner ? " owned by " + owner->username : "");
   }
   return 0;
 }
@@ -226,12 +322,29 @@ int org_remove(const common& c, const std::string& name) {
   return 0;
 }
 
+int org_update(const common& c, const std::string& org, const org_update_args& a) {
+  exclusive(a.description.has_value(), a.no_description, "--description");
+  require_changes(a.name || a.description || a.no_description, "org update", "--name, --description or --no-description");
+  cpm::organization_patch patch{.name = a.name};
+  if (a.description) patch.description = a.description;
+  if (a.no_description) patch.description = std::optional<std::string>();
+  auto s = open_store(c);
+  auto before = find_org(s, org);
+  auto after = s.update_organization(before.id, patch);
+  changes changed;
+  changed.note("name", before.name, after.name);
+  changed.note("description", before.description, after.description);
+  if (c.json) print_json(to_json(after));
+  else fmt::print("updated organization {} (id {}): {}\n", after.name, after.id, changed.text());
+  return 0;
+}
+
 int member_add(const common& c, const std::string& org, const std::string& user, const std::string& role) {
   const auto r = parse_role(role);
   auto s = open_store(c);
   auto o = find_org(s, org);
   auto u = find_user(s, user);
-  if (s.org_membership(o.id, u.id)) throw failure(fmt::format("{} is already a member of {}", u.username, o.name));
+  if (s.org_membership(o.id, u.id)) throw failure("already_exists", fmt::format("{} is already a member of {}", u.username, o.name));
   auto m = s.add_org_member(o.id, u.id, r);
   if (c.json) print_json({{"organization", o.name}, {"user", u.username}, {"role", text_of(m.role)}, {"joined_at", or_null(m.joined_at)}});
   else fmt::print("added {} to {} as {}\n", u.username, o.name, text_of(m.role));
@@ -242,10 +355,28 @@ int member_remove(const common& c, const std::string& org, const std::string& us
   auto s = open_store(c);
   auto o = find_org(s, org);
   auto u = find_user(s, user);
-  if (!s.org_membership(o.id, u.id)) throw failure(fmt::format("{} is not a member of {}", u.username, o.name));
+  if (!s.org_membership(o.id, u.id)) throw failure("not_found", fmt::format("{} is not a member of {}", u.username, o.name));
   s.remove_org_member(o.id, u.id);
   if (c.json) print_json({{"removed", "member"}, {"organization", o.name}, {"user", u.username}});
   else fmt::print("removed {} from {}\n", u.username, o.name);
+  return 0;
+}
+
+int member_update(const common& c, const std::string& org, const std::string& user, const std::string& role) {
+  const auto r = parse_role(role);
+  auto s = open_store(c);
+  auto o = find_org(s, org);
+  auto u = find_user(s, user);
+  auto before = s.org_membership(o.id, u.id);
+  if (!before) throw failure("not_found", fmt::format("{} is not a member of {}", u.username, o.name));
+  auto after = s.set_org_role(o.id, u.id, r);
+  if (c.json) {
+    print_json({{"organization", o.name}, {"user", u.username}, {"role", text_of(after.role)}, {"joined_at", or_null(after.joined_at)}});
+  } else if (before->role == after.role) {
+    fmt::print("{} is already {} of {}: nothing changed\n", u.username, text_of(after.role), o.name);
+  } else {
+    fmt::print("{} is now {} of {} (was {})\n", u.username, text_of(after.role), o.name, text_of(before->role));
+  }
   return 0;
 }
 
@@ -307,6 +438,31 @@ int repo_remove(const common& c, const std::string& name) {
   return 0;
 }
 
+int repo_update(const common& c, const std::string& repo, const repo_update_args& a) {
+  exclusive(a.description.has_value(), a.no_description, "--description");
+  require_changes(a.name || a.org || a.path || a.description || a.no_description, "repo update",
+                  "--name, --org, --path, --description or --no-description");
+  auto s = open_store(c);
+  auto [before_org, before] = find_repo(s, repo);
+  cpm::repository_patch patch{.name = a.name, .path = a.path};
+  std::optional<cpm::organization> to_org;
+  if (a.org) {
+    to_org = find_org(s, *a.org);
+    patch.org_id = to_org->id;
+  }
+  if (a.description) patch.description = a.description;
+  if (a.no_description) patch.description = std::optional<std::string>();
+  auto after = s.update_repository(before.id, patch);
+  const auto& after_org = to_org ? *to_org : before_org;
+  changes changed;
+  changed.note("name", before_org.name + "/" + before.name, after_org.name + "/" + after.name);
+  changed.note("path", before.path, after.path);
+  changed.note("description", before.description, after.description);
+  if (c.json) print_json(repo_json(after, after_org.name));
+  else fmt::print("updated repository {}/{} (id {}): {}\n", after_org.name, after.name, after.id, changed.text());
+  return 0;
+}
+
 // ---- access ----------------------------------------------------------------------------------
 
 int access_grant(const common& c, const std::string& repo, const std::string& user, const std::string& level) {
@@ -325,7 +481,7 @@ int access_revoke(const common& c, const std::string& repo, const std::string& u
   auto [o, r] = find_repo(s, repo);
   auto u = find_user(s, user);
   if (!s.repo_grant(r.id, u.id))
-    throw failure(fmt::format("{} has no direct grant on {}/{} to revoke", u.username, o.name, r.name));
+    throw failure("not_found", fmt::format("{} has no direct grant on {}/{} to revoke", u.username, o.name, r.name));
   s.revoke_access(r.id, u.id);
   if (c.json) print_json({{"revoked", o.name + "/" + r.name}, {"user", u.username}});
   else fmt::print("revoked the direct grant of {} on {}/{}\n", u.username, o.name, r.name);
@@ -428,6 +584,20 @@ int key_remove(const common& c, const std::string& name) {
   return 0;
 }
 
+int key_update(const common& c, const std::string& key, const key_update_args& a) {
+  require_changes(a.name || a.public_key || a.private_key_path, "key update", "--name, --public-key or --private-key-path");
+  auto s = open_store(c);
+  auto before = find_key(s, key);
+  auto after = s.update_ssh_key(before.id, {.name = a.name, .public_key = a.public_key, .private_key_path = a.private_key_path});
+  changes changed;
+  changed.note("name", before.name, after.name);
+  changed.note("public key", short_key(before.public_key), short_key(after.public_key));
+  changed.note("private key path", before.private_key_path, after.private_key_path);
+  if (c.json) print_json(to_json(after));
+  else fmt::print("updated SSH key {} (id {}): {}\n", after.name, after.id, changed.text());
+  return 0;
+}
+
 // ---- servers ---------------------------------------------------------------------------------
 
 namespace {
@@ -447,10 +617,11 @@ std::optional<std::string> key_name(cpm::store& s, const std::optional<std::int6
 
 int server_add(const common& c, const server_args& a) {
   auto s = open_store(c);
-  std::optional<std::int64_t> key;
-  if (a.key) key = find_key(s, *a.key).id;
-  auto sv = s.create_server({.name = a.name, .host = a.host, .port = a.port, .is_neighbor = a.neighbor, .ssh_key_id = key});
-  if (c.json) print_json(server_json(sv, a.key));
+  std::optional<cpm::ssh_key> key;
+  if (a.key) key = find_key(s, *a.key);
+  auto sv = s.create_server({.name = a.name, .host = a.host, .port = a.port, .is_neighbor = a.neighbor,
+                             .ssh_key_id = key ? std::optional(key->id) : std::nullopt});
+  if (c.json) print_json(server_json(sv, key ? std::optional(key->name) : std::nullopt));
   else fmt::print("added {}server {} ({}:{}, id {})\n", sv.is_neighbor ? "neighbor " : "", sv.name, sv.host, sv.port, sv.id);
   return 0;
 }
@@ -477,6 +648,29 @@ int server_remove(const common& c, const std::string& name) {
   s.delete_server(sv.id);
   if (c.json) print_json({{"removed", "server"}, {"name", sv.name}, {"id", sv.id}});
   else fmt::print("removed server {}\n", sv.name);
+  return 0;
+}
+
+int server_update(const common& c, const std::string& server, const server_update_args& a) {
+  exclusive(a.key.has_value(), a.no_key, "--key");
+  require_changes(a.name || a.host || a.port || a.neighbor || a.key || a.no_key, "server update",
+                  "--name, --host, --port, --neighbor, --no-neighbor, --key or --no-key");
+  auto s = open_store(c);
+  auto before = find_server(s, server);
+  cpm::server_patch patch{.name = a.name, .host = a.host, .port = a.port, .is_neighbor = a.neighbor};
+  if (a.key) patch.ssh_key_id = std::optional<std::int64_t>(find_key(s, *a.key).id);
+  if (a.no_key) patch.ssh_key_id = std::optional<std::int64_t>();
+  auto after = s.update_server(before.id, patch);
+  const auto before_key = key_name(s, before.ssh_key_id);
+  const auto after_key = key_name(s, after.ssh_key_id);
+  changes changed;
+  changed.note("name", before.name, after.name);
+  changed.note("host", before.host, after.host);
+  changed.note("port", before.port, after.port);
+  changed.note("neighbor", before.is_neighbor, after.is_neighbor);
+  changed.note("SSH key", before_key, after_key);
+  if (c.json) print_json(server_json(after, after_key));
+  else fmt::print("updated server {} (id {}): {}\n", after.name, after.id, changed.text());
   return 0;
 }
 

@@ -2,12 +2,14 @@
 """End-to-end tests of cpm-db: runs the built tool against temporary databases and checks its
 output, its JSON and its exit codes. Python 3 standard library only.
 
-    run.py --cpm-db PATH CASE      run one case (CTest runs each as cpm.cpm_db.CASE)
+    run.py --cpm-db PATH [--build-dir DIR] CASE   run one case (CTest runs each as cpm.cpm_db.CASE)
     run.py --cpm-db PATH all       run every case
     run.py --list                  list the cases
 
 Conventions checked everywhere: success is exit code 0; a failure is exit code 1 (2 for a
-usage error) with exactly one line "cpm-db: <message>" on stderr and nothing on stdout.
+usage error) with exactly one line "cpm-db: <message>" on stderr and nothing on stdout, in the
+tool's own words (none of CLI11's messages, listed in CLI11_WORDS); with --json, the line is
+{"error": {"kind", "message", "exit_code"}}.
 """
 import argparse
 import base64
@@ -26,6 +28,7 @@ import tempfile
 import time
 
 TOOL = None
+BUILD_DIR = None  # the CMake build tree (--build-dir), for the install case
 CASES = {}
 
 
@@ -131,7 +134,38 @@ class Tool:
         for text in [contains] if isinstance(contains, str) else contains:
             expect(text.lower() in lines[0].lower(), f"expected {text!r} in the message:\n{r!r}")
         expect(r.out == "" or "--json" in args or args[:1] == ("check",), f"expected nothing on stdout:\n{r!r}")
+        no_cli11_words(r)
         return r
+
+    def json_fails(self, *args, kind, contains, rc=1, **kw):
+        """With --json, the failure is one line of JSON on stderr: {"error": {"kind", "message", "exit_code"}}."""
+        r = self.run(*args, "--json", **kw)
+        expect(r.rc == rc, f"expected exit code {rc}:\n{r!r}")
+        lines = r.err.splitlines()
+        expect(len(lines) == 1 and r.err.endswith("\n"), f"expected exactly one line on stderr:\n{r!r}")
+        try:
+            doc = json.loads(lines[0])
+        except json.JSONDecodeError as e:
+            raise Failed(f"the error is not JSON ({e}):\n{r!r}")
+        error = doc.get("error") if isinstance(doc, dict) else None
+        expect(isinstance(error, dict) and list(doc) == ["error"], f"expected {{\"error\": {{...}}}}:\n{r!r}")
+        expect(error.get("kind") == kind and error.get("exit_code") == rc, f"expected kind {kind!r}, exit_code {rc}:\n{r!r}")
+        for text in [contains] if isinstance(contains, str) else contains:
+            expect(text.lower() in error.get("message", "").lower(), f"expected {text!r} in the message:\n{r!r}")
+        expect(r.out == "" or args[:1] == ("check",), f"expected nothing on stdout:\n{r!r}")
+        no_cli11_words(r)
+        return error
+
+
+# What CLI11 says in its own messages; none of it may reach the user.
+CLI11_WORDS = ["Could not convert", "At Most", "required but received", "not expected", "not in {", "not in range",
+               "required TEXT missing", "required INT missing", "A subcommand", "Should be true/false",
+               "disallowed flag override", "Expected exactly", "was not readable", "Too many positional"]
+
+
+def no_cli11_words(r):
+    for words in CLI11_WORDS:
+        expect(words not in r.err, f"CLI11's own words {words!r} reached the user:\n{r!r}")
 
 
 def ssh_key(seed, comment="test"):
@@ -228,13 +262,14 @@ def backups_in(directory):
 def help(tmp):
     t = Tool(tmp)
     commands = [[], ["init"], ["migrate"], ["status"], ["backup"], ["restore"], ["check"],
-                ["user"], ["user", "add"], ["user", "list"], ["user", "show"], ["user", "remove"],
-                ["org"], ["org", "add"], ["org", "list"], ["org", "remove"],
-                ["org", "member"], ["org", "member", "add"], ["org", "member", "remove"], ["org", "member", "list"],
-                ["repo"], ["repo", "add"], ["repo", "list"], ["repo", "remove"],
+                ["user"], ["user", "add"], ["user", "list"], ["user", "show"], ["user", "update"], ["user", "remove"],
+                ["org"], ["org", "add"], ["org", "list"], ["org", "update"], ["org", "remove"],
+                ["org", "member"], ["org", "member", "add"], ["org", "member", "update"], ["org", "member", "remove"],
+                ["org", "member", "list"],
+                ["repo"], ["repo", "add"], ["repo", "list"], ["repo", "update"], ["repo", "remove"],
                 ["access"], ["access", "grant"], ["access", "revoke"], ["access", "show"],
-                ["key"], ["key", "add"], ["key", "list"], ["key", "remove"],
-                ["server"], ["server", "add"], ["server", "list"], ["server", "remove"]]
+                ["key"], ["key", "add"], ["key", "list"], ["key", "update"], ["key", "remove"],
+                ["server"], ["server", "add"], ["server", "list"], ["server", "update"], ["server", "remove"]]
     for command in commands:
         r = t.run(*command, "--help", use_db=False)
         expect(r.rc == 0 and "Usage: cpm-db" in r.out and r.err == "", f"--help:\n{r!r}")
@@ -243,8 +278,9 @@ def help(tmp):
     expect("--neighbor" in t.run("server", "add", "--help", use_db=False).out, "server add help lists --neighbor")
     t.fails(contains=["'cpm-db' needs a command", "init, migrate, status, backup, restore, check, user"], rc=2,
             use_db=False)
-    t.fails("user", contains="'cpm-db user' needs a command: add, list, show, remove", rc=2, use_db=False)
-    t.fails("org", "member", contains="'cpm-db org member' needs a command: add, remove, list", rc=2, use_db=False)
+    t.fails("user", contains="'cpm-db user' needs a command: add, list, show, update, remove", rc=2, use_db=False)
+    t.fails("org", "member", contains="'cpm-db org member' needs a command: add, update, remove, list", rc=2,
+            use_db=False)
     t.fails("frobnicate", contains="'frobnicate' is not a command of 'cpm-db'", rc=2, use_db=False)
     t.fails("user", "frob", contains="'frob' is not a command of 'cpm-db user'", rc=2, use_db=False)
     t.fails("user", "list", "--bogus", contains="--bogus", rc=2)
@@ -369,7 +405,7 @@ def users(tmp):
             contains=["public_key", "already exists"])
     t.fails("user", "show", "nobody", contains="user 'nobody' not found")
     t.fails("user", "remove", "nobody", contains="user 'nobody' not found")
-    t.fails("user", "show", contains="USERNAME is required", rc=2)
+    t.fails("user", "show", contains="USER is required", rc=2)
     t.fails("user", "list", "extra", contains="extra", rc=2)
 
 
@@ -808,10 +844,400 @@ def application_tables(tmp):
     t.ok("check")
 
 
+@case
+def records_by_id(tmp):
+    """Every record argument takes a name or an id: 'id:N' always an id, a bare number an id or a name."""
+    t = new_tool(tmp, populated=True)  # alice (1), bob (2), acme (1), acme/tools (1)
+    t.ok("key", "add", "deploy", "--public-key", ssh_key(7), "--private-key-path", "/home/git/.ssh/deploy")
+    t.ok("server", "add", "peer1", "--host", "peer1.example.org")
+    r = t.ok("user", "show", "1")
+    expect(r.out.startswith("user alice (id 1)\n"), f"a bare number is an id:\n{r!r}")
+    expect(t.json("user", "show", "id:2")["user"]["username"] == "bob", "id:2")
+    t.fails("user", "show", "id:9", contains="user id:9 not found")
+    t.fails("user", "show", "9", contains=["user '9' not found", "no user has that id or name"])
+    t.fails("user", "show", "id:x", contains=["'id:x' is not a user id", "id:3"], rc=2)
+    t.fails("user", "show", "id:", contains="is not a user id", rc=2)
+    # A username that is a number: found by name when no other record has it as id ...
+    t.ok("user", "add", "7", "--email", "seven@example.org")  # id 3
+    expect(t.json("user", "show", "7")["user"]["id"] == 3, "the user named 7")
+    # ... and refused as ambiguous when it is another record's id; id: settles it.
+    t.ok("user", "add", "1", "--email", "one@example.org")  # id 4
+    t.fails("user", "show", "1", contains=["'1' is both the id of user alice and the name of user 1 (id 4)",
+                                           "'id:1'", "'id:4'"])
+    t.json_fails("user", "show", "1", kind="ambiguous", contains="both the id")
+    expect(t.json("user", "show", "id:4")["user"]["username"] == "1", "id:4 is the user named 1")
+    expect(t.json("user", "show", "id:1")["user"]["username"] == "alice", "id:1 is alice")
+
+    # Organizations, members, repositories, access, keys, servers.
+    expect([m["user"] for m in t.json("org", "member", "list", "1")] == ["alice"], "org by id")
+    t.ok("org", "member", "add", "id:1", "2", "--role", "admin")
+    expect(t.json("access", "show", "acme/tools", "id:2")["org_role"] == "admin", "member add by ids")
+    expect(t.json("repo", "list", "--org", "id:1")[0]["name"] == "acme/tools", "repo list --org id:1")
+    expect([x["name"] for x in t.json("repo", "list", "--user", "id:2")] == ["acme/tools"], "repo list --user id:2")
+    expect(t.json("access", "show", "1")["repository"] == "acme/tools", "a repository by bare id")
+    expect(t.json("access", "show", "id:1")["repository"] == "acme/tools", "a repository by id:1")
+    expect(t.json("access", "show", "id:1/tools")["repository"] == "acme/tools", "ORG/NAME with the org by id")
+    t.ok("access", "grant", "1", "id:2", "read")
+    t.fails("access", "show", "id:9", contains="repository id:9 not found")
+    t.fails("access", "show", "id:1/nothing", contains="repository 'acme/nothing' not found")
+    doc = t.json("repo", "add", "id:1/site", "--path", "/srv/git/acme/site.git", "--admin", "id:2")
+    expect(doc["name"] == "acme/site", f"repo add with the org by id: {doc}")
+    doc = t.json("org", "add", "globex", "--owner", "id:2")
+    expect(doc["owner"] == "bob", f"--owner by id names the owner: {doc}")
+    expect("owned by bob" in t.ok("org", "add", "initech", "--owner", "2").out, "owner named in the text too")
+    doc = t.json("server", "add", "peer2", "--host", "peer2.example.org", "--key", "id:1")
+    expect(doc["ssh_key"] == "deploy", f"server add --key by id: {doc}")
+    expect(t.json("server", "remove", "id:1")["name"] == "peer1", "server remove by id")
+    expect(t.json("key", "remove", "1")["name"] == "deploy", "key remove by bare id")
+    t.fails("server", "remove", "id:77", contains="server id:77 not found")
+    t.fails("key", "remove", "77", contains="SSH key '77' not found")
+    expect(t.json("repo", "remove", "id:2")["name"] == "acme/site", "repo remove by id")
+    expect(t.json("user", "remove", "id:4")["username"] == "1", "user remove by id")
+    expect(t.json("org", "remove", "id:1")["name"] == "acme", "org remove by id")
+
+
+@case
+def updates(tmp):
+    t = new_tool(tmp, populated=True)  # alice owns acme, bob has write on acme/tools
+    # users
+    r = t.ok("user", "update", "alice", "--name", "alicia", "--email", "alicia@example.org")
+    expect(r.out == "updated user alicia (id 1): username alice -> alicia, email alice@example.org -> alicia@example.org\n",
+           f"user update:\n{r!r}")
+    doc = t.json("user", "update", "id:2", "--email", "robert@example.org")
+    expect(doc["username"] == "bob" and doc["email"] == "robert@example.org", f"user update --json: {doc}")
+    expect(t.ok("user", "update", "bob", "--email", "robert@example.org").out.endswith(": nothing changed\n"), "no change")
+    t.fails("user", "update", "bob", contains=["'cpm-db user update' needs something to change", "--name or --email"], rc=2)
+    t.fails("user", "update", "bob", "--name", "alicia", contains=["username", "'alicia'", "already exists"])
+    t.fails("user", "update", "bob", "--name", "b c", contains=["user.username", "'b c'"])
+    t.fails("user", "update", "bob", "--email", "nope", contains=["user.email", "nope"])
+    t.fails("user", "update", "nobody", "--email", "n@example.org", contains="user 'nobody' not found")
+    expect([u["username"] for u in t.json("user", "list")] == ["alicia", "bob"], "refused updates changed nothing")
+
+    # organizations
+    t.ok("org", "add", "initech")
+    r = t.ok("org", "update", "acme", "--name", "acme-corp", "--description", "the corporation")
+    expect(r.out == "updated organization acme-corp (id 1): name acme -> acme-corp, description 'the company' -> "
+                    "'the corporation'\n", f"org update:\n{r!r}")
+    doc = t.json("org", "update", "acme-corp", "--no-description")
+    expect(doc["name"] == "acme-corp" and doc["description"] is None, f"--no-description: {doc}")
+    t.fails("org", "update", "acme-corp", "--description", "x", "--no-description",
+            contains="give --description or --no-description, not both", rc=2)
+    t.fails("org", "update", "acme-corp", contains="needs something to change", rc=2)
+    t.fails("org", "update", "acme-corp", "--name", "initech", contains=["'initech'", "already exists"])
+    t.fails("org", "update", "acme-corp", "--name", "bad/name", contains=["organization.name", "bad/name"])
+    t.fails("org", "update", "nowhere", "--name", "x", contains="organization 'nowhere' not found")
+
+    # members' roles
+    t.ok("org", "member", "add", "acme-corp", "bob")
+    r = t.ok("org", "member", "update", "acme-corp", "bob", "--role", "admin")
+    expect(r.out == "bob is now admin of acme-corp (was member)\n", f"member update:\n{r!r}")
+    expect(t.json("access", "show", "acme-corp/tools", "bob")["org_role"] == "admin", "the role changed")
+    doc = t.json("org", "member", "update", "acme-corp", "bob", "--role", "owner")
+    expect(doc["role"] == "owner" and doc["user"] == "bob" and doc["organization"] == "acme-corp", f"{doc}")
+    expect("nothing changed" in t.ok("org", "member", "update", "acme-corp", "bob", "--role", "owner").out, "same role")
+    t.fails("org", "member", "update", "initech", "bob", "--role", "admin", contains="bob is not a member of initech")
+    t.fails("org", "member", "update", "acme-corp", "bob", "--role", "boss",
+            contains="role 'boss' is not one of owner, admin, member", rc=2)
+    t.fails("org", "member", "update", "acme-corp", "bob", contains="--role is required", rc=2)
+
+    # repositories: rename, move, path, description
+    t.ok("repo", "add", "initech/tools", "--path", "/srv/git/initech/tools.git")
+    r = t.ok("repo", "update", "acme-corp/tools", "--name", "toolbox", "--description", "shared tools")
+    expect(r.out == "updated repository acme-corp/toolbox (id 1): name acme-corp/tools -> acme-corp/toolbox, "
+                    "description none -> 'shared tools'\n", f"repo update:\n{r!r}")
+    doc = t.json("repo", "update", "acme-corp/toolbox", "--org", "initech", "--path", "/srv/git/initech/toolbox.git")
+    expect(doc["name"] == "initech/toolbox" and doc["organization"] == "initech" and
+           doc["path"] == "/srv/git/initech/toolbox.git", f"repo moved: {doc}")
+    expect(sorted(x["name"] for x in t.json("repo", "list", "--org", "initech")) == ["initech/toolbox", "initech/tools"],
+           "the moved repository is initech's")
+    expect(t.json("access", "show", "initech/toolbox", "bob")["grant"] == "write", "its grants moved with it")
+    t.fails("repo", "update", "initech/toolbox", "--name", "tools", contains=["'tools'", "already exists"])
+    t.ok("repo", "add", "acme-corp/tools", "--path", "/srv/git/acme/tools.git")
+    t.fails("repo", "update", "initech/tools", "--org", "acme-corp", contains=["'tools'", "already exists"])
+    t.fails("repo", "update", "initech/tools", "--org", "nowhere", contains="organization 'nowhere' not found")
+    t.fails("repo", "update", "initech/tools", "--path", "relative", contains=["repository.path", "absolute"])
+    t.fails("repo", "update", "initech/tools", "--name", "a b", contains="repository.name")
+    t.fails("repo", "update", "initech/tools", contains="needs something to change", rc=2)
+    t.fails("repo", "update", "initech/nothing", "--name", "x", contains="repository 'initech/nothing' not found")
+    expect(t.json("repo", "update", "initech/toolbox", "--no-description")["description"] is None, "--no-description")
+
+    # SSH keys
+    t.ok("key", "add", "deploy", "--public-key", ssh_key(7), "--private-key-path", "/home/git/.ssh/deploy")
+    t.ok("key", "add", "spare", "--public-key", ssh_key(8), "--private-key-path", "/home/git/.ssh/spare")
+    r = t.ok("key", "update", "deploy", "--name", "deploy2", "--private-key-path", "/home/git/.ssh/deploy2")
+    expect(r.out == "updated SSH key deploy2 (id 1): name deploy -> deploy2, private key path /home/git/.ssh/deploy -> "
+                    "/home/git/.ssh/deploy2\n", f"key update:\n{r!r}")
+    doc = t.json("key", "update", "deploy2", "--public-key", ssh_key(9, "new"))
+    expect(doc["public_key"] == ssh_key(9, "new"), f"key update --public-key: {doc}")
+    t.fails("key", "update", "deploy2", "--public-key", "ssh-foo AAAA", contains=["ssh_key.public_key", "unknown key type"])
+    t.fails("key", "update", "deploy2", "--private-key-path", "keys/x", contains="ssh_key.private_key_path")
+    t.fails("key", "update", "deploy2", "--name", "spare", contains=["'spare'", "already exists"])
+    t.fails("key", "update", "deploy2", contains="needs something to change", rc=2)
+
+    # servers
+    t.ok("server", "add", "peer1", "--host", "peer1.example.org")
+    r = t.ok("server", "update", "peer1", "--host", "10.0.0.9", "--port", "2222", "--neighbor", "--key", "deploy2")
+    expect(r.out == "updated server peer1 (id 1): host peer1.example.org -> 10.0.0.9, port 22 -> 2222, neighbor no -> yes, "
+                    "SSH key none -> 'deploy2'\n", f"server update:\n{r!r}")
+    expect([x["name"] for x in t.json("server", "list", "--neighbor")] == ["peer1"], "now a neighbor")
+    doc = t.json("server", "update", "peer1", "--no-neighbor", "--no-key", "--name", "mirror")
+    expect(doc["name"] == "mirror" and doc["is_neighbor"] is False and doc["ssh_key"] is None and doc["port"] == 2222,
+           f"server update --json: {doc}")
+    t.fails("server", "update", "mirror", "--port", "0", contains=["server.port", "'0'"])
+    t.fails("server", "update", "mirror", "--port", "ssh", contains=["--port takes a port number", "'ssh'"], rc=2)
+    t.fails("server", "update", "mirror", "--host", "bad_host!", contains=["server.host", "bad_host!"])
+    t.fails("server", "update", "mirror", "--key", "nothing", contains="SSH key 'nothing' not found")
+    t.fails("server", "update", "mirror", "--neighbor", "--no-neighbor", contains="not both", rc=2)
+    t.fails("server", "update", "mirror", "--key", "spare", "--no-key", contains="give --key or --no-key, not both", rc=2)
+    t.fails("server", "update", "mirror", contains="needs something to change", rc=2)
+    t.fails("server", "update", "nothing", "--port", "22", contains="server 'nothing' not found")
+    expect(t.json("server", "list")[0]["port"] == 2222, "refused updates changed nothing")
+
+
+@case
+def json_errors(tmp):
+    """With --json a failure is one line {"error": {"kind", "message", "exit_code", ...}} on stderr."""
+    t = Tool(tmp)
+    t.json_fails("status", kind="no_database", contains="no database at")
+    t.ok("init")
+    t.ok("user", "add", "alice", "--email", "alice@example.org")
+    t.json_fails("user", "show", "nobody", kind="not_found", contains="user 'nobody' not found")
+    error = t.json_fails("user", "add", "b c", "--email", "x@example.org", kind="invalid", contains="may hold only")
+    expect(error["field"] == "user.username" and error["value"] == "b c", f"the field and value: {error}")
+    error = t.json_fails("user", "add", "alice", "--email", "a2@example.org", kind="already_exists", contains="already exists")
+    expect(error["field"] == "user.username" and error["value"] == "alice", f"the field and value: {error}")
+    t.json_fails("user", "list", "extra", kind="usage", contains="takes no arguments", rc=2)
+    t.json_fails("user", "add", "carol", kind="usage", contains="--email is required", rc=2)
+    t.json_fails("server", "add", "x", "--host", "h.example.org", "--port", "ssh", kind="usage", contains="--port", rc=2)
+    t.json_fails("frobnicate", kind="usage", contains="not a command", rc=2, use_db=False)
+    t.json_fails("user", "show", "id:x", kind="usage", contains="not a user id", rc=2)
+    t.json_fails("status", "--db", "", kind="usage", contains="--db is empty", rc=2, use_db=False)
+    # --json before the command, as with --db
+    r = t.run("--json", "user", "show", "nobody")
+    expect(r.rc == 1 and json.loads(r.err)["error"]["kind"] == "not_found", f"--json first:\n{r!r}")
+    # check: the report on stdout, the error on stderr
+    sql(t.db, "INSERT INTO org_members(org_id, user_id, role) VALUES (5, 999, 'member')")
+    t.json_fails("check", kind="check_failed", contains="check found 2 problem(s)")
+    # a schema this cpm-db does not know
+    sql(t.db, "INSERT INTO cpm_schema_history(component, version, name, checksum) VALUES ('cpm.store', 99, 'x', '')")
+    t.json_fails("user", "list", kind="schema", contains="newer")
+    with open(os.path.join(tmp, "text.db"), "w") as f:
+        f.write("hello " * 1000)
+    t.json_fails("restore", os.path.join(tmp, "text.db"), kind="refused", contains="not an sqlite database")
+    # without --json, the same failure is text
+    t.fails("user", "list", contains="newer")
+
+
+@case
+def parse_errors(tmp):
+    """Each kind of command-line mistake is described in the tool's words: which option, what was given,
+    what it takes. (Tool.fails also checks that none of CLI11's own words reach the user.)"""
+    t = new_tool(tmp)
+    # a required argument or option missing
+    t.fails("user", "show", contains="USER is required: a username, or id:N", rc=2)
+    t.fails("user", "add", "carol", contains="--email is required: the user's email address", rc=2)
+    # an option without its value, at the end or before another option
+    t.fails("user", "add", "carol", "--email", contains="--email needs a value: the user's email address", rc=2,
+            use_db=False)
+    t.fails("repo", "list", "--org", "--user", "alice", contains="--org needs a value", rc=2)
+    t.fails("repo", "add", "acme/x", "--path", "--description", "d",
+            contains="--path needs a value: the absolute path of the bare git repository (it was followed by --description)",
+            rc=2)
+    t.fails("status", "--db", contains="--db needs a value", rc=2, use_db=False)
+    t.fails("--db", contains="--db needs a value", rc=2, use_db=False)
+    # an option given twice
+    t.fails("user", "add", "carol", "--email", "a@example.org", "--email", "b@example.org",
+            contains="--email was given 2 times ('a@example.org', 'b@example.org'): give it once", rc=2)
+    t.fails("status", "--db", "a.db", contains="--db was given 2 times", rc=2)  # with run()'s own --db
+    t.fails("--db", "a.db", "--db", "b.db", "status", contains="--db was given 2 times ('a.db', 'b.db')", rc=2,
+            use_db=False)
+    # words too many, options unknown, words that are not commands
+    t.fails("user", "list", "extra", contains="'cpm-db user list' takes no arguments, but was given 'extra'", rc=2)
+    t.fails("user", "add", "a", "b", "c", "--email", "x@example.org",
+            contains="'cpm-db user add' takes 1 argument (USERNAME); 'b', 'c' are one too many", rc=2)
+    t.fails("user", "list", "--bogus", contains="'cpm-db user list' has no option '--bogus'", rc=2)
+    t.fails("--bogus", contains="'cpm-db' has no option '--bogus'", rc=2, use_db=False)
+    t.fails("user", "--bogus", contains="'cpm-db user' has no option '--bogus'", rc=2, use_db=False)
+    t.fails("user", "frob", contains="'frob' is not a command of 'cpm-db user'", rc=2, use_db=False)
+    # a flag given a value
+    t.fails("server", "list", "--neighbor=maybe",
+            contains="--neighbor is a flag: give it alone (or as --neighbor=true, --neighbor=false), not 'maybe'", rc=2)
+    t.fails("user", "list", "--json=perhaps", contains="--json is a flag", rc=2)
+    # numbers
+    t.fails("server", "add", "x", "--host", "h.example.org", "--port", "ssh",
+            contains="--port takes a port number, 1 to 65535, not 'ssh'", rc=2)
+    t.fails("server", "add", "x", "--host", "h.example.org", "--port", "99999999999",
+            contains="--port takes a port number, 1 to 65535, not '99999999999'", rc=2)
+    t.fails("server", "add", "x", "--host", "h.example.org", "--port", "22x", contains="not '22x'", rc=2)
+    t.fails("backup", "--output", "b", "--pages", "0x", contains="--pages takes a whole number of pages", rc=2)
+    t.fails("backup", "--output", "b", "--pages", "-2", contains="--pages takes", rc=2)
+    t.fails("backup", "--output", "b", "--pause", "70000",
+            contains="--pause takes a whole number of milliseconds, 0 to 60000, not '70000'", rc=2)
+    # choices
+    t.fails("access", "grant", "acme/tools", "bob", "owner", contains="access level 'owner' is not one of read, write, admin",
+            rc=2)
+    t.fails("org", "member", "add", "acme", "bob", "--role", "boss", contains="role 'boss' is not one of owner, admin, member",
+            rc=2)
+    expect(t.ok("backup", "--output", os.path.join(tmp, "b"), "--pages", "-1", "--quiet").rc == 0, "--pages -1 is accepted")
+
+
+def _as_other_user():
+    """How to run the tool as a user for whom file modes count: setpriv to nobody when this is root."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if not setpriv:
+        raise Skipped("running as root without setpriv: file modes cannot stop root")
+    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@case
+def paths(tmp):
+    t = Tool(tmp)
+    # init refuses what is not a database file, and says what it is
+    text = os.path.join(tmp, "notadb.txt")
+    with open(text, "w") as f:
+        f.write("my notes\n")
+    Tool(tmp, "notadb.txt").fails("init", contains=["'" + text + "' is a file of 9 bytes that is not an SQLite database",
+                                                    "never overwrites"])
+    expect(file_bytes(text) == b"my notes\n", "the file is untouched")
+    os.makedirs(os.path.join(tmp, "adir"))
+    Tool(tmp, "adir").fails("init", contains="is a directory, not a database file")
+    Tool(tmp, "adir").fails("status", contains="is a directory, not a database file")
+    Tool(tmp, "adir").fails("user", "list", contains="is a directory, not a database file")
+    Tool(tmp, "adir").json_fails("check", kind="not_a_database", contains="is a directory")
+    os.mkfifo(os.path.join(tmp, "fifo"))
+    Tool(tmp, "fifo").fails("init", contains="is a named pipe")
+    t.ok("init")
+    t.fails("init", contains="a database already exists at")
+    # an empty file is made a database (as before: what SQLite itself does)
+    open(os.path.join(tmp, "empty.db"), "w").close()
+    Tool(tmp, "empty.db").ok("init")
+    # --db "" is an error, not the default path; an empty $CPMDB_PATH is as if unset
+    t.fails("init", "--db", "", contains="--db is empty", rc=2, use_db=False)
+    t.fails("status", "--db=", contains="--db needs a value", rc=2, use_db=False)
+    expect(not os.path.exists(os.path.join(tmp, "home", ".cpm")), "nothing made at the default path")
+    r = t.run("init", use_db=False, env=dict(t.env, CPMDB_PATH=""))
+    expect(r.rc == 0 and os.path.isfile(os.path.join(tmp, "home", ".cpm", "cpm.db")), f"empty $CPMDB_PATH:\n{r!r}")
+
+
+@case
+def read_only(tmp):
+    """status, check and backup on a database this user cannot write: as another user (nobody, through
+    setpriv, when the tests run as root), a file of mode 0444 in a directory of mode 0555 (what a
+    read-only mount gives too), and a file of mode 0444 in a writable directory."""
+    prefix = _as_other_user()
+    os.chmod(tmp, 0o755)
+    t = new_tool(tmp, populated=True)  # WAL mode, closed cleanly: no -wal, no -shm
+    ro_dir = os.path.join(tmp, "ro")
+    os.makedirs(ro_dir)
+    shutil.copy(t.db, os.path.join(ro_dir, "cpm.db"))
+    db = os.path.join(ro_dir, "cpm.db")
+    os.chmod(db, 0o444)
+    os.chmod(ro_dir, 0o555)
+    out = os.path.join(tmp, "out")
+    os.makedirs(out)
+    os.chmod(out, 0o777)
+
+    def tool(*args):
+        proc = subprocess.run(prefix + [TOOL, *args, "--db", db], capture_output=True, text=True, cwd=tmp, timeout=60)
+        return Result(list(args), proc)
+
+    # the read-write open fails for this user; as it was before, status said "attempt to write a readonly database"
+    r = tool("status")
+    expect(r.rc == 0 and "journal mode:   wal" in r.out and "opened:         immutable" in r.out, f"status:\n{r!r}")
+    doc = tool("status", "--json").json()
+    expect(doc["opened"] == "immutable" and doc["tables"]["users"] == 2 and doc["schema"] == "current", f"{doc}")
+    r = tool("check")
+    expect(r.rc == 0 and "integrity_check:   ok" in r.out, f"check:\n{r!r}")
+    r = tool("backup", "--output", os.path.join(out, "b"), "--quiet", "--json")
+    expect(r.rc == 0, f"backup:\n{r!r}")
+    expect(sql(r.json()["path"], fetch="SELECT username FROM users ORDER BY id") == [("alice",), ("bob",)], "backup rows")
+    r = tool("user", "add", "carol", "--email", "c@example.org")
+    expect(r.rc == 1 and r.err.startswith("cpm-db: ") and "readonly" in r.err.replace("-", "").lower(),
+           f"a write says it cannot write:\n{r!r}")
+    expect(sorted(os.listdir(ro_dir)) == ["cpm.db"], "nothing made beside it")
+
+    # A writable directory: opened read-only (SQLite makes its -shm there).
+    os.chmod(ro_dir, 0o777)
+    doc = tool("status", "--json").json()
+    expect(doc["opened"] == "read-only" and doc["tables"]["users"] == 2, f"read-only file, writable directory: {doc}")
+    expect("opened:         read-only" in tool("status").out, "status says so")
+
+    # A write-ahead log holding committed changes, beside a file in a read-only directory (a
+    # writer that died, copied as it was): read as immutable it would miss them, so refused.
+    os.chmod(ro_dir, 0o755)
+    os.chmod(db, 0o644)
+    os.remove(db)
+    for name in os.listdir(ro_dir):
+        os.remove(os.path.join(ro_dir, name))
+    holder = sqlite3.connect(t.db, isolation_level=None)
+    try:
+        holder.execute("PRAGMA wal_autocheckpoint=0")
+        holder.execute("INSERT INTO users(username, email) VALUES ('walrus', 'w@example.org')")
+        shutil.copy(t.db, db)
+        shutil.copy(t.db + "-wal", db + "-wal")
+    finally:
+        holder.close()
+    os.chmod(db, 0o444)
+    os.chmod(db + "-wal", 0o444)
+    os.chmod(ro_dir, 0o555)
+    r = tool("status")
+    expect(r.rc == 1 and "write-ahead log" in r.err and "-wal" in r.err and len(r.err.splitlines()) == 1,
+           f"a WAL it cannot read is refused, not skipped:\n{r!r}")
+    r = tool("check", "--json")
+    expect(r.rc == 1 and json.loads(r.err)["error"]["kind"] == "read_only", f"check --json:\n{r!r}")
+    os.chmod(ro_dir, 0o755)
+
+
+@case
+def install(tmp):
+    """cmake --install: cpm-db and its manual page are the component cpm-db, the library cpm-dev."""
+    if not BUILD_DIR:
+        raise Skipped("no --build-dir to install from")
+    cmake = shutil.which("cmake")
+    if not cmake:
+        raise Skipped("no cmake")
+
+    def install_into(prefix, *component):
+        proc = subprocess.run([cmake, "--install", BUILD_DIR, "--prefix", prefix, *component], capture_output=True,
+                              text=True, timeout=120)
+        expect(proc.returncode == 0, f"cmake --install {' '.join(component)} failed:\n{proc.stdout}{proc.stderr}")
+        return prefix
+
+    def files(prefix):
+        return sorted(os.path.relpath(os.path.join(d, f), prefix) for d, _, names in os.walk(prefix) for f in names)
+
+    tool_only = install_into(os.path.join(tmp, "tool"), "--component", "cpm-db")
+    expect(files(tool_only) == ["bin/cpm-db", "share/man/man1/cpm-db.1"], f"the cpm-db component: {files(tool_only)}")
+    proc = subprocess.run([os.path.join(tool_only, "bin", "cpm-db"), "--version"], capture_output=True, text=True)
+    expect(proc.returncode == 0 and re.fullmatch(r"\d+\.\d+\.\d+\n", proc.stdout), f"the installed tool runs: {proc}")
+    with open(os.path.join(tool_only, "share", "man", "man1", "cpm-db.1")) as f:
+        page = f.read()
+    expect(page.startswith(".\\\" ") and "\n.TH CPM\\-DB 1 " in page and "\n.SH SYNOPSIS\n" in page, "a manual page")
+    # written from the tool's own help: every command, and each command's options, are on it
+    for command in [["user", "update"], ["org", "member", "update"], ["repo", "update"], ["server", "update"],
+                    ["key", "update"], ["backup"], ["access", "grant"]]:
+        expect("\\fBcpm\\-db " + " ".join(command) + "\\fR" in page, f"the page has {command}")
+        help_text = subprocess.run([TOOL, *command, "--help"], capture_output=True, text=True).stdout
+        for option in re.findall(r"^\s+(--[a-z-]+)", help_text, re.M):
+            if option not in ("--help", "--db", "--json"):
+                expect(option.replace("-", "\\-") in page, f"the page has {' '.join(command)} {option}")
+
+    library_only = install_into(os.path.join(tmp, "lib"), "--component", "cpm-dev")
+    installed = files(library_only)
+    expect("include/cpm/cpm.hpp" in installed and "share/cpm/cmake/cpm-config.cmake" in installed, f"the library: {installed}")
+    expect(not any(p.startswith("bin/") or "man1" in p for p in installed), f"cpm-dev leaves cpm-db out: {installed}")
+
+    everything = files(install_into(os.path.join(tmp, "all")))
+    expect("bin/cpm-db" in everything and "include/cpm/cpm.hpp" in everything, f"a full install has both: {everything}")
+
+
 def main():
     global TOOL
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cpm-db", help="the cpm-db executable")
+    parser.add_argument("--build-dir", help="the CMake build tree that made it (for the install case)")
     parser.add_argument("--list", action="store_true", help="list the cases")
     parser.add_argument("case", nargs="?", default="all")
     args = parser.parse_args()
@@ -821,6 +1247,8 @@ def main():
     if not args.cpm_db:
         parser.error("--cpm-db is required")
     TOOL = os.path.abspath(args.cpm_db)
+    global BUILD_DIR
+    BUILD_DIR = args.build_dir
     names = list(CASES) if args.case == "all" else [args.case]
     failed = 0
     skipped = 0
