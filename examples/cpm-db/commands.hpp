@@ -72,6 +72,11 @@ struct user_update_args {
 };
 int user_update(const common& c, const std::string& user, const user_update_args& a);
 
+// A user's SSH keys: `user key add USER NAME KEY`, `user key list USER`, `user key remove USER NAME`.
+int user_key_add(const common& c, const std::string& user, const std::string& name, const std::string& key);
+int user_key_list(const common& c, const std::string& user);
+int user_key_remove(const common& c, const std::string& user, const std::string& name);
+
 struct org_args {
   std::string name;
   std::optional<std::string> description;

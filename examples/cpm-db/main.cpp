@@ -232,6 +232,10 @@ class cli {
       return fail({"already_exists", e.what(), cpmdb::exit_failure});
     } catch (const cpm::not_found& e) {
       return fail({"not_found", e.what(), cpmdb::exit_failure});
+    } catch (const cpm::last_owner& e) {
+      return fail({"last_owner", e.what(), cpmdb::exit_failure});
+    } catch (const cpm::rule_conflict& e) {
+      return fail({"rule_conflict", e.what(), cpmdb::exit_failure});
     } catch (const cpm::schema_too_new& e) {
       return fail({"schema", e.what(), cpmdb::exit_failure});
     } catch (const cpm::adoption_error& e) {
@@ -332,6 +336,21 @@ class cli {
     auto* rm = command(g, "remove", "remove a user with their memberships and grants",
                        [this] { return cpmdb::user_remove(c_, name_); });
     rm->add_option("USER", name_, user_help)->required();
+
+    auto* k = group(g, "key", "a user's SSH public keys: add, list, remove");
+    auto* kadd = command(k, "add", "add an SSH public key to a user",
+                         [this] { return cpmdb::user_key_add(c_, name_, key_name_, key_text_); });
+    kadd->add_option("USER", name_, user_help)->required();
+    kadd->add_option("NAME", key_name_, "the key's name for this user: letters, digits, '.', '-' and '_'")->required();
+    kadd->add_option("KEY", key_text_, "the public key: \"ssh-ed25519 AAAA... [comment]\"")->required();
+    auto* kls = command(k, "list", "list a user's keys with their fingerprints",
+                        [this] { return cpmdb::user_key_list(c_, name_); });
+    kls->add_option("USER", name_, user_help)->required();
+    auto* krm = command(k, "remove", "remove one of a user's keys", [this] {
+      return cpmdb::user_key_remove(c_, name_, key_name_);
+    });
+    krm->add_option("USER", name_, user_help)->required();
+    krm->add_option("NAME", key_name_, "the key's name")->required();
   }
 
   void org_commands() {
@@ -491,7 +510,7 @@ class cli {
   cpmdb::key_update_args key_update_;
   cpmdb::server_args server_;
   cpmdb::server_update_args server_update_;
-  std::string file_, name_, user_name_, level_;
+  std::string file_, name_, user_name_, level_, key_name_, key_text_;
   std::string pages_ = "256", pause_ = "0";  // read as text: the tool says what is wrong with a number
   std::optional<std::string> port_, role_, optional_user_, filter_org_, filter_user_;
   bool neighbors_only_ = false, neighbor_ = false, no_neighbor_ = false;

@@ -674,4 +674,62 @@ int server_update(const common& c, const std::string& server, const server_updat
   return 0;
 }
 
+// ---- a user's SSH keys -------------------------------------------------------------------------
+
+namespace {
+
+json key_json(const cpm::user_key& k) {
+  return {{"id", k.id},
+          {"name", k.name},
+          {"public_key", k.public_key},
+          {"fingerprint", k.fingerprint},
+          {"comment", or_null(k.comment)},
+          {"created_at", or_null(k.created_at)},
+          {"last_used_at", or_null(k.last_used_at)}};
+}
+
+std::optional<cpm::user_key> key_named(cpm::store& s, std::int64_t user_id, const std::string& name) {
+  for (const cpm::user_key& k : s.user_keys(user_id))
+    if (k.name == name) return k;
+  return std::nullopt;
+}
+
+}  // namespace
+
+int user_key_add(const common& c, const std::string& user, const std::string& name, const std::string& key) {
+  auto s = open_store(c);
+  auto u = find_user(s, user);
+  auto k = s.add_user_key(u.id, name, key);
+  if (c.json) print_json(key_json(k));
+  else fmt::print("added key {} to user {}: {}\n", k.name, u.username, k.fingerprint);
+  return 0;
+}
+
+int user_key_list(const common& c, const std::string& user) {
+  auto s = open_store(c);
+  auto u = find_user(s, user);
+  json all = json::array();
+  for (const cpm::user_key& k : s.user_keys(u.id)) {
+    if (c.json) {
+      all.push_back(key_json(k));
+    } else {
+      fmt::print("{}  {}  {}  {}  last used {}\n", k.name, k.fingerprint, k.comment.value_or("-"), time_text(k.created_at),
+                 k.last_used_at ? time_text(k.last_used_at) : std::string("never"));
+    }
+  }
+  if (c.json) print_json(all);
+  return 0;
+}
+
+int user_key_remove(const common& c, const std::string& user, const std::string& name) {
+  auto s = open_store(c);
+  auto u = find_user(s, user);
+  auto k = key_named(s, u.id, name);
+  if (!k) throw cpm::record_not_found("user_key", fmt::format("'{}' of user '{}'", name, u.username));
+  s.remove_user_key(k->id);
+  if (c.json) print_json({{"removed", "user_key"}, {"user", u.username}, {"name", k->name}, {"fingerprint", k->fingerprint}});
+  else fmt::print("removed key {} ({}) of user {}\n", k->name, k->fingerprint, u.username);
+  return 0;
+}
+
 }  // namespace cpmdb

@@ -263,6 +263,7 @@ def help(tmp):
     t = Tool(tmp)
     commands = [[], ["init"], ["migrate"], ["status"], ["backup"], ["restore"], ["check"],
                 ["user"], ["user", "add"], ["user", "list"], ["user", "show"], ["user", "update"], ["user", "remove"],
+                ["user", "key"], ["user", "key", "add"], ["user", "key", "list"], ["user", "key", "remove"],
                 ["org"], ["org", "add"], ["org", "list"], ["org", "update"], ["org", "remove"],
                 ["org", "member"], ["org", "member", "add"], ["org", "member", "update"], ["org", "member", "remove"],
                 ["org", "member", "list"],
@@ -388,6 +389,8 @@ def users(tmp):
            and doc["repositories"][0]["name"] == "acme/tools" and doc["repositories"][0]["access"] == "admin",
            f"user show --json: {doc}")
     expect(t.json("user", "remove", "bob")["removed"] == "user", "user remove --json")
+    t.fails("user", "remove", "alice", contains="last owner of organization 'acme'")
+    t.ok("org", "remove", "acme")
     r = t.ok("user", "remove", "alice")
     expect("removed user alice" in r.out, f"user remove:\n{r!r}")
     expect(t.ok("user", "list").out == "no users\n", "empty list")
@@ -1231,6 +1234,41 @@ def install(tmp):
 
     everything = files(install_into(os.path.join(tmp, "all")))
     expect("bin/cpm-db" in everything and "include/cpm/cpm.hpp" in everything, f"a full install has both: {everything}")
+
+
+@case
+def user_keys_and_rules(tmp):
+    t = Tool(tmp)
+    t.ok("init")
+    t.ok("user", "add", "alice", "--email", "alice@example.org", "--key", ssh_key(1, "alice@laptop"))
+    t.ok("user", "add", "bob", "--email", "bob@example.org")
+    doc = t.json("user", "key", "add", "alice", "desktop", ssh_key(2, "alice@desktop"))
+    expect(doc["name"] == "desktop" and doc["comment"] == "alice@desktop", f"key add --json:\n{doc!r}")
+    expect(re.fullmatch(r"SHA256:[A-Za-z0-9+/]{43}", doc["fingerprint"]), f"fingerprint:\n{doc!r}")
+    keys = t.json("user", "key", "list", "alice")
+    expect([k["name"] for k in keys] == ["default", "desktop"], f"key list:\n{keys!r}")
+    expect(keys[0]["comment"] == "alice@laptop", f"the comment of the key given to user add is kept:\n{keys!r}")
+    r = t.ok("user", "key", "list", "alice")
+    expect(doc["fingerprint"] in r.out and "alice@desktop" in r.out, f"key list:\n{r!r}")
+    t.fails("user", "key", "add", "bob", "stolen", ssh_key(2, "bob@x"), contains="already exists")
+    t.json_fails("user", "key", "add", "bob", "stolen", ssh_key(2), kind="already_exists", contains="public_key")
+    t.fails("user", "key", "add", "bob", "bad", "ssh-ed25519 nope!", contains="base64")
+    t.fails("user", "key", "remove", "alice", "nosuch", contains="not found")
+    t.ok("user", "key", "remove", "alice", "desktop")
+    expect([k["name"] for k in t.json("user", "key", "list", "alice")] == ["default"], "key removed")
+    # Names unique regardless of case; a repository path once.
+    t.fails("user", "add", "ALICE", "--email", "a2@example.org", contains="already exists")
+    t.ok("org", "add", "acme", "--owner", "alice")
+    t.fails("org", "add", "Acme", contains="already exists")
+    t.ok("repo", "add", "acme/tools", "--path", "/srv/git/acme/tools.git")
+    t.fails("repo", "add", "acme/tools2", "--path", "/srv/git/acme/tools.git", contains="path")
+    # The last owner stays.
+    t.fails("org", "member", "remove", "acme", "alice", contains="last owner of organization 'acme'")
+    t.json_fails("org", "member", "update", "acme", "alice", "--role", "member", kind="last_owner", contains="acme")
+    t.fails("user", "remove", "alice", contains="last owner")
+    t.ok("org", "member", "add", "acme", "bob", "--role", "owner")
+    t.ok("org", "member", "remove", "acme", "alice")
+    t.ok("user", "remove", "alice")
 
 
 def main():
