@@ -14,7 +14,10 @@ CREATE_KEY, UPDATE_KEY, DELETE_KEY = 14, 15, 16
 CREATE_SERVER, UPDATE_SERVER, DELETE_SERVER = 17, 18, 19
 LOOKUP, USER_REPOS, ACCESS = 20, 21, 22
 BEGIN, COMMIT, ROLLBACK = 23, 24, 25
-CREATE_USERS, CREATE_REPOS, CHECK = 26, 27, 28
+CREATE_USERS, CREATE_REPOS, CHECK, READS = 26, 27, 28, 29
+ADD_USER_KEY, REMOVE_USER_KEY, MARK_KEY_USED = 30, 31, 32
+
+OWNER, ADMIN, MEMBER = 0, 1, 2
 
 
 def valid(n, comment=False):
@@ -168,6 +171,76 @@ seeds = {
         bytes([SET_ROLE]), pick(0), pick(1), bytes([2]),               # u2 member again
         bytes([USER_REPOS]), pick(1),
         bytes([USER_REPOS]), pick(4),                                  # u5: nothing
+        bytes([CHECK]),
+    ]),
+    # The service's rules: names taken regardless of case (found only as written), unique
+    # paths, '' descriptions stored as none, an organization's only owner neither removed,
+    # demoted nor deleted (an organization with no owner at all is fine, and so is deleting
+    # one with its owner).
+    "rules": b"".join([
+        bytes([CREATE_USER]), valid(1), valid(1), bytes([0]),
+        bytes([CREATE_USER]), raw("U1"), valid(2), bytes([0]),            # taken: u1
+        bytes([CREATE_USER]), valid(2), valid(2), bytes([0]),
+        bytes([CREATE_ORG]), valid(1), bytes([2]), pick(0),               # n1, u1 its only owner
+        bytes([CREATE_ORG]), raw("N1"), bytes([0]),                       # taken: n1
+        bytes([CREATE_ORG]), valid(2), bytes([1]), raw(""),               # n2: no owner, description none
+        bytes([REMOVE_MEMBER]), pick(0), pick(0),                         # last owner
+        bytes([SET_ROLE]), pick(0), pick(0), bytes([MEMBER]),             # last owner
+        bytes([DELETE_USER]), pick(0),                                    # last owner
+        bytes([ADD_MEMBER]), pick(0), pick(1), bytes([OWNER]),
+        bytes([SET_ROLE]), pick(0), pick(0), bytes([MEMBER]),             # u2 owns n1 now
+        bytes([REMOVE_MEMBER]), pick(0), pick(1),                         # last owner
+        bytes([ADD_MEMBER]), pick(1), pick(0), bytes([ADMIN]),
+        bytes([SET_ROLE]), pick(1), pick(0), bytes([MEMBER]),
+        bytes([REMOVE_MEMBER]), pick(1), pick(0),                         # n2 has no owner to keep
+        bytes([CREATE_REPO]), valid(1), pick(0), valid(1), bytes([1]), raw(""),
+        bytes([CREATE_REPO]), valid(2), pick(0), valid(1), bytes([0]),    # taken: the path
+        bytes([CREATE_REPO]), valid(2), pick(1), valid(2), bytes([0]),
+        bytes([UPDATE_REPO]), pick(1), bytes([4]), valid(1),              # taken: the path
+        bytes([UPDATE_REPO]), pick(1), bytes([8 | 16]), raw(""),
+        bytes([CREATE_REPOS]), bytes([1]), valid(3), pick(1), valid(3), valid(4), pick(1), valid(3),
+        bytes([UPDATE_ORG]), pick(1), bytes([1]), raw("N1"),              # taken: n1
+        bytes([UPDATE_ORG]), pick(0), bytes([1 | 2 | 4]), raw("N1"), raw(""),  # its own name, recased
+        bytes([UPDATE_USER]), pick(1), bytes([1]), raw("U1"),             # taken: u1
+        bytes([UPDATE_USER]), pick(0), bytes([1]), raw("U1"),
+        bytes([CREATE_USERS]), bytes([1]), valid(7), valid(7), raw("U7"), valid(8),  # taken within the batch
+        bytes([LOOKUP]), bytes([1]), valid(1), pick(0),                   # 'u1' is 'U1' now: not found
+        bytes([LOOKUP]), bytes([0]), raw("N1"), pick(0),
+        bytes([LOOKUP]), bytes([3]), valid(2), pick(1),                   # by path
+        bytes([CHECK]),
+        bytes([DELETE_ORG]), pick(0),                                     # with its owner: fine
+        bytes([DELETE_USER]), pick(1),
+        bytes([CHECK]),
+    ]),
+    # A user's keys: the first one is users.public_key, each key is held by one user only
+    # (whatever its comment), names are unique per user.
+    "user_keys": b"".join([
+        bytes([CREATE_USER]), valid(1), valid(1), bytes([1]), valid(1, True),
+        bytes([CREATE_USER]), valid(2), valid(2), bytes([1]), valid(1),  # taken: u1's key
+        bytes([CREATE_USER]), valid(2), valid(2), bytes([0]),
+        bytes([ADD_USER_KEY]), pick(0), valid(2), valid(2, True),
+        bytes([ADD_USER_KEY]), pick(0), valid(2), valid(3),              # taken: the name
+        bytes([ADD_USER_KEY]), pick(1), valid(1), valid(2),              # taken: u1's second key
+        bytes([ADD_USER_KEY]), pick(1), valid(1), raw("laptop key", 2),
+        bytes([ADD_USER_KEY]), MISSING, valid(1), valid(9),
+        bytes([MARK_KEY_USED]), pick(0), bytes([0x12, 0x34]),
+        bytes([MARK_KEY_USED]), MISSING, bytes([0, 0]),
+        bytes([LOOKUP]), bytes([4]), valid(2), pick(0),
+        bytes([LOOKUP]), bytes([4]), raw(" \t" + "ssh-ed25519 AAAA"), pick(0),
+        bytes([UPDATE_USER]), pick(0), bytes([4 | 8]), valid(1),          # the same first key, no comment
+        bytes([UPDATE_USER]), pick(1), bytes([4 | 8]), valid(2),          # taken: u1's
+        bytes([UPDATE_USER]), pick(1), bytes([4 | 8]), valid(4),          # replaces u2's first key
+        bytes([UPDATE_USER]), pick(0), bytes([4]),                        # removes u1's first key
+        bytes([CHECK]),
+        bytes([REMOVE_USER_KEY]), pick(1),
+        bytes([REMOVE_USER_KEY]), pick(1),                                # gone
+        bytes([UPDATE_USER]), pick(0), bytes([4 | 8]), valid(5),          # u1 has none: a "default"
+        bytes([BEGIN]),
+        bytes([ADD_USER_KEY]), pick(1), valid(7), valid(7),
+        bytes([DELETE_USER]), pick(1),
+        bytes([ROLLBACK]),
+        bytes([CHECK]),
+        bytes([DELETE_USER]), pick(1),
         bytes([CHECK]),
     ]),
 }

@@ -2,15 +2,26 @@
 // operations and random strings decoded from the input, against a reference model kept here.
 //
 // Every operation of the store is reachable (create / update / delete of users, organizations,
-// repositories, SSH keys and servers; memberships and roles; grants and revocations; bulk
-// creates; lookups by name and by key; user_repositories; access_level), alone or inside a
-// caller's transaction that is then committed or rolled back. After each operation the
-// outcome must be the one the model predicts: record_not_found exactly when a referenced row
-// is missing, already_exists exactly when a unique value is taken, success otherwise
-// (validation_error may refuse any value; the model then expects nothing to change). Any other
-// exception, a crash or a sanitizer report is a finding. After each input:
+// repositories, SSH keys and servers; users' keys added, removed and marked used; memberships
+// and roles; grants and revocations; bulk creates; lookups by name, key, fingerprint and path;
+// user_repositories; access_level), alone or inside a caller's transaction that is then
+// committed or rolled back. After each operation the outcome must be the one the model
+// predicts: record_not_found exactly when a referenced row is missing, already_exists exactly
+// when a unique value is taken, last_owner exactly when an organization would lose its only
+// owner, success otherwise (validation_error may refuse any value; the model then expects
+// nothing to change). Any other exception, a crash or a sanitizer report is a finding.
+//
+// The model holds the service's rules (schema version 3, docs/store.md) on its own: usernames
+// and organization names unique regardless of ASCII case, repository paths unique, a user's
+// key unique among all users' keys (the same key blob, whatever its comment), an
+// organization's only owner neither removed, demoted nor deleted with their user, and '' as a
+// description stored as none.
+//
+// After each input:
 //   PRAGMA integrity_check is ok, PRAGMA foreign_key_check is empty,
-//   every table holds exactly the model's rows, their text fields byte for byte,
+//   every table holds exactly the model's rows, their text fields byte for byte (users'
+//   public_key: their first key), each user's keys (user_keys) are the model's, each found
+//   again by its key and its fingerprint,
 //   access_level(user, repository) equals the model's for every pair (deleted and never-made
 //   ids included), and user_repositories(user) lists exactly the model's repositories.
 //
@@ -25,6 +36,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -130,7 +142,11 @@ std::string value(input& in, kind k) {
 
 struct user_m {
   std::string username, email;
-  std::optional<std::string> key;  // as stored: "type base64"
+};
+struct user_key_m {  // one of a user's keys (user_keys)
+  id user = 0;
+  std::string name, key;  // key as stored: "type base64"
+  std::optional<std::string> comment;
 };
 struct org_m {
   std::string name;
@@ -160,8 +176,44 @@ std::string normalized(const std::string& key) {
   return second == std::string::npos ? key : key.substr(0, second);
 }
 
+constexpr const char* blank = " \t\r\n";
+
+// A key line as a valid one is stored: surrounding whitespace dropped, "type base64" and what
+// followed the space after it (none when nothing did).
+struct key_line {
+  std::string key;
+  std::optional<std::string> comment;
+};
+key_line parsed(const std::string& line) {
+  auto begin = line.find_first_not_of(blank);
+  std::string trimmed = begin == std::string::npos ? "" : line.substr(begin, line.find_last_not_of(blank) - begin + 1);
+  key_line k{normalized(trimmed), std::nullopt};
+  if (trimmed.size() > k.key.size() + 1) k.comment = trimmed.substr(k.key.size() + 1);
+  return k;
+}
+
+// What makes two keys the same key: the blob the base64 decodes to (it names the type too).
+// (For valid keys only.)
+std::string blob_of(const std::string& key) {
+  auto space = key.find(' ');
+  auto blob = cpm::detail::base64_decode(std::string_view(key).substr(space + 1)).value();
+  return {blob.begin(), blob.end()};
+}
+
+// Names compared as the NOCASE indexes compare them: ASCII letters folded.
+bool same_name(const std::string& a, const std::string& b) {
+  auto fold = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return fold(x) == fold(y); });
+}
+
+// An optional description as the store keeps it: '' is none.
+std::optional<std::string> none_if_empty(const std::optional<std::string>& text) {
+  return text && !text->empty() ? text : std::nullopt;
+}
+
 struct model {
   std::map<id, user_m> users;
+  std::map<id, user_key_m> user_keys;
   std::map<id, org_m> orgs;
   std::map<id, repo_m> repos;
   std::map<id, key_m> keys;
@@ -180,14 +232,55 @@ struct model {
     if (best == 0) return std::nullopt;
     return static_cast<cpm::access_level>(best);
   }
+  // Usernames and organization names are taken regardless of case; lookups by name are exact.
   [[nodiscard]] bool username_taken(const std::string& name, id except = 0) const {
     for (const auto& [i, u] : users)
-      if (i != except && u.username == name) return true;
+      if (i != except && same_name(u.username, name)) return true;
     return false;
   }
-  [[nodiscard]] bool key_taken(const std::string& key, id except = 0) const {
+  [[nodiscard]] std::optional<id> user_named(const std::string& name) const {
     for (const auto& [i, u] : users)
-      if (i != except && u.key == key) return true;
+      if (u.username == name) return i;
+    return std::nullopt;
+  }
+  [[nodiscard]] bool org_name_taken(const std::string& name, id except = 0) const {
+    for (const auto& [i, o] : orgs)
+      if (i != except && same_name(o.name, name)) return true;
+    return false;
+  }
+  [[nodiscard]] std::optional<id> org_named(const std::string& name) const {
+    for (const auto& [i, o] : orgs)
+      if (o.name == name) return i;
+    return std::nullopt;
+  }
+  // The user's first key (the oldest), which users.public_key mirrors.
+  [[nodiscard]] std::optional<id> first_key(id user) const {
+    for (const auto& [i, k] : user_keys)
+      if (k.user == user) return i;
+    return std::nullopt;
+  }
+  [[nodiscard]] std::optional<std::string> public_key(id user) const {
+    auto first = first_key(user);
+    return first ? std::optional(user_keys.at(*first).key) : std::nullopt;
+  }
+  // The key (any user's) that is the same key as `key` ("type base64", valid).
+  [[nodiscard]] std::optional<id> key_holding(const std::string& key) const {
+    std::string blob = blob_of(key);
+    for (const auto& [i, k] : user_keys)
+      if (blob_of(k.key) == blob) return i;
+    return std::nullopt;
+  }
+  // Whether `user` is the only owner of `org`.
+  [[nodiscard]] bool sole_owner(id user, id org) const {
+    auto m = members.find({org, user});
+    if (m == members.end() || m->second != cpm::org_role::owner) return false;
+    for (const auto& [key, role] : members)
+      if (key.first == org && key.second != user && role == cpm::org_role::owner) return false;
+    return true;
+  }
+  [[nodiscard]] bool sole_owner_of_any(id user) const {
+    for (const auto& [key, role] : members)
+      if (key.second == user && sole_owner(user, key.first)) return true;
     return false;
   }
   template <class Map>
@@ -201,8 +294,14 @@ struct model {
       if (i != except && r.org == org && r.name == name) return true;
     return false;
   }
+  [[nodiscard]] bool path_taken(const std::string& path, id except = 0) const {
+    for (const auto& [i, r] : repos)
+      if (i != except && r.path == path) return true;
+    return false;
+  }
   void delete_user(id u) {
     users.erase(u);
+    std::erase_if(user_keys, [&](const auto& k) { return k.second.user == u; });
     std::erase_if(members, [&](const auto& m) { return m.first.second == u; });
     std::erase_if(grants, [&](const auto& g) { return g.first.second == u; });
   }
@@ -227,11 +326,11 @@ struct model {
 
 // ---- the harness -----------------------------------------------------------------------------
 
-enum class outcome { ok, invalid, missing, taken };
+enum class outcome { ok, invalid, missing, taken, last_owner };
 
 // Every id handed out so far, of each table (deleted ones stay: they must stay gone).
 struct ids {
-  std::vector<id> users, orgs, repos, keys, servers;
+  std::vector<id> users, user_keys, orgs, repos, keys, servers;
 };
 
 id pick(input& in, const std::vector<id>& known) {
@@ -248,9 +347,11 @@ cpm::store& fresh_store() {
   static auto store = cpm::store::open_memory();
   auto& db = store.db();
   FUZZ_CHECK(!db.in_transaction(), "the previous input left a transaction open");
+  // Organizations before their members: an organization's last owner may only leave with it.
   db.exec(
-      "DELETE FROM repo_access; DELETE FROM org_members; DELETE FROM servers; DELETE FROM ssh_keys; "
-      "DELETE FROM repositories; DELETE FROM organizations; DELETE FROM users; DELETE FROM sqlite_sequence");
+      "DELETE FROM repo_access; DELETE FROM servers; DELETE FROM ssh_keys; DELETE FROM repositories; "
+      "DELETE FROM organizations; DELETE FROM org_members; DELETE FROM user_keys; DELETE FROM users; "
+      "DELETE FROM sqlite_sequence");
   return store;
 }
 
@@ -273,37 +374,61 @@ struct harness {
       return outcome::missing;
     } catch (const cpm::already_exists&) {
       return outcome::taken;
+    } catch (const cpm::last_owner&) {
+      return outcome::last_owner;
     }
     // Anything else propagates: libFuzzer reports it as a crash.
   }
 
   // The store's outcome must be the model's prediction: the first failure in the order the
-  // store checks (record_not_found for a missing row, already_exists for a taken value), or
-  // success. validation_error may come instead (it checks values the model does not judge).
-  static outcome predict(bool missing, bool taken) {
-    return missing ? outcome::missing : taken ? outcome::taken : outcome::ok;
+  // store checks (record_not_found for a missing row, already_exists for a taken value,
+  // last_owner for an organization's only owner), or success. validation_error may come
+  // instead (it checks values the model does not judge).
+  static outcome predict(bool missing, bool taken, bool last = false) {
+    return missing ? outcome::missing : taken ? outcome::taken : last ? outcome::last_owner : outcome::ok;
   }
   static void expect(outcome got, outcome predicted, const char* op) {
     if (got == outcome::invalid) return;
-    FUZZ_CHECK(got == predicted, "{}: the store says {}, the model {} (0 ok, 2 not found, 3 already exists)", op,
+    FUZZ_CHECK(got == predicted,
+               "{}: the store says {}, the model {} (0 ok, 2 not found, 3 already exists, 4 last owner)", op,
                static_cast<int>(got), static_cast<int>(predicted));
   }
-  static void expect(outcome got, bool missing, bool taken, const char* op) { expect(got, predict(missing, taken), op); }
+  static void expect(outcome got, bool missing, bool taken, const char* op, bool last = false) {
+    expect(got, predict(missing, taken, last), op);
+  }
+
+  // The key the store gave a user (the only one, or the newest), taken into the model.
+  id record_new_key(id user, const key_line& k) {
+    std::optional<cpm::user_key> newest;
+    for (cpm::user_key& row : store.user_keys(user))
+      if (!newest || row.id > newest->id) newest = std::move(row);
+    FUZZ_CHECK(newest && !m.user_keys.count(newest->id), "no new key for user {}", user);
+    FUZZ_CHECK(newest->name == "default" && newest->public_key == k.key && newest->comment == k.comment,
+               "user {}'s new key {} differs", user, newest->id);
+    m.user_keys[newest->id] = {user, "default", k.key, k.comment};
+    made.user_keys.push_back(newest->id);
+    return newest->id;
+  }
 
   void step(input& in) {
-    const std::uint8_t op = in.byte() % 30;
+    const std::uint8_t op = in.byte() % 33;
     switch (op) {
       case 0: {  // create_user
         cpm::user u{.username = value(in, kind::username), .email = value(in, kind::email)};
         if (in.byte() & 1) u.public_key = value(in, kind::key);
         cpm::user stored;
         auto got = attempt([&] { stored = store.create_user(u); });
-        std::optional<std::string> key = u.public_key ? std::optional(normalized(*u.public_key)) : std::nullopt;
-        expect(got, false, m.username_taken(u.username) || (key && m.key_taken(*key)), "create_user");
+        // (A key line is only parsed once the store took it as valid.)
+        std::optional<key_line> key;
+        if (u.public_key && got != outcome::invalid) key = parsed(*u.public_key);
+        expect(got, false, m.username_taken(u.username) || (key && m.key_holding(key->key)), "create_user");
         if (got == outcome::ok) {
-          FUZZ_CHECK(stored.username == u.username && stored.email == u.email && stored.public_key == key, "create_user result");
-          m.users[stored.id] = {u.username, u.email, key};
+          FUZZ_CHECK(stored.username == u.username && stored.email == u.email &&
+                         stored.public_key == (key ? std::optional(key->key) : std::nullopt),
+                     "create_user result");
+          m.users[stored.id] = {u.username, u.email};
           made.users.push_back(stored.id);
+          if (key) record_new_key(stored.id, *key);
         }
         break;
       }
@@ -315,23 +440,33 @@ struct harness {
         if (which & 2) p.email = value(in, kind::email);
         if (which & 4) p.public_key = (which & 8) ? std::optional<std::string>(value(in, kind::key)) : std::nullopt;
         auto got = attempt([&] { store.update_user(target, p); });
-        std::optional<std::string> key;
-        if (p.public_key && *p.public_key) key = normalized(**p.public_key);
+        // The key replaces the user's first key (or becomes it); it is taken when any other
+        // key holds it, another user's or another of this user's.
+        std::optional<key_line> key;
+        if (p.public_key && *p.public_key && got != outcome::invalid) key = parsed(**p.public_key);
         bool missing = !m.users.count(target);
-        bool taken = (p.username && m.username_taken(*p.username, target)) || (key && m.key_taken(*key, target));
+        std::optional<id> first = m.first_key(target), holder = key ? m.key_holding(key->key) : std::nullopt;
+        bool taken = (p.username && m.username_taken(*p.username, target)) || (holder && holder != first);
         expect(got, missing, taken, "update_user");
         if (got == outcome::ok) {
           auto& u = m.users[target];
           if (p.username) u.username = *p.username;
           if (p.email) u.email = *p.email;
-          if (p.public_key) u.key = key;
+          if (key && first) {
+            m.user_keys[*first].key = key->key;
+            m.user_keys[*first].comment = key->comment;
+          } else if (key) {
+            record_new_key(target, *key);
+          } else if (p.public_key && first) {
+            m.user_keys.erase(*first);
+          }
         }
         break;
       }
       case 2: {  // delete_user
         id target = pick(in, made.users);
         auto got = attempt([&] { store.delete_user(target); });
-        expect(got, !m.users.count(target), false, "delete_user");
+        expect(got, !m.users.count(target), false, "delete_user", m.sole_owner_of_any(target));
         if (got == outcome::ok) m.delete_user(target);
         break;
       }
@@ -343,10 +478,11 @@ struct harness {
         if (flags & 2) owner = pick(in, made.users);
         cpm::organization stored;
         auto got = attempt([&] { stored = store.create_organization(o, owner); });
-        expect(got, owner && !m.users.count(*owner), model::name_taken(m.orgs, o.name), "create_organization");
+        expect(got, owner && !m.users.count(*owner), m.org_name_taken(o.name), "create_organization");
         if (got == outcome::ok) {
-          FUZZ_CHECK(stored.name == o.name && stored.description == o.description, "create_organization result");
-          m.orgs[stored.id] = {o.name, o.description};
+          FUZZ_CHECK(stored.name == o.name && stored.description == none_if_empty(o.description),
+                     "create_organization result");
+          m.orgs[stored.id] = {o.name, none_if_empty(o.description)};
           if (owner) m.members[{stored.id, *owner}] = cpm::org_role::owner;
           made.orgs.push_back(stored.id);
         }
@@ -359,10 +495,10 @@ struct harness {
         if (which & 1) p.name = value(in, kind::name);
         if (which & 2) p.description = (which & 4) ? std::optional<std::string>(value(in, kind::text)) : std::nullopt;
         auto got = attempt([&] { store.update_organization(target, p); });
-        expect(got, !m.orgs.count(target), p.name && model::name_taken(m.orgs, *p.name, target), "update_organization");
+        expect(got, !m.orgs.count(target), p.name && m.org_name_taken(*p.name, target), "update_organization");
         if (got == outcome::ok) {
           if (p.name) m.orgs[target].name = *p.name;
-          if (p.description) m.orgs[target].description = *p.description;
+          if (p.description) m.orgs[target].description = none_if_empty(*p.description);
         }
         break;
       }
@@ -385,14 +521,15 @@ struct harness {
         id org = pick(in, made.orgs), user = pick(in, made.users);
         auto role = static_cast<cpm::org_role>(in.byte() % 3);
         auto got = attempt([&] { store.set_org_role(org, user, role); });
-        expect(got, m.members.count({org, user}) == 0, false, "set_org_role");
+        expect(got, m.members.count({org, user}) == 0, false, "set_org_role",
+               role != cpm::org_role::owner && m.sole_owner(user, org));
         if (got == outcome::ok) m.members[{org, user}] = role;
         break;
       }
       case 8: {  // remove_org_member
         id org = pick(in, made.orgs), user = pick(in, made.users);
         auto got = attempt([&] { store.remove_org_member(org, user); });
-        expect(got, m.members.count({org, user}) == 0, false, "remove_org_member");
+        expect(got, m.members.count({org, user}) == 0, false, "remove_org_member", m.sole_owner(user, org));
         if (got == outcome::ok) m.members.erase({org, user});
         break;
       }
@@ -404,17 +541,17 @@ struct harness {
         if (flags & 2) creator = pick(in, made.users);
         cpm::repository stored;
         auto got = attempt([&] { stored = store.create_repository(r, creator); });
-        // The organization is checked, then the name, then the creator.
-        outcome predicted = !m.orgs.count(r.org_id)                ? outcome::missing
-                            : m.repo_name_taken(r.org_id, r.name)   ? outcome::taken
-                            : creator && !m.users.count(*creator)   ? outcome::missing
-                                                                    : outcome::ok;
+        // The organization is checked, then the name and the path, then the creator.
+        outcome predicted = !m.orgs.count(r.org_id)                                          ? outcome::missing
+                            : m.repo_name_taken(r.org_id, r.name) || m.path_taken(r.path)    ? outcome::taken
+                            : creator && !m.users.count(*creator)                             ? outcome::missing
+                                                                                              : outcome::ok;
         expect(got, predicted, "create_repository");
         if (got == outcome::ok) {
-          FUZZ_CHECK(stored.name == r.name && stored.path == r.path && stored.description == r.description &&
+          FUZZ_CHECK(stored.name == r.name && stored.path == r.path && stored.description == none_if_empty(r.description) &&
                          stored.org_id == r.org_id,
                      "create_repository result");
-          m.repos[stored.id] = {r.name, r.org_id, r.path, r.description};
+          m.repos[stored.id] = {r.name, r.org_id, r.path, none_if_empty(r.description)};
           if (creator) m.grants[{stored.id, *creator}] = cpm::access_level::admin;
           made.repos.push_back(stored.id);
         }
@@ -433,7 +570,8 @@ struct harness {
         bool taken = false;
         if (!missing) {
           const auto& cur = m.repos[target];
-          taken = m.repo_name_taken(p.org_id.value_or(cur.org), p.name.value_or(cur.name), target);
+          taken = m.repo_name_taken(p.org_id.value_or(cur.org), p.name.value_or(cur.name), target) ||
+                  (p.path && m.path_taken(*p.path, target));
         }
         expect(got, missing, taken, "update_repository");
         if (got == outcome::ok) {
@@ -441,7 +579,7 @@ struct harness {
           if (p.name) r.name = *p.name;
           if (p.org_id) r.org = *p.org_id;
           if (p.path) r.path = *p.path;
-          if (p.description) r.description = *p.description;
+          if (p.description) r.description = none_if_empty(*p.description);
         }
         break;
       }
@@ -551,17 +689,35 @@ struct harness {
       }
       case 20: {  // lookups by name and key, with any string
         std::string s = value(in, static_cast<kind>(in.byte() % 7));
+        // Names are found exactly as written (the case only matters to what is taken).
         auto u = store.user_by_name(s);
-        FUZZ_CHECK(u.has_value() == m.username_taken(s), "user_by_name");
-        if (u) FUZZ_CHECK(m.users.at(u->id).username == s, "user_by_name found another");
+        FUZZ_CHECK((u ? std::optional(u->id) : std::nullopt) == m.user_named(s), "user_by_name");
         auto o = store.organization_by_name(s);
-        FUZZ_CHECK(o.has_value() == model::name_taken(m.orgs, s), "organization_by_name");
+        FUZZ_CHECK((o ? std::optional(o->id) : std::nullopt) == m.org_named(s), "organization_by_name");
         auto k = store.ssh_key_by_name(s);
         FUZZ_CHECK(k.has_value() == model::name_taken(m.keys, s), "ssh_key_by_name");
         auto sv = store.server_by_name(s);
         FUZZ_CHECK(sv.has_value() == model::name_taken(m.servers, s), "server_by_name");
+        // By key: leading whitespace and the comment ignored; exactly the held key's text.
         auto byk = store.user_by_public_key(s);
-        FUZZ_CHECK(byk.has_value() == m.key_taken(normalized(s)), "user_by_public_key");
+        std::optional<id> holder;
+        if (auto begin = s.find_first_not_of(blank); begin != std::string::npos) {
+          std::string wanted = normalized(s.substr(begin));
+          for (const auto& [i, key] : m.user_keys)
+            if (key.key == wanted) holder = key.user;
+        }
+        FUZZ_CHECK((byk ? std::optional(byk->id) : std::nullopt) == holder, "user_by_public_key({}): store {}, model {}",
+                   cpm::detail::printable(s), byk ? byk->id : 0, holder.value_or(0));
+        // By fingerprint: any string; a key found is one the model has, of that user.
+        if (auto byf = store.user_key_by_fingerprint(s)) {
+          FUZZ_CHECK(m.user_keys.count(byf->id) && m.user_keys.at(byf->id).user == byf->user_id, "user_key_by_fingerprint");
+          auto fu = store.user_by_fingerprint(s);
+          FUZZ_CHECK(fu && fu->id == byf->user_id, "user_by_fingerprint");
+        } else {
+          FUZZ_CHECK(!store.user_by_fingerprint(s), "user_by_fingerprint without a key");
+        }
+        auto byp = store.repository_by_path(s);
+        FUZZ_CHECK(byp.has_value() == m.path_taken(s) && (!byp || m.repos.at(byp->id).path == s), "repository_by_path");
         id org = pick(in, made.orgs);
         FUZZ_CHECK(store.repository_by_name(org, s).has_value() == m.repo_name_taken(org, s), "repository_by_name");
         break;
@@ -600,14 +756,16 @@ struct harness {
         for (auto& u : batch) u = {.username = value(in, kind::username), .email = value(in, kind::email)};
         auto got = attempt([&] { store.create_users(batch); });
         bool taken = false;
-        std::set<std::string> names;
-        for (const auto& u : batch) taken = taken || m.username_taken(u.username) || !names.insert(u.username).second;
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          taken = taken || m.username_taken(batch[i].username);
+          for (std::size_t j = 0; j < i; ++j) taken = taken || same_name(batch[i].username, batch[j].username);
+        }
         expect(got, false, taken, "create_users");
         if (got == outcome::ok) {
           for (const auto& u : batch) {
             auto stored = store.user_by_name(u.username);
             FUZZ_CHECK(stored.has_value(), "create_users lost {}", u.username);
-            m.users[stored->id] = {u.username, u.email, std::nullopt};
+            m.users[stored->id] = {u.username, u.email};
             made.users.push_back(stored->id);
           }
         }
@@ -620,9 +778,12 @@ struct harness {
         // The store stops at the first repository that fails.
         outcome predicted = outcome::ok;
         std::set<std::pair<id, std::string>> names;
+        std::set<std::string> paths;
         for (const auto& r : batch) {
           if (!m.orgs.count(r.org_id)) predicted = outcome::missing;
-          else if (m.repo_name_taken(r.org_id, r.name) || !names.insert({r.org_id, r.name}).second) predicted = outcome::taken;
+          else if (m.repo_name_taken(r.org_id, r.name) || !names.insert({r.org_id, r.name}).second ||
+                   m.path_taken(r.path) || !paths.insert(r.path).second)
+            predicted = outcome::taken;
           if (predicted != outcome::ok) break;
         }
         expect(got, predicted, "create_repositories");
@@ -639,6 +800,41 @@ struct harness {
       case 28:  // access_level over many pairs, in the middle of a run
         check_access(true);
         break;
+      case 30: {  // add_user_key
+        id user = pick(in, made.users);
+        std::string name = value(in, kind::name), line = value(in, kind::key);
+        cpm::user_key stored;
+        auto got = attempt([&] { stored = store.add_user_key(user, name, line); });
+        key_line key = got == outcome::invalid ? key_line{} : parsed(line);
+        bool name_taken = false;
+        for (const auto& [i, k] : m.user_keys) name_taken = name_taken || (k.user == user && k.name == name);
+        expect(got, !m.users.count(user), got != outcome::invalid && (name_taken || m.key_holding(key.key)), "add_user_key");
+        if (got == outcome::ok) {
+          FUZZ_CHECK(stored.user_id == user && stored.name == name && stored.public_key == key.key && stored.comment == key.comment,
+                     "add_user_key result");
+          m.user_keys[stored.id] = {user, name, key.key, key.comment};
+          made.user_keys.push_back(stored.id);
+        }
+        break;
+      }
+      case 31: {  // remove_user_key
+        id target = pick(in, made.user_keys);
+        auto got = attempt([&] { store.remove_user_key(target); });
+        expect(got, !m.user_keys.count(target), false, "remove_user_key");
+        if (got == outcome::ok) m.user_keys.erase(target);
+        break;
+      }
+      case 32: {  // mark_key_used
+        id target = pick(in, made.user_keys);
+        auto when = cpm::timestamp(std::chrono::seconds(1700000000 + in.u16()));
+        auto got = attempt([&] { store.mark_key_used(target, when); });
+        expect(got, !m.user_keys.count(target), false, "mark_key_used");
+        if (got == outcome::ok) {
+          auto k = store.get_user_key(target);
+          FUZZ_CHECK(k && k->last_used_at == when, "mark_key_used({}) did not record the time", target);
+        }
+        break;
+      }
       default: {  // 29: reads by id
         id u = pick(in, made.users), r = pick(in, made.repos);
         FUZZ_CHECK(store.get_user(u).has_value() == (m.users.count(u) == 1), "get_user({})", u);
@@ -691,10 +887,30 @@ struct harness {
       ++n;
       auto it = m.users.find(u.id);
       FUZZ_CHECK(it != m.users.end(), "user {} is not in the model", u.id);
-      FUZZ_CHECK(u.username == it->second.username && u.email == it->second.email && u.public_key == it->second.key,
+      FUZZ_CHECK(u.username == it->second.username && u.email == it->second.email && u.public_key == m.public_key(u.id),
                  "user {} differs", u.id);
     }
     FUZZ_CHECK(n == m.users.size(), "users: {} rows, model {}", n, m.users.size());
+    n = 0;
+    // (An id comes back after a rollback: made.users may hold it twice.)
+    std::set<id> owners(made.users.begin(), made.users.end());
+    owners.insert(100000);
+    for (id owner : owners) {
+      for (const cpm::user_key& k : store.user_keys(owner)) {
+        ++n;
+        auto it = m.user_keys.find(k.id);
+        FUZZ_CHECK(it != m.user_keys.end() && k.user_id == owner && it->second.user == owner && k.name == it->second.name &&
+                       k.public_key == it->second.key && k.comment == it->second.comment,
+                   "user_key {} differs", k.id);
+        auto by_fingerprint = store.user_by_fingerprint(k.fingerprint);
+        FUZZ_CHECK(k.fingerprint.starts_with("SHA256:") && by_fingerprint && by_fingerprint->id == owner,
+                   "user_key {}: its fingerprint {} does not find user {}", k.id, k.fingerprint, owner);
+        auto by_key = store.user_by_public_key(k.public_key + " some comment");
+        FUZZ_CHECK(by_key && by_key->id == owner, "user_key {} does not find user {}", k.id, owner);
+      }
+    }
+    FUZZ_CHECK(n == m.user_keys.size() && store.counts().user_keys == static_cast<std::int64_t>(n),
+               "user_keys: {} rows, model {}", n, m.user_keys.size());
     n = 0;
     for (const cpm::organization& o : store.list_organizations()) {
       ++n;
