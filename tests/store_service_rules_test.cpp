@@ -234,6 +234,40 @@ TEST_CASE("users hold many SSH keys, each found by key and by fingerprint as Ope
   }
 }
 
+TEST_CASE("a user's first key cannot be replaced by another key the user already holds", "[store][keys]") {
+  auto store = cpm::store::open_memory();
+  auto u = store.create_user({.username = "u", .email = "u@example.org", .public_key = cpm_test::ssh_key(1)});
+  (void)store.add_user_key(u.id, "second", cpm_test::ssh_key(2));
+  const std::string before = dump(store.db());
+  try {
+    (void)store.update_user(u.id, {.public_key = std::optional<std::string>(cpm_test::ssh_key(2))});
+    FAIL("two rows of one key");
+  } catch (const cpm::already_exists& e) {
+    CHECK(e.field() == "public_key");
+    CHECK(e.value() == cpm_test::ssh_key(2));
+  }
+  CHECK(dump(store.db()) == before);
+  // The first key itself may be given again, with another comment.
+  (void)store.update_user(u.id, {.public_key = std::optional<std::string>(cpm_test::ssh_key(1, "new@host"))});
+  CHECK(store.user_keys(u.id).first()->comment == "new@host");
+}
+
+TEST_CASE("user_by_public_key finds no one for a key type alone or a base64 spelled another way", "[store][keys]") {
+  auto store = cpm::store::open_memory();
+  (void)store.create_user({.username = "u", .email = "u@example.org", .public_key = cpm_test::ssh_key(1)});
+  CHECK_FALSE(store.user_by_public_key("ssh-ed25519").has_value());
+  CHECK_FALSE(store.user_by_public_key("ssh-ed25519 ").has_value());
+  CHECK(store.user_by_public_key(cpm_test::ssh_key(1)).has_value());
+  // Base64 whose padding leaves non-zero bits names the same bytes as the canonical text:
+  // OpenSSH refuses it, and so does cpm, so that one key has one spelling.
+  std::string key = cpm_test::ssh_key(3, "", "ssh-rsa");  // a 47-byte blob: one '=' of padding
+  REQUIRE(key.back() == '=');
+  CHECK(store.add_user_key(1, "rsa", key).public_key == key);
+  char& last = key[key.size() - 2];  // its two low bits are the padding's, zero
+  last = static_cast<char>(last + 1);  // 'A' -> 'B', 'Q' -> 'R', ...: the same bytes, spelled otherwise
+  CHECK_THROWS_AS(store.add_user_key(1, "alias", key), cpm::validation_error);
+}
+
 TEST_CASE("a user's public_key is their first key: create, replace, remove", "[store][keys]") {
   auto store = cpm::store::open_memory();
   auto carol = store.create_user({.username = "carol", .email = "c@example.org", .public_key = cpm_test::ssh_key(3, "c@h")});

@@ -351,7 +351,7 @@ class basic_store {
     return get<T>(db_, id).value();
   }
 
-  void require_unused_key(const std::string& key, std::int64_t owner, const char* entity);
+  void require_unused_key(const std::string& key, const char* entity);
   std::optional<user_key> first_key(std::int64_t user_id);
   user_key insert_key(std::int64_t user_id, std::string_view name, const public_key_line& key);
   void mirror_public_key(std::int64_t user_id);
@@ -465,6 +465,7 @@ std::optional<user> basic_store<Connection>::user_by_public_key(std::string_view
   if (begin == std::string_view::npos) return std::nullopt;
   key.remove_prefix(begin);
   key = detail::normalize_public_key(key);
+  if (key.find(' ') == std::string_view::npos) return std::nullopt;  // a key type alone is no key
   if (auto found = query<user>(db_, sql_constant<detail::user_by_key_sql<>>{}, key).first()) return found;
   // A key the original system wrote since (into users.public_key only).
   return query<user>(db_, sql_constant<detail::user_by_original_key_sql<>>{}, key).first();
@@ -495,7 +496,10 @@ user basic_store<Connection>::update_user(std::int64_t id, user_patch change) {
   if (key) {
     auto first = first_key(id);
     if (*key) {
-      require_unused_key((*key)->key, id, "user");
+      // Held by another user, or by another of this user's keys: taken. (The first key itself
+      // may be given again, with another comment.)
+      auto holder = find_one<&user_key::public_key>(db_, (*key)->key);
+      if (holder && !(first && holder->id == first->id)) throw already_exists("user", "public_key", (*key)->key);
       if (first) {
         first->public_key = (*key)->key;
         first->fingerprint = (*key)->fingerprint;
@@ -529,7 +533,7 @@ user_key basic_store<Connection>::add_user_key(std::int64_t user_id, std::string
   auto key = parse_public_key(public_key, "user_key.public_key");
   transaction tx(db_);
   require<user>(user_id, "user");
-  require_unused_key(key.key, 0, "user_key");
+  require_unused_key(key.key, "user_key");
   user_key stored = insert_key(user_id, name, key);
   mirror_public_key(user_id);
   tx.commit();
@@ -918,9 +922,8 @@ std::int64_t basic_store<Connection>::user_key_count(std::int64_t user_id) {
 }
 
 template <class Connection>
-void basic_store<Connection>::require_unused_key(const std::string& key, std::int64_t owner, const char* entity) {
-  auto holder = find_one<&user_key::public_key>(db_, key);
-  if (holder && holder->user_id != owner) throw already_exists(entity, "public_key", key);
+void basic_store<Connection>::require_unused_key(const std::string& key, const char* entity) {
+  if (find_one<&user_key::public_key>(db_, key)) throw already_exists(entity, "public_key", key);
 }
 
 template <class Connection>
@@ -968,7 +971,7 @@ user basic_store<Connection>::insert_user(const user& u) {
   if (u.public_key) key = parse_public_key(*u.public_key, "user.public_key");
   user row = u;
   row.public_key.reset();  // mirrored from user_keys below
-  if (key) require_unused_key(key->key, 0, "user");
+  if (key) require_unused_key(key->key, "user");
   user stored = insert_new<&user::username>(std::move(row), "user");
   if (key) {
     (void)insert_key(stored.id, "default", *key);

@@ -68,6 +68,8 @@ inline std::optional<std::vector<unsigned char>> base64_decode(std::string_view 
       }
       group = (group << 6) | v;
     }
+    // The bits the padding leaves over must be zero (RFC 4648, 3.5): one encoding per blob.
+    if ((pad == 1 && (group & 0xff) != 0) || (pad == 2 && (group & 0xffff) != 0)) return std::nullopt;
     out.push_back(static_cast<unsigned char>(group >> 16));
     if (pad < 2) out.push_back(static_cast<unsigned char>(group >> 8));
     if (pad < 1) out.push_back(static_cast<unsigned char>(group));
