@@ -4,7 +4,8 @@
 //   default/<workload>/<impl>/<scale>   cpm::open_options{} settings; impl: raw, cpm, sqlitecpp
 //   hot/<workload>/<impl>/<scale>       + locking_mode=EXCLUSIVE, whole file in the page cache
 //   memory/insert_10k_users/<impl>/10k  in-memory database with cpm's schema
-//   index/<workload>/<schema>/<scale>   cpm, default settings; schema: shipped, -idx_..., +idx_...
+//   index/<workload>/<schema>/<scale>   cpm, default settings; schema: shipped, -idx_..., +idx_...,
+//                                       -unique_<table>_<column> (the table without that UNIQUE)
 //   writes/insert_10k_<table>/<schema>/10k  the write side of each index (in memory, cpm::insert_all)
 // Extra impls: cpm_generic (cpm::find_one / cpm::all instead of the store's methods),
 // cpm_serialized and raw_serialized (SQLITE_OPEN_FULLMUTEX), cpm_validated (store::create_users).
@@ -75,6 +76,8 @@ struct dispatch {
       CPM_BENCH_CASE(access_level)
       CPM_BENCH_CASE(neighbor_servers)
       CPM_BENCH_CASE(user_by_public_key)
+      CPM_BENCH_CASE(user_by_fingerprint)
+      CPM_BENCH_CASE(repository_by_path)
       CPM_BENCH_CASE(all_users)
       CPM_BENCH_CASE(user_by_username_snapshot)
       CPM_BENCH_CASE(user_by_id_snapshot)
@@ -196,6 +199,7 @@ scale need_scale(const std::string& text) {
 constexpr wl lib_workloads[] = {
     wl::user_by_username, wl::user_by_id,       wl::org_repositories,   wl::user_repositories,
     wl::org_members,      wl::access_level,     wl::neighbor_servers,   wl::user_by_public_key,
+    wl::user_by_fingerprint, wl::repository_by_path,
     wl::all_users,        wl::user_by_username_snapshot, wl::user_by_id_snapshot,
 };
 
@@ -207,6 +211,9 @@ std::vector<wl> affected_by(std::string_view index) {
   if (index == "idx_repo_access_user_id") return {wl::user_repositories};
   if (index == "idx_repo_access_repo_id") return {wl::repository_grants, wl::access_level};
   if (index == "idx_servers_is_neighbor") return {wl::neighbor_servers};
+  if (index == "idx_repositories_path") return {wl::repository_by_path};
+  if (index == "unique_user_keys_fingerprint") return {wl::user_by_fingerprint};
+  if (index == "unique_user_keys_public_key") return {wl::user_by_public_key};
   return {};
 }
 
@@ -325,17 +332,21 @@ struct suite {
     static const auto repos = index_write_db::make_repositories(10000, "w");
     static const auto members = index_write_db::make_members();
     static const auto grants = index_write_db::make_grants();
+    static const auto user_keys = index_write_db::make_user_keys();
     const table_rows tables[] = {
         {"users", [](index_write_db& db) { return db.insert(users); }},
         {"repositories", [](index_write_db& db) { return db.insert(repos); }},
         {"org_members", [](index_write_db& db) { return db.insert(members); }},
         {"repo_access", [](index_write_db& db) { return db.insert(grants); }},
+        {"user_keys", [](index_write_db& db) { return db.insert(user_keys); }},
     };
     auto index_table = [](std::string_view index) -> std::string_view {
       if (index == "idx_users_public_key") return "users";
       if (index == "idx_repositories_org_id") return "repositories";
       if (index == "idx_org_members_user_id") return "org_members";
       if (index == "idx_repo_access_user_id" || index == "idx_repo_access_repo_id") return "repo_access";
+      if (index == "idx_repositories_path") return "repositories";
+      if (index == "unique_user_keys_fingerprint" || index == "unique_user_keys_public_key") return "user_keys";
       return {};
     };
     for (const auto& v : schema_variants()) {
@@ -381,8 +392,9 @@ struct suite {
         std::vector<wl> work;
         if (v.name == "shipped") {
           if (listed)
-            work = {wl::user_by_username, wl::user_by_id,       wl::org_repositories, wl::user_repositories, wl::org_members,
-                    wl::access_level,     wl::neighbor_servers, wl::user_by_public_key, wl::repository_grants};
+            work = {wl::user_by_username,    wl::user_by_id,         wl::org_repositories, wl::user_repositories,
+                    wl::org_members,         wl::access_level,       wl::neighbor_servers, wl::user_by_public_key,
+                    wl::user_by_fingerprint, wl::repository_by_path, wl::repository_grants};
         } else if (listed) {
           work = affected_by(v.name.substr(1));
           checks.push_back({"index " + s.name + " " + v.name, {shipped, t}, work, &k, 24});
@@ -452,7 +464,10 @@ void explain_all(const options& opt) {
   const q queries[] = {
       {"user_by_username", detail::select_where_sql<user, field_index<&user::username>>.view()},
       {"user_by_id", sql_text::select_by_key<user>},
-      {"user_by_public_key", detail::select_where_sql<user, field_index<&user::public_key>>.view()},
+      {"user_by_public_key", detail::user_by_key_sql<>.view()},
+      {"user_by_public_key (a key only in users.public_key)", detail::user_by_original_key_sql<>.view()},
+      {"user_by_fingerprint", detail::user_by_fingerprint_sql<>.view()},
+      {"repository_by_path", detail::select_where_sql<repository, field_index<&repository::path>>.view()},
       {"org_repositories", detail::select_where_sql<repository, field_index<&repository::org_id>>.view()},
       {"user_repositories", detail::user_repositories_sql<>.view()},
       {"org_members", detail::org_members_sql<>.view()},

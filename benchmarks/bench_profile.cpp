@@ -55,6 +55,8 @@ void run(wl w, Impl& impl, const keyset& k, std::size_t calls) {
     CPM_PROFILE_CASE(access_level)
     CPM_PROFILE_CASE(neighbor_servers)
     CPM_PROFILE_CASE(user_by_public_key)
+    CPM_PROFILE_CASE(user_by_fingerprint)
+    CPM_PROFILE_CASE(repository_by_path)
     CPM_PROFILE_CASE(all_users)
     CPM_PROFILE_CASE(user_by_username_snapshot)
     CPM_PROFILE_CASE(user_by_id_snapshot)

@@ -68,7 +68,9 @@ struct keyset {
   std::vector<std::int64_t> repo_ids;
   std::vector<std::pair<std::int64_t, std::int64_t>> access;  // (user, repository): 1/3 through an
                                                               // organization, 1/3 granted, 1/3 random
-  std::vector<std::string> public_keys;
+  std::vector<std::string> public_keys;   // from user_keys ("type base64"), first and second keys
+  std::vector<std::string> fingerprints;  // from user_keys ("SHA256:...")
+  std::vector<std::string> repo_paths;
 };
 
 // make_keys: workloads.hpp
@@ -122,6 +124,11 @@ inline void read(sqlite3_stmt* s, int i, std::optional<std::string>& out) {
     out->assign(text(s, i));
   }
 }
+// A column where the store writes '' for none (users.public_key, the descriptions).
+inline void read_none_as_empty(sqlite3_stmt* s, int i, std::optional<std::string>& out) {
+  read(s, i, out);
+  if (out && out->empty()) out.reset();
+}
 inline void read(sqlite3_stmt* s, int i, std::optional<cpm::timestamp>& out) {
   if (sqlite3_column_type(s, i) == SQLITE_NULL) {
     out.reset();
@@ -145,7 +152,7 @@ inline void read_user(sqlite3_stmt* s, cpm::user& u) {
   u.id = sqlite3_column_int64(s, 0);
   read(s, 1, u.username);
   read(s, 2, u.email);
-  read(s, 3, u.public_key);
+  read_none_as_empty(s, 3, u.public_key);
   read(s, 4, u.created_at);
 }
 // Columns id, name, org_id, path, description, created_at.
@@ -154,7 +161,7 @@ inline void read_repository(sqlite3_stmt* s, cpm::repository& r) {
   read(s, 1, r.name);
   r.org_id = sqlite3_column_int64(s, 2);
   read(s, 3, r.path);
-  read(s, 4, r.description);
+  read_none_as_empty(s, 4, r.description);
   read(s, 5, r.created_at);
 }
 // Columns user id, username, email, role, joined_at.
@@ -184,8 +191,6 @@ namespace hand_sql {
 inline constexpr const char* user_by_username =
     "SELECT id, username, email, public_key, created_at FROM users WHERE username = ?";
 inline constexpr const char* user_by_id = "SELECT id, username, email, public_key, created_at FROM users WHERE id = ?";
-inline constexpr const char* user_by_public_key =
-    "SELECT id, username, email, public_key, created_at FROM users WHERE public_key = ?";
 inline constexpr const char* all_users = "SELECT id, username, email, public_key, created_at FROM users ORDER BY id";
 inline constexpr const char* org_repositories =
     "SELECT id, name, org_id, path, description, created_at FROM repositories WHERE org_id = ? ORDER BY id";
@@ -194,9 +199,23 @@ inline constexpr const char* org_repositories =
 inline const std::string user_repositories{cpm::detail::user_repositories_sql<>.view()};
 inline const std::string org_members{cpm::detail::org_members_sql<>.view()};
 inline const std::string access_level{cpm::detail::access_level_sql<>.view()};
+// A key in user_keys, then (not found there) a key the original system wrote into
+// users.public_key; a fingerprint in user_keys.
+inline const std::string user_by_public_key{cpm::detail::user_by_key_sql<>.view()};
+inline const std::string user_by_original_key{cpm::detail::user_by_original_key_sql<>.view()};
+inline const std::string user_by_fingerprint{cpm::detail::user_by_fingerprint_sql<>.view()};
+// The text store::repository_by_path runs (find_one on repositories.path: with its ORDER BY
+// "id", which the UNIQUE index satisfies; without it the program would be one Noop shorter).
+inline const std::string repository_by_path{
+    cpm::detail::select_where_sql<cpm::repository, cpm::field_index<&cpm::repository::path>>.view()};
 inline constexpr const char* neighbor_servers =
     "SELECT id, name, host, port, is_neighbor, ssh_key_id, created_at FROM servers WHERE is_neighbor = 1 ORDER BY id";
 inline constexpr const char* insert_user = "INSERT INTO users(username, email, public_key) VALUES (?, ?, ?)";
+// The store's schema, as its migrations create it (versions 1 to 3), for the insert benchmark.
+inline std::vector<std::string> store_schema_sql() {
+  return {std::string(cpm::original_schema_sql), std::string(cpm::query_indexes_sql),
+          std::string(cpm::service_rules_sql), std::string(cpm::service_rule_indexes_sql)};
+}
 // The original system's GetUserRepositories, word for word.
 inline constexpr const char* seed_user_repositories =
     "SELECT DISTINCT r.* FROM repositories r LEFT JOIN org_members om ON r.org_id = om.org_id "

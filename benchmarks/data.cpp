@@ -17,7 +17,7 @@ namespace cpm_bench {
 
 namespace {
 
-constexpr int generator_version = 1;
+constexpr int generator_version = 2;
 
 // A minimal raw sqlite3 session for loading: prepared statements bound by position.
 class loader {
@@ -102,13 +102,27 @@ void generate(loader& db, const scale& s) {
 
   db.exec("BEGIN");
 
-  // users
+  // users, and their keys in user_keys as the store writes them; users.public_key mirrors
+  // the first key ('' for none)
   {
     splitmix64 rng{data_seed ^ 0x7573657273ULL};
+    splitmix64 more{data_seed ^ 0x6b657973ULL};  // second keys and comments
     auto ins = db.prepare("INSERT INTO users(id, username, email, public_key, created_at) VALUES (?,?,?,?,?)");
+    auto key_ins = db.prepare(
+        "INSERT INTO user_keys(user_id, name, public_key, fingerprint, comment, created_at) VALUES (?,?,?,?,?,?)");
     for (std::int64_t id = 1; id <= users; ++id) {
       cpm::user u = make_user(rng, id);
-      ins.i(id).t(u.username).t(u.email).opt(u.public_key).t(stamp(id, rng)).run();
+      std::string created = stamp(id, rng);
+      ins.i(id).t(u.username).t(u.email).t(u.public_key.value_or("")).t(created).run();
+      if (!u.public_key) continue;
+      std::vector<cpm::user_key> keys;
+      auto comment = [&](const char* host) -> std::optional<std::string> {
+        if (more.below(2) == 0) return std::nullopt;
+        return u.username + "@" + host;
+      };
+      keys.push_back(make_user_key(id, "default", *u.public_key, comment("laptop")));
+      if (more.below(4) == 0) keys.push_back(make_user_key(id, "workstation", ed25519_key(more), comment("workstation")));
+      for (const auto& k : keys) key_ins.i(k.user_id).t(k.name).t(k.public_key).t(k.fingerprint).opt(k.comment).t(created).run();
     }
   }
   // organizations
@@ -120,7 +134,7 @@ void generate(loader& db, const scale& s) {
       std::string name = fmt::format("{}-{}", letters(rng, 3, 10), id);
       std::optional<std::string> description;
       if (rng.below(10) != 0) description = fmt::format("The {} organization, number {}", name, id);
-      ins.i(id).t(name).opt(description).t(stamp(id, rng)).run();
+      ins.i(id).t(name).t(description.value_or("")).t(stamp(id, rng)).run();
       org_names[static_cast<std::size_t>(id)] = std::move(name);
     }
   }
@@ -139,7 +153,7 @@ void generate(loader& db, const scale& s) {
       std::optional<std::string> description;
       if (rng.below(10) >= 3) description = fmt::format("Repository {} of {}", name, org_names[static_cast<std::size_t>(org)]);
       ++id;
-      ins.i(id).t(name).i(org).t(path).opt(description).t(stamp(id, rng)).run();
+      ins.i(id).t(name).i(org).t(path).t(description.value_or("")).t(stamp(id, rng)).run();
     }
   }
   // org_members: two distinct organizations per user
@@ -244,7 +258,7 @@ std::vector<std::pair<std::string, std::string>> shipped_indexes() {
 std::vector<schema_variant> schema_variants() {
   auto shipped = shipped_indexes();
   std::vector<schema_variant> out;
-  schema_variant base{"shipped", {}};
+  schema_variant base{"shipped", {}, {}};
   for (auto& [name, sql] : shipped) base.index_sql.push_back(sql);
   out.push_back(base);
   for (const auto& candidate : candidate_indexes) {
@@ -262,7 +276,47 @@ std::vector<schema_variant> schema_variants() {
     }
     out.push_back(std::move(v));
   }
+  for (const auto& constraint : candidate_constraints) {
+    schema_variant v{"-" + std::string(constraint.name), without_unique_sql(constraint.table, constraint.column), base.index_sql};
+    out.push_back(std::move(v));
+  }
   return out;
+}
+
+std::vector<std::string> without_unique_sql(std::string_view table, std::string_view column) {
+  auto store = cpm::store::open_memory();
+  auto stmt = store.db().prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?");
+  stmt.bind(table);
+  if (!stmt.step()) throw std::runtime_error("bench data: no table " + std::string(table));
+  std::string create = stmt.column<std::string>(0);
+  auto fail = [&] {
+    throw std::runtime_error(fmt::format("bench data: no UNIQUE constraint on {}.{} in: {}", table, column, create));
+  };
+  // The column's definition: from its name (after the opening parenthesis or a comma and
+  // whitespace) to the next comma.
+  std::size_t at = std::string::npos;
+  for (std::size_t from = create.find('('); from != std::string::npos;) {
+    std::size_t p = create.find(column, from);
+    if (p == std::string::npos) break;
+    std::size_t before = create.find_last_not_of(" \t\n\r", p - 1);
+    std::size_t after = p + column.size();
+    if ((create[before] == '(' || create[before] == ',') && after < create.size() && create[after] == ' ') {
+      at = p;
+      break;
+    }
+    from = after;
+  }
+  if (at == std::string::npos) fail();
+  std::size_t end = create.find(',', at);
+  std::size_t unique = create.find(" UNIQUE", at);
+  if (unique == std::string::npos || unique > end) fail();
+  create.erase(unique, 7);
+  std::string rebuilt = std::string(table) + "_without_unique";
+  std::size_t name = create.find(std::string(table));
+  if (name == std::string::npos || name > create.find('(')) fail();
+  create.replace(name, table.size(), rebuilt);
+  return {create, fmt::format("INSERT INTO {} SELECT * FROM {}", rebuilt, table), fmt::format("DROP TABLE {}", table),
+          fmt::format("ALTER TABLE {} RENAME TO {}", rebuilt, table)};
 }
 
 schema_variant find_variant(std::string_view name) {
@@ -314,6 +368,7 @@ std::filesystem::path database(const std::filesystem::path& root, const scale& s
   {
     loader db(tmp);
     db.exec("PRAGMA synchronous=OFF; PRAGMA cache_size=-1048576");
+    for (auto& sql : variant.table_sql) db.exec(sql);
     for (auto& sql : variant.index_sql) db.exec(sql);
     db.exec("PRAGMA foreign_keys=ON");
     db.exec("PRAGMA journal_mode=WAL");  // as cpm leaves its files (WAL is persistent)
@@ -359,6 +414,16 @@ cpm::user make_user(splitmix64& rng, std::int64_t suffix) {
   u.email = fmt::format("{}@{}", u.username, domains[rng.below(std::size(domains))]);
   if (rng.below(10) < 8) u.public_key = ed25519_key(rng);
   return u;
+}
+
+cpm::user_key make_user_key(std::int64_t user_id, std::string name, std::string key, std::optional<std::string> comment) {
+  cpm::user_key k;
+  k.user_id = user_id;
+  k.name = std::move(name);
+  k.fingerprint = cpm::ssh_fingerprint(key);
+  k.public_key = std::move(key);
+  k.comment = std::move(comment);
+  return k;
 }
 
 std::vector<cpm::user> fresh_users(std::size_t count, std::uint64_t seed) {

@@ -4,10 +4,15 @@
 // std:: distributions), so every standard library and compiler produces the same data.
 //
 // At a scale of N users:
-//   users           N; usernames of 4-12 letters plus "_<id>"; ~80% have an ssh-ed25519 key
-//   organizations   N/100 (at least 2); 10% without a description
+//   users           N; usernames of 4-12 letters plus "_<id>"; ~80% have an ssh-ed25519 key,
+//                   a quarter of those a second one
+//   user_keys       the keys, as the store writes them: "type base64", the SHA256 fingerprint
+//                   (cpm::ssh_fingerprint), a comment on half of them; users.public_key mirrors
+//                   the user's first key, '' when the user has none
+//   organizations   N/100 (at least 2); 10% without a description ('')
 //   repositories    50 per organization, inserted in shuffled order (an organization's
-//                   repositories are spread over the table); 30% without a description
+//                   repositories are spread over the table); 30% without a description (''),
+//                   unique paths /srv/git/<organization>/<name>.git
 //   org_members     2 distinct organizations per user; roles 5% owner, 15% admin, 80% member
 //   repo_access     3 distinct repositories per user; levels 60% read, 30% write, 10% admin
 //   ssh_keys        8; servers 48, 12 of them neighbours
@@ -69,19 +74,39 @@ inline constexpr index_def candidate_indexes[] = {
     {"idx_repo_access_user_id", "CREATE INDEX idx_repo_access_user_id ON repo_access(user_id)"},
     {"idx_repo_access_repo_id", "CREATE INDEX idx_repo_access_repo_id ON repo_access(repo_id)"},
     {"idx_servers_is_neighbor", "CREATE INDEX idx_servers_is_neighbor ON servers(is_neighbor)"},
+    {"idx_repositories_path", "CREATE UNIQUE INDEX idx_repositories_path ON repositories(path)"},
+};
+
+// UNIQUE column constraints a lookup is answered from (their automatic indexes cannot be
+// dropped): the variant "-unique_<table>_<column>" rebuilds the table without the constraint
+// (CREATE TABLE without UNIQUE, copy the rows, DROP, RENAME), which removes its index.
+struct unique_constraint_def {
+  std::string_view name;  // "unique_user_keys_fingerprint"
+  std::string_view table;
+  std::string_view column;
+};
+inline constexpr unique_constraint_def candidate_constraints[] = {
+    {"unique_user_keys_fingerprint", "user_keys", "fingerprint"},
+    {"unique_user_keys_public_key", "user_keys", "public_key"},
 };
 
 // A schema variant: cpm's schema as it ships ("shipped"), or that schema with one index
-// removed ("-idx_...") or added ("+idx_...").
+// removed ("-idx_...") or added ("+idx_..."), or one table rebuilt without a UNIQUE
+// constraint ("-unique_...").
 struct schema_variant {
   std::string name;                       // "shipped", "-idx_users_public_key", "+idx_repo_access_repo_id"
+  std::vector<std::string> table_sql;     // run first: a table rebuilt without a constraint
   std::vector<std::string> index_sql;     // every CREATE INDEX of the variant
 };
+
+// The statements that rebuild `table` (as cpm's migrations create it) without the UNIQUE
+// constraint of `column`, keeping its rows. Throws if the column has no such constraint.
+std::vector<std::string> without_unique_sql(std::string_view table, std::string_view column);
 
 // The names and DDL of the indexes cpm's migrations create (read from a fresh in-memory store).
 std::vector<std::pair<std::string, std::string>> shipped_indexes();
 // "shipped" first, then one variant per candidate index: without it when cpm ships it, with
-// it when cpm does not.
+// it when cpm does not; then one per candidate UNIQUE constraint, without it.
 std::vector<schema_variant> schema_variants();
 schema_variant find_variant(std::string_view name);
 
@@ -104,5 +129,7 @@ std::string ed25519_key(splitmix64& rng);
 cpm::user make_user(splitmix64& rng, std::int64_t suffix);
 // `count` new users (id 0, created_at left to the database), for the insert benchmark.
 std::vector<cpm::user> fresh_users(std::size_t count, std::uint64_t seed);
+// A key as the store keeps it in user_keys: "type base64", its fingerprint, the comment.
+cpm::user_key make_user_key(std::int64_t user_id, std::string name, std::string key, std::optional<std::string> comment);
 
 }  // namespace cpm_bench

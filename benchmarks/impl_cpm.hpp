@@ -31,6 +31,8 @@ class cpm_impl {
   std::optional<cpm::user> user_by_username(const std::string& name) { return store_.user_by_name(name); }
   std::optional<cpm::user> user_by_id(std::int64_t id) { return store_.get_user(id); }
   std::optional<cpm::user> user_by_public_key(const std::string& key) { return store_.user_by_public_key(key); }
+  std::optional<cpm::user> user_by_fingerprint(const std::string& fingerprint) { return store_.user_by_fingerprint(fingerprint); }
+  std::optional<cpm::repository> repository_by_path(const std::string& path) { return store_.repository_by_path(path); }
 
   template <class F>
   void org_repositories(std::int64_t org, F&& each) {
@@ -86,8 +88,10 @@ class cpm_generic_impl : public cpm_impl {
   std::optional<cpm::user> user_by_username(const std::string& name) {
     return cpm::find_one<&cpm::user::username>(store().db(), name);
   }
+  // The store's user_keys query alone, through query(...).first(): no comment dropped, no
+  // second step for keys the original system wrote.
   std::optional<cpm::user> user_by_public_key(const std::string& key) {
-    return cpm::find_one<&cpm::user::public_key>(store().db(), key);
+    return cpm::query<cpm::user>(store().db(), cpm::sql_constant<cpm::detail::user_by_key_sql<>>{}, key).first();
   }
   template <class F>
   void all_users(F&& each) {
@@ -130,6 +134,7 @@ class index_write_db {
   explicit index_write_db(const schema_variant& v) : store_(cpm::store::open_memory()) {
     auto& db = store_.db();
     for (auto& [name, sql] : shipped_indexes()) db.exec("DROP INDEX " + name);
+    for (auto& sql : v.table_sql) db.exec(sql);
     for (auto& sql : v.index_sql) db.exec(sql);
     std::vector<cpm::user> users = fresh_users(parent_users, data_seed ^ 0x706172ULL);
     for (auto& u : users) u.username = "p" + u.username;
@@ -156,6 +161,15 @@ class index_write_db {
     for (std::int64_t u = 1; u <= parent_users; ++u)
       for (std::int64_t o = 1; o <= parent_orgs; ++o) out.push_back({0, o, u, o % 5 == 0 ? cpm::org_role::admin : cpm::org_role::member, std::nullopt});
     shuffle(out, 0x6d65ULL);
+    return out;
+  }
+  static std::vector<cpm::user_key> make_user_keys() {  // ten keys per user, as the store keeps them
+    splitmix64 rng{data_seed ^ 0x6b79ULL};
+    std::vector<cpm::user_key> out;
+    for (std::int64_t u = 1; u <= parent_users; ++u)
+      for (std::int64_t k = 0; k < 10; ++k)
+        out.push_back(make_user_key(u, "key-" + std::to_string(k), ed25519_key(rng), std::nullopt));
+    shuffle(out, 0x6b6bULL);
     return out;
   }
   static std::vector<cpm::repo_access> make_grants() {  // ten distinct repositories per user

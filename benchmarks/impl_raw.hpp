@@ -63,7 +63,10 @@ class raw_impl {
       : db_(path, c),
         by_username_(db_.prepare(hand_sql::user_by_username)),
         by_id_(db_.prepare(hand_sql::user_by_id)),
-        by_key_(db_.prepare(hand_sql::user_by_public_key)),
+        by_key_(db_.prepare(hand_sql::user_by_public_key.c_str())),
+        by_original_key_(db_.prepare(hand_sql::user_by_original_key.c_str())),
+        by_fingerprint_(db_.prepare(hand_sql::user_by_fingerprint.c_str())),
+        repo_by_path_(db_.prepare(hand_sql::repository_by_path.c_str())),
         all_users_(db_.prepare(hand_sql::all_users)),
         org_repos_(db_.prepare(hand_sql::org_repositories)),
         user_repos_(db_.prepare(hand_sql::user_repositories.c_str())),
@@ -83,9 +86,28 @@ class raw_impl {
     bind_int(by_id_, 1, id);
     return one_user(by_id_);
   }
+  // The store's two steps: user_keys, then a key only the original system wrote.
   std::optional<cpm::user> user_by_public_key(const std::string& key) {
     bind_text(by_key_, 1, key);
-    return one_user(by_key_);
+    if (auto found = one_user(by_key_)) return found;
+    bind_text(by_original_key_, 1, key);
+    return one_user(by_original_key_);
+  }
+  std::optional<cpm::user> user_by_fingerprint(const std::string& fingerprint) {
+    bind_text(by_fingerprint_, 1, fingerprint);
+    return one_user(by_fingerprint_);
+  }
+  std::optional<cpm::repository> repository_by_path(const std::string& path) {
+    bind_text(repo_by_path_, 1, path);
+    std::optional<cpm::repository> out;
+    int rc = sqlite3_step(repo_by_path_);
+    if (rc == SQLITE_ROW) {
+      raw::read_repository(repo_by_path_, out.emplace());
+    } else if (rc != SQLITE_DONE) {
+      fail_step(repo_by_path_, rc);
+    }
+    sqlite3_reset(repo_by_path_);
+    return out;
   }
 
   template <class F>
@@ -175,6 +197,9 @@ class raw_impl {
   sqlite3_stmt* by_username_;
   sqlite3_stmt* by_id_;
   sqlite3_stmt* by_key_;
+  sqlite3_stmt* by_original_key_;
+  sqlite3_stmt* by_fingerprint_;
+  sqlite3_stmt* repo_by_path_;
   sqlite3_stmt* all_users_;
   sqlite3_stmt* org_repos_;
   sqlite3_stmt* user_repos_;
@@ -189,8 +214,7 @@ class raw_impl {
 class raw_insert {
  public:
   raw_insert() : db_(":memory:", conn_config{}) {
-    db_.exec(std::string(cpm::original_schema_sql));
-    db_.exec(std::string(cpm::query_indexes_sql));
+    for (const auto& sql : hand_sql::store_schema_sql()) db_.exec(sql);
     begin_ = db_.prepare("BEGIN IMMEDIATE");
     commit_ = db_.prepare("COMMIT");
     insert_ = db_.prepare(hand_sql::insert_user);
@@ -204,7 +228,7 @@ class raw_insert {
       if (u.public_key) {
         sqlite3_bind_text(insert_, 3, u.public_key->data(), static_cast<int>(u.public_key->size()), SQLITE_STATIC);
       } else {
-        sqlite3_bind_null(insert_, 3);
+        sqlite3_bind_text(insert_, 3, "", 0, SQLITE_STATIC);  // the store's none
       }
       step_done(insert_);
     }

@@ -45,11 +45,16 @@ inline void read(const SQLite::Column& c, std::optional<cpm::timestamp>& out) {
     out = parse_timestamp_text(reinterpret_cast<const unsigned char*>(c.getText()), c.getBytes());
   }
 }
+// A column where the store writes '' for none (users.public_key, the descriptions).
+inline void read_none_as_empty(const SQLite::Column& c, std::optional<std::string>& out) {
+  read(c, out);
+  if (out && out->empty()) out.reset();
+}
 inline void read_user(const SQLite::Statement& s, cpm::user& u) {
   u.id = s.getColumn(0).getInt64();
   u.username = s.getColumn(1).getString();
   u.email = s.getColumn(2).getString();
-  read(s.getColumn(3), u.public_key);
+  read_none_as_empty(s.getColumn(3), u.public_key);
   read(s.getColumn(4), u.created_at);
 }
 inline void read_repository(const SQLite::Statement& s, cpm::repository& r) {
@@ -57,7 +62,7 @@ inline void read_repository(const SQLite::Statement& s, cpm::repository& r) {
   r.name = s.getColumn(1).getString();
   r.org_id = s.getColumn(2).getInt64();
   r.path = s.getColumn(3).getString();
-  read(s.getColumn(4), r.description);
+  read_none_as_empty(s.getColumn(4), r.description);
   read(s.getColumn(5), r.created_at);
 }
 inline void read_member(const SQLite::Statement& s, cpm::member_info& m) {
@@ -87,6 +92,9 @@ class sqlitecpp_impl {
         by_username_(db_, hand_sql::user_by_username),
         by_id_(db_, hand_sql::user_by_id),
         by_key_(db_, hand_sql::user_by_public_key),
+        by_original_key_(db_, hand_sql::user_by_original_key),
+        by_fingerprint_(db_, hand_sql::user_by_fingerprint),
+        repo_by_path_(db_, hand_sql::repository_by_path),
         all_users_(db_, hand_sql::all_users),
         org_repos_(db_, hand_sql::org_repositories),
         user_repos_(db_, hand_sql::user_repositories),
@@ -104,9 +112,23 @@ class sqlitecpp_impl {
     by_id_.bind(1, static_cast<int64_t>(id));
     return one_user(by_id_);
   }
+  // The store's two steps: user_keys, then a key only the original system wrote.
   std::optional<cpm::user> user_by_public_key(const std::string& key) {
     by_key_.bind(1, key);
-    return one_user(by_key_);
+    if (auto found = one_user(by_key_)) return found;
+    by_original_key_.bind(1, key);
+    return one_user(by_original_key_);
+  }
+  std::optional<cpm::user> user_by_fingerprint(const std::string& fingerprint) {
+    by_fingerprint_.bind(1, fingerprint);
+    return one_user(by_fingerprint_);
+  }
+  std::optional<cpm::repository> repository_by_path(const std::string& path) {
+    repo_by_path_.bind(1, path);
+    std::optional<cpm::repository> out;
+    if (repo_by_path_.executeStep()) cppdb::read_repository(repo_by_path_, out.emplace());
+    repo_by_path_.reset();
+    return out;
   }
 
   template <class F>
@@ -173,6 +195,9 @@ class sqlitecpp_impl {
   SQLite::Statement by_username_;
   SQLite::Statement by_id_;
   SQLite::Statement by_key_;
+  SQLite::Statement by_original_key_;
+  SQLite::Statement by_fingerprint_;
+  SQLite::Statement repo_by_path_;
   SQLite::Statement all_users_;
   SQLite::Statement org_repos_;
   SQLite::Statement user_repos_;
@@ -184,8 +209,7 @@ class sqlitecpp_impl {
 class sqlitecpp_insert {
  public:
   sqlitecpp_insert() : db_(cppdb::open(":memory:", conn_config{})) {
-    db_.exec(std::string(cpm::original_schema_sql));
-    db_.exec(std::string(cpm::query_indexes_sql));
+    for (const auto& sql : hand_sql::store_schema_sql()) db_.exec(sql);
     insert_ = std::make_unique<SQLite::Statement>(db_, hand_sql::insert_user);
   }
 
@@ -194,7 +218,7 @@ class sqlitecpp_insert {
     for (const cpm::user& u : users) {
       insert_->bind(1, u.username);
       insert_->bind(2, u.email);
-      if (u.public_key) insert_->bind(3, *u.public_key); else insert_->bind(3);
+      if (u.public_key) insert_->bind(3, *u.public_key); else insert_->bind(3, "");  // the store's none
       insert_->exec();
       insert_->reset();
     }

@@ -23,7 +23,8 @@ for arg in "$@"; do
     *) workloads+=("$arg") ;;
   esac
 done
-[ ${#workloads[@]} -gt 0 ] || workloads=(user_by_username user_by_id user_by_public_key access_level
+[ ${#workloads[@]} -gt 0 ] || workloads=(user_by_username user_by_id user_by_public_key user_by_fingerprint
+  repository_by_path access_level
   user_by_username_snapshot32 user_by_id_snapshot32 org_repositories user_repositories org_members
   neighbor_servers all_users insert_10k_users)
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 namespace cpm_bench {
@@ -24,7 +25,11 @@ inline keyset make_keys(const std::filesystem::path& path, const scale& s) {
     return out;
   };
   sqlite3_stmt* name = db.prepare("SELECT username FROM users WHERE id = ?");
-  sqlite3_stmt* key = db.prepare("SELECT public_key FROM users WHERE id = ?");
+  sqlite3_stmt* key = db.prepare("SELECT public_key, fingerprint FROM user_keys WHERE id = ?");
+  sqlite3_stmt* repo_path = db.prepare("SELECT path FROM repositories WHERE id = ?");
+  sqlite3_stmt* key_count_stmt = db.prepare("SELECT max(id) FROM user_keys");
+  const std::int64_t user_keys = one_int(key_count_stmt).value_or(0);
+  if (user_keys == 0) throw std::runtime_error("bench keys: no user_keys in " + path.string());
   sqlite3_stmt* via_org = db.prepare(
       "SELECT r.id FROM org_members om JOIN repositories r ON r.org_id = om.org_id WHERE om.user_id = ? "
       "ORDER BY r.id LIMIT 1 OFFSET ?");
@@ -52,11 +57,20 @@ inline keyset make_keys(const std::filesystem::path& path, const scale& s) {
     }
     k.access.emplace_back(who, repo.value_or(rng.between(1, s.repositories())));
   }
-  while (k.public_keys.size() < key_count) {
-    sqlite3_bind_int64(key, 1, rng.between(1, s.users));
-    if (sqlite3_step(key) == SQLITE_ROW && sqlite3_column_type(key, 0) != SQLITE_NULL)
-      k.public_keys.emplace_back(raw::text(key, 0));
-    sqlite3_reset(key);
+  // keys and fingerprints of user_keys rows (a user's first or second key), drawn apart
+  for (auto* out : {&k.public_keys, &k.fingerprints}) {
+    const int column = out == &k.public_keys ? 0 : 1;
+    while (out->size() < key_count) {
+      sqlite3_bind_int64(key, 1, rng.between(1, user_keys));
+      if (sqlite3_step(key) == SQLITE_ROW) out->emplace_back(raw::text(key, column));
+      sqlite3_reset(key);
+    }
+  }
+  for (std::size_t i = 0; i < key_count; ++i) {
+    sqlite3_bind_int64(repo_path, 1, rng.between(1, s.repositories()));
+    if (sqlite3_step(repo_path) != SQLITE_ROW) throw std::runtime_error("bench keys: a repository is missing");
+    k.repo_paths.emplace_back(raw::text(repo_path, 0));
+    sqlite3_reset(repo_path);
   }
   return k;
 }
@@ -72,6 +86,8 @@ enum class wl {
   access_level,
   neighbor_servers,
   user_by_public_key,
+  user_by_fingerprint,
+  repository_by_path,
   all_users,
   user_by_username_snapshot,
   user_by_id_snapshot,
@@ -89,6 +105,8 @@ constexpr const char* name_of(wl w) {
     case wl::access_level: return "access_level";
     case wl::neighbor_servers: return "neighbor_servers";
     case wl::user_by_public_key: return "user_by_public_key";
+    case wl::user_by_fingerprint: return "user_by_fingerprint";
+    case wl::repository_by_path: return "repository_by_path";
     case wl::all_users: return "all_users";
     case wl::user_by_username_snapshot: return "user_by_username_snapshot32";
     case wl::user_by_id_snapshot: return "user_by_id_snapshot32";
@@ -138,6 +156,10 @@ inline void once(Impl& impl, const keyset& k, std::size_t i, Sink& sink) {
     impl.neighbor_servers(sink);
   } else if constexpr (W == wl::user_by_public_key) {
     sink(impl.user_by_public_key(k.public_keys[at]));
+  } else if constexpr (W == wl::user_by_fingerprint) {
+    sink(impl.user_by_fingerprint(k.fingerprints[at]));
+  } else if constexpr (W == wl::repository_by_path) {
+    sink(impl.repository_by_path(k.repo_paths[at]));
   } else if constexpr (W == wl::all_users) {
     impl.all_users(sink);
   } else if constexpr (W == wl::user_by_username_snapshot) {
@@ -159,6 +181,7 @@ inline void once(Impl& impl, const keyset& k, std::size_t i, Sink& sink) {
 struct checksum {
   std::uint64_t sum = 0;
   void operator()(const std::optional<cpm::user>& u) { sum += u ? static_cast<std::uint64_t>(u->id) : 1; }
+  void operator()(const std::optional<cpm::repository>& r) { sum += r ? static_cast<std::uint64_t>(r->id) : 1; }
   void operator()(const std::optional<cpm::access_level>& a) { sum += a ? static_cast<std::uint64_t>(*a) : 7; }
   void operator()(const cpm::user& u) { sum += static_cast<std::uint64_t>(u.id) + u.username.size(); }
   void operator()(const cpm::repository& r) { sum += static_cast<std::uint64_t>(r.id) + r.name.size(); }

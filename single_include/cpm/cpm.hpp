@@ -7756,6 +7756,18 @@ class basic_store {
     return get<T>(db_, id).value();
   }
 
+  // The first row of one of the store's queries, for the point lookups: the cached statement
+  // stepped once, the arguments bound by reference (they outlive the step), the row read in
+  // place; no rows<> range (its shared cursor, a copy of the row) around it.
+  template <class Row, class Sql, class... Args>
+  std::optional<Row> first_row(Sql sql, const Args&... args) {
+    auto stmt = db_.cached(sql);
+    stmt.bind_refs(args...);
+    std::optional<Row> out;
+    if (stmt.step()) detail::read_row(stmt.native(), out.emplace());
+    return out;
+  }
+
   void require_unused_key(const std::string& key, const char* entity);
   std::optional<user_key> first_key(std::int64_t user_id);
   user_key insert_key(std::int64_t user_id, std::string_view name, const public_key_line& key);
@@ -7871,14 +7883,14 @@ std::optional<user> basic_store<Connection>::user_by_public_key(std::string_view
   key.remove_prefix(begin);
   key = detail::normalize_public_key(key);
   if (key.find(' ') == std::string_view::npos) return std::nullopt;  // a key type alone is no key
-  if (auto found = query<user>(db_, sql_constant<detail::user_by_key_sql<>>{}, key).first()) return found;
+  if (auto found = first_row<user>(sql_constant<detail::user_by_key_sql<>>{}, key)) return found;
   // A key the original system wrote since (into users.public_key only).
-  return query<user>(db_, sql_constant<detail::user_by_original_key_sql<>>{}, key).first();
+  return first_row<user>(sql_constant<detail::user_by_original_key_sql<>>{}, key);
 }
 
 template <class Connection>
 std::optional<user> basic_store<Connection>::user_by_fingerprint(std::string_view fingerprint) {
-  return query<user>(db_, sql_constant<detail::user_by_fingerprint_sql<>>{}, fingerprint).first();
+  return first_row<user>(sql_constant<detail::user_by_fingerprint_sql<>>{}, fingerprint);
 }
 
 template <class Connection>
