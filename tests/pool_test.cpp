@@ -324,7 +324,7 @@ TEST_CASE("the pool checkpoints the WAL outside the writer's commit, so the WAL 
 TEST_CASE("a checkout that cannot be served in time raises pool_timeout, saying what is out and for how long",
           "[pool][threads]") {
   cpm_test::temp_dir dir;
-  auto pool = cpm::pool::open((dir / "timeout.db").string(), {.readers = 2, .wait = 100ms});
+  auto pool = cpm::pool::open((dir / "timeout.db").string(), {.readers = 2, .max_readers = 2, .wait = 100ms});
   {
     auto a = pool.read();
     auto b = pool.read();
@@ -370,6 +370,29 @@ TEST_CASE("a checkout that cannot be served in time raises pool_timeout, saying 
   auto a = pool.read();
   auto b = pool.read();
   pool.write([](cpm::store& s) { s.create_user(make_user("after_timeouts")); });
+}
+
+TEST_CASE("when every reader is out, read() opens another, up to max_readers, and then waits", "[pool][threads]") {
+  cpm_test::temp_dir dir;
+  auto pool = cpm::pool::open((dir / "grow.db").string(), {.readers = 2, .max_readers = 4, .wait = 50ms});
+  pool.write([](cpm::store& s) { s.create_user(make_user("alice")); });
+  CHECK(pool.stats().readers == 2);
+  {
+    std::vector<decltype(pool.read())> out;
+    for (int i = 0; i < 4; ++i) {
+      out.push_back(pool.read());
+      CHECK(out.back()->user_by_name("alice").has_value());  // each a working connection, query_only
+      CHECK_THROWS_AS(out.back()->db().exec("DELETE FROM users"), cpm::readonly_error);
+    }
+    CHECK(pool.stats().readers == 4);
+    CHECK(pool.stats().readers_out == 4);
+    CHECK_THROWS_AS((void)pool.read(), cpm::pool_timeout);  // at max_readers: waits, then times out
+  }
+  // They stay open, and are used again: no more are opened.
+  for (int i = 0; i < 10; ++i) (void)pool.read()->user_by_name("alice");
+  CHECK(pool.stats().readers == 4);
+  CHECK(pool.stats().timeouts == 1);
+  CHECK_THROWS_AS(cpm::pool::open((dir / "grow.db").string(), {.readers = 3, .max_readers = 2}), cpm::usage_error);
 }
 
 TEST_CASE("writers of one process queue on the pool; those that waited 5 ms are served in order of arrival",

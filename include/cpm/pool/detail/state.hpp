@@ -52,8 +52,13 @@ struct pool_options {
   // The readers also get PRAGMA query_only=ON.
   open_options connection{};
   bool migrate = true;  // the writer brings the schema to the current version on open
-  // Reader connections; 0: the number of processors (std::thread::hardware_concurrency), at least 2.
+  // Reader connections opened with the pool; 0: the number of processors
+  // (std::thread::hardware_concurrency), at least 2.
   std::size_t readers = 0;
+  // The most reader connections: when every reader is out, a read() opens another, up to this
+  // many, rather than wait (as Go's database/sql does); they stay open. 0: 64 (or `readers`,
+  // if more). Set it to `readers` for a pool of fixed size.
+  std::size_t max_readers = 0;
   // The longest pool.read() or pool.write() waits for a connection; then cpm::pool_timeout.
   std::chrono::milliseconds wait{5000};
 };
@@ -241,6 +246,10 @@ class pool_state {
 
   pool_state(std::string path, pool_options options) : path_(std::move(path)), options_(std::move(options)) {
     if (options_.readers == 0) options_.readers = default_readers();
+    if (options_.max_readers == 0) options_.max_readers = std::max<std::size_t>(64, options_.readers);
+    if (options_.max_readers < options_.readers)
+      throw usage_error(fmt::format("cpm::pool: max_readers ({}) is less than readers ({})", options_.max_readers,
+                                    options_.readers));
     slots_.reserve(options_.readers + 1);
     for (std::size_t i = 0; i <= options_.readers; ++i) {
       slots_.push_back(std::make_unique<slot_type>());
@@ -466,6 +475,11 @@ class pool_state {
     slot_type* slot = nullptr;
     if (!lane.idle.empty() && (lane.queue.empty() || !lane.starving(std::chrono::steady_clock::now()))) {
       slot = take_idle(lane);
+    } else if (&lane == &readers_ && lane.idle.empty() && slots_.size() - 1 < options_.max_readers) {
+      // Every reader is out: one more, opened by checkout_reader outside the lock.
+      slots_.push_back(std::make_unique<slot_type>());
+      slot = slots_.back().get();
+      mark_out(slot);
     } else {
       waiter_type me;
       me.since = std::chrono::steady_clock::now();
