@@ -53,31 +53,9 @@ inline constexpr version_info version{CPM_VERSION_MAJOR, CPM_VERSION_MINOR, CPM_
 // ---- end cpm/version.hpp ----
 // ---- begin cpm/sqlite.hpp ----
 // cpm: the sqlite layer, a thin RAII skin over the sqlite3 C API (knows no cpm tables).
-
-// ---- begin cpm/sqlite/backup.hpp ----
-// cpm: online backup and integrity check of any SQLite database (knows no cpm tables).
 //
-//   auto db = cpm::connection::open("app.db");
-//   cpm::backup_result r = cpm::backup(db, "/backups/app-1.db",
-//       [](int remaining, int total) { fmt::print("{}/{} pages left\n", remaining, total); });
-//   std::vector<std::string> problems = cpm::integrity_check(db);   // empty: "ok"
-//
-// cpm::backup copies the database through SQLite's backup API while other connections (and
-// other processes) keep reading and writing it:
-//   - On a WAL database it reads one snapshot for the whole copy (a read transaction, which
-//     blocks no writer), so the copy is consistent and never has to start over however busy
-//     the writers are. The WAL grows meanwhile: a checkpoint cannot pass an open snapshot.
-//   - On a rollback-journal database a read lock would stop writers from committing, so it
-//     copies `pages_per_step` pages at a time without one. When another connection writes in
-//     between, SQLite starts the copy over (a "restart"); after `max_restarts` of them the
-//     rest is copied in one step, which holds the read lock only for that step.
-//   - SQLITE_BUSY and SQLITE_LOCKED are retried after `retry_sleep`, until no step has made
-//     progress for `busy_timeout`; then cpm::busy_error.
-// The copy is written to a temporary file in the destination's directory, switched to
-// rollback-journal mode (one self-contained file), checked with PRAGMA integrity_check,
-// synced, and only then renamed to the destination, without ever replacing a file already
-// there (cpm::destination_exists). A backup that fails leaves nothing under the final name,
-// and its temporary file is removed.
+// Online backups (cpm::backup, <cpm/sqlite/backup.hpp>) are not included here: they need the
+// POSIX file-system headers. <cpm/cpm.hpp> includes them.
 
 // ---- begin cpm/sqlite/connection.hpp ----
 // cpm: a connection to one SQLite database, with its statement cache.
@@ -97,9 +75,17 @@ inline constexpr version_info version{CPM_VERSION_MAJOR, CPM_VERSION_MINOR, CPM_
 
 // ---- begin cpm/detail/fixed_string.hpp ----
 // cpm: a string usable as a template argument and built at compile time.
+//
+// Compile-time SQL text never becomes a template argument character by character (each one
+// would be mangled into the symbols of every function it reaches, thousands of characters for
+// a generated statement): statements are keyed by a reference to the constant that holds
+// their text (`const auto& Text`, mangled as that constant's short name). A literal written
+// at the call site (cpm::sql<"...">) is a packed_string, eight characters per template
+// argument word, unpacked once into a constant of its own (unpacked<L>).
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 namespace cpm::detail {
@@ -124,6 +110,36 @@ struct fixed_string {
 
 template <std::size_t N>
 fixed_string(const char (&)[N]) -> fixed_string<N - 1>;
+
+// A string literal as a template argument, eight characters to a 64-bit word: a mangled name
+// carries about 2.9 characters per character of text, not the 5 to 6 of a char array.
+template <std::size_t N>
+struct packed_string {
+  static constexpr std::size_t size = N;
+  std::uint64_t words[N / 8 + 1]{};
+
+  constexpr packed_string(const char (&text)[N + 1]) {
+    for (std::size_t i = 0; i < N; ++i)
+      words[i / 8] |= std::uint64_t{static_cast<unsigned char>(text[i])} << (8 * (i % 8));
+  }
+  [[nodiscard]] constexpr char at(std::size_t i) const noexcept {
+    return static_cast<char>(static_cast<unsigned char>(words[i / 8] >> (8 * (i % 8))));
+  }
+};
+
+template <std::size_t N>
+packed_string(const char (&)[N]) -> packed_string<N - 1>;
+
+template <auto Packed>
+consteval auto unpack() {
+  fixed_string<decltype(Packed)::size> out;
+  for (std::size_t i = 0; i < decltype(Packed)::size; ++i) out.data[i] = Packed.at(i);
+  return out;
+}
+
+// The text of a packed literal, as a constant with an address of its own.
+template <packed_string Packed>
+inline constexpr auto unpacked = unpack<Packed>();
 
 }  // namespace cpm::detail
 // ---- end cpm/detail/fixed_string.hpp ----
@@ -1731,16 +1747,20 @@ struct open_options {
   std::string vfs{};  // the name of a registered sqlite3_vfs to open with; empty: the default one
 };
 
-// SQL known at compile time: `cpm::sql<"SELECT ...">`. Statements made from it are cached
-// on each connection in a slot of their own, found without hashing the text.
-template <detail::fixed_string Text>
+// SQL known at compile time: `cpm::sql<"SELECT ...">`, or `cpm::sql_constant<Text>{}` for a
+// constant `Text` of static storage duration that holds it (a cpm::detail::fixed_string,
+// such as the statements cpm generates). Statements made from it are cached on each
+// connection in a slot of their own, found without hashing the text. The constant is
+// referred to by its address, so its text never appears in mangled names; a literal in
+// cpm::sql<"..."> does, packed (about 3 characters per character): name long statements.
+template <const auto& Text>
 struct sql_constant {
   static constexpr std::string_view text = Text.view();
   static std::size_t slot() noexcept;
 };
 
-template <detail::fixed_string Text>
-inline constexpr sql_constant<Text> sql{};
+template <detail::packed_string Text>
+inline constexpr sql_constant<detail::unpacked<Text>> sql{};
 
 namespace detail {
 
@@ -1839,7 +1859,7 @@ class state_ref {
 
 }  // namespace detail
 
-template <detail::fixed_string Text>
+template <const auto& Text>
 std::size_t sql_constant<Text>::slot() noexcept {
   static const std::size_t index = detail::next_statement_slot.fetch_add(1, std::memory_order_relaxed);
   return index;
@@ -1943,13 +1963,13 @@ inline statement_lease lease_slot(connection_state& s, std::string_view text, st
   return statement_lease(s, *slots[slot]);
 }
 
-template <fixed_string Text>
+template <const auto& Text>
 statement_lease lease_constant(connection_state& s) {
   return lease_slot(s, sql_constant<Text>::text, sql_constant<Text>::slot());
 }
 
 // Runs the cached statement for compile-time SQL to its end (BEGIN, COMMIT, a PRAGMA).
-template <fixed_string Text>
+template <const auto& Text>
 void run_constant(connection_state& s) {
   auto stmt = lease_constant<Text>(s);
   stmt.run();
@@ -1990,7 +2010,7 @@ class connection {
   [[nodiscard]] statement prepare(std::string_view sql) { return statement(state().prepare(sql, 0)); }
 
   // Borrows the cached statement for compile-time SQL, preparing it on first use.
-  template <detail::fixed_string Text>
+  template <const auto& Text>
   [[nodiscard]] statement_lease cached(sql_constant<Text> key) {
     return detail::lease_slot(state(), key.text, key.slot());
   }
@@ -2129,6 +2149,133 @@ class connection {
 
 }  // namespace cpm
 // ---- end cpm/sqlite/connection.hpp ----
+// ---- begin cpm/sqlite/explain.hpp ----
+// cpm: EXPLAIN QUERY PLAN, typed: which tables a statement scans or searches, by which index.
+//
+//   auto plan = cpm::explain(db, "SELECT * FROM users WHERE username = ?");
+//   assert(plan.searches("users", "sqlite_autoindex_users_1"));
+//   assert(!plan.scans("users"));
+//
+// Tables are named as the plan names them: by their alias when the query gives one.
+
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cpm {
+
+struct plan_step {
+  enum class kind {
+    scan,    // SCAN t: every row of t (or of an index of t)
+    search,  // SEARCH t: a range of an index, or rowids
+    other,   // COMPOUND QUERY, USE TEMP B-TREE FOR ORDER BY, ...
+  };
+
+  int id = 0;
+  int parent = 0;
+  std::string detail;  // SQLite's text, e.g. "SEARCH users USING INDEX sqlite_autoindex_users_1 (username=?)"
+  kind what = kind::other;
+  std::string table;   // for scans and searches
+  std::string index;   // the index used, if any ("" for a plain table scan or a rowid lookup)
+  bool covering = false;      // USING COVERING INDEX
+  bool primary_key = false;   // USING INTEGER PRIMARY KEY (a rowid lookup)
+};
+
+struct query_plan {
+  std::vector<plan_step> steps;
+
+  // True when some step reads every row of `table` (by the table or any index).
+  [[nodiscard]] bool scans(std::string_view table) const {
+    for (const auto& s : steps)
+      if (s.what == plan_step::kind::scan && s.table == table) return true;
+    return false;
+  }
+  // True when some step searches `table`, by `index` when one is named ("" accepts any,
+  // "rowid" asks for a primary key lookup).
+  [[nodiscard]] bool searches(std::string_view table, std::string_view index = {}) const {
+    for (const auto& s : steps) {
+      if (s.what != plan_step::kind::search || s.table != table) continue;
+      if (index.empty() || s.index == index || (index == "rowid" && s.primary_key)) return true;
+    }
+    return false;
+  }
+  // True when some step needs a temporary b-tree (for ORDER BY, DISTINCT, GROUP BY or UNION).
+  [[nodiscard]] bool uses_temp_btree() const {
+    for (const auto& s : steps)
+      if (s.detail.find("TEMP B-TREE") != std::string::npos) return true;
+    return false;
+  }
+  // The plan as SQLite's shell prints it, one step per line, indented by depth.
+  [[nodiscard]] std::string text() const {
+    std::string out;
+    for (const auto& s : steps) {
+      int depth = 0;
+      for (int p = s.parent; p != 0; ++depth) {
+        int next = 0;
+        for (const auto& q : steps)
+          if (q.id == p) next = q.parent;
+        p = next;
+      }
+      out.append(static_cast<std::size_t>(depth) * 2, ' ');
+      out += s.detail;
+      out += '\n';
+    }
+    return out;
+  }
+};
+
+namespace detail {
+
+inline plan_step parse_plan_step(int id, int parent, std::string detail) {
+  plan_step step;
+  step.id = id;
+  step.parent = parent;
+  std::string_view text = detail;
+  auto word = [&](std::string_view prefix) {
+    if (text.substr(0, prefix.size()) != prefix) return false;
+    text.remove_prefix(prefix.size());
+    return true;
+  };
+  if (word("SCAN ")) {
+    step.what = plan_step::kind::scan;
+  } else if (word("SEARCH ")) {
+    step.what = plan_step::kind::search;
+  }
+  if (step.what != plan_step::kind::other) {
+    auto end = text.find(' ');
+    step.table = std::string(text.substr(0, end));
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    if (word("USING COVERING INDEX ")) {
+      step.covering = true;
+    } else if (word("USING INDEX ")) {
+    } else if (word("USING INTEGER PRIMARY KEY") || word("USING PRIMARY KEY")) {
+      step.primary_key = true;
+      text = {};
+    } else {
+      text = {};
+    }
+    if (!text.empty()) step.index = std::string(text.substr(0, text.find(' ')));
+  }
+  step.detail = std::move(detail);
+  return step;
+}
+
+}  // namespace detail
+
+// The plan SQLite chooses for `sql` on this connection (nothing is run).
+inline query_plan explain(connection& db, std::string_view sql) {
+  auto stmt = db.prepare("EXPLAIN QUERY PLAN " + std::string(sql));
+  query_plan plan;
+  while (stmt.step()) {
+    plan.steps.push_back(detail::parse_plan_step(stmt.column<int>(0), stmt.column<int>(1), stmt.column<std::string>(3)));
+  }
+  return plan;
+}
+
+}  // namespace cpm
+// ---- end cpm/sqlite/explain.hpp ----
 // ---- begin cpm/sqlite/transaction.hpp ----
 // cpm: transactions, savepoints and read snapshots, as RAII guards.
 //
@@ -2205,9 +2352,9 @@ class transaction {
   [[nodiscard]] bool is_active() const noexcept { return active_; }
 
  private:
-  template <detail::fixed_string Text>
+  template <detail::packed_string Text>
   void run() {
-    detail::run_constant<Text>(*state_);
+    detail::run_constant<detail::unpacked<Text>>(*state_);
   }
 
   void require_active(const char* what) const {
@@ -2279,7 +2426,7 @@ class read_snapshot {
     run<"BEGIN DEFERRED">();
     try {
       // Left as it is when the connection is query-only already (a pool's reader, say).
-      auto ask = detail::lease_constant<"PRAGMA query_only">(s);
+      auto ask = detail::lease_constant<detail::unpacked<"PRAGMA query_only">>(s);
       set_query_only_ = ask.step() && sqlite3_column_int(ask.native(), 0) == 0;
       ask.reset();
       if (set_query_only_) run<"PRAGMA query_only=ON">();
@@ -2309,9 +2456,9 @@ class read_snapshot {
   [[nodiscard]] bool is_active() const noexcept { return active_; }
 
  private:
-  template <detail::fixed_string Text>
+  template <detail::packed_string Text>
   void run() {
-    detail::run_constant<Text>(*state_);
+    detail::run_constant<detail::unpacked<Text>>(*state_);
   }
 
   // Ends the read transaction. Nothing was written in it, so a failed COMMIT loses nothing.
@@ -2334,6 +2481,32 @@ class read_snapshot {
 
 }  // namespace cpm
 // ---- end cpm/sqlite/transaction.hpp ----
+// ---- end cpm/sqlite.hpp ----
+// ---- begin cpm/sqlite/backup.hpp ----
+// cpm: online backup and integrity check of any SQLite database (knows no cpm tables).
+//
+//   auto db = cpm::connection::open("app.db");
+//   cpm::backup_result r = cpm::backup(db, "/backups/app-1.db",
+//       [](int remaining, int total) { fmt::print("{}/{} pages left\n", remaining, total); });
+//   std::vector<std::string> problems = cpm::integrity_check(db);   // empty: "ok"
+//
+// cpm::backup copies the database through SQLite's backup API while other connections (and
+// other processes) keep reading and writing it:
+//   - On a WAL database it reads one snapshot for the whole copy (a read transaction, which
+//     blocks no writer), so the copy is consistent and never has to start over however busy
+//     the writers are. The WAL grows meanwhile: a checkpoint cannot pass an open snapshot.
+//   - On a rollback-journal database a read lock would stop writers from committing, so it
+//     copies `pages_per_step` pages at a time without one. When another connection writes in
+//     between, SQLite starts the copy over (a "restart"); after `max_restarts` of them the
+//     rest is copied in one step, which holds the read lock only for that step.
+//   - SQLITE_BUSY and SQLITE_LOCKED are retried after `retry_sleep`, until no step has made
+//     progress for `busy_timeout`; then cpm::busy_error.
+// The copy is written to a temporary file in the destination's directory, switched to
+// rollback-journal mode (one self-contained file), checked with PRAGMA integrity_check,
+// synced, and only then renamed to the destination, without ever replacing a file already
+// there (cpm::destination_exists). A backup that fails leaves nothing under the final name,
+// and its temporary file is removed.
+
 
 #include <fmt/core.h>
 #include <sqlite3.h>
@@ -2700,134 +2873,6 @@ inline backup_result backup(connection& source, const std::string& destination, 
 
 }  // namespace cpm
 // ---- end cpm/sqlite/backup.hpp ----
-// ---- begin cpm/sqlite/explain.hpp ----
-// cpm: EXPLAIN QUERY PLAN, typed: which tables a statement scans or searches, by which index.
-//
-//   auto plan = cpm::explain(db, "SELECT * FROM users WHERE username = ?");
-//   assert(plan.searches("users", "sqlite_autoindex_users_1"));
-//   assert(!plan.scans("users"));
-//
-// Tables are named as the plan names them: by their alias when the query gives one.
-
-
-#include <cstdint>
-#include <string>
-#include <string_view>
-#include <vector>
-
-namespace cpm {
-
-struct plan_step {
-  enum class kind {
-    scan,    // SCAN t: every row of t (or of an index of t)
-    search,  // SEARCH t: a range of an index, or rowids
-    other,   // COMPOUND QUERY, USE TEMP B-TREE FOR ORDER BY, ...
-  };
-
-  int id = 0;
-  int parent = 0;
-  std::string detail;  // SQLite's text, e.g. "SEARCH users USING INDEX sqlite_autoindex_users_1 (username=?)"
-  kind what = kind::other;
-  std::string table;   // for scans and searches
-  std::string index;   // the index used, if any ("" for a plain table scan or a rowid lookup)
-  bool covering = false;      // USING COVERING INDEX
-  bool primary_key = false;   // USING INTEGER PRIMARY KEY (a rowid lookup)
-};
-
-struct query_plan {
-  std::vector<plan_step> steps;
-
-  // True when some step reads every row of `table` (by the table or any index).
-  [[nodiscard]] bool scans(std::string_view table) const {
-    for (const auto& s : steps)
-      if (s.what == plan_step::kind::scan && s.table == table) return true;
-    return false;
-  }
-  // True when some step searches `table`, by `index` when one is named ("" accepts any,
-  // "rowid" asks for a primary key lookup).
-  [[nodiscard]] bool searches(std::string_view table, std::string_view index = {}) const {
-    for (const auto& s : steps) {
-      if (s.what != plan_step::kind::search || s.table != table) continue;
-      if (index.empty() || s.index == index || (index == "rowid" && s.primary_key)) return true;
-    }
-    return false;
-  }
-  // True when some step needs a temporary b-tree (for ORDER BY, DISTINCT, GROUP BY or UNION).
-  [[nodiscard]] bool uses_temp_btree() const {
-    for (const auto& s : steps)
-      if (s.detail.find("TEMP B-TREE") != std::string::npos) return true;
-    return false;
-  }
-  // The plan as SQLite's shell prints it, one step per line, indented by depth.
-  [[nodiscard]] std::string text() const {
-    std::string out;
-    for (const auto& s : steps) {
-      int depth = 0;
-      for (int p = s.parent; p != 0; ++depth) {
-        int next = 0;
-        for (const auto& q : steps)
-          if (q.id == p) next = q.parent;
-        p = next;
-      }
-      out.append(static_cast<std::size_t>(depth) * 2, ' ');
-      out += s.detail;
-      out += '\n';
-    }
-    return out;
-  }
-};
-
-namespace detail {
-
-inline plan_step parse_plan_step(int id, int parent, std::string detail) {
-  plan_step step;
-  step.id = id;
-  step.parent = parent;
-  std::string_view text = detail;
-  auto word = [&](std::string_view prefix) {
-    if (text.substr(0, prefix.size()) != prefix) return false;
-    text.remove_prefix(prefix.size());
-    return true;
-  };
-  if (word("SCAN ")) {
-    step.what = plan_step::kind::scan;
-  } else if (word("SEARCH ")) {
-    step.what = plan_step::kind::search;
-  }
-  if (step.what != plan_step::kind::other) {
-    auto end = text.find(' ');
-    step.table = std::string(text.substr(0, end));
-    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-    if (word("USING COVERING INDEX ")) {
-      step.covering = true;
-    } else if (word("USING INDEX ")) {
-    } else if (word("USING INTEGER PRIMARY KEY") || word("USING PRIMARY KEY")) {
-      step.primary_key = true;
-      text = {};
-    } else {
-      text = {};
-    }
-    if (!text.empty()) step.index = std::string(text.substr(0, text.find(' ')));
-  }
-  step.detail = std::move(detail);
-  return step;
-}
-
-}  // namespace detail
-
-// The plan SQLite chooses for `sql` on this connection (nothing is run).
-inline query_plan explain(connection& db, std::string_view sql) {
-  auto stmt = db.prepare("EXPLAIN QUERY PLAN " + std::string(sql));
-  query_plan plan;
-  while (stmt.step()) {
-    plan.steps.push_back(detail::parse_plan_step(stmt.column<int>(0), stmt.column<int>(1), stmt.column<std::string>(3)));
-  }
-  return plan;
-}
-
-}  // namespace cpm
-// ---- end cpm/sqlite/explain.hpp ----
-// ---- end cpm/sqlite.hpp ----
 // ---- begin cpm/reflect.hpp ----
 // cpm: the reflect layer: what Boost.PFR gives about an aggregate, plus field names.
 
@@ -3871,7 +3916,8 @@ decltype(auto) with_omit_mask(unsigned omit, F&& f) {
 //
 // rows<Row> reads one row per step straight into a Row it owns and hands it out by
 // reference; nothing is materialised unless asked (to_vector(), ranges::to). It is a
-// single-pass input range and a view, for std::ranges and range-v3 alike:
+// single-pass input range and a view, for std::ranges and range-v3 alike (for range-v3,
+// include <cpm/ranges_v3.hpp>, which tells it so; cpm's other headers include none of range-v3):
 //
 //   for (const user& u : cpm::all<user>(db)) ...
 //   auto names = cpm::all<user>(db) | std::views::transform(&user::username) | std::views::take(10);
@@ -3882,8 +3928,6 @@ decltype(auto) with_omit_mask(unsigned omit, F&& f) {
 // statement is reset, which ends its read transaction. A rows keeps its connection's database
 // handle open while it lives, so it stays valid when the connection is moved or destroyed.
 
-
-#include <range/v3/range_fwd.hpp>
 
 #include <cstddef>
 #include <iterator>
@@ -3954,7 +3998,7 @@ void cursor<Row>::finish() noexcept {
 }  // namespace detail
 
 template <class Row>
-class rows : public std::ranges::view_base, public ranges::view_base {
+class rows : public std::ranges::view_base {
  public:
   class iterator {
    public:
@@ -4060,7 +4104,7 @@ namespace cpm {
 
 namespace detail {
 
-template <fixed_string Text>
+template <const auto& Text>
 statement_lease lease(connection& db) {
   return db.cached(sql_constant<Text>{});
 }
@@ -4724,7 +4768,7 @@ template <detail::row_type Row, class... Args>
   return detail::run_query<Row>(db.cached(sql), args...);
 }
 
-template <detail::row_type Row, detail::fixed_string Text, class... Args>
+template <detail::row_type Row, const auto& Text, class... Args>
 [[nodiscard]] rows<Row> query(connection& db, sql_constant<Text> sql, const Args&... args) {
   static_assert(detail::check_query_row<Row>() || true);  // its static_asserts name the row type, field and type
   return detail::run_query<Row>(db.cached(sql), args...);
@@ -4737,7 +4781,7 @@ template <detail::row_type Row, class... Args>
   return detail::run_query<Row, false>(db.cached(sql), args...);
 }
 
-template <detail::row_type Row, detail::fixed_string Text, class... Args>
+template <detail::row_type Row, const auto& Text, class... Args>
 [[nodiscard]] rows<Row> query(connection& db, by_position_t, sql_constant<Text> sql, const Args&... args) {
   return detail::run_query<Row, false>(db.cached(sql), args...);
 }
@@ -4751,7 +4795,7 @@ std::int64_t execute(connection& db, std::string_view sql, const Args&... args) 
   return detail::run_counting_changes(db, stmt);
 }
 
-template <detail::fixed_string Text, class... Args>
+template <const auto& Text, class... Args>
 std::int64_t execute(connection& db, sql_constant<Text> sql, const Args&... args) {
   auto stmt = db.cached(sql);
   stmt.bind_refs(args...);  // the arguments outlive the run
@@ -5721,8 +5765,15 @@ inline std::string step_checksum(const migration& step) {
   return fmt::format("fnv1a64:{:016x}", h);
 }
 
+// The statements of the schema history, as named constants: a constant is keyed by its
+// address, so that its text stays out of mangled names (see cpm::sql_constant).
+inline constexpr fixed_string table_exists_sql{"SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?"};
+inline constexpr fixed_string history_steps_sql{"SELECT version, name, checksum FROM cpm_schema_history WHERE component = ? ORDER BY version"};
+inline constexpr fixed_string history_version_sql{"SELECT coalesce(max(version), 0) FROM cpm_schema_history WHERE component = ?"};
+inline constexpr fixed_string history_record_sql{"INSERT INTO cpm_schema_history(component, version, name, checksum) VALUES (?, ?, ?, ?)"};
+
 inline bool table_exists(connection& db, std::string_view name) {
-  auto stmt = db.cached(sql<"SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?">);
+  auto stmt = db.cached(sql_constant<table_exists_sql>{});
   stmt.bind(name);
   return stmt.step();
 }
@@ -5742,7 +5793,7 @@ struct applied_step {
 inline std::vector<applied_step> applied_steps(connection& db, std::string_view component) {
   std::vector<applied_step> out;
   if (!table_exists(db, "cpm_schema_history")) return out;
-  auto stmt = db.cached(sql<"SELECT version, name, checksum FROM cpm_schema_history WHERE component = ? ORDER BY version">);
+  auto stmt = db.cached(sql_constant<history_steps_sql>{});
   stmt.bind(component);
   while (stmt.step()) out.push_back({stmt.column<int>(0), stmt.column<std::string>(1), stmt.column<std::string>(2)});
   return out;
@@ -5750,7 +5801,7 @@ inline std::vector<applied_step> applied_steps(connection& db, std::string_view 
 
 inline int recorded_version(connection& db, std::string_view component) {
   if (!table_exists(db, "cpm_schema_history")) return 0;
-  auto stmt = db.cached(sql<"SELECT coalesce(max(version), 0) FROM cpm_schema_history WHERE component = ?">);
+  auto stmt = db.cached(sql_constant<history_version_sql>{});
   stmt.bind(component);
   stmt.step();
   return stmt.column<int>(0);
@@ -5822,7 +5873,7 @@ inline bool apply_step(connection& db, std::string_view component, const migrati
     if (auto found = foreign_key_violations(db); !found.empty()) throw foreign_key_check_error(std::move(found));
   }
   auto record = db.cached(
-      sql<"INSERT INTO cpm_schema_history(component, version, name, checksum) VALUES (?, ?, ?, ?)">);
+      sql_constant<history_record_sql>{});
   record.bind(component, step.version, step.name, step_checksum(step));
   record.run();
   if (options.record_user_version) db.exec(fmt::format("PRAGMA user_version = {}", step.version));
