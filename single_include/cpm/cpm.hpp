@@ -3464,11 +3464,11 @@ namespace cpm {
 // The fmt formatter of a model, for a program to opt its model into:
 //   template <> struct fmt::formatter<note> : cpm::model_formatter<note> {};
 //   template <class T> struct fmt::formatter<box<T>> : cpm::model_formatter<box<T>> {};
-// A type cpm cannot map stops the build with the model checks' own message.
+// A type cpm cannot map stops the build with the model checks' own message where it is
+// formatted. (The checks run there, not when the class is named: opting a model in costs a
+// translation unit that never prints it nothing.)
 template <class T>
 struct model_formatter {
-  static_assert(detail::check_model<T>() || true);  // its static_asserts say what is wrong
-
   constexpr auto parse(fmt::format_parse_context& ctx) -> decltype(ctx.begin()) {
     auto it = ctx.begin();
     if (it != ctx.end() && *it != '}') ctx.on_error("cpm: models take no format options");
@@ -3477,6 +3477,7 @@ struct model_formatter {
 
   template <class FormatContext>
   auto format(const T& value, FormatContext& ctx) const -> decltype(ctx.out()) {
+    static_assert(detail::check_model<T>() || true);  // its static_asserts say what is wrong
     return detail::format_model_to(ctx.out(), value);
   }
 };
@@ -6977,12 +6978,14 @@ inline constexpr auto access_level_sql = make_sql([](auto& out) {
 namespace cpm {
 
 // Every difference between cpm's store models and their tables in `db`.
-[[nodiscard]] inline std::vector<schema_difference> store_schema_differences(connection& db) {
+template <class = void>  // instantiated where it is called, not in every TU that includes cpm
+[[nodiscard]] std::vector<schema_difference> store_schema_differences(connection& db) {
   return schema_differences<user, organization, repository, ssh_key, server, org_member, repo_access>(db);
 }
 
 // Throws cpm::schema_mismatch when the store's tables in `db` differ from its models.
-inline void check_store_schema(connection& db) {
+template <class = void>
+void check_store_schema(connection& db) {
   auto found = store_schema_differences(db);
   if (!found.empty()) throw schema_mismatch(std::move(found));
 }
