@@ -60,14 +60,17 @@ struct open_options {
 };
 
 // SQL known at compile time: `cpm::sql<"SELECT ...">`, or `cpm::sql_constant<Text>{}` for a
-// constant `Text` of static storage duration that holds it (a cpm::detail::fixed_string,
-// such as the statements cpm generates). Statements made from it are cached on each
-// connection in a slot of their own, found without hashing the text. The constant is
-// referred to by its address, so its text never appears in mangled names; a literal in
-// cpm::sql<"..."> does, packed (about 3 characters per character): name long statements.
+// constant `Text` of static storage duration that holds it (anything that converts to
+// std::string_view at compile time: a std::string_view, a cpm::detail::fixed_string such as
+// the statements cpm generates). Statements made from it are cached on each connection in a
+// slot of their own, found without hashing the text. The constant is referred to by its
+// address, so its text never appears in mangled names; a literal in cpm::sql<"..."> does,
+// packed (about 3 characters per character). Name long statements:
+//   static constexpr std::string_view by_status = "SELECT count(*) FROM build WHERE status = ?";
+//   cpm::query<std::int64_t>(db, cpm::sql_constant<by_status>{}, build_status::failed).one();
 template <const auto& Text>
 struct sql_constant {
-  static constexpr std::string_view text = Text.view();
+  static constexpr std::string_view text = std::string_view(Text);
   static std::size_t slot() noexcept;
 };
 
