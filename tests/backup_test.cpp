@@ -1,6 +1,7 @@
 // Online backup (cpm::backup) and cpm::integrity_check: consistent copies while others write,
 // restarts and retries, never replacing a file, nothing left behind by a failed backup.
 #include <cpm/sqlite.hpp>
+#include <cpm/sqlite/backup.hpp>
 
 #include <catch2/catch.hpp>
 #include <support.hpp>

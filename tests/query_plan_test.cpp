@@ -8,6 +8,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -71,6 +72,8 @@ TEST_CASE("the hot queries of the store search indexes and scan nothing, before 
     CHECK(plan.searches("ra", "idx_repo_access_user_id"));
     CHECK(plan.searches("r", "idx_repositories_org_id"));
     CHECK(plan.searches("r", "rowid"));
+    CHECK(plan.searches("m", "sqlite_autoindex_org_members_1"));  // NOT EXISTS: UNIQUE(org_id, user_id)
+    CHECK_FALSE(plan.uses_temp_btree());  // UNION ALL, no ORDER BY: nothing sorted or deduplicated
     CHECK(scans_nothing(plan));
   }
   {
@@ -246,6 +249,8 @@ TEST_CASE("the original system's GetUserRepositories scans repositories, which i
     std::vector<std::int64_t> a, b;
     for (const auto& r : cpm::query<cpm::repository>(db, std::string(original) + " ORDER BY r.id", user, user)) a.push_back(r.id);
     for (const auto& r : store.user_repositories(user)) b.push_back(r.id);
+    std::sort(b.begin(), b.end());  // user_repositories gives each once, in no particular order
+    CHECK(std::adjacent_find(b.begin(), b.end()) == b.end());
     CHECK(a == b);
     CHECK_FALSE(b.empty());
   }

@@ -281,6 +281,24 @@ TEST_CASE("the sql<> form and plain text give the same rows", "[raw]") {
   CHECK(by_text == by_constant);
 }
 
+// A named constant: its text stays out of symbol names (cpm.symbols.length), and it is cached
+// in a slot of its own like cpm::sql<"...">.
+constexpr std::string_view names_descending = "SELECT name FROM people ORDER BY name DESC";
+static_assert(cpm::sql_constant<names_descending>::text == "SELECT name FROM people ORDER BY name DESC");
+
+TEST_CASE("sql_constant of a named string_view gives the same rows, prepared once", "[raw]") {
+  auto db = make_db();
+  const auto prepared = db.prepare_count();
+  for (int i = 0; i < 3; ++i) {
+    auto names = cpm::query<std::string>(db, cpm::sql_constant<names_descending>{}).to_vector();
+    CHECK(names == std::vector<std::string>{"dee", "cid", "bob", "ann"});
+  }
+  CHECK(db.prepare_count() == prepared + 1);
+  CHECK(db.text_cache_size() == 0);  // a slot, not the run-time text cache
+  static constexpr std::string_view count_in = "SELECT count(*) FROM people WHERE city = ?";
+  CHECK(cpm::query<std::int64_t>(db, cpm::sql_constant<count_in>{}, "Oslo").one() == 2);
+}
+
 TEST_CASE("execute runs a statement and returns the rows it changed", "[raw][execute]") {
   auto db = make_db();
   CHECK(cpm::execute(db, "UPDATE people SET city = ? WHERE city IS NULL", "Lima") == 1);

@@ -1,6 +1,7 @@
 // The lazy rows range: a single-pass input view for std::ranges and range-v3 alike, that gives
 // its statement (and the read transaction it holds) back as soon as it is done or destroyed.
 #include <cpm/query.hpp>
+#include <cpm/ranges_v3.hpp>
 
 #include "support.hpp"
 

@@ -53,7 +53,7 @@ namespace {
 namespace d = cpm::detail;
 namespace text = cpm::sql_text;
 
-template <auto Sql>
+template <const auto& Sql>  // by reference: the text stays out of the mangled name
 constexpr std::string_view view_of = Sql.view();
 
 constexpr unsigned keep_all = 0b00;

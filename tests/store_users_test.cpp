@@ -1,5 +1,6 @@
 // The store's user operations: create (one and a range), get by id, by username and by SSH
 // public key, list (lazy, paged), update with user_patch, delete.
+#include <cpm/ranges_v3.hpp>
 #include <cpm/store.hpp>
 
 #include <catch2/catch.hpp>

@@ -1,5 +1,6 @@
 // The code of docs/models-and-queries.md. Runs as a test: returns 0 only if every check holds.
 #include <cpm/cpm.hpp>
+#include <cpm/ranges_v3.hpp>
 
 #include "check.hpp"
 

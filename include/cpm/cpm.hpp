@@ -6,6 +6,7 @@
 #if CPM_CPLUSPLUS >= 202002L
 #include <cpm/version.hpp>
 #include <cpm/sqlite.hpp>
+#include <cpm/sqlite/backup.hpp>
 #include <cpm/reflect.hpp>
 #include <cpm/query.hpp>
 #include <cpm/schema.hpp>

@@ -1,7 +1,9 @@
 // cpm: the sqlite layer, a thin RAII skin over the sqlite3 C API (knows no cpm tables).
+//
+// Online backups (cpm::backup, <cpm/sqlite/backup.hpp>) are not included here: they need the
+// POSIX file-system headers. <cpm/cpm.hpp> includes them.
 #pragma once
 
-#include <cpm/sqlite/backup.hpp>
 #include <cpm/sqlite/connection.hpp>
 #include <cpm/sqlite/error.hpp>
 #include <cpm/sqlite/explain.hpp>

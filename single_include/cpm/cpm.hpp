@@ -53,31 +53,9 @@ inline constexpr version_info version{CPM_VERSION_MAJOR, CPM_VERSION_MINOR, CPM_
 // ---- end cpm/version.hpp ----
 // ---- begin cpm/sqlite.hpp ----
 // cpm: the sqlite layer, a thin RAII skin over the sqlite3 C API (knows no cpm tables).
-
-// ---- begin cpm/sqlite/backup.hpp ----
-// cpm: online backup and integrity check of any SQLite database (knows no cpm tables).
 //
-//   auto db = cpm::connection::open("app.db");
-//   cpm::backup_result r = cpm::backup(db, "/backups/app-1.db",
-//       [](int remaining, int total) { fmt::print("{}/{} pages left\n", remaining, total); });
-//   std::vector<std::string> problems = cpm::integrity_check(db);   // empty: "ok"
-//
-// cpm::backup copies the database through SQLite's backup API while other connections (and
-// other processes) keep reading and writing it:
-//   - On a WAL database it reads one snapshot for the whole copy (a read transaction, which
-//     blocks no writer), so the copy is consistent and never has to start over however busy
-//     the writers are. The WAL grows meanwhile: a checkpoint cannot pass an open snapshot.
-//   - On a rollback-journal database a read lock would stop writers from committing, so it
-//     copies `pages_per_step` pages at a time without one. When another connection writes in
-//     between, SQLite starts the copy over (a "restart"); after `max_restarts` of them the
-//     rest is copied in one step, which holds the read lock only for that step.
-//   - SQLITE_BUSY and SQLITE_LOCKED are retried after `retry_sleep`, until no step has made
-//     progress for `busy_timeout`; then cpm::busy_error.
-// The copy is written to a temporary file in the destination's directory, switched to
-// rollback-journal mode (one self-contained file), checked with PRAGMA integrity_check,
-// synced, and only then renamed to the destination, without ever replacing a file already
-// there (cpm::destination_exists). A backup that fails leaves nothing under the final name,
-// and its temporary file is removed.
+// Online backups (cpm::backup, <cpm/sqlite/backup.hpp>) are not included here: they need the
+// POSIX file-system headers. <cpm/cpm.hpp> includes them.
 
 // ---- begin cpm/sqlite/connection.hpp ----
 // cpm: a connection to one SQLite database, with its statement cache.
@@ -97,9 +75,17 @@ inline constexpr version_info version{CPM_VERSION_MAJOR, CPM_VERSION_MINOR, CPM_
 
 // ---- begin cpm/detail/fixed_string.hpp ----
 // cpm: a string usable as a template argument and built at compile time.
+//
+// Compile-time SQL text never becomes a template argument character by character (each one
+// would be mangled into the symbols of every function it reaches, thousands of characters for
+// a generated statement): statements are keyed by a reference to the constant that holds
+// their text (`const auto& Text`, mangled as that constant's short name). A literal written
+// at the call site (cpm::sql<"...">) is a packed_string, eight characters per template
+// argument word, unpacked once into a constant of its own (unpacked<L>).
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 namespace cpm::detail {
@@ -124,6 +110,36 @@ struct fixed_string {
 
 template <std::size_t N>
 fixed_string(const char (&)[N]) -> fixed_string<N - 1>;
+
+// A string literal as a template argument, eight characters to a 64-bit word: a mangled name
+// carries about 2.9 characters per character of text, not the 5 to 6 of a char array.
+template <std::size_t N>
+struct packed_string {
+  static constexpr std::size_t size = N;
+  std::uint64_t words[N / 8 + 1]{};
+
+  constexpr packed_string(const char (&text)[N + 1]) {
+    for (std::size_t i = 0; i < N; ++i)
+      words[i / 8] |= std::uint64_t{static_cast<unsigned char>(text[i])} << (8 * (i % 8));
+  }
+  [[nodiscard]] constexpr char at(std::size_t i) const noexcept {
+    return static_cast<char>(static_cast<unsigned char>(words[i / 8] >> (8 * (i % 8))));
+  }
+};
+
+template <std::size_t N>
+packed_string(const char (&)[N]) -> packed_string<N - 1>;
+
+template <auto Packed>
+consteval auto unpack() {
+  fixed_string<decltype(Packed)::size> out;
+  for (std::size_t i = 0; i < decltype(Packed)::size; ++i) out.data[i] = Packed.at(i);
+  return out;
+}
+
+// The text of a packed literal, as a constant with an address of its own.
+template <packed_string Packed>
+inline constexpr auto unpacked = unpack<Packed>();
 
 }  // namespace cpm::detail
 // ---- end cpm/detail/fixed_string.hpp ----
@@ -1731,16 +1747,23 @@ struct open_options {
   std::string vfs{};  // the name of a registered sqlite3_vfs to open with; empty: the default one
 };
 
-// SQL known at compile time: `cpm::sql<"SELECT ...">`. Statements made from it are cached
-// on each connection in a slot of their own, found without hashing the text.
-template <detail::fixed_string Text>
+// SQL known at compile time: `cpm::sql<"SELECT ...">`, or `cpm::sql_constant<Text>{}` for a
+// constant `Text` of static storage duration that holds it (anything that converts to
+// std::string_view at compile time: a std::string_view, a cpm::detail::fixed_string such as
+// the statements cpm generates). Statements made from it are cached on each connection in a
+// slot of their own, found without hashing the text. The constant is referred to by its
+// address, so its text never appears in mangled names; a literal in cpm::sql<"..."> does,
+// packed (about 3 characters per character). Name long statements:
+//   static constexpr std::string_view by_status = "SELECT count(*) FROM build WHERE status = ?";
+//   cpm::query<std::int64_t>(db, cpm::sql_constant<by_status>{}, build_status::failed).one();
+template <const auto& Text>
 struct sql_constant {
-  static constexpr std::string_view text = Text.view();
+  static constexpr std::string_view text = std::string_view(Text);
   static std::size_t slot() noexcept;
 };
 
-template <detail::fixed_string Text>
-inline constexpr sql_constant<Text> sql{};
+template <detail::packed_string Text>
+inline constexpr sql_constant<detail::unpacked<Text>> sql{};
 
 namespace detail {
 
@@ -1839,7 +1862,7 @@ class state_ref {
 
 }  // namespace detail
 
-template <detail::fixed_string Text>
+template <const auto& Text>
 std::size_t sql_constant<Text>::slot() noexcept {
   static const std::size_t index = detail::next_statement_slot.fetch_add(1, std::memory_order_relaxed);
   return index;
@@ -1943,13 +1966,13 @@ inline statement_lease lease_slot(connection_state& s, std::string_view text, st
   return statement_lease(s, *slots[slot]);
 }
 
-template <fixed_string Text>
+template <const auto& Text>
 statement_lease lease_constant(connection_state& s) {
   return lease_slot(s, sql_constant<Text>::text, sql_constant<Text>::slot());
 }
 
 // Runs the cached statement for compile-time SQL to its end (BEGIN, COMMIT, a PRAGMA).
-template <fixed_string Text>
+template <const auto& Text>
 void run_constant(connection_state& s) {
   auto stmt = lease_constant<Text>(s);
   stmt.run();
@@ -1990,7 +2013,7 @@ class connection {
   [[nodiscard]] statement prepare(std::string_view sql) { return statement(state().prepare(sql, 0)); }
 
   // Borrows the cached statement for compile-time SQL, preparing it on first use.
-  template <detail::fixed_string Text>
+  template <const auto& Text>
   [[nodiscard]] statement_lease cached(sql_constant<Text> key) {
     return detail::lease_slot(state(), key.text, key.slot());
   }
@@ -2129,6 +2152,133 @@ class connection {
 
 }  // namespace cpm
 // ---- end cpm/sqlite/connection.hpp ----
+// ---- begin cpm/sqlite/explain.hpp ----
+// cpm: EXPLAIN QUERY PLAN, typed: which tables a statement scans or searches, by which index.
+//
+//   auto plan = cpm::explain(db, "SELECT * FROM users WHERE username = ?");
+//   assert(plan.searches("users", "sqlite_autoindex_users_1"));
+//   assert(!plan.scans("users"));
+//
+// Tables are named as the plan names them: by their alias when the query gives one.
+
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cpm {
+
+struct plan_step {
+  enum class kind {
+    scan,    // SCAN t: every row of t (or of an index of t)
+    search,  // SEARCH t: a range of an index, or rowids
+    other,   // COMPOUND QUERY, USE TEMP B-TREE FOR ORDER BY, ...
+  };
+
+  int id = 0;
+  int parent = 0;
+  std::string detail;  // SQLite's text, e.g. "SEARCH users USING INDEX sqlite_autoindex_users_1 (username=?)"
+  kind what = kind::other;
+  std::string table;   // for scans and searches
+  std::string index;   // the index used, if any ("" for a plain table scan or a rowid lookup)
+  bool covering = false;      // USING COVERING INDEX
+  bool primary_key = false;   // USING INTEGER PRIMARY KEY (a rowid lookup)
+};
+
+struct query_plan {
+  std::vector<plan_step> steps;
+
+  // True when some step reads every row of `table` (by the table or any index).
+  [[nodiscard]] bool scans(std::string_view table) const {
+    for (const auto& s : steps)
+      if (s.what == plan_step::kind::scan && s.table == table) return true;
+    return false;
+  }
+  // True when some step searches `table`, by `index` when one is named ("" accepts any,
+  // "rowid" asks for a primary key lookup).
+  [[nodiscard]] bool searches(std::string_view table, std::string_view index = {}) const {
+    for (const auto& s : steps) {
+      if (s.what != plan_step::kind::search || s.table != table) continue;
+      if (index.empty() || s.index == index || (index == "rowid" && s.primary_key)) return true;
+    }
+    return false;
+  }
+  // True when some step needs a temporary b-tree (for ORDER BY, DISTINCT, GROUP BY or UNION).
+  [[nodiscard]] bool uses_temp_btree() const {
+    for (const auto& s : steps)
+      if (s.detail.find("TEMP B-TREE") != std::string::npos) return true;
+    return false;
+  }
+  // The plan as SQLite's shell prints it, one step per line, indented by depth.
+  [[nodiscard]] std::string text() const {
+    std::string out;
+    for (const auto& s : steps) {
+      int depth = 0;
+      for (int p = s.parent; p != 0; ++depth) {
+        int next = 0;
+        for (const auto& q : steps)
+          if (q.id == p) next = q.parent;
+        p = next;
+      }
+      out.append(static_cast<std::size_t>(depth) * 2, ' ');
+      out += s.detail;
+      out += '\n';
+    }
+    return out;
+  }
+};
+
+namespace detail {
+
+inline plan_step parse_plan_step(int id, int parent, std::string detail) {
+  plan_step step;
+  step.id = id;
+  step.parent = parent;
+  std::string_view text = detail;
+  auto word = [&](std::string_view prefix) {
+    if (text.substr(0, prefix.size()) != prefix) return false;
+    text.remove_prefix(prefix.size());
+    return true;
+  };
+  if (word("SCAN ")) {
+    step.what = plan_step::kind::scan;
+  } else if (word("SEARCH ")) {
+    step.what = plan_step::kind::search;
+  }
+  if (step.what != plan_step::kind::other) {
+    auto end = text.find(' ');
+    step.table = std::string(text.substr(0, end));
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    if (word("USING COVERING INDEX ")) {
+      step.covering = true;
+    } else if (word("USING INDEX ")) {
+    } else if (word("USING INTEGER PRIMARY KEY") || word("USING PRIMARY KEY")) {
+      step.primary_key = true;
+      text = {};
+    } else {
+      text = {};
+    }
+    if (!text.empty()) step.index = std::string(text.substr(0, text.find(' ')));
+  }
+  step.detail = std::move(detail);
+  return step;
+}
+
+}  // namespace detail
+
+// The plan SQLite chooses for `sql` on this connection (nothing is run).
+inline query_plan explain(connection& db, std::string_view sql) {
+  auto stmt = db.prepare("EXPLAIN QUERY PLAN " + std::string(sql));
+  query_plan plan;
+  while (stmt.step()) {
+    plan.steps.push_back(detail::parse_plan_step(stmt.column<int>(0), stmt.column<int>(1), stmt.column<std::string>(3)));
+  }
+  return plan;
+}
+
+}  // namespace cpm
+// ---- end cpm/sqlite/explain.hpp ----
 // ---- begin cpm/sqlite/transaction.hpp ----
 // cpm: transactions, savepoints and read snapshots, as RAII guards.
 //
@@ -2205,9 +2355,9 @@ class transaction {
   [[nodiscard]] bool is_active() const noexcept { return active_; }
 
  private:
-  template <detail::fixed_string Text>
+  template <detail::packed_string Text>
   void run() {
-    detail::run_constant<Text>(*state_);
+    detail::run_constant<detail::unpacked<Text>>(*state_);
   }
 
   void require_active(const char* what) const {
@@ -2279,7 +2429,7 @@ class read_snapshot {
     run<"BEGIN DEFERRED">();
     try {
       // Left as it is when the connection is query-only already (a pool's reader, say).
-      auto ask = detail::lease_constant<"PRAGMA query_only">(s);
+      auto ask = detail::lease_constant<detail::unpacked<"PRAGMA query_only">>(s);
       set_query_only_ = ask.step() && sqlite3_column_int(ask.native(), 0) == 0;
       ask.reset();
       if (set_query_only_) run<"PRAGMA query_only=ON">();
@@ -2309,9 +2459,9 @@ class read_snapshot {
   [[nodiscard]] bool is_active() const noexcept { return active_; }
 
  private:
-  template <detail::fixed_string Text>
+  template <detail::packed_string Text>
   void run() {
-    detail::run_constant<Text>(*state_);
+    detail::run_constant<detail::unpacked<Text>>(*state_);
   }
 
   // Ends the read transaction. Nothing was written in it, so a failed COMMIT loses nothing.
@@ -2334,6 +2484,32 @@ class read_snapshot {
 
 }  // namespace cpm
 // ---- end cpm/sqlite/transaction.hpp ----
+// ---- end cpm/sqlite.hpp ----
+// ---- begin cpm/sqlite/backup.hpp ----
+// cpm: online backup and integrity check of any SQLite database (knows no cpm tables).
+//
+//   auto db = cpm::connection::open("app.db");
+//   cpm::backup_result r = cpm::backup(db, "/backups/app-1.db",
+//       [](int remaining, int total) { fmt::print("{}/{} pages left\n", remaining, total); });
+//   std::vector<std::string> problems = cpm::integrity_check(db);   // empty: "ok"
+//
+// cpm::backup copies the database through SQLite's backup API while other connections (and
+// other processes) keep reading and writing it:
+//   - On a WAL database it reads one snapshot for the whole copy (a read transaction, which
+//     blocks no writer), so the copy is consistent and never has to start over however busy
+//     the writers are. The WAL grows meanwhile: a checkpoint cannot pass an open snapshot.
+//   - On a rollback-journal database a read lock would stop writers from committing, so it
+//     copies `pages_per_step` pages at a time without one. When another connection writes in
+//     between, SQLite starts the copy over (a "restart"); after `max_restarts` of them the
+//     rest is copied in one step, which holds the read lock only for that step.
+//   - SQLITE_BUSY and SQLITE_LOCKED are retried after `retry_sleep`, until no step has made
+//     progress for `busy_timeout`; then cpm::busy_error.
+// The copy is written to a temporary file in the destination's directory, switched to
+// rollback-journal mode (one self-contained file), checked with PRAGMA integrity_check,
+// synced, and only then renamed to the destination, without ever replacing a file already
+// there (cpm::destination_exists). A backup that fails leaves nothing under the final name,
+// and its temporary file is removed.
+
 
 #include <fmt/core.h>
 #include <sqlite3.h>
@@ -2700,134 +2876,6 @@ inline backup_result backup(connection& source, const std::string& destination, 
 
 }  // namespace cpm
 // ---- end cpm/sqlite/backup.hpp ----
-// ---- begin cpm/sqlite/explain.hpp ----
-// cpm: EXPLAIN QUERY PLAN, typed: which tables a statement scans or searches, by which index.
-//
-//   auto plan = cpm::explain(db, "SELECT * FROM users WHERE username = ?");
-//   assert(plan.searches("users", "sqlite_autoindex_users_1"));
-//   assert(!plan.scans("users"));
-//
-// Tables are named as the plan names them: by their alias when the query gives one.
-
-
-#include <cstdint>
-#include <string>
-#include <string_view>
-#include <vector>
-
-namespace cpm {
-
-struct plan_step {
-  enum class kind {
-    scan,    // SCAN t: every row of t (or of an index of t)
-    search,  // SEARCH t: a range of an index, or rowids
-    other,   // COMPOUND QUERY, USE TEMP B-TREE FOR ORDER BY, ...
-  };
-
-  int id = 0;
-  int parent = 0;
-  std::string detail;  // SQLite's text, e.g. "SEARCH users USING INDEX sqlite_autoindex_users_1 (username=?)"
-  kind what = kind::other;
-  std::string table;   // for scans and searches
-  std::string index;   // the index used, if any ("" for a plain table scan or a rowid lookup)
-  bool covering = false;      // USING COVERING INDEX
-  bool primary_key = false;   // USING INTEGER PRIMARY KEY (a rowid lookup)
-};
-
-struct query_plan {
-  std::vector<plan_step> steps;
-
-  // True when some step reads every row of `table` (by the table or any index).
-  [[nodiscard]] bool scans(std::string_view table) const {
-    for (const auto& s : steps)
-      if (s.what == plan_step::kind::scan && s.table == table) return true;
-    return false;
-  }
-  // True when some step searches `table`, by `index` when one is named ("" accepts any,
-  // "rowid" asks for a primary key lookup).
-  [[nodiscard]] bool searches(std::string_view table, std::string_view index = {}) const {
-    for (const auto& s : steps) {
-      if (s.what != plan_step::kind::search || s.table != table) continue;
-      if (index.empty() || s.index == index || (index == "rowid" && s.primary_key)) return true;
-    }
-    return false;
-  }
-  // True when some step needs a temporary b-tree (for ORDER BY, DISTINCT, GROUP BY or UNION).
-  [[nodiscard]] bool uses_temp_btree() const {
-    for (const auto& s : steps)
-      if (s.detail.find("TEMP B-TREE") != std::string::npos) return true;
-    return false;
-  }
-  // The plan as SQLite's shell prints it, one step per line, indented by depth.
-  [[nodiscard]] std::string text() const {
-    std::string out;
-    for (const auto& s : steps) {
-      int depth = 0;
-      for (int p = s.parent; p != 0; ++depth) {
-        int next = 0;
-        for (const auto& q : steps)
-          if (q.id == p) next = q.parent;
-        p = next;
-      }
-      out.append(static_cast<std::size_t>(depth) * 2, ' ');
-      out += s.detail;
-      out += '\n';
-    }
-    return out;
-  }
-};
-
-namespace detail {
-
-inline plan_step parse_plan_step(int id, int parent, std::string detail) {
-  plan_step step;
-  step.id = id;
-  step.parent = parent;
-  std::string_view text = detail;
-  auto word = [&](std::string_view prefix) {
-    if (text.substr(0, prefix.size()) != prefix) return false;
-    text.remove_prefix(prefix.size());
-    return true;
-  };
-  if (word("SCAN ")) {
-    step.what = plan_step::kind::scan;
-  } else if (word("SEARCH ")) {
-    step.what = plan_step::kind::search;
-  }
-  if (step.what != plan_step::kind::other) {
-    auto end = text.find(' ');
-    step.table = std::string(text.substr(0, end));
-    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-    if (word("USING COVERING INDEX ")) {
-      step.covering = true;
-    } else if (word("USING INDEX ")) {
-    } else if (word("USING INTEGER PRIMARY KEY") || word("USING PRIMARY KEY")) {
-      step.primary_key = true;
-      text = {};
-    } else {
-      text = {};
-    }
-    if (!text.empty()) step.index = std::string(text.substr(0, text.find(' ')));
-  }
-  step.detail = std::move(detail);
-  return step;
-}
-
-}  // namespace detail
-
-// The plan SQLite chooses for `sql` on this connection (nothing is run).
-inline query_plan explain(connection& db, std::string_view sql) {
-  auto stmt = db.prepare("EXPLAIN QUERY PLAN " + std::string(sql));
-  query_plan plan;
-  while (stmt.step()) {
-    plan.steps.push_back(detail::parse_plan_step(stmt.column<int>(0), stmt.column<int>(1), stmt.column<std::string>(3)));
-  }
-  return plan;
-}
-
-}  // namespace cpm
-// ---- end cpm/sqlite/explain.hpp ----
-// ---- end cpm/sqlite.hpp ----
 // ---- begin cpm/reflect.hpp ----
 // cpm: the reflect layer: what Boost.PFR gives about an aggregate, plus field names.
 
@@ -3443,11 +3491,11 @@ namespace cpm {
 // The fmt formatter of a model, for a program to opt its model into:
 //   template <> struct fmt::formatter<note> : cpm::model_formatter<note> {};
 //   template <class T> struct fmt::formatter<box<T>> : cpm::model_formatter<box<T>> {};
-// A type cpm cannot map stops the build with the model checks' own message.
+// A type cpm cannot map stops the build with the model checks' own message where it is
+// formatted. (The checks run there, not when the class is named: opting a model in costs a
+// translation unit that never prints it nothing.)
 template <class T>
 struct model_formatter {
-  static_assert(detail::check_model<T>() || true);  // its static_asserts say what is wrong
-
   constexpr auto parse(fmt::format_parse_context& ctx) -> decltype(ctx.begin()) {
     auto it = ctx.begin();
     if (it != ctx.end() && *it != '}') ctx.on_error("cpm: models take no format options");
@@ -3456,6 +3504,7 @@ struct model_formatter {
 
   template <class FormatContext>
   auto format(const T& value, FormatContext& ctx) const -> decltype(ctx.out()) {
+    static_assert(detail::check_model<T>() || true);  // its static_asserts say what is wrong
     return detail::format_model_to(ctx.out(), value);
   }
 };
@@ -3930,7 +3979,8 @@ decltype(auto) with_omit_mask(unsigned omit, F&& f) {
 //
 // rows<Row> reads one row per step straight into a Row it owns and hands it out by
 // reference; nothing is materialised unless asked (to_vector(), ranges::to). It is a
-// single-pass input range and a view, for std::ranges and range-v3 alike:
+// single-pass input range and a view, for std::ranges and range-v3 alike (for range-v3,
+// include <cpm/ranges_v3.hpp>, which tells it so; cpm's other headers include none of range-v3):
 //
 //   for (const user& u : cpm::all<user>(db)) ...
 //   auto names = cpm::all<user>(db) | std::views::transform(&user::username) | std::views::take(10);
@@ -3941,8 +3991,6 @@ decltype(auto) with_omit_mask(unsigned omit, F&& f) {
 // statement is reset, which ends its read transaction. A rows keeps its connection's database
 // handle open while it lives, so it stays valid when the connection is moved or destroyed.
 
-
-#include <range/v3/range_fwd.hpp>
 
 #include <cstddef>
 #include <iterator>
@@ -4013,7 +4061,7 @@ void cursor<Row>::finish() noexcept {
 }  // namespace detail
 
 template <class Row>
-class rows : public std::ranges::view_base, public ranges::view_base {
+class rows : public std::ranges::view_base {
  public:
   class iterator {
    public:
@@ -4119,7 +4167,7 @@ namespace cpm {
 
 namespace detail {
 
-template <fixed_string Text>
+template <const auto& Text>
 statement_lease lease(connection& db) {
   return db.cached(sql_constant<Text>{});
 }
@@ -4786,7 +4834,7 @@ template <detail::row_type Row, class... Args>
   return detail::run_query<Row>(db.cached(sql), args...);
 }
 
-template <detail::row_type Row, detail::fixed_string Text, class... Args>
+template <detail::row_type Row, const auto& Text, class... Args>
 [[nodiscard]] rows<Row> query(connection& db, sql_constant<Text> sql, const Args&... args) {
   static_assert(detail::check_query_row<Row>() || true);  // its static_asserts name the row type, field and type
   return detail::run_query<Row>(db.cached(sql), args...);
@@ -4799,7 +4847,7 @@ template <detail::row_type Row, class... Args>
   return detail::run_query<Row, false>(db.cached(sql), args...);
 }
 
-template <detail::row_type Row, detail::fixed_string Text, class... Args>
+template <detail::row_type Row, const auto& Text, class... Args>
 [[nodiscard]] rows<Row> query(connection& db, by_position_t, sql_constant<Text> sql, const Args&... args) {
   return detail::run_query<Row, false>(db.cached(sql), args...);
 }
@@ -4813,7 +4861,7 @@ std::int64_t execute(connection& db, std::string_view sql, const Args&... args) 
   return detail::run_counting_changes(db, stmt);
 }
 
-template <detail::fixed_string Text, class... Args>
+template <const auto& Text, class... Args>
 std::int64_t execute(connection& db, sql_constant<Text> sql, const Args&... args) {
   auto stmt = db.cached(sql);
   stmt.bind_refs(args...);  // the arguments outlive the run
@@ -5783,8 +5831,15 @@ inline std::string step_checksum(const migration& step) {
   return fmt::format("fnv1a64:{:016x}", h);
 }
 
+// The statements of the schema history, as named constants: a constant is keyed by its
+// address, so that its text stays out of mangled names (see cpm::sql_constant).
+inline constexpr fixed_string table_exists_sql{"SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?"};
+inline constexpr fixed_string history_steps_sql{"SELECT version, name, checksum FROM cpm_schema_history WHERE component = ? ORDER BY version"};
+inline constexpr fixed_string history_version_sql{"SELECT coalesce(max(version), 0) FROM cpm_schema_history WHERE component = ?"};
+inline constexpr fixed_string history_record_sql{"INSERT INTO cpm_schema_history(component, version, name, checksum) VALUES (?, ?, ?, ?)"};
+
 inline bool table_exists(connection& db, std::string_view name) {
-  auto stmt = db.cached(sql<"SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?">);
+  auto stmt = db.cached(sql_constant<table_exists_sql>{});
   stmt.bind(name);
   return stmt.step();
 }
@@ -5804,7 +5859,7 @@ struct applied_step {
 inline std::vector<applied_step> applied_steps(connection& db, std::string_view component) {
   std::vector<applied_step> out;
   if (!table_exists(db, "cpm_schema_history")) return out;
-  auto stmt = db.cached(sql<"SELECT version, name, checksum FROM cpm_schema_history WHERE component = ? ORDER BY version">);
+  auto stmt = db.cached(sql_constant<history_steps_sql>{});
   stmt.bind(component);
   while (stmt.step()) out.push_back({stmt.column<int>(0), stmt.column<std::string>(1), stmt.column<std::string>(2)});
   return out;
@@ -5812,7 +5867,7 @@ inline std::vector<applied_step> applied_steps(connection& db, std::string_view 
 
 inline int recorded_version(connection& db, std::string_view component) {
   if (!table_exists(db, "cpm_schema_history")) return 0;
-  auto stmt = db.cached(sql<"SELECT coalesce(max(version), 0) FROM cpm_schema_history WHERE component = ?">);
+  auto stmt = db.cached(sql_constant<history_version_sql>{});
   stmt.bind(component);
   stmt.step();
   return stmt.column<int>(0);
@@ -5884,7 +5939,7 @@ inline bool apply_step(connection& db, std::string_view component, const migrati
     if (auto found = foreign_key_violations(db); !found.empty()) throw foreign_key_check_error(std::move(found));
   }
   auto record = db.cached(
-      sql<"INSERT INTO cpm_schema_history(component, version, name, checksum) VALUES (?, ?, ?, ?)">);
+      sql_constant<history_record_sql>{});
   record.bind(component, step.version, step.name, step_checksum(step));
   record.run();
   if (options.record_user_version) db.exec(fmt::format("PRAGMA user_version = {}", step.version));
@@ -7301,17 +7356,21 @@ namespace cpm::detail {
 
 // Repositories a user reaches through organization membership or a direct grant, each once.
 // The original system's LEFT JOIN ... WHERE om.user_id = ? OR ra.user_id = ? cannot use an
-// index on either side of the OR and scans every repository; this is a UNION of two indexed
-// lookups (org_members by user_id, repo_access by user_id).
+// index on either side of the OR and scans every repository; this is a UNION ALL of two
+// indexed lookups (org_members by user_id, repo_access by user_id), the second leaving out
+// the repositories of the user's organizations (a point lookup in UNIQUE(org_id, user_id)),
+// so that each repository comes once with no temporary b-tree to sort or deduplicate.
+// The rows come in no particular order (in practice: the repositories of the user's
+// organizations, then those granted directly only).
 template <class Repository = repository>
 inline constexpr auto user_repositories_sql = make_sql([](auto& out) {
   out << "SELECT ";
   qualified_column_list<Repository>(out, "r");
   out << " FROM org_members AS om JOIN repositories AS r ON r.org_id = om.org_id WHERE om.user_id = ?1"
-         " UNION SELECT ";
+         " UNION ALL SELECT ";
   qualified_column_list<Repository>(out, "r");
   out << " FROM repo_access AS ra JOIN repositories AS r ON r.id = ra.repo_id WHERE ra.user_id = ?1"
-         " ORDER BY 1";
+         " AND NOT EXISTS (SELECT 1 FROM org_members AS m WHERE m.org_id = r.org_id AND m.user_id = ?1)";
 });
 
 // Members of an organization with their roles: owners, then admins, then members; by username.
@@ -7424,12 +7483,14 @@ inline constexpr auto store_counts_sql = make_sql([](auto& out) {
 namespace cpm {
 
 // Every difference between cpm's store models and their tables in `db`.
-[[nodiscard]] inline std::vector<schema_difference> store_schema_differences(connection& db) {
+template <class = void>  // instantiated where it is called, not in every TU that includes cpm
+[[nodiscard]] std::vector<schema_difference> store_schema_differences(connection& db) {
   return schema_differences<user, user_key, organization, repository, ssh_key, server, org_member, repo_access>(db);
 }
 
 // Throws cpm::schema_mismatch when the store's tables in `db` differ from its models.
-inline void check_store_schema(connection& db) {
+template <class = void>
+void check_store_schema(connection& db) {
   auto found = store_schema_differences(db);
   if (!found.empty()) throw schema_mismatch(std::move(found));
 }
@@ -8871,8 +8932,13 @@ struct pool_options {
   // The readers also get PRAGMA query_only=ON.
   open_options connection{};
   bool migrate = true;  // the writer brings the schema to the current version on open
-  // Reader connections; 0: the number of processors (std::thread::hardware_concurrency), at least 2.
+  // Reader connections opened with the pool; 0: the number of processors
+  // (std::thread::hardware_concurrency), at least 2.
   std::size_t readers = 0;
+  // The most reader connections: when every reader is out, a read() opens another, up to this
+  // many, rather than wait (as Go's database/sql does); they stay open. 0: 64 (or `readers`,
+  // if more). Set it to `readers` for a pool of fixed size.
+  std::size_t max_readers = 0;
   // The longest pool.read() or pool.write() waits for a connection; then cpm::pool_timeout.
   std::chrono::milliseconds wait{5000};
 };
@@ -9060,6 +9126,10 @@ class pool_state {
 
   pool_state(std::string path, pool_options options) : path_(std::move(path)), options_(std::move(options)) {
     if (options_.readers == 0) options_.readers = default_readers();
+    if (options_.max_readers == 0) options_.max_readers = std::max<std::size_t>(64, options_.readers);
+    if (options_.max_readers < options_.readers)
+      throw usage_error(fmt::format("cpm::pool: max_readers ({}) is less than readers ({})", options_.max_readers,
+                                    options_.readers));
     slots_.reserve(options_.readers + 1);
     for (std::size_t i = 0; i <= options_.readers; ++i) {
       slots_.push_back(std::make_unique<slot_type>());
@@ -9285,6 +9355,11 @@ class pool_state {
     slot_type* slot = nullptr;
     if (!lane.idle.empty() && (lane.queue.empty() || !lane.starving(std::chrono::steady_clock::now()))) {
       slot = take_idle(lane);
+    } else if (&lane == &readers_ && lane.idle.empty() && slots_.size() - 1 < options_.max_readers) {
+      // Every reader is out: one more, opened by checkout_reader outside the lock.
+      slots_.push_back(std::make_unique<slot_type>());
+      slot = slots_.back().get();
+      mark_out(slot);
     } else {
       waiter_type me;
       me.since = std::chrono::steady_clock::now();

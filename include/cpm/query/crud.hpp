@@ -31,7 +31,7 @@ namespace cpm {
 
 namespace detail {
 
-template <fixed_string Text>
+template <const auto& Text>
 statement_lease lease(connection& db) {
   return db.cached(sql_constant<Text>{});
 }

@@ -156,7 +156,7 @@ template <detail::row_type Row, class... Args>
   return detail::run_query<Row>(db.cached(sql), args...);
 }
 
-template <detail::row_type Row, detail::fixed_string Text, class... Args>
+template <detail::row_type Row, const auto& Text, class... Args>
 [[nodiscard]] rows<Row> query(connection& db, sql_constant<Text> sql, const Args&... args) {
   static_assert(detail::check_query_row<Row>() || true);  // its static_asserts name the row type, field and type
   return detail::run_query<Row>(db.cached(sql), args...);
@@ -169,7 +169,7 @@ template <detail::row_type Row, class... Args>
   return detail::run_query<Row, false>(db.cached(sql), args...);
 }
 
-template <detail::row_type Row, detail::fixed_string Text, class... Args>
+template <detail::row_type Row, const auto& Text, class... Args>
 [[nodiscard]] rows<Row> query(connection& db, by_position_t, sql_constant<Text> sql, const Args&... args) {
   return detail::run_query<Row, false>(db.cached(sql), args...);
 }
@@ -183,7 +183,7 @@ std::int64_t execute(connection& db, std::string_view sql, const Args&... args) 
   return detail::run_counting_changes(db, stmt);
 }
 
-template <detail::fixed_string Text, class... Args>
+template <const auto& Text, class... Args>
 std::int64_t execute(connection& db, sql_constant<Text> sql, const Args&... args) {
   auto stmt = db.cached(sql);
   stmt.bind_refs(args...);  // the arguments outlive the run

@@ -2,7 +2,8 @@
 //
 // rows<Row> reads one row per step straight into a Row it owns and hands it out by
 // reference; nothing is materialised unless asked (to_vector(), ranges::to). It is a
-// single-pass input range and a view, for std::ranges and range-v3 alike:
+// single-pass input range and a view, for std::ranges and range-v3 alike (for range-v3,
+// include <cpm/ranges_v3.hpp>, which tells it so; cpm's other headers include none of range-v3):
 //
 //   for (const user& u : cpm::all<user>(db)) ...
 //   auto names = cpm::all<user>(db) | std::views::transform(&user::username) | std::views::take(10);
@@ -17,8 +18,6 @@
 #include <cpm/query/detail/row_io.hpp>
 #include <cpm/sqlite/connection.hpp>
 #include <cpm/sqlite/error.hpp>
-
-#include <range/v3/range_fwd.hpp>
 
 #include <cstddef>
 #include <iterator>
@@ -89,7 +88,7 @@ void cursor<Row>::finish() noexcept {
 }  // namespace detail
 
 template <class Row>
-class rows : public std::ranges::view_base, public ranges::view_base {
+class rows : public std::ranges::view_base {
  public:
   class iterator {
    public:

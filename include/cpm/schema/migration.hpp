@@ -185,8 +185,15 @@ inline std::string step_checksum(const migration& step) {
   return fmt::format("fnv1a64:{:016x}", h);
 }
 
+// The statements of the schema history, as named constants: a constant is keyed by its
+// address, so that its text stays out of mangled names (see cpm::sql_constant).
+inline constexpr fixed_string table_exists_sql{"SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?"};
+inline constexpr fixed_string history_steps_sql{"SELECT version, name, checksum FROM cpm_schema_history WHERE component = ? ORDER BY version"};
+inline constexpr fixed_string history_version_sql{"SELECT coalesce(max(version), 0) FROM cpm_schema_history WHERE component = ?"};
+inline constexpr fixed_string history_record_sql{"INSERT INTO cpm_schema_history(component, version, name, checksum) VALUES (?, ?, ?, ?)"};
+
 inline bool table_exists(connection& db, std::string_view name) {
-  auto stmt = db.cached(sql<"SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?">);
+  auto stmt = db.cached(sql_constant<table_exists_sql>{});
   stmt.bind(name);
   return stmt.step();
 }
@@ -206,7 +213,7 @@ struct applied_step {
 inline std::vector<applied_step> applied_steps(connection& db, std::string_view component) {
   std::vector<applied_step> out;
   if (!table_exists(db, "cpm_schema_history")) return out;
-  auto stmt = db.cached(sql<"SELECT version, name, checksum FROM cpm_schema_history WHERE component = ? ORDER BY version">);
+  auto stmt = db.cached(sql_constant<history_steps_sql>{});
   stmt.bind(component);
   while (stmt.step()) out.push_back({stmt.column<int>(0), stmt.column<std::string>(1), stmt.column<std::string>(2)});
   return out;
@@ -214,7 +221,7 @@ inline std::vector<applied_step> applied_steps(connection& db, std::string_view 
 
 inline int recorded_version(connection& db, std::string_view component) {
   if (!table_exists(db, "cpm_schema_history")) return 0;
-  auto stmt = db.cached(sql<"SELECT coalesce(max(version), 0) FROM cpm_schema_history WHERE component = ?">);
+  auto stmt = db.cached(sql_constant<history_version_sql>{});
   stmt.bind(component);
   stmt.step();
   return stmt.column<int>(0);
@@ -286,7 +293,7 @@ inline bool apply_step(connection& db, std::string_view component, const migrati
     if (auto found = foreign_key_violations(db); !found.empty()) throw foreign_key_check_error(std::move(found));
   }
   auto record = db.cached(
-      sql<"INSERT INTO cpm_schema_history(component, version, name, checksum) VALUES (?, ?, ?, ?)">);
+      sql_constant<history_record_sql>{});
   record.bind(component, step.version, step.name, step_checksum(step));
   record.run();
   if (options.record_user_version) db.exec(fmt::format("PRAGMA user_version = {}", step.version));

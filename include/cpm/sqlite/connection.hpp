@@ -59,16 +59,23 @@ struct open_options {
   std::string vfs{};  // the name of a registered sqlite3_vfs to open with; empty: the default one
 };
 
-// SQL known at compile time: `cpm::sql<"SELECT ...">`. Statements made from it are cached
-// on each connection in a slot of their own, found without hashing the text.
-template <detail::fixed_string Text>
+// SQL known at compile time: `cpm::sql<"SELECT ...">`, or `cpm::sql_constant<Text>{}` for a
+// constant `Text` of static storage duration that holds it (anything that converts to
+// std::string_view at compile time: a std::string_view, a cpm::detail::fixed_string such as
+// the statements cpm generates). Statements made from it are cached on each connection in a
+// slot of their own, found without hashing the text. The constant is referred to by its
+// address, so its text never appears in mangled names; a literal in cpm::sql<"..."> does,
+// packed (about 3 characters per character). Name long statements:
+//   static constexpr std::string_view by_status = "SELECT count(*) FROM build WHERE status = ?";
+//   cpm::query<std::int64_t>(db, cpm::sql_constant<by_status>{}, build_status::failed).one();
+template <const auto& Text>
 struct sql_constant {
-  static constexpr std::string_view text = Text.view();
+  static constexpr std::string_view text = std::string_view(Text);
   static std::size_t slot() noexcept;
 };
 
-template <detail::fixed_string Text>
-inline constexpr sql_constant<Text> sql{};
+template <detail::packed_string Text>
+inline constexpr sql_constant<detail::unpacked<Text>> sql{};
 
 namespace detail {
 
@@ -167,7 +174,7 @@ class state_ref {
 
 }  // namespace detail
 
-template <detail::fixed_string Text>
+template <const auto& Text>
 std::size_t sql_constant<Text>::slot() noexcept {
   static const std::size_t index = detail::next_statement_slot.fetch_add(1, std::memory_order_relaxed);
   return index;
@@ -271,13 +278,13 @@ inline statement_lease lease_slot(connection_state& s, std::string_view text, st
   return statement_lease(s, *slots[slot]);
 }
 
-template <fixed_string Text>
+template <const auto& Text>
 statement_lease lease_constant(connection_state& s) {
   return lease_slot(s, sql_constant<Text>::text, sql_constant<Text>::slot());
 }
 
 // Runs the cached statement for compile-time SQL to its end (BEGIN, COMMIT, a PRAGMA).
-template <fixed_string Text>
+template <const auto& Text>
 void run_constant(connection_state& s) {
   auto stmt = lease_constant<Text>(s);
   stmt.run();
@@ -318,7 +325,7 @@ class connection {
   [[nodiscard]] statement prepare(std::string_view sql) { return statement(state().prepare(sql, 0)); }
 
   // Borrows the cached statement for compile-time SQL, preparing it on first use.
-  template <detail::fixed_string Text>
+  template <const auto& Text>
   [[nodiscard]] statement_lease cached(sql_constant<Text> key) {
     return detail::lease_slot(state(), key.text, key.slot());
   }

@@ -76,9 +76,9 @@ class transaction {
   [[nodiscard]] bool is_active() const noexcept { return active_; }
 
  private:
-  template <detail::fixed_string Text>
+  template <detail::packed_string Text>
   void run() {
-    detail::run_constant<Text>(*state_);
+    detail::run_constant<detail::unpacked<Text>>(*state_);
   }
 
   void require_active(const char* what) const {
@@ -150,7 +150,7 @@ class read_snapshot {
     run<"BEGIN DEFERRED">();
     try {
       // Left as it is when the connection is query-only already (a pool's reader, say).
-      auto ask = detail::lease_constant<"PRAGMA query_only">(s);
+      auto ask = detail::lease_constant<detail::unpacked<"PRAGMA query_only">>(s);
       set_query_only_ = ask.step() && sqlite3_column_int(ask.native(), 0) == 0;
       ask.reset();
       if (set_query_only_) run<"PRAGMA query_only=ON">();
@@ -180,9 +180,9 @@ class read_snapshot {
   [[nodiscard]] bool is_active() const noexcept { return active_; }
 
  private:
-  template <detail::fixed_string Text>
+  template <detail::packed_string Text>
   void run() {
-    detail::run_constant<Text>(*state_);
+    detail::run_constant<detail::unpacked<Text>>(*state_);
   }
 
   // Ends the read transaction. Nothing was written in it, so a failed COMMIT loses nothing.

@@ -19,12 +19,14 @@
 namespace cpm {
 
 // Every difference between cpm's store models and their tables in `db`.
-[[nodiscard]] inline std::vector<schema_difference> store_schema_differences(connection& db) {
+template <class = void>  // instantiated where it is called, not in every TU that includes cpm
+[[nodiscard]] std::vector<schema_difference> store_schema_differences(connection& db) {
   return schema_differences<user, user_key, organization, repository, ssh_key, server, org_member, repo_access>(db);
 }
 
 // Throws cpm::schema_mismatch when the store's tables in `db` differ from its models.
-inline void check_store_schema(connection& db) {
+template <class = void>
+void check_store_schema(connection& db) {
   auto found = store_schema_differences(db);
   if (!found.empty()) throw schema_mismatch(std::move(found));
 }
