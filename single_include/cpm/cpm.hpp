@@ -7424,6 +7424,13 @@ inline constexpr auto user_by_original_key_sql = make_sql([](auto& out) {
   out << " WHERE \"public_key\" >= ?1 AND \"public_key\" < ?1 || '!' LIMIT 1";
 });
 
+// A user's first (oldest) key.
+template <class UserKey = user_key>
+inline constexpr auto first_user_key_sql = make_sql([](auto& out) {
+  select_from<UserKey>(out);
+  out << " WHERE \"user_id\" = ?1 ORDER BY \"id\" LIMIT 1";
+});
+
 // users.public_key mirrors the user's first key ("type base64"), '' when the user has none,
 // for the original system's readers.
 template <class = void>
@@ -8406,10 +8413,7 @@ void basic_store<Connection>::require_unused_key(const std::string& key, const c
 
 template <class Connection>
 std::optional<user_key> basic_store<Connection>::first_key(std::int64_t user_id) {
-  return query<user_key>(db_, sql<"SELECT id, user_id, name, public_key, fingerprint, comment, created_at, last_used_at "
-                                  "FROM user_keys WHERE user_id = ? ORDER BY id LIMIT 1">,
-                         user_id)
-      .first();
+  return first_row<user_key>(sql_constant<detail::first_user_key_sql<>>{}, user_id);
 }
 
 template <class Connection>

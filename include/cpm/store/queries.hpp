@@ -81,6 +81,13 @@ inline constexpr auto user_by_original_key_sql = make_sql([](auto& out) {
   out << " WHERE \"public_key\" >= ?1 AND \"public_key\" < ?1 || '!' LIMIT 1";
 });
 
+// A user's first (oldest) key.
+template <class UserKey = user_key>
+inline constexpr auto first_user_key_sql = make_sql([](auto& out) {
+  select_from<UserKey>(out);
+  out << " WHERE \"user_id\" = ?1 ORDER BY \"id\" LIMIT 1";
+});
+
 // users.public_key mirrors the user's first key ("type base64"), '' when the user has none,
 // for the original system's readers.
 template <class = void>

@@ -940,10 +940,7 @@ void basic_store<Connection>::require_unused_key(const std::string& key, const c
 
 template <class Connection>
 std::optional<user_key> basic_store<Connection>::first_key(std::int64_t user_id) {
-  return query<user_key>(db_, sql<"SELECT id, user_id, name, public_key, fingerprint, comment, created_at, last_used_at "
-                                  "FROM user_keys WHERE user_id = ? ORDER BY id LIMIT 1">,
-                         user_id)
-      .first();
+  return first_row<user_key>(sql_constant<detail::first_user_key_sql<>>{}, user_id);
 }
 
 template <class Connection>
