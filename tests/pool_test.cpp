@@ -436,12 +436,14 @@ TEST_CASE("a reader connection that fails with an I/O error is replaced, and the
 
   // The failure leaves the handle's scope: the handle learns of it from the connection's last
   // result code when it returns.
-  auto checkpoint_through = [](cpm::store& s) {
-    // A checkpoint run through a reader copies WAL frames into the database file: its writes
-    // fail. (It must come before the handle's first read: it cannot run inside a read.)
+  auto spill_through = [](cpm::store& s) {
+    // A read whose sort spills to a temporary file, whose writes fail.
     cpm_test::faulty_vfs::arm(cpm_test::fault::write_ioerr, 1, true);
     try {
-      s.db().exec("PRAGMA wal_checkpoint(PASSIVE)");
+      (void)cpm::query<std::int64_t>(s.db(),
+                                     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 200000) "
+                                     "SELECT count(*) FROM (SELECT x, randomblob(40) AS b FROM c ORDER BY b)")
+          .one();
     } catch (...) {
       cpm_test::faulty_vfs::disarm();
       throw;
@@ -452,7 +454,7 @@ TEST_CASE("a reader connection that fails with an I/O error is replaced, and the
       [&] {
         auto r = pool.read();
         cpm::store& s = *r;
-        checkpoint_through(s);  // first: a checkpoint cannot run once the snapshot has read
+        spill_through(s);
       }(),
       cpm::io_error);
   CHECK(cpm_test::faulty_vfs::fired() >= 1);
@@ -491,7 +493,7 @@ TEST_CASE("a reader connection that fails with an I/O error is replaced, and the
     auto r = pool.read();
     cpm::store& s = *r;
     try {
-      checkpoint_through(s);  // before any read, as above
+      spill_through(s);
       FAIL("no I/O error");
     } catch (const cpm::io_error&) {
       r.mark_broken();

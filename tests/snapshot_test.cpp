@@ -59,6 +59,42 @@ TEST_CASE("a write inside a read snapshot is refused at once and nothing is writ
   CHECK(cpm::count<item>(db) == 1);
 }
 
+TEST_CASE("a statement prepared before a read snapshot, and a script, cannot write inside it", "[snapshot]") {
+  auto db = cpm::connection::open_memory();
+  db.exec("CREATE TABLE item(id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
+  auto add = db.prepare("INSERT INTO item(name) VALUES ('early')");  // owned, prepared outside
+  auto count = db.prepare("SELECT count(*) FROM item");
+  {
+    cpm::read_snapshot snapshot(db);
+    CHECK_THROWS_AS(add.run(), cpm::readonly_error);
+    CHECK_THROWS_WITH(db.exec("SELECT 1; DELETE FROM item; SELECT 2"), Catch::Contains("read_snapshot"));
+    db.exec("SELECT 1; -- a read script runs\n SELECT count(*) FROM item;");
+    REQUIRE(count.step());
+    CHECK(count.column<std::int64_t>(0) == 0);
+    count.reset();
+  }
+  add.run();  // after the snapshot, the same statement writes
+  REQUIRE(count.step());
+  CHECK(count.column<std::int64_t>(0) == 1);
+}
+
+TEST_CASE("a read snapshot leaves the connection's prepared statements valid: nothing is prepared again",
+          "[snapshot]") {
+  auto db = cpm::connection::open_memory();
+  db.exec("CREATE TABLE item(id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
+  (void)cpm::insert(db, item{0, "a"});
+  auto lookup = [&] { return cpm::get<item>(db, 1).value().name; };
+  CHECK(lookup() == "a");  // prepared here
+  sqlite3_stmt* stmt = cpm::detail::lease<cpm::detail::select_by_key_sql<item>>(db).native();  // the one get uses
+  const int before = sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_REPREPARE, 0);
+  for (int i = 0; i < 3; ++i) {
+    cpm::read_snapshot snapshot(db);
+    CHECK(lookup() == "a");
+  }
+  CHECK(lookup() == "a");
+  CHECK(sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_REPREPARE, 0) == before);
+}
+
 TEST_CASE("a transaction inside a read snapshot is refused up front with a usage_error", "[snapshot]") {
   auto store = cpm::store::open_memory();
   cpm::read_snapshot snapshot(store.db());

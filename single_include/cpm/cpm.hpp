@@ -431,6 +431,7 @@ namespace detail {
 //   cpm::statement        owns a sqlite3_stmt (move-only); from connection::prepare
 //   cpm::statement_lease  borrows one from the connection's statement cache and gives it back,
 //                         reset, when it goes out of scope; from connection::cached
+// (Both are defined in cpm/sqlite/connection.hpp: each keeps its connection's state alive.)
 //
 // Both offer the same operations: bind by position (1-based, through cpm::value_traits),
 // step, reset, and column reads (0-based, checked against the column count).
@@ -1615,8 +1616,11 @@ class statement_base {
   }
 
   // Advances to the next row: true when a row is ready, false when the statement is done.
-  // On error the statement is reset and the typed error thrown.
+  // On error the statement is reset and the typed error thrown. Inside a cpm::read_snapshot,
+  // a statement that writes is refused before it runs (cpm::readonly_error).
   bool step() {
+    if (*read_only_ && !sqlite3_stmt_readonly(stmt_)) [[unlikely]]
+      refuse_write();
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
@@ -1661,7 +1665,9 @@ class statement_base {
 
  protected:
   statement_base() = default;
-  explicit statement_base(sqlite3_stmt* stmt) noexcept : stmt_(stmt) {}
+  // `read_only`: true while the statement's connection must not write (a read snapshot is
+  // active); it outlives the statement.
+  statement_base(sqlite3_stmt* stmt, const bool* read_only) noexcept : stmt_(stmt), read_only_(read_only) {}
 
   void check_parameter_count(std::size_t given) const {
     int expected = sqlite3_bind_parameter_count(stmt_);
@@ -1677,31 +1683,23 @@ class statement_base {
     std::string message = sqlite3_errmsg(db);
     sqlite3_reset(stmt_);
     if ((code & 0xff) == SQLITE_READONLY && detail::is_query_only(db))
-      message += " (the connection is query-only: inside a cpm::read_snapshot, which is read-only, or under "
-                 "PRAGMA query_only; write in a cpm::transaction instead)";
+      message += " (the connection is query-only: PRAGMA query_only is on, as on a cpm::pool's readers; "
+                 "write through a connection that may write)";
     detail::throw_sqlite(code, std::move(message), std::string(sql()));
   }
 
+  [[noreturn, gnu::cold, gnu::noinline]] void refuse_write() {
+    throw readonly_error(SQLITE_READONLY,
+                         "a statement that writes, inside a cpm::read_snapshot, which is read-only; write in a "
+                         "cpm::transaction instead (its reads see one snapshot too)",
+                         std::string(sql()));
+  }
+
+  static constexpr bool never = false;
   sqlite3_stmt* stmt_ = nullptr;
+  const bool* read_only_ = &never;
 };
 
-// A prepared statement it owns.
-class statement : public statement_base {
- public:
-  statement() = default;
-  explicit statement(detail::statement_ptr stmt) noexcept : statement_base(stmt.release()) {}
-  statement(statement&& other) noexcept : statement_base(std::exchange(other.stmt_, nullptr)) {}
-  statement& operator=(statement&& other) noexcept {
-    if (this != &other) {
-      sqlite3_finalize(stmt_);
-      stmt_ = std::exchange(other.stmt_, nullptr);
-    }
-    return *this;
-  }
-  statement(const statement&) = delete;
-  statement& operator=(const statement&) = delete;
-  ~statement() { sqlite3_finalize(stmt_); }
-};
 
 }  // namespace cpm
 // ---- end cpm/sqlite/statement.hpp ----
@@ -1816,8 +1814,32 @@ struct connection_state {
 
   void exec(std::string_view script) {
     std::string text(script);
+    if (in_snapshot) return exec_read_only(text);
     int rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) detail::throw_sqlite(db, rc, script);
+  }
+
+  // exec inside a read snapshot: statement by statement, each refused before it runs when it
+  // would write.
+  void exec_read_only(const std::string& text) {
+    const char* rest = text.c_str();
+    while (*rest != '\0') {
+      sqlite3_stmt* raw = nullptr;
+      const char* tail = nullptr;
+      int rc = sqlite3_prepare_v2(db, rest, -1, &raw, &tail);
+      statement_ptr stmt(raw);
+      if (rc != SQLITE_OK) detail::throw_sqlite(db, rc, text);
+      rest = tail;
+      if (!stmt) continue;  // a comment or whitespace
+      if (!sqlite3_stmt_readonly(stmt.get()))
+        throw readonly_error(SQLITE_READONLY,
+                             "a statement that writes, inside a cpm::read_snapshot, which is read-only; write in a "
+                             "cpm::transaction instead (its reads see one snapshot too)",
+                             sqlite3_sql(stmt.get()));
+      while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      }
+      if (rc != SQLITE_DONE) detail::throw_sqlite(db, rc, sqlite3_sql(stmt.get()));
+    }
   }
 
   [[nodiscard]] bool in_transaction() const noexcept { return sqlite3_get_autocommit(db) == 0; }
@@ -1875,20 +1897,21 @@ class statement_lease : public statement_base {
  public:
   statement_lease() = default;
   statement_lease(detail::connection_state& owner, detail::cache_entry& entry) noexcept
-      : statement_base(entry.stmt.get()), owner_(&owner), entry_(&entry) {
+      : statement_base(entry.stmt.get(), &owner.in_snapshot), owner_(&owner), entry_(&entry) {
     entry.busy = true;
   }
   statement_lease(detail::connection_state& owner, detail::statement_ptr own) noexcept
-      : statement_base(own.release()), owner_(&owner) {}
+      : statement_base(own.release(), &owner.in_snapshot), owner_(&owner) {}
 
   statement_lease(statement_lease&& other) noexcept
-      : statement_base(std::exchange(other.stmt_, nullptr)),
+      : statement_base(std::exchange(other.stmt_, nullptr), other.read_only_),
         owner_(std::move(other.owner_)),
         entry_(std::exchange(other.entry_, nullptr)) {}
   statement_lease& operator=(statement_lease&& other) noexcept {
     if (this != &other) {
       release();
       stmt_ = std::exchange(other.stmt_, nullptr);
+      read_only_ = other.read_only_;
       entry_ = std::exchange(other.entry_, nullptr);
       owner_ = std::move(other.owner_);
     }
@@ -1925,6 +1948,32 @@ class statement_lease : public statement_base {
 
   detail::state_ref owner_;
   detail::cache_entry* entry_ = nullptr;
+};
+
+// A prepared statement it owns (from connection::prepare). It keeps the connection's state
+// alive, as a lease does.
+class statement : public statement_base {
+ public:
+  statement() = default;
+  statement(detail::connection_state& owner, detail::statement_ptr stmt) noexcept
+      : statement_base(stmt.release(), &owner.in_snapshot), owner_(&owner) {}
+  statement(statement&& other) noexcept
+      : statement_base(std::exchange(other.stmt_, nullptr), other.read_only_), owner_(std::move(other.owner_)) {}
+  statement& operator=(statement&& other) noexcept {
+    if (this != &other) {
+      sqlite3_finalize(stmt_);
+      stmt_ = std::exchange(other.stmt_, nullptr);
+      read_only_ = other.read_only_;
+      owner_ = std::move(other.owner_);
+    }
+    return *this;
+  }
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+  ~statement() { sqlite3_finalize(stmt_); }  // before owner_ lets the connection go
+
+ private:
+  detail::state_ref owner_;
 };
 
 namespace detail {
@@ -2010,7 +2059,7 @@ class connection {
   void exec(std::string_view script) { state().exec(script); }
 
   // Prepares a statement the caller owns (not cached).
-  [[nodiscard]] statement prepare(std::string_view sql) { return statement(state().prepare(sql, 0)); }
+  [[nodiscard]] statement prepare(std::string_view sql) { return statement(state(), state().prepare(sql, 0)); }
 
   // Borrows the cached statement for compile-time SQL, preparing it on first use.
   template <const auto& Text>
@@ -2127,7 +2176,7 @@ class connection {
 
   // Runs one statement and returns its first column of its first row as text ("" if none).
   std::string pragma(const std::string& sql) {
-    statement stmt(detail::prepare(state().db, sql, 0));
+    statement stmt(state(), detail::prepare(state().db, sql, 0));
     std::string value;
     if (stmt.step()) {
       const unsigned char* text = sqlite3_column_text(stmt.native(), 0);
@@ -2417,26 +2466,18 @@ decltype(auto) with_transaction(connection& db, Work&& work, tx_mode mode = tx_m
 // snapshot of the database, and the per-statement cost of starting and ending a WAL read
 // transaction is paid once. Inside an existing transaction it does nothing.
 //
-// A snapshot is read-only: while it is active the connection runs with PRAGMA query_only, so
-// a write statement fails at once with cpm::readonly_error, and a cpm::transaction (every
-// write of cpm::store opens one) is refused with cpm::usage_error. Nothing is written that its
-// end could lose. To read and write together, use a cpm::transaction instead.
+// A snapshot is read-only: while it is active, a statement of the connection that would write
+// is refused before it runs (cpm::readonly_error; sqlite3_stmt_readonly tells), and a
+// cpm::transaction (every write of cpm::store opens one) is refused with cpm::usage_error.
+// Nothing is written that its end could lose. To read and write together, use a
+// cpm::transaction instead. (No pragma is switched: the connection's prepared statements stay
+// valid, and a snapshot costs its BEGIN and COMMIT only.)
 class read_snapshot {
  public:
   explicit read_snapshot(connection& db) : state_(db.share()) {
     auto& s = *state_;
     if (s.in_transaction()) return;
     run<"BEGIN DEFERRED">();
-    try {
-      // Left as it is when the connection is query-only already (a pool's reader, say).
-      auto ask = detail::lease_constant<detail::unpacked<"PRAGMA query_only">>(s);
-      set_query_only_ = ask.step() && sqlite3_column_int(ask.native(), 0) == 0;
-      ask.reset();
-      if (set_query_only_) run<"PRAGMA query_only=ON">();
-    } catch (...) {
-      end();
-      throw;
-    }
     s.in_snapshot = true;
     active_ = true;
   }
@@ -2445,13 +2486,6 @@ class read_snapshot {
   ~read_snapshot() {
     if (!active_) return;
     state_->in_snapshot = false;
-    if (set_query_only_) {
-      try {
-        run<"PRAGMA query_only=OFF">();
-      } catch (...) {
-        // Only fails when out of memory; the connection stays query-only then.
-      }
-    }
     end();
   }
 
@@ -2479,7 +2513,6 @@ class read_snapshot {
 
   detail::state_ref state_;
   bool active_ = false;
-  bool set_query_only_ = false;
 };
 
 }  // namespace cpm

@@ -128,8 +128,32 @@ struct connection_state {
 
   void exec(std::string_view script) {
     std::string text(script);
+    if (in_snapshot) return exec_read_only(text);
     int rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) detail::throw_sqlite(db, rc, script);
+  }
+
+  // exec inside a read snapshot: statement by statement, each refused before it runs when it
+  // would write.
+  void exec_read_only(const std::string& text) {
+    const char* rest = text.c_str();
+    while (*rest != '\0') {
+      sqlite3_stmt* raw = nullptr;
+      const char* tail = nullptr;
+      int rc = sqlite3_prepare_v2(db, rest, -1, &raw, &tail);
+      statement_ptr stmt(raw);
+      if (rc != SQLITE_OK) detail::throw_sqlite(db, rc, text);
+      rest = tail;
+      if (!stmt) continue;  // a comment or whitespace
+      if (!sqlite3_stmt_readonly(stmt.get()))
+        throw readonly_error(SQLITE_READONLY,
+                             "a statement that writes, inside a cpm::read_snapshot, which is read-only; write in a "
+                             "cpm::transaction instead (its reads see one snapshot too)",
+                             sqlite3_sql(stmt.get()));
+      while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      }
+      if (rc != SQLITE_DONE) detail::throw_sqlite(db, rc, sqlite3_sql(stmt.get()));
+    }
   }
 
   [[nodiscard]] bool in_transaction() const noexcept { return sqlite3_get_autocommit(db) == 0; }
@@ -187,20 +211,21 @@ class statement_lease : public statement_base {
  public:
   statement_lease() = default;
   statement_lease(detail::connection_state& owner, detail::cache_entry& entry) noexcept
-      : statement_base(entry.stmt.get()), owner_(&owner), entry_(&entry) {
+      : statement_base(entry.stmt.get(), &owner.in_snapshot), owner_(&owner), entry_(&entry) {
     entry.busy = true;
   }
   statement_lease(detail::connection_state& owner, detail::statement_ptr own) noexcept
-      : statement_base(own.release()), owner_(&owner) {}
+      : statement_base(own.release(), &owner.in_snapshot), owner_(&owner) {}
 
   statement_lease(statement_lease&& other) noexcept
-      : statement_base(std::exchange(other.stmt_, nullptr)),
+      : statement_base(std::exchange(other.stmt_, nullptr), other.read_only_),
         owner_(std::move(other.owner_)),
         entry_(std::exchange(other.entry_, nullptr)) {}
   statement_lease& operator=(statement_lease&& other) noexcept {
     if (this != &other) {
       release();
       stmt_ = std::exchange(other.stmt_, nullptr);
+      read_only_ = other.read_only_;
       entry_ = std::exchange(other.entry_, nullptr);
       owner_ = std::move(other.owner_);
     }
@@ -237,6 +262,32 @@ class statement_lease : public statement_base {
 
   detail::state_ref owner_;
   detail::cache_entry* entry_ = nullptr;
+};
+
+// A prepared statement it owns (from connection::prepare). It keeps the connection's state
+// alive, as a lease does.
+class statement : public statement_base {
+ public:
+  statement() = default;
+  statement(detail::connection_state& owner, detail::statement_ptr stmt) noexcept
+      : statement_base(stmt.release(), &owner.in_snapshot), owner_(&owner) {}
+  statement(statement&& other) noexcept
+      : statement_base(std::exchange(other.stmt_, nullptr), other.read_only_), owner_(std::move(other.owner_)) {}
+  statement& operator=(statement&& other) noexcept {
+    if (this != &other) {
+      sqlite3_finalize(stmt_);
+      stmt_ = std::exchange(other.stmt_, nullptr);
+      read_only_ = other.read_only_;
+      owner_ = std::move(other.owner_);
+    }
+    return *this;
+  }
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+  ~statement() { sqlite3_finalize(stmt_); }  // before owner_ lets the connection go
+
+ private:
+  detail::state_ref owner_;
 };
 
 namespace detail {
@@ -322,7 +373,7 @@ class connection {
   void exec(std::string_view script) { state().exec(script); }
 
   // Prepares a statement the caller owns (not cached).
-  [[nodiscard]] statement prepare(std::string_view sql) { return statement(state().prepare(sql, 0)); }
+  [[nodiscard]] statement prepare(std::string_view sql) { return statement(state(), state().prepare(sql, 0)); }
 
   // Borrows the cached statement for compile-time SQL, preparing it on first use.
   template <const auto& Text>
@@ -439,7 +490,7 @@ class connection {
 
   // Runs one statement and returns its first column of its first row as text ("" if none).
   std::string pragma(const std::string& sql) {
-    statement stmt(detail::prepare(state().db, sql, 0));
+    statement stmt(state(), detail::prepare(state().db, sql, 0));
     std::string value;
     if (stmt.step()) {
       const unsigned char* text = sqlite3_column_text(stmt.native(), 0);

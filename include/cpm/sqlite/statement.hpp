@@ -3,6 +3,7 @@
 //   cpm::statement        owns a sqlite3_stmt (move-only); from connection::prepare
 //   cpm::statement_lease  borrows one from the connection's statement cache and gives it back,
 //                         reset, when it goes out of scope; from connection::cached
+// (Both are defined in cpm/sqlite/connection.hpp: each keeps its connection's state alive.)
 //
 // Both offer the same operations: bind by position (1-based, through cpm::value_traits),
 // step, reset, and column reads (0-based, checked against the column count).
@@ -116,8 +117,11 @@ class statement_base {
   }
 
   // Advances to the next row: true when a row is ready, false when the statement is done.
-  // On error the statement is reset and the typed error thrown.
+  // On error the statement is reset and the typed error thrown. Inside a cpm::read_snapshot,
+  // a statement that writes is refused before it runs (cpm::readonly_error).
   bool step() {
+    if (*read_only_ && !sqlite3_stmt_readonly(stmt_)) [[unlikely]]
+      refuse_write();
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
@@ -162,7 +166,9 @@ class statement_base {
 
  protected:
   statement_base() = default;
-  explicit statement_base(sqlite3_stmt* stmt) noexcept : stmt_(stmt) {}
+  // `read_only`: true while the statement's connection must not write (a read snapshot is
+  // active); it outlives the statement.
+  statement_base(sqlite3_stmt* stmt, const bool* read_only) noexcept : stmt_(stmt), read_only_(read_only) {}
 
   void check_parameter_count(std::size_t given) const {
     int expected = sqlite3_bind_parameter_count(stmt_);
@@ -178,30 +184,22 @@ class statement_base {
     std::string message = sqlite3_errmsg(db);
     sqlite3_reset(stmt_);
     if ((code & 0xff) == SQLITE_READONLY && detail::is_query_only(db))
-      message += " (the connection is query-only: inside a cpm::read_snapshot, which is read-only, or under "
-                 "PRAGMA query_only; write in a cpm::transaction instead)";
+      message += " (the connection is query-only: PRAGMA query_only is on, as on a cpm::pool's readers; "
+                 "write through a connection that may write)";
     detail::throw_sqlite(code, std::move(message), std::string(sql()));
   }
 
+  [[noreturn, gnu::cold, gnu::noinline]] void refuse_write() {
+    throw readonly_error(SQLITE_READONLY,
+                         "a statement that writes, inside a cpm::read_snapshot, which is read-only; write in a "
+                         "cpm::transaction instead (its reads see one snapshot too)",
+                         std::string(sql()));
+  }
+
+  static constexpr bool never = false;
   sqlite3_stmt* stmt_ = nullptr;
+  const bool* read_only_ = &never;
 };
 
-// A prepared statement it owns.
-class statement : public statement_base {
- public:
-  statement() = default;
-  explicit statement(detail::statement_ptr stmt) noexcept : statement_base(stmt.release()) {}
-  statement(statement&& other) noexcept : statement_base(std::exchange(other.stmt_, nullptr)) {}
-  statement& operator=(statement&& other) noexcept {
-    if (this != &other) {
-      sqlite3_finalize(stmt_);
-      stmt_ = std::exchange(other.stmt_, nullptr);
-    }
-    return *this;
-  }
-  statement(const statement&) = delete;
-  statement& operator=(const statement&) = delete;
-  ~statement() { sqlite3_finalize(stmt_); }
-};
 
 }  // namespace cpm

@@ -138,26 +138,18 @@ decltype(auto) with_transaction(connection& db, Work&& work, tx_mode mode = tx_m
 // snapshot of the database, and the per-statement cost of starting and ending a WAL read
 // transaction is paid once. Inside an existing transaction it does nothing.
 //
-// A snapshot is read-only: while it is active the connection runs with PRAGMA query_only, so
-// a write statement fails at once with cpm::readonly_error, and a cpm::transaction (every
-// write of cpm::store opens one) is refused with cpm::usage_error. Nothing is written that its
-// end could lose. To read and write together, use a cpm::transaction instead.
+// A snapshot is read-only: while it is active, a statement of the connection that would write
+// is refused before it runs (cpm::readonly_error; sqlite3_stmt_readonly tells), and a
+// cpm::transaction (every write of cpm::store opens one) is refused with cpm::usage_error.
+// Nothing is written that its end could lose. To read and write together, use a
+// cpm::transaction instead. (No pragma is switched: the connection's prepared statements stay
+// valid, and a snapshot costs its BEGIN and COMMIT only.)
 class read_snapshot {
  public:
   explicit read_snapshot(connection& db) : state_(db.share()) {
     auto& s = *state_;
     if (s.in_transaction()) return;
     run<"BEGIN DEFERRED">();
-    try {
-      // Left as it is when the connection is query-only already (a pool's reader, say).
-      auto ask = detail::lease_constant<detail::unpacked<"PRAGMA query_only">>(s);
-      set_query_only_ = ask.step() && sqlite3_column_int(ask.native(), 0) == 0;
-      ask.reset();
-      if (set_query_only_) run<"PRAGMA query_only=ON">();
-    } catch (...) {
-      end();
-      throw;
-    }
     s.in_snapshot = true;
     active_ = true;
   }
@@ -166,13 +158,6 @@ class read_snapshot {
   ~read_snapshot() {
     if (!active_) return;
     state_->in_snapshot = false;
-    if (set_query_only_) {
-      try {
-        run<"PRAGMA query_only=OFF">();
-      } catch (...) {
-        // Only fails when out of memory; the connection stays query-only then.
-      }
-    }
     end();
   }
 
@@ -200,7 +185,6 @@ class read_snapshot {
 
   detail::state_ref state_;
   bool active_ = false;
-  bool set_query_only_ = false;
 };
 
 }  // namespace cpm
