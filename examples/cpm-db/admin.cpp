@@ -151,7 +151,9 @@ int migrate(const common& c) {
 
 int status(const common& c) {
   const std::string path = database_path(c);
-  auto [db, opened] = open_for_reading(path);
+  auto source = open_for_reading(path);
+  cpm::connection& db = source.db;  // (a name, not a structured binding: lambdas below capture it)
+  const std::string& opened = source.opened;
   const int version = cpm::store_schema_version(db);
   const int target = cpm::store::target_version();
   const char* state = version == target ? "current" : version < target ? "behind" : "newer";
