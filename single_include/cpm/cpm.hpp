@@ -1788,6 +1788,7 @@ struct connection_state {
   std::string path;
   bool read_only = false;
   bool in_snapshot = false;     // a cpm::read_snapshot is active
+  int busy_timeout_ms = 0;      // open_options::busy_timeout
   std::size_t refs = 0;         // state_refs alive
   std::size_t prepares = 0;
   std::size_t savepoints = 0;   // names handed out so far
@@ -2120,7 +2121,19 @@ class connection {
     if (mode == journal_mode::keep) return;
     static constexpr std::string_view modes[] = {"wal", "delete", "truncate", "persist", "memory", "off"};
     std::string_view want = modes[static_cast<int>(mode)];
-    std::string got = pragma("PRAGMA journal_mode=" + std::string(want));
+    // Switching the journal mode needs an exclusive lock at once: SQLite answers SQLITE_BUSY
+    // without calling the busy handler while another connection reads (several processes
+    // opening a new database together, say). Retried here, up to the busy timeout.
+    std::string got;
+    for (int waited = 0, pause = 1;; waited += pause, pause = pause < 32 ? pause * 2 : pause) {
+      try {
+        got = pragma("PRAGMA journal_mode=" + std::string(want));
+        break;
+      } catch (const busy_error&) {
+        if (waited >= state().busy_timeout_ms) throw;
+        sqlite3_sleep(pause);
+      }
+    }
     if (got != want) throw_open("journal_mode stayed '" + got + "' instead of '" + std::string(want) + "'");
   }
 
@@ -2141,6 +2154,7 @@ class connection {
     if (rc != SQLITE_OK) fail_open(rc);
     sqlite3_extended_result_codes(s.db, 1);
     sqlite3_busy_timeout(s.db, static_cast<int>(options.busy_timeout.count()));
+    s.busy_timeout_ms = static_cast<int>(options.busy_timeout.count());
     try {
       // Neither of these reads the file.
       pragma("PRAGMA foreign_keys=ON");
