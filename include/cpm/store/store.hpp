@@ -47,6 +47,20 @@
 
 namespace cpm {
 
+namespace detail {
+
+// (Named here, not inside the functions that use them: a local type's name mangles with its
+// function's whole signature.)
+struct key_used_patch {
+  std::optional<std::optional<timestamp>> last_used_at;
+};
+struct sole_owned {
+  std::int64_t id = 0;
+  std::string name{};
+};
+
+}  // namespace detail
+
 // A page of a list: rows with an id greater than `after`, at most `limit` of them (-1: all).
 struct page_request {
   std::int64_t after = 0;
@@ -579,10 +593,7 @@ void basic_store<Connection>::remove_user_key(std::int64_t key_id) {
 
 template <class Connection>
 void basic_store<Connection>::mark_key_used(std::int64_t key_id, timestamp when) {
-  struct last_used_patch {
-    std::optional<std::optional<timestamp>> last_used_at;
-  };
-  if (!patch<user_key>(db_, key_id, last_used_patch{std::optional<timestamp>(when)}))
+  if (!patch<user_key>(db_, key_id, detail::key_used_patch{std::optional<timestamp>(when)}))
     throw record_not_found("user_key", std::to_string(key_id));
 }
 
@@ -959,12 +970,8 @@ void basic_store<Connection>::mirror_public_key(std::int64_t user_id) {
 
 template <class Connection>
 void basic_store<Connection>::require_not_last_owner(std::int64_t user_id, std::optional<std::int64_t> org_id) {
-  struct sole_owned {
-    std::int64_t id;
-    std::string name;
-  };
   std::vector<std::string> orgs;
-  for (sole_owned& org : query<sole_owned>(db_, sql_constant<detail::sole_owner_of_sql<>>{}, user_id))
+  for (detail::sole_owned& org : query<detail::sole_owned>(db_, sql_constant<detail::sole_owner_of_sql<>>{}, user_id))
     if (!org_id || org.id == *org_id) orgs.push_back(std::move(org.name));
   if (!orgs.empty()) {
     auto u = get<user>(db_, user_id);
