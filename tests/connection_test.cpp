@@ -4,8 +4,11 @@
 #include <catch2/catch.hpp>
 #include <support.hpp>
 
+#include <chrono>
 #include <fstream>
+#include <optional>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -41,6 +44,34 @@ TEST_CASE("open options set the busy timeout, journal, synchronous and extra pra
   CHECK(pragma_text(db, "PRAGMA journal_mode") == "delete");
   CHECK(pragma_text(db, "PRAGMA synchronous") == "2");
   CHECK(pragma_text(db, "PRAGMA cache_size") == "-4096");
+}
+
+TEST_CASE("switching to WAL waits, up to the busy timeout, while another connection writes", "[connection][threads]") {
+  // The switch reads first, then needs an exclusive lock; while another connection holds the
+  // write lock SQLite answers SQLITE_BUSY without calling the busy handler (it could deadlock).
+  // Without cpm's retry the open below fails at once with busy_error ("database is locked").
+  cpm_test::temp_dir dir;
+  const auto path = (dir.path() / "switch.db").string();
+  cpm::open_options rollback;
+  rollback.journal = cpm::journal_mode::rollback;
+  auto writer = cpm::connection::open(path, rollback);
+  writer.exec("CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+  writer.exec("BEGIN IMMEDIATE; INSERT INTO t VALUES (2);");  // holds the write lock until COMMIT
+  std::thread release([&writer] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    writer.exec("COMMIT");
+  });
+  std::optional<cpm::connection> db;
+  try {
+    db.emplace(cpm::connection::open(path));  // WAL, busy timeout 5 s
+  } catch (...) {
+    release.join();
+    throw;
+  }
+  release.join();
+  auto mode = db->prepare("PRAGMA journal_mode");
+  REQUIRE(mode.step());
+  CHECK(mode.column<std::string>(0) == "wal");
 }
 
 TEST_CASE("foreign keys are enforced on every connection, not just the first", "[connection]") {

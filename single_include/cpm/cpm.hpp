@@ -2121,9 +2121,10 @@ class connection {
     if (mode == journal_mode::keep) return;
     static constexpr std::string_view modes[] = {"wal", "delete", "truncate", "persist", "memory", "off"};
     std::string_view want = modes[static_cast<int>(mode)];
-    // Switching the journal mode needs an exclusive lock at once: SQLite answers SQLITE_BUSY
-    // without calling the busy handler while another connection reads (several processes
-    // opening a new database together, say). Retried here, up to the busy timeout.
+    // Switching the journal mode reads, then needs an exclusive lock: while another connection
+    // holds the write lock (migrating a new database that several threads or processes open
+    // together, say) SQLite answers SQLITE_BUSY without calling the busy handler, which could
+    // deadlock there. Retried here, up to the busy timeout.
     std::string got;
     for (int waited = 0, pause = 1;; waited += pause, pause = pause < 32 ? pause * 2 : pause) {
       try {
