@@ -4,13 +4,14 @@
 // Benchmark names are pool/<mix>/<impl>/threads:<n>, each one timed run of --cpm_seconds
 // (after a warm-up of a tenth of that), repeated by Google Benchmark's --benchmark_repetitions:
 //   mix    read100 (only reads), read95 (95% reads, 5% writes), read50 (half and half)
-//   impl   pool            cpm::pool (readers: --cpm_pool_readers, default the pool's own default)
-//          pool_wide       cpm::pool with as many readers as threads
+//   impl   pool            cpm::pool, reads through pool.read() (a read snapshot per checkout;
+//                          readers: --cpm_pool_readers, default the pool's own default)
+//          pool_latest     the same pool, reads through pool.read_latest() (no snapshot)
 //          store_thread    one cpm::store (connection) per thread
 //          store_mutex     one cpm::store shared by all threads behind a std::mutex
 //          raw_thread      hand-written sqlite3, one connection per thread
-// A read is one point lookup: a user by id (cpm: store.get_user in a pool.read() checkout or
-// autocommit; raw: a prepared SELECT). A write is store.update_user(id, {.email}) (a
+// A read is one point lookup: a user by id (cpm: store.get_user in a pool.read() or
+// pool.read_latest() checkout, or autocommit; raw: a prepared SELECT). A write is store.update_user(id, {.email}) (a
 // transaction: BEGIN IMMEDIATE, check the row, UPDATE, read it back, COMMIT; raw: the same
 // statements, the same SQL text); through the pool, pool.write(f).
 // Counters: ops_per_s (throughput), cpu_us_per_op (CPU time of the benchmark's threads per
@@ -24,7 +25,7 @@
 //   --cpm_seconds=1.5        measured time of each run
 //   --cpm_threads=1,2,4,8,16
 //   --cpm_mixes=read100,read95,read50
-//   --cpm_impls=pool,pool_wide,store_thread,store_mutex,raw_thread
+//   --cpm_impls=pool,pool_latest,store_thread,store_mutex,raw_thread
 //   --cpm_pool_readers=N     readers of `pool` (0: the pool's default, one per processor, at least 2)
 //   --cpm_pragma=SQL         also run SQL on open, on every connection of every impl (repeatable),
 //                            e.g. --cpm_pragma="PRAGMA mmap_size=268435456"
@@ -65,7 +66,7 @@ struct options {
   double seconds = 1.5;
   std::vector<int> threads = {1, 2, 4, 8, 16};
   std::vector<std::string> mixes = {"read100", "read95", "read50"};
-  std::vector<std::string> impls = {"pool", "pool_wide", "store_thread", "store_mutex", "raw_thread"};
+  std::vector<std::string> impls = {"pool", "pool_latest", "store_thread", "store_mutex", "raw_thread"};
   std::size_t pool_readers = 0;
   std::vector<std::string> pragmas;  // run on open by every connection of every impl
 };
@@ -215,14 +216,17 @@ struct run_setup {
 
 struct pool_setup : run_setup {
   std::optional<cpm::pool> pool;
-  pool_setup(const std::string& path, std::size_t readers) {
+  bool snapshot;
+  pool_setup(const std::string& path, std::size_t readers, bool snapshot_reads) : snapshot(snapshot_reads) {
     pool.emplace(cpm::pool::open(path, {.connection = {.pragmas = extra_pragmas_all},
                                         .migrate = false,
                                         .readers = readers,
                                         .wait = std::chrono::seconds(60)}));
   }
   void prepare_thread(int) override {}
-  bool read(int, std::int64_t id) override { return pool->read()->get_user(id).has_value(); }
+  bool read(int, std::int64_t id) override {
+    return (snapshot ? pool->read() : pool->read_latest())->get_user(id).has_value();
+  }
   void write(int, std::int64_t id, const std::string& email) override {
     pool->write([&](cpm::store& s) { s.update_user(id, {.email = email}); });
   }
@@ -272,9 +276,8 @@ struct raw_thread_setup : run_setup {
 
 std::unique_ptr<run_setup> make_setup(const std::string& impl, const std::string& path, int threads,
                                       std::size_t pool_readers) {
-  if (impl == "pool") return std::make_unique<pool_setup>(path, pool_readers);
-  if (impl == "pool_wide")
-    return std::make_unique<pool_setup>(path, std::max<std::size_t>(2, static_cast<std::size_t>(threads)));
+  if (impl == "pool") return std::make_unique<pool_setup>(path, pool_readers, true);
+  if (impl == "pool_latest") return std::make_unique<pool_setup>(path, pool_readers, false);
   if (impl == "store_thread") return std::make_unique<store_thread_setup>(path, threads);
   if (impl == "store_mutex") return std::make_unique<store_mutex_setup>(path);
   if (impl == "raw_thread") return std::make_unique<raw_thread_setup>(path, threads);

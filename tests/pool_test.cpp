@@ -249,6 +249,26 @@ TEST_CASE("a reader sees one snapshot for its whole life; a read after a committ
   CHECK(checks.load() >= 3);
 }
 
+TEST_CASE("a read_latest reader holds no snapshot: each read sees the latest commit; it still cannot write",
+          "[pool][threads]") {
+  cpm_test::temp_dir dir;
+  auto pool = cpm::pool::open((dir / "latest.db").string(), {.readers = 2});
+  pool.write([](cpm::store& s) { s.create_user(make_user("before")); });
+
+  auto r = pool.read_latest();
+  CHECK(count_users(*r) == 1);
+  std::thread([&] { pool.write([](cpm::store& s) { s.create_user(make_user("after")); }); }).join();
+  CHECK(count_users(*r) == 2);  // a pool.read() handle would still count 1 here
+  CHECK(r->user_by_name("after"));
+  CHECK_FALSE(r->db().in_transaction());
+  CHECK_THROWS_AS(r->create_user(make_user("refused")), cpm::error);
+  CHECK(count_users(*r) == 2);
+  r = pool.read_latest();  // the handle can be given back and taken again
+
+  CHECK(pool.read_latest([](cpm::store& s) { return count_users(s); }) == 2);
+  CHECK(pool.stats().readers_out == 1);
+}
+
 TEST_CASE("each pooled connection keeps its prepared statements between checkouts", "[pool]") {
   cpm_test::temp_dir dir;
   auto pool = cpm::pool::open((dir / "prepared.db").string(), {.readers = 2});

@@ -5,6 +5,7 @@
 #include <support.hpp>
 
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 
 namespace {
@@ -244,5 +245,62 @@ TEST_CASE("a read snapshot inside a transaction does nothing", "[transaction][sn
   }
   CHECK(db.in_transaction());
   tx.commit();
+  CHECK(count(db) == 1);
+}
+
+namespace {
+
+// Counts the statements SQLite compiles that open, release or roll back a savepoint (the
+// authorizer is asked once per compilation, never when a prepared statement runs again).
+int savepoint_compilations = 0;
+int count_savepoint_compilations(void*, int action, const char*, const char*, const char*, const char*) {
+  if (action == SQLITE_SAVEPOINT) ++savepoint_compilations;
+  return SQLITE_OK;
+}
+
+}  // namespace
+
+TEST_CASE("savepoint statements are compiled once per depth, not once per nested transaction",
+          "[transaction][savepoint]") {
+  auto db = counter_db();
+  savepoint_compilations = 0;
+  sqlite3_set_authorizer(db.native(), &count_savepoint_compilations, nullptr);
+  auto nested_round = [&](bool commit_inner) {
+    cpm::transaction outer(db);
+    {
+      cpm::transaction inner(db);
+      cpm::transaction innermost(db);
+      db.exec("INSERT INTO t VALUES (1)");
+      innermost.commit();
+      if (commit_inner) inner.commit();  // otherwise rolled back: ROLLBACK TO + RELEASE
+    }
+    outer.commit();
+  };
+  nested_round(true);
+  nested_round(false);
+  const int warm = savepoint_compilations;  // SAVEPOINT, RELEASE, ROLLBACK TO for depths 1 and 2
+  CHECK(warm > 0);
+  for (int i = 0; i < 50; ++i) nested_round(i % 2 == 0);
+  sqlite3_set_authorizer(db.native(), nullptr, nullptr);
+  CHECK(savepoint_compilations == warm);
+  CHECK(count(db) == 1 + 25);  // the rounds whose inner savepoint committed
+}
+
+TEST_CASE("a savepoint depth is free again once its savepoint ends, in any order of ending",
+          "[transaction][savepoint]") {
+  auto db = counter_db();
+  cpm::transaction outer(db);
+  {
+    std::optional<cpm::transaction> a(std::in_place, db);
+    std::optional<cpm::transaction> b(std::in_place, db);  // inside a
+    db.exec("INSERT INTO t VALUES (1)");
+    a->rollback();  // ends b's savepoint too: SQLite's ROLLBACK TO + RELEASE of the outer one
+    CHECK_THROWS_AS(b->commit(), cpm::sqlite_error);  // its savepoint is gone
+    b.reset();
+    cpm::transaction c(db);  // takes a's depth again, and works
+    db.exec("INSERT INTO t VALUES (2)");
+    c.commit();
+  }
+  outer.commit();
   CHECK(count(db) == 1);
 }

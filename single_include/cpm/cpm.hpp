@@ -1791,7 +1791,7 @@ struct connection_state {
   int busy_timeout_ms = 0;      // open_options::busy_timeout
   std::size_t refs = 0;         // state_refs alive
   std::size_t prepares = 0;
-  std::size_t savepoints = 0;   // names handed out so far
+  std::size_t savepoints = 0;   // cpm::transaction savepoints open now (their nesting depth)
   std::size_t capacity = 128;   // of the text cache
   std::vector<std::unique_ptr<cache_entry>> slots;
   std::list<text_entry> by_recency;  // most recently used first
@@ -2108,9 +2108,6 @@ class connection {
   [[nodiscard]] const std::string& path() { return state().path; }
   // How many statements this connection has prepared (cached or not).
   [[nodiscard]] std::size_t prepare_count() { return state().prepares; }
-  // A name no other savepoint of this connection uses.
-  [[nodiscard]] std::string next_savepoint_name() { return fmt::format("cpm_sp_{}", ++state().savepoints); }
-
   [[nodiscard]] sqlite3* native() { return state().db; }
 
   // The state shared with leases, ranges and transactions (see the top of this file).
@@ -2350,12 +2347,14 @@ inline query_plan explain(connection& db, std::string_view sql) {
 //   ...
 //   tx.commit();                        // without it, the destructor rolls back
 //
-// A transaction opened while another is active becomes a uniquely named SAVEPOINT, so
-// nesting composes: rolling back the inner one keeps the outer one's work.
+// A transaction opened while another is active becomes a SAVEPOINT, so nesting composes:
+// rolling back the inner one keeps the outer one's work. Beginning, committing and rolling
+// back run statements prepared once per connection (no SQL is parsed per transaction).
 
 
 #include <exception>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -2372,9 +2371,15 @@ class transaction {
           "cpm: a transaction cannot start inside a cpm::read_snapshot, which is read-only; end the snapshot "
           "first, or do the reads and the writes in one cpm::transaction (its reads see one snapshot too)");
     if (s.in_transaction()) {
-      savepoint_ = db.next_savepoint_name();
-      s.exec("SAVEPOINT " + savepoint_);
+      // Named by depth (cpm_sp_1 inside the transaction, cpm_sp_2 inside that, ...): the same
+      // few texts at every nesting, so their statements are prepared once and cached. Ending a
+      // savepoint ends those opened inside it too, so depth `d` is free again when it ends.
+      depth_ = s.savepoints + 1;
+      savepoint_ = "cpm_sp_" + std::to_string(depth_);
+      run_cached("SAVEPOINT ");
+      s.savepoints = depth_;
     } else {
+      s.savepoints = 0;  // none outlives the transaction they were part of
       switch (mode) {
         case tx_mode::deferred: run<"BEGIN DEFERRED">(); break;
         case tx_mode::immediate: run<"BEGIN IMMEDIATE">(); break;
@@ -2387,6 +2392,7 @@ class transaction {
   transaction(transaction&& other) noexcept
       : state_(std::move(other.state_)),
         savepoint_(std::move(other.savepoint_)),
+        depth_(other.depth_),
         active_(std::exchange(other.active_, false)) {}
   transaction& operator=(transaction&&) = delete;
   transaction(const transaction&) = delete;
@@ -2403,7 +2409,8 @@ class transaction {
     if (savepoint_.empty()) {
       run<"COMMIT">();
     } else {
-      state_->exec("RELEASE " + savepoint_);
+      run_cached("RELEASE ");
+      end_depth();
     }
     active_ = false;
   }
@@ -2424,6 +2431,20 @@ class transaction {
     detail::run_constant<detail::unpacked<Text>>(*state_);
   }
 
+  // This savepoint's depth, and those inside it, are free again. (Only ever lowered: a guard
+  // whose savepoint an outer one already ended leaves the depth as it is.)
+  void end_depth() noexcept {
+    if (state_->savepoints > depth_ - 1) state_->savepoints = depth_ - 1;
+  }
+
+  // Runs `verb` + this savepoint's name, a statement cached by its text.
+  void run_cached(std::string_view verb) {
+    std::string text;
+    text.reserve(verb.size() + savepoint_.size());
+    text.append(verb).append(savepoint_);
+    detail::lease_text(*state_, text).run();
+  }
+
   void require_active(const char* what) const {
     if (!active_) throw usage_error(std::string("cpm: ") + what + " on a transaction that already ended");
   }
@@ -2442,12 +2463,15 @@ class transaction {
     if (savepoint_.empty()) {
       run<"ROLLBACK">();
     } else {
-      state_->exec("ROLLBACK TO " + savepoint_ + "; RELEASE " + savepoint_);
+      end_depth();
+      run_cached("ROLLBACK TO ");
+      run_cached("RELEASE ");
     }
   }
 
   detail::state_ref state_;
   std::string savepoint_;
+  std::size_t depth_ = 0;  // of the savepoint: 1 inside the transaction, 2 inside that, ...
   bool active_ = false;
 };
 
@@ -9211,12 +9235,12 @@ class pool_state {
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
   [[nodiscard]] const pool_options& options() const noexcept { return options_; }
 
-  // A reader with its read snapshot begun; waits up to options().wait.
-  slot_type* checkout_reader() {
+  // A reader, with its read snapshot begun when `snapshot`; waits up to options().wait.
+  slot_type* checkout_reader(bool snapshot) {
     slot_type* slot = checkout(readers_, pool_timeout::side::read);
     try {
       if (!slot->db) slot->db.emplace(open_reader());
-      slot->snapshot.emplace(slot->get().db());
+      if (snapshot) slot->snapshot.emplace(slot->get().db());
     } catch (...) {
       give_back(slot);
       throw;
@@ -9581,17 +9605,28 @@ class basic_pool {
   ~basic_pool() { close(); }
 
   // A reader connection, its store inside a read snapshot held until the handle is destroyed.
-  [[nodiscard]] reader read() {
-    auto state = live_state();
-    slot_type* slot = state->checkout_reader();
-    return reader(std::move(state), slot);
-  }
+  [[nodiscard]] reader read() { return checkout_reader(true); }
 
   // Runs work(store&) on a reader; returns what it returns.
   template <class Work>
   decltype(auto) read(Work&& work) {
     static_assert(std::is_invocable_v<Work&, Store&>, "cpm::pool::read(work): work must be callable with cpm::store&");
     reader r = read();
+    return detail::run_on(r, work, [] {});
+  }
+
+  // A reader without a snapshot: each statement sees the latest committed data, so two reads
+  // through it may see different states (as with a store in autocommit, or Go's db.QueryRow).
+  // It saves the snapshot's BEGIN and COMMIT, the cheapest checkout for a request that runs
+  // one query.
+  [[nodiscard]] reader read_latest() { return checkout_reader(false); }
+
+  // Runs work(store&) on a reader without a snapshot; returns what it returns.
+  template <class Work>
+  decltype(auto) read_latest(Work&& work) {
+    static_assert(std::is_invocable_v<Work&, Store&>,
+                  "cpm::pool::read_latest(work): work must be callable with cpm::store&");
+    reader r = read_latest();
     return detail::run_on(r, work, [] {});
   }
 
@@ -9623,6 +9658,12 @@ class basic_pool {
 
   explicit basic_pool(std::shared_ptr<state_type> state) noexcept : state_(std::move(state)) {}
 
+  reader checkout_reader(bool snapshot) {
+    auto state = live_state();
+    slot_type* slot = state->checkout_reader(snapshot);
+    return reader(std::move(state), slot);
+  }
+
   state_type& live() const {
     if (!state_) throw usage_error("cpm::pool: used after it was moved from");
     return *state_;
@@ -9651,8 +9692,9 @@ class basic_pool {
   std::shared_ptr<state_type> state_;
 
  public:
-  // A checked-out reader: a cpm::store whose reads all see one snapshot (taken at its first
-  // read). Movable; returns its connection to the pool when destroyed.
+  // A checked-out reader: a cpm::store whose reads all see one snapshot, taken at its first
+  // read (from read_latest(): each read sees the latest commit). Movable; returns its
+  // connection to the pool when destroyed.
   class reader {
    public:
     reader(reader&& other) noexcept : state_(std::move(other.state_)), slot_(std::exchange(other.slot_, nullptr)) {}

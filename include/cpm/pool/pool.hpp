@@ -98,17 +98,28 @@ class basic_pool {
   ~basic_pool() { close(); }
 
   // A reader connection, its store inside a read snapshot held until the handle is destroyed.
-  [[nodiscard]] reader read() {
-    auto state = live_state();
-    slot_type* slot = state->checkout_reader();
-    return reader(std::move(state), slot);
-  }
+  [[nodiscard]] reader read() { return checkout_reader(true); }
 
   // Runs work(store&) on a reader; returns what it returns.
   template <class Work>
   decltype(auto) read(Work&& work) {
     static_assert(std::is_invocable_v<Work&, Store&>, "cpm::pool::read(work): work must be callable with cpm::store&");
     reader r = read();
+    return detail::run_on(r, work, [] {});
+  }
+
+  // A reader without a snapshot: each statement sees the latest committed data, so two reads
+  // through it may see different states (as with a store in autocommit, or Go's db.QueryRow).
+  // It saves the snapshot's BEGIN and COMMIT, the cheapest checkout for a request that runs
+  // one query.
+  [[nodiscard]] reader read_latest() { return checkout_reader(false); }
+
+  // Runs work(store&) on a reader without a snapshot; returns what it returns.
+  template <class Work>
+  decltype(auto) read_latest(Work&& work) {
+    static_assert(std::is_invocable_v<Work&, Store&>,
+                  "cpm::pool::read_latest(work): work must be callable with cpm::store&");
+    reader r = read_latest();
     return detail::run_on(r, work, [] {});
   }
 
@@ -140,6 +151,12 @@ class basic_pool {
 
   explicit basic_pool(std::shared_ptr<state_type> state) noexcept : state_(std::move(state)) {}
 
+  reader checkout_reader(bool snapshot) {
+    auto state = live_state();
+    slot_type* slot = state->checkout_reader(snapshot);
+    return reader(std::move(state), slot);
+  }
+
   state_type& live() const {
     if (!state_) throw usage_error("cpm::pool: used after it was moved from");
     return *state_;
@@ -168,8 +185,9 @@ class basic_pool {
   std::shared_ptr<state_type> state_;
 
  public:
-  // A checked-out reader: a cpm::store whose reads all see one snapshot (taken at its first
-  // read). Movable; returns its connection to the pool when destroyed.
+  // A checked-out reader: a cpm::store whose reads all see one snapshot, taken at its first
+  // read (from read_latest(): each read sees the latest commit). Movable; returns its
+  // connection to the pool when destroyed.
   class reader {
    public:
     reader(reader&& other) noexcept : state_(std::move(other.state_)), slot_(std::exchange(other.slot_, nullptr)) {}

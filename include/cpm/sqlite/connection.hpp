@@ -105,7 +105,7 @@ struct connection_state {
   int busy_timeout_ms = 0;      // open_options::busy_timeout
   std::size_t refs = 0;         // state_refs alive
   std::size_t prepares = 0;
-  std::size_t savepoints = 0;   // names handed out so far
+  std::size_t savepoints = 0;   // cpm::transaction savepoints open now (their nesting depth)
   std::size_t capacity = 128;   // of the text cache
   std::vector<std::unique_ptr<cache_entry>> slots;
   std::list<text_entry> by_recency;  // most recently used first
@@ -422,9 +422,6 @@ class connection {
   [[nodiscard]] const std::string& path() { return state().path; }
   // How many statements this connection has prepared (cached or not).
   [[nodiscard]] std::size_t prepare_count() { return state().prepares; }
-  // A name no other savepoint of this connection uses.
-  [[nodiscard]] std::string next_savepoint_name() { return fmt::format("cpm_sp_{}", ++state().savepoints); }
-
   [[nodiscard]] sqlite3* native() { return state().db; }
 
   // The state shared with leases, ranges and transactions (see the top of this file).

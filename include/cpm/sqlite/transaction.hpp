@@ -4,8 +4,9 @@
 //   ...
 //   tx.commit();                        // without it, the destructor rolls back
 //
-// A transaction opened while another is active becomes a uniquely named SAVEPOINT, so
-// nesting composes: rolling back the inner one keeps the outer one's work.
+// A transaction opened while another is active becomes a SAVEPOINT, so nesting composes:
+// rolling back the inner one keeps the outer one's work. Beginning, committing and rolling
+// back run statements prepared once per connection (no SQL is parsed per transaction).
 #pragma once
 
 #include <cpm/sqlite/connection.hpp>
@@ -13,6 +14,7 @@
 
 #include <exception>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -29,9 +31,15 @@ class transaction {
           "cpm: a transaction cannot start inside a cpm::read_snapshot, which is read-only; end the snapshot "
           "first, or do the reads and the writes in one cpm::transaction (its reads see one snapshot too)");
     if (s.in_transaction()) {
-      savepoint_ = db.next_savepoint_name();
-      s.exec("SAVEPOINT " + savepoint_);
+      // Named by depth (cpm_sp_1 inside the transaction, cpm_sp_2 inside that, ...): the same
+      // few texts at every nesting, so their statements are prepared once and cached. Ending a
+      // savepoint ends those opened inside it too, so depth `d` is free again when it ends.
+      depth_ = s.savepoints + 1;
+      savepoint_ = "cpm_sp_" + std::to_string(depth_);
+      run_cached("SAVEPOINT ");
+      s.savepoints = depth_;
     } else {
+      s.savepoints = 0;  // none outlives the transaction they were part of
       switch (mode) {
         case tx_mode::deferred: run<"BEGIN DEFERRED">(); break;
         case tx_mode::immediate: run<"BEGIN IMMEDIATE">(); break;
@@ -44,6 +52,7 @@ class transaction {
   transaction(transaction&& other) noexcept
       : state_(std::move(other.state_)),
         savepoint_(std::move(other.savepoint_)),
+        depth_(other.depth_),
         active_(std::exchange(other.active_, false)) {}
   transaction& operator=(transaction&&) = delete;
   transaction(const transaction&) = delete;
@@ -60,7 +69,8 @@ class transaction {
     if (savepoint_.empty()) {
       run<"COMMIT">();
     } else {
-      state_->exec("RELEASE " + savepoint_);
+      run_cached("RELEASE ");
+      end_depth();
     }
     active_ = false;
   }
@@ -81,6 +91,20 @@ class transaction {
     detail::run_constant<detail::unpacked<Text>>(*state_);
   }
 
+  // This savepoint's depth, and those inside it, are free again. (Only ever lowered: a guard
+  // whose savepoint an outer one already ended leaves the depth as it is.)
+  void end_depth() noexcept {
+    if (state_->savepoints > depth_ - 1) state_->savepoints = depth_ - 1;
+  }
+
+  // Runs `verb` + this savepoint's name, a statement cached by its text.
+  void run_cached(std::string_view verb) {
+    std::string text;
+    text.reserve(verb.size() + savepoint_.size());
+    text.append(verb).append(savepoint_);
+    detail::lease_text(*state_, text).run();
+  }
+
   void require_active(const char* what) const {
     if (!active_) throw usage_error(std::string("cpm: ") + what + " on a transaction that already ended");
   }
@@ -99,12 +123,15 @@ class transaction {
     if (savepoint_.empty()) {
       run<"ROLLBACK">();
     } else {
-      state_->exec("ROLLBACK TO " + savepoint_ + "; RELEASE " + savepoint_);
+      end_depth();
+      run_cached("ROLLBACK TO ");
+      run_cached("RELEASE ");
     }
   }
 
   detail::state_ref state_;
   std::string savepoint_;
+  std::size_t depth_ = 0;  // of the savepoint: 1 inside the transaction, 2 inside that, ...
   bool active_ = false;
 };
 

@@ -272,12 +272,12 @@ class pool_state {
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
   [[nodiscard]] const pool_options& options() const noexcept { return options_; }
 
-  // A reader with its read snapshot begun; waits up to options().wait.
-  slot_type* checkout_reader() {
+  // A reader, with its read snapshot begun when `snapshot`; waits up to options().wait.
+  slot_type* checkout_reader(bool snapshot) {
     slot_type* slot = checkout(readers_, pool_timeout::side::read);
     try {
       if (!slot->db) slot->db.emplace(open_reader());
-      slot->snapshot.emplace(slot->get().db());
+      if (snapshot) slot->snapshot.emplace(slot->get().db());
     } catch (...) {
       give_back(slot);
       throw;
