@@ -72,6 +72,12 @@ int main() try {
   // [snippet:read_fn]
   auto members = pool.read([&](cpm::store& s) { return s.org_members(acme).to_vector().size(); });
   // [end:read_fn]
+
+  // [snippet:read_latest]
+  // One query per request: no snapshot to begin and end; the read sees the latest commit.
+  std::optional<cpm::user> found = pool.read_latest()->user_by_name("alice");
+  // [end:read_latest]
+  CHECK(found && found->username == "alice");
   CHECK(members == 2);
 
   // [snippet:threads]

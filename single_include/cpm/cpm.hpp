@@ -8969,10 +8969,12 @@ inline restore_result restore(const std::string& target, const std::string& back
 // ---- begin cpm/pool/detail/state.hpp ----
 // cpm: the shared state behind cpm::pool (see <cpm/pool/pool.hpp>). Not public API.
 //
-// One mutex guards the bookkeeping: which connections are checked out, since when, and who is
-// waiting. Nothing slow runs under it: opening, checking and closing connections happen outside.
-// Every handle holds a shared_ptr to this state, so a handle that outlives its pool still
-// refers to live memory.
+// A reader is checked out and given back without a lock while no checkout waits: each slot's
+// `out` flag is claimed with a compare-and-swap, starting at the reader the thread used last
+// (its pages are warm in that thread's core). One mutex guards the rest: the writer, the
+// queues of waiting checkouts, adding readers, and closing. Nothing slow runs under it:
+// opening, checking and closing connections happen outside. Every handle holds a shared_ptr to
+// this state, so a handle that outlives its pool still refers to live memory.
 
 
 #include <fmt/core.h>
@@ -9124,15 +9126,21 @@ namespace detail {
 
 template <class Store>
 struct pool_slot {
+  using clock = std::chrono::steady_clock;
+
   std::optional<Store> db;  // empty: to be opened at the next checkout
   bool writer = false;
-  bool out = false;
-  bool broken = false;  // discard the connection when the handle returns
-  std::chrono::steady_clock::time_point out_since{};
-  std::optional<read_snapshot> snapshot;  // a reader's, while out
-  std::optional<transaction> tx;          // the writer's, while out
+  std::atomic<bool> out{false};  // checked out (claimed by compare-and-swap), or closed
+  bool broken = false;           // discard the connection when the handle returns
+  std::atomic<clock::rep> out_since_ticks{0};  // read by stats and timeouts of other threads
+  std::optional<read_snapshot> snapshot;       // a reader's, while out
+  std::optional<transaction> tx;               // the writer's, while out
 
   [[nodiscard]] Store& get() noexcept { return *db; }
+  [[nodiscard]] clock::time_point out_since() const noexcept {
+    return clock::time_point(clock::duration(out_since_ticks.load(std::memory_order_relaxed)));
+  }
+  void stamp_out() noexcept { out_since_ticks.store(clock::now().time_since_epoch().count(), std::memory_order_relaxed); }
 };
 
 // What a handle's operator-> returns: forwards to the store, and when the call it was made for
@@ -9179,8 +9187,9 @@ template <class Store>
 struct pool_lane {
   static constexpr std::chrono::microseconds starving_after{5000};
 
-  std::vector<pool_slot<Store>*> idle;   // the most recently returned last (its pages are warm)
+  std::vector<pool_slot<Store>*> idle;    // the writer's lane only (readers: their `out` flags)
   std::deque<pool_waiter<Store>*> queue;  // in order of arrival
+  std::atomic<std::size_t> waiting{0};    // queue.size(), readable without the lock
 
   [[nodiscard]] bool starving(std::chrono::steady_clock::time_point now) const noexcept {
     return !queue.empty() && now - queue.front()->since >= starving_after;
@@ -9213,8 +9222,10 @@ class pool_state {
     if (options_.max_readers < options_.readers)
       throw usage_error(fmt::format("cpm::pool: max_readers ({}) is less than readers ({})", options_.max_readers,
                                     options_.readers));
-    slots_.reserve(options_.readers + 1);
-    for (std::size_t i = 0; i <= options_.readers; ++i) {
+    // Every reader slot there can be, made now: a slot never moves, so a checkout can scan them
+    // without the lock. Unused ones stay unpublished (reader_count_).
+    slots_.reserve(options_.max_readers + 1);
+    for (std::size_t i = 0; i <= options_.max_readers; ++i) {
       slots_.push_back(std::make_unique<slot_type>());
       slots_.back()->writer = i == 0;
     }
@@ -9226,10 +9237,8 @@ class pool_state {
   void open_all() {
     slots_[0]->db.emplace(open_writer(options_.migrate));
     writers_.idle.push_back(slots_[0].get());
-    for (std::size_t i = 1; i < slots_.size(); ++i) {
-      slots_[i]->db.emplace(open_reader());
-      readers_.idle.push_back(slots_[i].get());
-    }
+    for (std::size_t i = 1; i <= options_.readers; ++i) slots_[i]->db.emplace(open_reader());
+    reader_count_.store(options_.readers, std::memory_order_release);
   }
 
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
@@ -9237,7 +9246,19 @@ class pool_state {
 
   // A reader, with its read snapshot begun when `snapshot`; waits up to options().wait.
   slot_type* checkout_reader(bool snapshot) {
-    slot_type* slot = checkout(readers_, pool_timeout::side::read);
+    slot_type* slot = nullptr;
+    // No one waits: take a free reader without the lock. (Someone waits: the slow path, so that
+    // one who waited long enough is served first.)
+    if (readers_.waiting.load() == 0) slot = claim_reader();
+    if (slot) {
+      reads_.fetch_add(1, std::memory_order_relaxed);
+      if (closed_.load()) {
+        release_reader(slot);
+        throw usage_error("cpm::pool: checkout from a pool that was destroyed");
+      }
+    } else {
+      slot = checkout(readers_, pool_timeout::side::read);
+    }
     try {
       if (!slot->db) slot->db.emplace(open_reader());
       if (snapshot) slot->snapshot.emplace(slot->get().db());
@@ -9303,21 +9324,28 @@ class pool_state {
           slot->db.reset();
         }
       }
+      replaced_.fetch_add(1, std::memory_order_relaxed);
     }
     slot->broken = false;
+
+    if (!slot->writer && !closed_.load()) {
+      release_reader(slot);
+      return;
+    }
     std::optional<Store> late;
     {
       std::lock_guard lock(mutex_);
-      if (broken) ++replaced_;
-      slot->out = false;
       if (closed_.load()) {
-        late = std::move(slot->db);  // the pool is gone: this was its last use
+        late = std::move(slot->db);  // the pool is gone: this was its last use (the slot stays out)
         slot->db.reset();
       } else {
-        lane_type& lane = slot->writer ? writers_ : readers_;
+        slot->out.store(false);
+        lane_type& lane = writers_;
         if (!lane.queue.empty() && lane.starving(std::chrono::steady_clock::now())) {
           waiter_type* next = lane.queue.front();  // it waited long enough: it gets this one
+          slot->out.store(true);
           lane.queue.pop_front();
+          lane.waiting.store(lane.queue.size());
           hand_to(*next, slot);
         } else {
           lane.idle.push_back(slot);
@@ -9347,16 +9375,20 @@ class pool_state {
           w->cv.notify_one();
         }
         lane->queue.clear();
+        lane->waiting.store(0);
         lane->idle.clear();
       }
       auto now = std::chrono::steady_clock::now();
-      for (auto& slot : slots_) {
-        if (slot->out) {
+      const std::size_t used = reader_count_.load() + 1;
+      for (std::size_t i = 0; i < used; ++i) {
+        slot_type& slot = *slots_[i];
+        bool expected = false;
+        if (slot.out.compare_exchange_strong(expected, true)) {  // idle: now closed, for good
+          if (slot.db) closing.push_back(std::move(slot.db));
+          slot.db.reset();
+        } else {
           ++out.first;
-          out.second = std::max(out.second, std::chrono::duration_cast<std::chrono::milliseconds>(now - slot->out_since));
-        } else if (slot->db) {
-          closing.push_back(std::move(slot->db));
-          slot->db.reset();
+          out.second = std::max(out.second, std::chrono::duration_cast<std::chrono::milliseconds>(now - slot.out_since()));
         }
       }
     }
@@ -9366,14 +9398,14 @@ class pool_state {
   [[nodiscard]] pool_stats stats() const {
     std::lock_guard lock(mutex_);
     pool_stats s;
-    s.readers = slots_.size() - 1;
-    for (std::size_t i = 1; i < slots_.size(); ++i) s.readers_out += slots_[i]->out ? 1 : 0;
-    s.writer_out = slots_[0]->out;
+    s.readers = reader_count_.load();
+    for (std::size_t i = 1; i <= s.readers; ++i) s.readers_out += slots_[i]->out.load() ? 1 : 0;
+    s.writer_out = slots_[0]->out.load();
     s.read_waiting = readers_.queue.size();
     s.write_waiting = writers_.queue.size();
-    s.reads = reads_;
+    s.reads = reads_.load();
     s.writes = writes_;
-    s.replaced = replaced_;
+    s.replaced = replaced_.load();
     s.timeouts = timeouts_;
     s.checkpoints = checkpoints_;
     return s;
@@ -9432,75 +9464,140 @@ class pool_state {
     return Store(std::move(db), false);
   }
 
+  // Claims a free reader with a compare-and-swap on its `out` flag, trying first the one this
+  // thread took last from this pool. Null when every published reader is out. Lock-free.
+  slot_type* claim_reader() noexcept {
+    struct last_taken {
+      const pool_state* pool = nullptr;
+      std::size_t index = 0;
+    };
+    static thread_local last_taken last;
+    const std::size_t count = reader_count_.load(std::memory_order_acquire);
+    if (count == 0) return nullptr;
+    const std::size_t start = last.pool == this && last.index < count ? last.index : 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::size_t index = (start + i) % count;
+      slot_type& slot = *slots_[index + 1];
+      bool expected = false;
+      if (!slot.out.load() && slot.out.compare_exchange_strong(expected, true)) {
+        slot.stamp_out();
+        last = {this, index};
+        return &slot;
+      }
+    }
+    return nullptr;
+  }
+
+  // Makes a reader free again and, when checkouts wait, wakes the first (or hands the reader
+  // straight to it, if it waited long enough). The flag is cleared before `waiting` is read, and
+  // a waiter counts itself before it looks at the flags (both sequentially consistent), so
+  // either it sees this reader free or this sees it waiting.
+  void release_reader(slot_type* slot) noexcept {
+    slot->out.store(false);
+    if (readers_.waiting.load() == 0) return;
+    std::lock_guard lock(mutex_);
+    lane_type& lane = readers_;
+    if (lane.queue.empty() || closed_.load()) return;
+    if (lane.starving(std::chrono::steady_clock::now())) {
+      bool expected = false;
+      if (slot->out.compare_exchange_strong(expected, true)) {  // not taken by someone running
+        waiter_type* next = lane.queue.front();  // it waited long enough: it gets this one
+        lane.queue.pop_front();
+        lane.waiting.store(lane.queue.size());
+        slot->stamp_out();
+        next->slot = slot;
+        next->cv.notify_one();
+        return;
+      }
+    }
+    lane.queue.front()->cv.notify_one();  // it may take it, or someone running first
+  }
+
+  // The slow path: under the lock, with waiting. For the writer, always; for readers, when the
+  // lock-free claim found none free, or when others wait.
   slot_type* checkout(lane_type& lane, pool_timeout::side which) {
+    const bool reader = which == pool_timeout::side::read;
     std::unique_lock lock(mutex_);
     if (closed_) throw usage_error("cpm::pool: checkout from a pool that was destroyed");
+    auto take = [&]() -> slot_type* { return reader ? claim_reader() : take_idle(lane); };
     slot_type* slot = nullptr;
-    if (!lane.idle.empty() && (lane.queue.empty() || !lane.starving(std::chrono::steady_clock::now()))) {
-      slot = take_idle(lane);
-    } else if (&lane == &readers_ && lane.idle.empty() && slots_.size() - 1 < options_.max_readers) {
+    if (lane.queue.empty() || !lane.starving(std::chrono::steady_clock::now())) slot = take();
+    if (!slot && reader && reader_count_.load() < options_.max_readers) {
       // Every reader is out: one more, opened by checkout_reader outside the lock.
-      slots_.push_back(std::make_unique<slot_type>());
-      slot = slots_.back().get();
-      mark_out(slot);
-    } else {
+      slot = slots_[reader_count_.load() + 1].get();
+      slot->out.store(true);
+      slot->stamp_out();
+      reader_count_.fetch_add(1, std::memory_order_release);
+    }
+    if (!slot) {
       waiter_type me;
       me.since = std::chrono::steady_clock::now();
       lane.queue.push_back(&me);
+      lane.waiting.store(lane.queue.size());  // before looking again (see release_reader)
       const auto deadline = me.since + options_.wait;
-      auto may_take = [&] {
-        return !lane.idle.empty() && (lane.queue.front() == &me || !lane.starving(std::chrono::steady_clock::now()));
-      };
       for (;;) {
         if (me.closed) throw usage_error("cpm::pool: the pool was destroyed while a checkout waited");
         if (me.slot) {
           slot = me.slot;  // handed over, and marked out, by give_back
           break;
         }
-        if (may_take()) {
-          leave(lane, me);
-          slot = take_idle(lane);
-          break;
+        if (lane.queue.front() == &me || !lane.starving(std::chrono::steady_clock::now())) {
+          if ((slot = take()) != nullptr) {
+            leave(lane, me);
+            break;
+          }
         }
-        if (me.cv.wait_until(lock, deadline) == std::cv_status::timeout && !me.slot && !me.closed && !may_take()) {
+        if (me.cv.wait_until(lock, deadline) == std::cv_status::timeout && !me.slot && !me.closed) {
+          if (lane.queue.front() == &me || !lane.starving(std::chrono::steady_clock::now()))
+            if ((slot = take()) != nullptr) {
+              leave(lane, me);
+              break;
+            }
           leave(lane, me);
           ++timeouts_;
           throw timeout(which, std::chrono::steady_clock::now() - me.since);
         }
       }
     }
-    if (slot->writer) ++writes_; else ++reads_;
+    if (reader)
+      reads_.fetch_add(1, std::memory_order_relaxed);
+    else
+      ++writes_;
     return slot;
   }
 
-  // Under the lock.
+  // The writer's lane, under the lock.
   slot_type* take_idle(lane_type& lane) {
+    if (lane.idle.empty()) return nullptr;
     slot_type* slot = lane.idle.back();
     lane.idle.pop_back();
-    mark_out(slot);
-    // More free connections and more waiters: wake the next one (only the first is woken on
-    // each give_back).
-    if (!lane.idle.empty() && !lane.queue.empty()) lane.queue.front()->cv.notify_one();
+    slot->out.store(true);
+    slot->stamp_out();
     return slot;
   }
 
-  // Under the lock.
-  static void leave(lane_type& lane, waiter_type& me) {
+  // Under the lock. When the first in line leaves (served, or giving up) and a connection is
+  // still free, the next may take it: wake it (only the first is woken when one comes free).
+  void leave(lane_type& lane, waiter_type& me) {
     const bool first = lane.queue.front() == &me;
     lane.queue.erase(std::find(lane.queue.begin(), lane.queue.end(), &me));
-    if (first && !lane.queue.empty() && !lane.idle.empty()) lane.queue.front()->cv.notify_one();
+    lane.waiting.store(lane.queue.size());
+    if (first && !lane.queue.empty() && any_free(lane)) lane.queue.front()->cv.notify_one();
   }
 
-  // Under the lock.
-  void mark_out(slot_type* slot) {
-    slot->out = true;
-    slot->out_since = std::chrono::steady_clock::now();
+  // Under the lock: whether a connection of the lane is free now.
+  bool any_free(const lane_type& lane) const noexcept {
+    if (&lane == &writers_) return !lane.idle.empty();
+    const std::size_t count = reader_count_.load();
+    for (std::size_t i = 1; i <= count; ++i)
+      if (!slots_[i]->out.load()) return true;
+    return false;
   }
 
   // Under the lock. The waiter lives on its thread's stack until it sees `slot` set: notify
   // while still holding the lock.
   void hand_to(waiter_type& w, slot_type* slot) {
-    mark_out(slot);
+    slot->stamp_out();
     w.slot = slot;
     w.cv.notify_one();
   }
@@ -9510,24 +9607,30 @@ class pool_state {
     auto now = std::chrono::steady_clock::now();
     std::size_t out = 0, readers_out = 0;
     std::chrono::milliseconds oldest{0};
-    for (const auto& slot : slots_) {
-      if (!slot->out) continue;
+    const std::size_t readers = reader_count_.load();
+    for (std::size_t i = 0; i <= readers; ++i) {
+      const slot_type& slot = *slots_[i];
+      if (!slot.out.load()) continue;
       ++out;
-      if (!slot->writer) ++readers_out;
-      oldest = std::max(oldest, std::chrono::duration_cast<std::chrono::milliseconds>(now - slot->out_since));
+      if (!slot.writer) ++readers_out;
+      oldest = std::max(oldest, std::chrono::duration_cast<std::chrono::milliseconds>(now - slot.out_since()));
     }
     const lane_type& lane = which == pool_timeout::side::read ? readers_ : writers_;
     return pool_timeout(which, options_.wait, std::chrono::duration_cast<std::chrono::milliseconds>(waited), out, readers_out,
-                        slots_.size() - 1, slots_[0]->out, oldest, lane.queue.size());
+                        readers, slots_[0]->out.load(), oldest, lane.queue.size());
   }
 
   std::string path_;
   pool_options options_;
   mutable std::mutex mutex_;
-  std::vector<std::unique_ptr<slot_type>> slots_;  // [0]: the writer; then the readers
+  // [0]: the writer; [1, reader_count_]: the readers; then room for max_readers in all. Made
+  // once (never moved): scanned without the lock.
+  std::vector<std::unique_ptr<slot_type>> slots_;
+  std::atomic<std::size_t> reader_count_{0};  // grows under the lock; read without it
   lane_type readers_, writers_;
   std::atomic<bool> closed_{false};  // written under the lock; read without it only as a hint
-  std::uint64_t reads_ = 0, writes_ = 0, replaced_ = 0, timeouts_ = 0, checkpoints_ = 0;
+  std::atomic<std::uint64_t> reads_{0}, replaced_{0};
+  std::uint64_t writes_ = 0, timeouts_ = 0, checkpoints_ = 0;  // under the lock
   // WAL checkpoints (see checkpoint()).
   std::atomic<int> wal_frames_{0};        // the WAL's size after the writer's last commit, in pages
   std::atomic<int> checkpoint_after_{0};  // PRAGMA wal_autocheckpoint of the writer; 0: never
@@ -9728,7 +9831,7 @@ class basic_pool {
     }
     // How long the handle has been out.
     [[nodiscard]] std::chrono::steady_clock::duration held() const noexcept {
-      return slot_ ? std::chrono::steady_clock::now() - slot_->out_since : std::chrono::steady_clock::duration{};
+      return slot_ ? std::chrono::steady_clock::now() - slot_->out_since() : std::chrono::steady_clock::duration{};
     }
 
    private:
@@ -9792,7 +9895,7 @@ class basic_pool {
       if (slot_) slot_->broken = true;
     }
     [[nodiscard]] std::chrono::steady_clock::duration held() const noexcept {
-      return slot_ ? std::chrono::steady_clock::now() - slot_->out_since : std::chrono::steady_clock::duration{};
+      return slot_ ? std::chrono::steady_clock::now() - slot_->out_since() : std::chrono::steady_clock::duration{};
     }
 
    private:

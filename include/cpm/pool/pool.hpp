@@ -221,7 +221,7 @@ class basic_pool {
     }
     // How long the handle has been out.
     [[nodiscard]] std::chrono::steady_clock::duration held() const noexcept {
-      return slot_ ? std::chrono::steady_clock::now() - slot_->out_since : std::chrono::steady_clock::duration{};
+      return slot_ ? std::chrono::steady_clock::now() - slot_->out_since() : std::chrono::steady_clock::duration{};
     }
 
    private:
@@ -285,7 +285,7 @@ class basic_pool {
       if (slot_) slot_->broken = true;
     }
     [[nodiscard]] std::chrono::steady_clock::duration held() const noexcept {
-      return slot_ ? std::chrono::steady_clock::now() - slot_->out_since : std::chrono::steady_clock::duration{};
+      return slot_ ? std::chrono::steady_clock::now() - slot_->out_since() : std::chrono::steady_clock::duration{};
     }
 
    private:
