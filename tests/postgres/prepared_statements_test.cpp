@@ -39,7 +39,7 @@ TEST_CASE("a statement is prepared once per connection and reused", "[pg][prepar
   CHECK(other.query_one<std::int64_t>("SELECT count(*) FROM pg_prepared_statements") == 2);
 }
 
-TEST_CASE("a statement that fails to prepare is not kept; a rolled-back transaction keeps the rest",
+TEST_CASE("a statement that fails to prepare is not kept - a rolled-back transaction keeps the rest",
           "[pg][prepare]") {
   pg_test::scratch s;
   auto db = s.open();

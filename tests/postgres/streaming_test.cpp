@@ -65,7 +65,7 @@ TEST_CASE("rows arrive before the result is complete: an error at the end comes 
                   cpm::value_error);
 }
 
-TEST_CASE("while a stream reads, the connection runs nothing else; leaving early frees it", "[pg][stream]") {
+TEST_CASE("while a stream reads, the connection runs nothing else - leaving early frees it", "[pg][stream]") {
   pg_test::scratch s;
   auto db = s.open();
   {

@@ -133,7 +133,7 @@ TEST_CASE("the isolation level is the one asked for", "[pg][transactions]") {
   }
 }
 
-TEST_CASE("a read snapshot sees one state; repeatable read too, read committed does not", "[pg][transactions]") {
+TEST_CASE("a read snapshot sees one state - repeatable read too, read committed does not", "[pg][transactions]") {
   pg_test::scratch s;
   auto db = s.open();
   auto writer = s.open();

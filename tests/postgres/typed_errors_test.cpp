@@ -96,7 +96,7 @@ TEST_CASE("23503 is cpm::foreign_key_violation, 23514 cpm::check_violation, 2350
   CHECK(db.query_one<std::int64_t>("SELECT count(*) FROM users") == 1);
 }
 
-TEST_CASE("other server errors are cpm::pg::error with the SQLSTATE; a refused connection is connect_error",
+TEST_CASE("other server errors are cpm::pg::error with the SQLSTATE - a refused connection is connect_error",
           "[pg][errors]") {
   pg_test::scratch s;
   auto db = s.open();
