@@ -8,7 +8,7 @@
 set -euo pipefail
 
 core=(g++ make cmake pkg-config libsqlite3-dev libboost1.81-dev libfmt-dev librange-v3-dev)
-test=("${core[@]}" catch2 libcli11-dev nlohmann-json3-dev sqlite3 python3 golang-go golang-github-mattn-go-sqlite3-dev)
+test=("${core[@]}" catch2 libcli11-dev nlohmann-json3-dev sqlite3 python3 golang-go golang-github-mattn-go-sqlite3-dev libpq-dev postgresql-15)
 bench=("${core[@]}" libbenchmark-dev libsqlitecpp-dev gnuplot-nox python3 time)
 ci=("${test[@]}" clang libclang-rt-14-dev python3)
 

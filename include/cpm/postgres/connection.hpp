@@ -1,0 +1,548 @@
+// cpm: a connection to a PostgreSQL server, through libpq, with its prepared statements.
+//
+//   auto db = cpm::pg::connection::open("host=/tmp/pg port=5432 dbname=app");  // or a URI
+//   db.exec("CREATE TABLE t (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name TEXT)");
+//   db.execute("INSERT INTO t (name) VALUES ($1)", std::string("ada"));      // rows affected
+//   std::vector<row> all = db.query<row>("SELECT id, name FROM t WHERE id > $1", 0);
+//   row r = db.query_one<row>("SELECT id, name FROM t WHERE id = $1", 1);
+//   std::int64_t n = db.query_one<std::int64_t>("SELECT count(*) FROM t");
+//   for (row& each : db.stream<row>("SELECT id, name FROM t")) ...          // one row at a time
+//
+// Statements: every statement run with parameters (execute, query, stream) is prepared once
+// per connection as a named server-side statement (cpm_1, cpm_2, ...), keyed by its SQL text
+// and its parameter types, and reused; prepare_count() says how many were prepared.
+// Parameters are sent typed by their C++ type, and results are read in binary format
+// (cpm/postgres/value.hpp). exec() runs a script of statements without parameters.
+//
+// Rows: a single mapped value (std::int64_t, std::string, ...), a std::tuple (by position),
+// or an aggregate whose fields take the columns in order; their names must match the fields'
+// names ignoring ASCII case (cpm::column_name_mismatch), or pass cpm::by_position first. A
+// column count that is not the row's field count throws cpm::column_count_mismatch.
+//
+// Streaming: stream<Row>() reads in libpq's single-row mode, so a result of any size is
+// never held in memory at once. While a stream is open, the connection runs nothing else
+// (cpm::usage_error); a stream left before its end reads and discards the rest of the result.
+//
+// Threads: a connection, and its streams and transactions, is used by one thread at a time.
+// Lifetimes: a stream or transaction keeps the connection's state alive. A moved-from
+// connection is not open; using it throws cpm::usage_error. A lost connection (the server
+// ended the session, the network failed) throws cpm::pg::connection_lost from then on:
+// open a new one.
+#pragma once
+
+#include <cpm/postgres/errors.hpp>
+#include <cpm/postgres/value.hpp>
+#include <cpm/query/raw.hpp>
+#include <cpm/reflect/model.hpp>
+#include <cpm/sqlite/error.hpp>
+
+#include <boost/pfr/core.hpp>
+#include <fmt/core.h>
+#include <libpq-fe.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace cpm::pg {
+
+namespace detail {
+
+struct result_deleter {
+  void operator()(PGresult* r) const noexcept { PQclear(r); }
+};
+using result_ptr = std::unique_ptr<PGresult, result_deleter>;
+
+struct prepared_statement {
+  std::string name;
+  int parameters = 0;
+};
+
+// What a connection is: libpq's handle and the statements prepared on it. Shared by the
+// connection, its streams and its transactions.
+struct connection_state {
+  PGconn* conn = nullptr;
+  std::unordered_map<std::string, prepared_statement> statements;  // by parameter types + SQL
+  std::size_t prepares = 0;
+  std::size_t savepoints = 0;
+  bool streaming = false;  // a stream is reading a result
+  std::vector<std::string> notices;
+
+  connection_state() = default;
+  connection_state(const connection_state&) = delete;
+  connection_state& operator=(const connection_state&) = delete;
+  ~connection_state() { PQfinish(conn); }
+
+  void require_idle() const {
+    if (streaming) [[unlikely]]
+      throw usage_error(
+          "cpm: the connection is reading a cpm::pg::row_stream; finish or destroy the stream first (or use "
+          "another connection)");
+  }
+
+  [[noreturn]] void fail(const PGresult* res, std::string_view sql) const { throw_result(conn, res, sql); }
+
+  // Runs a script without parameters (simple query protocol; several statements allowed).
+  void exec(std::string_view script) {
+    require_idle();
+    std::string text(script);
+    result_ptr res(PQexec(conn, text.c_str()));
+    auto status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY)
+      fail(res.get(), script);
+  }
+
+  // The prepared statement for `sql` with parameters of `types`, prepared on first use.
+  const prepared_statement& prepare(std::string_view sql, const Oid* types, int count) {
+    std::string key;
+    key.reserve(sql.size() + 1 + 4 * static_cast<std::size_t>(count));
+    key.append(reinterpret_cast<const char*>(types), sizeof(Oid) * static_cast<std::size_t>(count));
+    key += '\x01';
+    key.append(sql);
+    if (auto it = statements.find(key); it != statements.end()) {
+      if (it->second.parameters != count) wrong_count(it->second.parameters, count, sql);
+      return it->second;
+    }
+    std::string name = fmt::format("cpm_{}", statements.size() + 1);
+    std::string text(sql);
+    result_ptr res(PQprepare(conn, name.c_str(), text.c_str(), count, count ? types : nullptr));
+    if (!res || PQresultStatus(res.get()) != PGRES_COMMAND_OK) fail(res.get(), sql);
+    ++prepares;
+    // The parameter count the statement wants ($1..$N), so that a call with fewer values is
+    // refused here, not by the server mid-protocol.
+    result_ptr described(PQdescribePrepared(conn, name.c_str()));
+    if (!described || PQresultStatus(described.get()) != PGRES_COMMAND_OK) fail(described.get(), sql);
+    int wanted = PQnparams(described.get());
+    auto& entry = statements.emplace(std::move(key), prepared_statement{std::move(name), wanted}).first->second;
+    if (wanted != count) wrong_count(wanted, count, sql);
+    return entry;
+  }
+
+  [[noreturn, gnu::cold]] static void wrong_count(int wanted, int given, std::string_view sql) {
+    throw usage_error(
+        fmt::format("cpm: the statement has {} parameters but {} values were given: {}", wanted, given, sql));
+  }
+};
+
+inline void collect_notice(void* arg, const char* message) {
+  auto* s = static_cast<connection_state*>(arg);
+  if (s->notices.size() < 64) s->notices.emplace_back(trimmed(message));
+}
+
+// The parameters of one call, bound from the caller's arguments (which outlive the call).
+template <std::size_t N>
+struct parameter_pack {
+  std::array<parameter, N> params;
+  std::array<Oid, N> types{};
+  std::array<const char*, N> values{};
+  std::array<int, N> lengths{};
+  std::array<int, N> formats{};
+
+  template <class... Args>
+  explicit parameter_pack(const Args&... args) {
+    std::size_t i = 0;
+    (bind(i++, args), ...);
+  }
+
+  template <class T>
+  void bind(std::size_t i, const T& value) {
+    using U = std::remove_cvref_t<T>;
+    static_assert(bindable_value<U>,
+                  "cpm: this type has no cpm::pg::value_traits<T>::bind; specialise cpm::pg::value_traits for it");
+    params[i].set_index(static_cast<int>(i) + 1);
+    value_traits<U>::bind(params[i], value);
+    types[i] = params[i].type();
+    values[i] = params[i].value();
+    lengths[i] = params[i].length();
+    formats[i] = params[i].format();
+  }
+
+  [[nodiscard]] const Oid* type_data() const noexcept { return N ? types.data() : nullptr; }
+  [[nodiscard]] const char* const* value_data() const noexcept { return N ? values.data() : nullptr; }
+  [[nodiscard]] const int* length_data() const noexcept { return N ? lengths.data() : nullptr; }
+  [[nodiscard]] const int* format_data() const noexcept { return N ? formats.data() : nullptr; }
+};
+
+// ---- rows ----------------------------------------------------------------------------------
+
+template <class T>
+struct is_tuple : std::false_type {};
+template <class... T>
+struct is_tuple<std::tuple<T...>> : std::true_type {};
+
+template <class Row>
+constexpr std::size_t row_width() {
+  if constexpr (mapped_value<Row>) {
+    return 1;
+  } else if constexpr (is_tuple<Row>::value) {
+    return std::tuple_size_v<Row>;
+  } else {
+    static_assert(std::is_aggregate_v<Row> && std::is_default_constructible_v<Row>,
+                  "cpm: a row type is a mapped value, a std::tuple, or a default-constructible aggregate");
+    return boost::pfr::tuple_size_v<Row>;
+  }
+}
+
+// Checks a result's columns against Row (count always; names for aggregates unless ByName is
+// false).
+template <class Row, bool ByName>
+void check_shape(const PGresult* res, std::string_view sql) {
+  constexpr std::size_t width = row_width<Row>();
+  auto columns = static_cast<std::size_t>(PQnfields(res));
+  if (columns != width) throw column_count_mismatch(width, columns, std::string(sql));
+  if constexpr (ByName && !mapped_value<Row> && !is_tuple<Row>::value) {
+    for (std::size_t i = 0; i < width; ++i) {
+      const char* name = PQfname(res, static_cast<int>(i));
+      std::string_view actual = name ? std::string_view(name) : std::string_view();
+      if (!cpm::detail::same_identifier(actual, cpm::detail::row_field_names<Row>[i]) &&
+          !cpm::detail::same_identifier(actual, cpm::detail::row_column_name<Row>(i)))
+        throw column_name_mismatch(i, std::string(cpm::detail::row_column_name<Row>(i)), std::string(actual),
+                                   std::string(sql));
+    }
+  }
+}
+
+template <class T>
+void read_value(const PGresult* res, int row, int column, T& out) {
+  static_assert(mapped_value<T>, "cpm: this type has no cpm::pg::value_traits mapping; specialise cpm::pg::value_traits");
+  value_traits<T>::read(field(res, row, column), out);
+}
+
+template <class Row>
+void read_row(const PGresult* res, int row, Row& out) {
+  if constexpr (mapped_value<Row>) {
+    read_value(res, row, 0, out);
+  } else if constexpr (is_tuple<Row>::value) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (read_value(res, row, static_cast<int>(I), std::get<I>(out)), ...);
+    }(std::make_index_sequence<std::tuple_size_v<Row>>{});
+  } else {
+    boost::pfr::for_each_field(out, [&](auto& f, std::size_t i) { read_value(res, row, static_cast<int>(i), f); });
+  }
+}
+
+}  // namespace detail
+
+// A lazy input range over the rows of one statement, read one at a time (single-row mode).
+// From connection::stream. Iterate it once.
+template <class Row, bool ByName = true>
+class row_stream {
+ public:
+  class iterator {
+   public:
+    using iterator_concept = std::input_iterator_tag;
+    using value_type = Row;
+    using difference_type = std::ptrdiff_t;
+
+    iterator() = default;
+    explicit iterator(row_stream* s) noexcept : s_(s) {}
+    Row& operator*() const noexcept { return s_->row_; }
+    Row* operator->() const noexcept { return &s_->row_; }
+    iterator& operator++() {
+      s_->next();
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept { return it.at_end(); }
+
+   private:
+    [[nodiscard]] bool at_end() const noexcept { return s_->done_; }
+
+    row_stream* s_ = nullptr;
+  };
+
+  row_stream(std::shared_ptr<detail::connection_state> state, std::string sql)
+      : state_(std::move(state)), sql_(std::move(sql)) {}
+  row_stream(row_stream&& other) noexcept
+      : state_(std::move(other.state_)),
+        sql_(std::move(other.sql_)),
+        row_(std::move(other.row_)),
+        started_(other.started_),
+        done_(std::exchange(other.done_, true)),
+        checked_(other.checked_),
+        rows_(other.rows_) {}
+  row_stream& operator=(row_stream&&) = delete;
+  row_stream(const row_stream&) = delete;
+  row_stream& operator=(const row_stream&) = delete;
+  ~row_stream() {
+    if (!done_) finish_quietly();
+  }
+
+  // The first row (read on the first call). Call it once.
+  iterator begin() {
+    if (started_) throw usage_error("cpm: a cpm::pg::row_stream is iterated once");
+    started_ = true;
+    next();
+    return iterator(this);
+  }
+  std::default_sentinel_t end() const noexcept { return {}; }
+
+  // Rows read so far.
+  [[nodiscard]] std::size_t rows_read() const noexcept { return rows_; }
+  // True once the result has been read to its end (or failed).
+  [[nodiscard]] bool finished() const noexcept { return done_; }
+
+ private:
+  void next() {
+    if (done_) return;
+    PGconn* conn = state_->conn;
+    detail::result_ptr res(PQgetResult(conn));
+    if (!res) return end_stream();
+    switch (PQresultStatus(res.get())) {
+      case PGRES_SINGLE_TUPLE:
+        if (!checked_) {
+          try {
+            detail::check_shape<Row, ByName>(res.get(), sql_);
+          } catch (...) {
+            finish_quietly();
+            throw;
+          }
+          checked_ = true;
+        }
+        try {
+          detail::read_row(res.get(), 0, row_);
+        } catch (...) {
+          finish_quietly();
+          throw;
+        }
+        ++rows_;
+        return;
+      case PGRES_TUPLES_OK:
+      case PGRES_COMMAND_OK:
+        // The end: libpq then answers null.
+        drain();
+        return end_stream();
+      default: {
+        // The server's error: read up to the end of this query, then throw it.
+        auto failed = std::move(res);
+        drain();
+        end_stream();
+        detail::throw_result(conn, failed.get(), sql_);
+      }
+    }
+  }
+
+  void drain() noexcept {
+    while (PGresult* r = PQgetResult(state_->conn)) PQclear(r);
+  }
+  void end_stream() noexcept {
+    done_ = true;
+    state_->streaming = false;
+  }
+  void finish_quietly() noexcept {
+    drain();
+    end_stream();
+  }
+
+  std::shared_ptr<detail::connection_state> state_;
+  std::string sql_;
+  Row row_{};
+  bool started_ = false;
+  bool done_ = false;
+  bool checked_ = false;
+  std::size_t rows_ = 0;
+};
+
+class connection {
+ public:
+  // Connects with a libpq connection string ("host=... port=... dbname=...") or URI
+  // ("postgresql://user@host:port/db"). Throws cpm::pg::connect_error.
+  static connection open(const std::string& conninfo) { return connection(conninfo); }
+
+  connection() = default;
+  connection(connection&&) noexcept = default;
+  connection& operator=(connection&&) noexcept = default;
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+  ~connection() = default;
+
+  [[nodiscard]] bool is_open() const noexcept { return static_cast<bool>(state_); }
+  // True while the connection to the server is up (false after the session was ended).
+  [[nodiscard]] bool is_healthy() const noexcept { return state_ && PQstatus(state_->conn) == CONNECTION_OK; }
+  // Closes the connection now (streams and transactions made from it keep it open until they end).
+  void close() noexcept { state_.reset(); }
+
+  // Runs a script of one or more statements, without parameters and ignoring rows.
+  void exec(std::string_view script) { state().exec(script); }
+
+  // Runs one statement with parameters $1..$N; returns the rows it inserted, updated or
+  // deleted (0 for other statements).
+  template <class... Args>
+  std::int64_t execute(std::string_view sql, const Args&... args) {
+    auto res = run(sql, args...);
+    const char* n = PQcmdTuples(res.get());
+    std::int64_t count = 0;
+    for (; n && *n >= '0' && *n <= '9'; ++n) count = count * 10 + (*n - '0');
+    return count;
+  }
+
+  // Every row of the result, read at once.
+  template <class Row, class... Args>
+  std::vector<Row> query(std::string_view sql, const Args&... args) {
+    return collect<Row, true>(sql, args...);
+  }
+  template <class Row, class... Args>
+  std::vector<Row> query(by_position_t, std::string_view sql, const Args&... args) {
+    return collect<Row, false>(sql, args...);
+  }
+
+  // The only row: cpm::not_found when there is none, cpm::usage_error when there are more.
+  template <class Row, class... Args>
+  Row query_one(std::string_view sql, const Args&... args) {
+    return one<Row, true>(sql, args...);
+  }
+  template <class Row, class... Args>
+  Row query_one(by_position_t, std::string_view sql, const Args&... args) {
+    return one<Row, false>(sql, args...);
+  }
+
+  // The row if there is one; cpm::usage_error when there are more.
+  template <class Row, class... Args>
+  std::optional<Row> query_optional(std::string_view sql, const Args&... args) {
+    return optional<Row, true>(sql, args...);
+  }
+  template <class Row, class... Args>
+  std::optional<Row> query_optional(by_position_t, std::string_view sql, const Args&... args) {
+    return optional<Row, false>(sql, args...);
+  }
+
+  // The rows one at a time, never all in memory: a lazy input range (see the top of this file).
+  template <class Row, class... Args>
+  row_stream<Row, true> stream(std::string_view sql, const Args&... args) {
+    return start_stream<Row, true>(sql, args...);
+  }
+  template <class Row, class... Args>
+  row_stream<Row, false> stream(by_position_t, std::string_view sql, const Args&... args) {
+    return start_stream<Row, false>(sql, args...);
+  }
+
+  // How many statements this connection has prepared on the server.
+  [[nodiscard]] std::size_t prepare_count() { return state().prepares; }
+  // How many prepared statements it holds now.
+  [[nodiscard]] std::size_t statement_count() { return state().statements.size(); }
+  // A name no other savepoint of this connection uses.
+  [[nodiscard]] std::string next_savepoint_name() { return fmt::format("cpm_sp_{}", ++state().savepoints); }
+  // The server's process id for this session (pg_backend_pid()).
+  [[nodiscard]] int backend_pid() { return PQbackendPID(state().conn); }
+  // The server's version, as 150004 for 15.4.
+  [[nodiscard]] int server_version() { return PQserverVersion(state().conn); }
+  // True inside a transaction block (also when it failed and awaits its rollback).
+  [[nodiscard]] bool in_transaction() {
+    auto s = PQtransactionStatus(state().conn);
+    return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE;
+  }
+  // The server's NOTICE and WARNING messages since the last call (at most 64 kept).
+  [[nodiscard]] std::vector<std::string> take_notices() { return std::exchange(state().notices, {}); }
+
+  [[nodiscard]] PGconn* native() { return state().conn; }
+  // The state shared with streams and transactions.
+  [[nodiscard]] std::shared_ptr<detail::connection_state> share() {
+    state();
+    return state_;
+  }
+
+ private:
+  explicit connection(const std::string& conninfo) : state_(std::make_shared<detail::connection_state>()) {
+    auto& s = *state_;
+    s.conn = PQconnectdb(conninfo.c_str());
+    if (s.conn == nullptr) throw connect_error(error_fields{{}, "cpm: libpq could not allocate a connection", {}, {}, {}, {}, {}, {}, {}});
+    if (PQstatus(s.conn) != CONNECTION_OK) fail_connect("cannot connect to PostgreSQL");
+    PQsetNoticeProcessor(s.conn, detail::collect_notice, &s);
+    if (PQsetClientEncoding(s.conn, "UTF8") != 0) fail_connect("cannot set the client encoding to UTF8");
+    const char* datetimes = PQparameterStatus(s.conn, "integer_datetimes");
+    if (datetimes == nullptr || std::string_view(datetimes) != "on")
+      fail_connect("the server does not store timestamps as integers (integer_datetimes is off)");
+  }
+
+  [[noreturn]] void fail_connect(std::string_view what) {
+    error_fields f;
+    f.message = fmt::format("cpm: {}: {}", what, detail::trimmed(PQerrorMessage(state_->conn)));
+    // The connection string may hold a password: name only where it went.
+    const char* host = PQhost(state_->conn);
+    const char* port = PQport(state_->conn);
+    const char* db = PQdb(state_->conn);
+    f.detail = fmt::format("host={} port={} dbname={}", host ? host : "", port ? port : "", db ? db : "");
+    throw connect_error(std::move(f));
+  }
+
+  detail::connection_state& state() const {
+    if (!state_) [[unlikely]]
+      throw usage_error("cpm: the PostgreSQL connection is not open (it was moved from or closed)");
+    return *state_;
+  }
+
+  template <class... Args>
+  detail::result_ptr run(std::string_view sql, const Args&... args) {
+    auto& s = state();
+    s.require_idle();
+    constexpr int n = static_cast<int>(sizeof...(Args));
+    detail::parameter_pack<sizeof...(Args)> pack(args...);
+    const auto& stmt = s.prepare(sql, pack.type_data(), n);
+    detail::result_ptr res(PQexecPrepared(s.conn, stmt.name.c_str(), n, pack.value_data(), pack.length_data(),
+                                          pack.format_data(), 1));
+    auto status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) s.fail(res.get(), sql);
+    return res;
+  }
+
+  template <class Row, bool ByName, class... Args>
+  std::vector<Row> collect(std::string_view sql, const Args&... args) {
+    auto res = run(sql, args...);
+    detail::check_shape<Row, ByName>(res.get(), sql);
+    int count = PQntuples(res.get());
+    std::vector<Row> out(static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i) detail::read_row(res.get(), i, out[static_cast<std::size_t>(i)]);
+    return out;
+  }
+
+  template <class Row, bool ByName, class... Args>
+  std::optional<Row> optional(std::string_view sql, const Args&... args) {
+    auto res = run(sql, args...);
+    detail::check_shape<Row, ByName>(res.get(), sql);
+    int count = PQntuples(res.get());
+    if (count > 1) throw usage_error(fmt::format("cpm: the query returned {} rows, not at most one: {}", count, sql));
+    if (count == 0) return std::nullopt;
+    std::optional<Row> out(std::in_place);
+    detail::read_row(res.get(), 0, *out);
+    return out;
+  }
+
+  template <class Row, bool ByName, class... Args>
+  Row one(std::string_view sql, const Args&... args) {
+    auto row = optional<Row, ByName>(sql, args...);
+    if (!row) throw not_found(fmt::format("cpm: the query returned no row: {}", sql));
+    return std::move(*row);
+  }
+
+  template <class Row, bool ByName, class... Args>
+  row_stream<Row, ByName> start_stream(std::string_view sql, const Args&... args) {
+    auto& s = state();
+    s.require_idle();
+    constexpr int n = static_cast<int>(sizeof...(Args));
+    detail::parameter_pack<sizeof...(Args)> pack(args...);
+    const auto& stmt = s.prepare(sql, pack.type_data(), n);
+    if (!PQsendQueryPrepared(s.conn, stmt.name.c_str(), n, pack.value_data(), pack.length_data(), pack.format_data(), 1))
+      s.fail(nullptr, sql);
+    if (!PQsetSingleRowMode(s.conn)) {
+      while (PGresult* r = PQgetResult(s.conn)) PQclear(r);
+      throw usage_error(fmt::format("cpm: libpq refused single-row mode for: {}", sql));
+    }
+    s.streaming = true;
+    return row_stream<Row, ByName>(state_, std::string(sql));
+  }
+
+  std::shared_ptr<detail::connection_state> state_;
+};
+
+}  // namespace cpm::pg
