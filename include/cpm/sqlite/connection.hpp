@@ -422,6 +422,9 @@ class connection {
   [[nodiscard]] const std::string& path() { return state().path; }
   // How many statements this connection has prepared (cached or not).
   [[nodiscard]] std::size_t prepare_count() { return state().prepares; }
+
+  // The busy timeout it was opened with (open_options::busy_timeout).
+  [[nodiscard]] std::chrono::milliseconds busy_timeout() { return std::chrono::milliseconds(state().busy_timeout_ms); }
   [[nodiscard]] sqlite3* native() { return state().db; }
 
   // The state shared with leases, ranges and transactions (see the top of this file).

@@ -32,6 +32,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -369,6 +370,7 @@ class pool_state {
       release_reader(slot);
       return;
     }
+    if (slot->writer && !broken && slot->db) restart_wal(slot->get().db());
     std::optional<Store> late;
     {
       std::lock_guard lock(mutex_);
@@ -461,21 +463,38 @@ class pool_state {
     return s;
   }
 
+  // The WAL's length in pages after the writer's commit, and how many times it has started
+  // again from its beginning, in one word: (restarts << 32) | pages.
+  static constexpr std::uint64_t wal_pages(std::uint64_t state) noexcept { return state & 0xffffffffu; }
+
   static int wal_committed(void* self, sqlite3*, const char*, int frames) noexcept {
-    static_cast<pool_state*>(self)->wal_frames_.store(frames, std::memory_order_relaxed);
+    auto& wal = static_cast<pool_state*>(self)->wal_;
+    const std::uint64_t old = wal.load(std::memory_order_relaxed);
+    const std::uint64_t pages = static_cast<std::uint32_t>(frames);
+    const std::uint64_t restarts = (old >> 32) + (pages < wal_pages(old) ? 1 : 0);  // shorter: started again
+    wal.store((restarts << 32) | pages, std::memory_order_relaxed);
     return SQLITE_OK;
   }
 
-  // After the writer is given back: when its commits have grown the WAL to the checkpoint size
-  // (PRAGMA wal_autocheckpoint, 1000 pages), copies it into the database file (PASSIVE: it
-  // waits for no one) on a connection kept for that, in the thread that gave the writer back.
-  // One thread at a time; the others go on.
+  // After the writer is given back: when its commits have added the checkpoint size (PRAGMA
+  // wal_autocheckpoint, 1000 pages) to the WAL since the last checkpoint, copies them into the
+  // database file (PASSIVE: it waits for no one) on a connection kept for that, in the thread
+  // that gave the writer back. One thread at a time; the others go on. (Counted from the last
+  // checkpoint, not from the WAL's start: a WAL that readers keep from restarting stays long,
+  // and a checkpoint, with its sync, at every give-back would follow.)
+  [[nodiscard]] std::uint64_t frames_since_checkpoint() const noexcept {
+    const std::uint64_t now = wal_.load(std::memory_order_relaxed);
+    const std::uint64_t at = checkpointed_at_.load(std::memory_order_relaxed);
+    // The WAL started again since: all of it is new.
+    return (now >> 32) == (at >> 32) && wal_pages(now) >= wal_pages(at) ? wal_pages(now) - wal_pages(at) : wal_pages(now);
+  }
+
   void checkpoint() noexcept {
     const int after = checkpoint_after_.load();
-    if (after <= 0 || wal_frames_.load(std::memory_order_relaxed) < after) return;
+    if (after <= 0 || frames_since_checkpoint() < static_cast<std::uint64_t>(after)) return;
     std::unique_lock lock(checkpoint_mutex_, std::try_to_lock);
-    if (!lock || closed_.load() || wal_frames_.load() < after) return;
-    wal_frames_.store(0);  // the next commit reports the WAL's size again
+    if (!lock || closed_.load() || frames_since_checkpoint() < static_cast<std::uint64_t>(after)) return;
+    checkpointed_at_.store(wal_.load());
     try {
       if (!checkpointer_) {
         open_options o = options_.connection;
@@ -490,6 +509,47 @@ class pool_state {
     }
     std::lock_guard count(mutex_);
     ++checkpoints_;
+  }
+
+  // Checkpoint starvation: while readers overlap without a pause, a PASSIVE checkpoint never
+  // finishes and SQLite appends to the WAL for ever (a gigabyte in minutes under a steady
+  // write load). Once the WAL has grown past four times the checkpoint size, the writer, before it
+  // is given back (so no writer of the process can add to the WAL meanwhile), runs a RESTART
+  // checkpoint: it copies what is left, waits for the readers still on the WAL to finish (new
+  // readers read the database file), and the next commit starts the WAL from its beginning.
+  // Readers hold a snapshot for a checkout only, so the wait is short; it gives up after
+  // restart_wait_ (a reader kept out longer, or descheduled on a machine with more busy threads
+  // than processors; another process's write lock), leaving the WAL as it is, to try again once
+  // another checkpoint size of commits has been added, waiting twice as long (up to 320 ms).
+  static constexpr std::chrono::milliseconds first_restart_wait{20}, longest_restart_wait{320};
+  static constexpr int restart_factor = 4;
+
+  void restart_wal(connection& db) noexcept {
+    const int after = checkpoint_after_.load();
+    // (The writer is out: only this thread's commits change the WAL now.)
+    const auto frames = static_cast<std::int64_t>(wal_pages(wal_.load()));
+    // After an attempt that gave up, the next waits for another checkpoint size of commits.
+    if (after <= 0 || frames < std::int64_t{restart_factor} * after || frames < restart_tried_at_ + after) return;
+    sqlite3* native = db.native();
+    struct waiting {
+      std::chrono::steady_clock::time_point until;
+    } wait{std::chrono::steady_clock::now() + restart_wait_};
+    sqlite3_busy_handler(
+        native,
+        [](void* arg, int) -> int {
+          if (std::chrono::steady_clock::now() >= static_cast<waiting*>(arg)->until) return 0;
+          std::this_thread::yield();  // readers finish within microseconds
+          return 1;
+        },
+        &wait);
+    int rc = sqlite3_wal_checkpoint_v2(native, nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
+    sqlite3_busy_timeout(native, static_cast<int>(db.busy_timeout().count()));  // as it was
+    restart_tried_at_ = rc == SQLITE_OK ? 0 : frames;
+    restart_wait_ = rc == SQLITE_OK ? first_restart_wait : std::min(2 * restart_wait_, longest_restart_wait);
+    if (rc == SQLITE_OK) {  // the next commit writes the WAL from its beginning (wal_committed sees it)
+      std::lock_guard count(mutex_);
+      ++checkpoints_;
+    }
   }
 
   Store open_reader() {
@@ -669,7 +729,10 @@ class pool_state {
   std::atomic<std::uint64_t> reads_{0}, replaced_{0};
   std::uint64_t writes_ = 0, timeouts_ = 0, checkpoints_ = 0;  // under the lock
   // WAL checkpoints (see checkpoint()).
-  std::atomic<int> wal_frames_{0};        // the WAL's size after the writer's last commit, in pages
+  std::atomic<std::uint64_t> wal_{0};              // after the writer's last commit (see wal_committed)
+  std::atomic<std::uint64_t> checkpointed_at_{0};  // wal_ at the last checkpoint
+  std::int64_t restart_tried_at_ = 0;  // the WAL's pages at a RESTART that gave up (the writer's thread)
+  std::chrono::milliseconds restart_wait_{first_restart_wait};  // the writer's thread
   std::atomic<int> checkpoint_after_{0};  // PRAGMA wal_autocheckpoint of the writer; 0: never
   std::mutex checkpoint_mutex_;
   std::optional<connection> checkpointer_;  // guarded by checkpoint_mutex_
