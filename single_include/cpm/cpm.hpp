@@ -7514,6 +7514,13 @@ inline constexpr auto mirror_public_key_sql = make_sql([](auto& out) {
          " FROM user_keys AS k WHERE k.user_id = ?1 ORDER BY k.id LIMIT 1), '') WHERE id = ?1";
 });
 
+// A repository of an organization by its name: one lookup in UNIQUE(org_id, name).
+template <class Repository = repository>
+inline constexpr auto repository_by_name_sql = make_sql([](auto& out) {
+  select_from<Repository>(out);
+  out << " WHERE \"org_id\" = ?1 AND \"name\" = ?2";
+});
+
 // A repository by "organization/name".
 template <class Repository = repository>
 inline constexpr auto repository_by_full_name_sql = make_sql([](auto& out) {
@@ -7605,6 +7612,16 @@ struct key_used_patch {
 struct sole_owned {
   std::int64_t id = 0;
   std::string name{};
+};
+
+// T, named so that it depends on D. The store's queries are variable templates, built where
+// they are used; named with a type that depends on the store's Connection, they are built
+// when an operation using them is instantiated, not where the store's templates are defined
+// (in every translation unit that includes cpm: a compiler may evaluate a non-dependent
+// constant at the definition).
+template <class T, class D>
+struct depend_on {
+  using type = T;
 };
 
 }  // namespace detail
@@ -7848,11 +7865,6 @@ class basic_store {
   [[nodiscard]] std::int64_t user_key_count(std::int64_t user_id);
 
  private:
-  static constexpr auto repository_by_name_sql = detail::make_sql([](auto& out) {
-    detail::select_from<repository>(out);
-    out << " WHERE \"org_id\" = ?1 AND \"name\" = ?2";
-  });
-
   template <class T>
   void require(std::int64_t id, const char* entity) {
     auto stmt = db_.cached(sql_constant<detail::select_by_key_sql<T>>{});
@@ -7932,6 +7944,9 @@ class basic_store {
   void require_not_last_owner(std::int64_t user_id, std::optional<std::int64_t> org_id);
 
   static void validate_ssh_key(std::string_view name, std::string_view public_key, std::string_view private_key_path);
+
+  template <class T>
+  using dep = typename detail::depend_on<T, Connection>::type;
 
   Connection db_;
   std::optional<journal_mode> pending_journal_;  // set by migrate(), when open() did not migrate
@@ -8040,14 +8055,14 @@ std::optional<user> basic_store<Connection>::user_by_public_key(std::string_view
   key.remove_prefix(begin);
   key = detail::normalize_public_key(key);
   if (key.find(' ') == std::string_view::npos) return std::nullopt;  // a key type alone is no key
-  if (auto found = first_row<user>(sql_constant<detail::user_by_key_sql<>>{}, key)) return found;
+  if (auto found = first_row<user>(sql_constant<detail::user_by_key_sql<dep<user>>>{}, key)) return found;
   // A key the original system wrote since (into users.public_key only).
-  return first_row<user>(sql_constant<detail::user_by_original_key_sql<>>{}, key);
+  return first_row<user>(sql_constant<detail::user_by_original_key_sql<dep<user>>>{}, key);
 }
 
 template <class Connection>
 std::optional<user> basic_store<Connection>::user_by_fingerprint(std::string_view fingerprint) {
-  return first_row<user>(sql_constant<detail::user_by_fingerprint_sql<>>{}, fingerprint);
+  return first_row<user>(sql_constant<detail::user_by_fingerprint_sql<dep<user>>>{}, fingerprint);
 }
 
 template <class Connection>
@@ -8223,12 +8238,12 @@ rows<org_member> basic_store<Connection>::list_org_members(page_request p) {
 
 template <class Connection>
 rows<member_info> basic_store<Connection>::org_members(std::int64_t org_id) {
-  return query<member_info>(db_, sql_constant<detail::org_members_sql<>>{}, org_id);
+  return query<member_info>(db_, sql_constant<detail::org_members_sql<dep<void>>>{}, org_id);
 }
 
 template <class Connection>
 rows<membership_info> basic_store<Connection>::user_organizations(std::int64_t user_id) {
-  return query<membership_info>(db_, sql_constant<detail::user_organizations_sql<>>{}, user_id);
+  return query<membership_info>(db_, sql_constant<detail::user_organizations_sql<dep<void>>>{}, user_id);
 }
 
 template <class Connection>
@@ -8272,7 +8287,7 @@ std::optional<repository> basic_store<Connection>::get_repository(std::int64_t i
 
 template <class Connection>
 std::optional<repository> basic_store<Connection>::repository_by_name(std::int64_t org_id, std::string_view name) {
-  return query<repository>(db_, sql_constant<repository_by_name_sql>{}, org_id, name).first();
+  return query<repository>(db_, sql_constant<detail::repository_by_name_sql<dep<repository>>>{}, org_id, name).first();
 }
 
 template <class Connection>
@@ -8284,7 +8299,7 @@ template <class Connection>
 std::optional<repository> basic_store<Connection>::repository_by_full_name(std::string_view full_name) {
   auto slash = full_name.find('/');
   if (slash == std::string_view::npos) return std::nullopt;
-  return query<repository>(db_, sql_constant<detail::repository_by_full_name_sql<>>{}, full_name.substr(0, slash),
+  return query<repository>(db_, sql_constant<detail::repository_by_full_name_sql<dep<repository>>>{}, full_name.substr(0, slash),
                            full_name.substr(slash + 1))
       .first();
 }
@@ -8362,14 +8377,14 @@ rows<repo_access> basic_store<Connection>::repository_grants(std::int64_t repo_i
 
 template <class Connection>
 rows<repository> basic_store<Connection>::user_repositories(std::int64_t user_id) {
-  return query<repository>(db_, sql_constant<detail::user_repositories_sql<>>{}, user_id);
+  return query<repository>(db_, sql_constant<detail::user_repositories_sql<dep<repository>>>{}, user_id);
 }
 
 template <class Connection>
 std::optional<cpm::access_level> basic_store<Connection>::access_level(std::int64_t user_id, std::int64_t repo_id) {
   // One row, always (an aggregate): stepped directly, no range around it. Called for every
   // request that touches a repository.
-  auto stmt = db_.cached(sql_constant<detail::access_level_sql<>>{});
+  auto stmt = db_.cached(sql_constant<detail::access_level_sql<dep<void>>>{});
   stmt.bind(user_id, repo_id);
   stmt.step();
   auto level = stmt.template column<std::optional<int>>(0);
@@ -8470,7 +8485,7 @@ void basic_store<Connection>::delete_server(std::int64_t id) {
 
 template <class Connection>
 store_counts basic_store<Connection>::counts() {
-  auto stmt = db_.cached(sql_constant<detail::store_counts_sql<>>{});
+  auto stmt = db_.cached(sql_constant<detail::store_counts_sql<dep<void>>>{});
   stmt.step();
   store_counts c;
   detail::read_row(stmt.native(), c);
@@ -8499,7 +8514,7 @@ void basic_store<Connection>::require_unused_key(const std::string& key, const c
 
 template <class Connection>
 std::optional<user_key> basic_store<Connection>::first_key(std::int64_t user_id) {
-  return first_row<user_key>(sql_constant<detail::first_user_key_sql<>>{}, user_id);
+  return first_row<user_key>(sql_constant<detail::first_user_key_sql<dep<user_key>>>{}, user_id);
 }
 
 template <class Connection>
@@ -8511,7 +8526,7 @@ user_key basic_store<Connection>::insert_key(std::int64_t user_id, std::string_v
 
 template <class Connection>
 void basic_store<Connection>::mirror_public_key(std::int64_t user_id) {
-  auto stmt = db_.cached(sql_constant<detail::mirror_public_key_sql<>>{});
+  auto stmt = db_.cached(sql_constant<detail::mirror_public_key_sql<dep<void>>>{});
   stmt.bind(user_id);
   stmt.run();
 }
@@ -8519,7 +8534,7 @@ void basic_store<Connection>::mirror_public_key(std::int64_t user_id) {
 template <class Connection>
 void basic_store<Connection>::require_not_last_owner(std::int64_t user_id, std::optional<std::int64_t> org_id) {
   std::vector<std::string> orgs;
-  for (detail::sole_owned& org : query<detail::sole_owned>(db_, sql_constant<detail::sole_owner_of_sql<>>{}, user_id))
+  for (detail::sole_owned& org : query<detail::sole_owned>(db_, sql_constant<detail::sole_owner_of_sql<dep<void>>>{}, user_id))
     if (!org_id || org.id == *org_id) orgs.push_back(std::move(org.name));
   if (!orgs.empty()) {
     auto u = get<user>(db_, user_id);
@@ -8846,9 +8861,12 @@ inline backup_result backup_to_directory(connection& db, const std::string& dire
   return backup(db, dir + "/" + backup_file_name(now.value_or(detail::now_seconds())), progress, options);
 }
 
-inline backup_result backup_to_directory(store& s, const std::string& directory, const backup_progress& progress = {},
-                                         const backup_options& options = {},
-                                         std::optional<std::chrono::sys_seconds> now = {}) {
+// (Templates on the store's connection only so that the store class is instantiated where
+// they are called, not in every translation unit that includes cpm.)
+template <class Connection>
+backup_result backup_to_directory(basic_store<Connection>& s, const std::string& directory,
+                                  const backup_progress& progress = {}, const backup_options& options = {},
+                                  std::optional<std::chrono::sys_seconds> now = {}) {
   return backup_to_directory(s.db(), directory, progress, options, now);
 }
 
@@ -8866,7 +8884,10 @@ inline check_result check(connection& db) {
   return result;
 }
 
-inline check_result check(store& s) { return check(s.db()); }
+template <class Connection>
+check_result check(basic_store<Connection>& s) {
+  return check(s.db());
+}
 
 // Replaces the database at `target` with `backup_file`; see the top of this file. Throws
 // cpm::restore_refused (the file is not sound, not cpm's, or the target itself),

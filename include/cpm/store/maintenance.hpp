@@ -287,9 +287,12 @@ inline backup_result backup_to_directory(connection& db, const std::string& dire
   return backup(db, dir + "/" + backup_file_name(now.value_or(detail::now_seconds())), progress, options);
 }
 
-inline backup_result backup_to_directory(store& s, const std::string& directory, const backup_progress& progress = {},
-                                         const backup_options& options = {},
-                                         std::optional<std::chrono::sys_seconds> now = {}) {
+// (Templates on the store's connection only so that the store class is instantiated where
+// they are called, not in every translation unit that includes cpm.)
+template <class Connection>
+backup_result backup_to_directory(basic_store<Connection>& s, const std::string& directory,
+                                  const backup_progress& progress = {}, const backup_options& options = {},
+                                  std::optional<std::chrono::sys_seconds> now = {}) {
   return backup_to_directory(s.db(), directory, progress, options, now);
 }
 
@@ -307,7 +310,10 @@ inline check_result check(connection& db) {
   return result;
 }
 
-inline check_result check(store& s) { return check(s.db()); }
+template <class Connection>
+check_result check(basic_store<Connection>& s) {
+  return check(s.db());
+}
 
 // Replaces the database at `target` with `backup_file`; see the top of this file. Throws
 // cpm::restore_refused (the file is not sound, not cpm's, or the target itself),

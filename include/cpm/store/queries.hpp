@@ -96,6 +96,13 @@ inline constexpr auto mirror_public_key_sql = make_sql([](auto& out) {
          " FROM user_keys AS k WHERE k.user_id = ?1 ORDER BY k.id LIMIT 1), '') WHERE id = ?1";
 });
 
+// A repository of an organization by its name: one lookup in UNIQUE(org_id, name).
+template <class Repository = repository>
+inline constexpr auto repository_by_name_sql = make_sql([](auto& out) {
+  select_from<Repository>(out);
+  out << " WHERE \"org_id\" = ?1 AND \"name\" = ?2";
+});
+
 // A repository by "organization/name".
 template <class Repository = repository>
 inline constexpr auto repository_by_full_name_sql = make_sql([](auto& out) {
