@@ -195,6 +195,24 @@ TEST_CASE("migrate refuses bad steps and an open transaction before touching any
     CHECK_THROWS_AS(cpm::pg::migrate(db, "x", fine), cpm::usage_error);
   }
   CHECK_FALSE(table_exists(db, "cpm_schema_history"));
+  // A search_path with no schema to write to is named in the error.
+  db.exec("SET search_path TO no_such_schema");
+  CHECK_THROWS_WITH(cpm::pg::migrate(db, "x", fine), Contains("needs a schema to write to") && Contains("no_such_schema"));
+}
+
+TEST_CASE("the history is the current schema's, not one further down the search_path", "[pg][migration]") {
+  pg_test::scratch first;
+  pg_test::scratch second;
+  const auto steps = logged_steps();
+  auto a = first.open();
+  (void)cpm::pg::migrate(a, "notes-app", steps);
+  // second's schema first, first's behind it: second has no history yet, and gets its own.
+  auto b = second.open();
+  b.exec("SET search_path TO " + second.schema() + ", " + first.schema());
+  CHECK(cpm::pg::schema_version(b, "notes-app") == 0);
+  CHECK(cpm::pg::migrate(b, "notes-app", steps).applied == std::vector<int>{1, 2, 3});
+  CHECK(b.query_one<std::int64_t>("SELECT count(*) FROM " + second.schema() + ".cpm_schema_history") == 3);
+  CHECK(a.query_one<std::int64_t>("SELECT count(*) FROM " + first.schema() + ".cpm_schema_history") == 3);
 }
 
 TEST_CASE("concurrent migrators, each with its own connection, apply each step exactly once", "[pg][migration]") {

@@ -95,8 +95,11 @@ inline std::string step_checksum(const migration& step) {
   return fmt::format("fnv1a64:{:016x}", h);
 }
 
+// The history table of the current schema (the one CREATE TABLE writes to and unqualified
+// names find first), not one further down the search_path.
 inline bool history_exists(connection& db) {
-  return db.query_one<bool>("SELECT to_regclass('cpm_schema_history') IS NOT NULL");
+  return db.query_one<bool>(
+      "SELECT to_regclass(format('%I.cpm_schema_history', current_schema())) IS NOT NULL");
 }
 
 struct applied_step {
@@ -152,6 +155,10 @@ class advisory_lock {
 };
 
 inline std::int64_t lock_key(connection& db, std::string_view component) {
+  if (!db.query_one<std::optional<std::string>>("SELECT current_schema()::text"))
+    throw usage_error(fmt::format("cpm: migrate of '{}' needs a schema to write to, and the search_path ({}) names "
+                                  "none that exists",
+                                  component, db.query_one<std::string>("SELECT current_setting('search_path')")));
   return db.query_one<std::int64_t>(lock_key_sql, component);
 }
 
