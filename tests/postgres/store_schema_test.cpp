@@ -11,9 +11,13 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -346,4 +350,54 @@ TEST_CASE("step 3 carries users.public_key into user_keys, as on SQLite", "[pg][
   CHECK_THROWS_AS(cpm::pg::migrate_store(bad), cpm::migration_error);
   CHECK(cpm::pg::store_schema_version(bad) == 2);
   CHECK_FALSE(bad.query_one<bool>("SELECT to_regclass('user_keys') IS NOT NULL"));
+}
+
+TEST_CASE("two sessions removing an organization's two owners at once cannot both succeed", "[pg][store_schema]") {
+  // Session one removes alice and holds its transaction open; session two, removing bob, must
+  // wait for it (the trigger updates the organization's row) and then be refused (read
+  // committed) or fail as a serialization failure (repeatable read). Without the wait each
+  // would see the other owner still there, and the organization would end with none.
+  pg_test::scratch s;
+  auto db = store_with_owner(s);
+  db.exec("INSERT INTO org_members (org_id, user_id, role) VALUES (1, 2, 'owner')");
+  const bool repeatable = GENERATE(false, true);
+  INFO((repeatable ? "repeatable read" : "read committed"));
+  auto one = s.open();
+  auto two = s.open();
+  const auto level = repeatable ? cpm::pg::isolation::repeatable_read : cpm::pg::isolation::read_committed;
+  cpm::pg::transaction tx_one(one, level);
+  one.exec("DELETE FROM org_members WHERE user_id = 1");
+
+  std::atomic<bool> done{false};
+  std::string outcome = "committed";
+  std::thread t([&] {
+    try {
+      cpm::pg::transaction tx_two(two, level);
+      (void)two.query_one<int>("SELECT 1");  // the snapshot is taken here, before one commits
+      two.exec("DELETE FROM org_members WHERE user_id = 2");
+      tx_two.commit();
+    } catch (const cpm::pg::serialization_failure&) {
+      outcome = "serialization failure";
+    } catch (const cpm::constraint_error& e) {
+      outcome = std::string("refused: ") + e.what();
+    } catch (const std::exception& e) {
+      outcome = std::string("other error: ") + e.what();
+    }
+    done = true;
+  });
+  // Two is seen waiting for a lock held by one.
+  bool waiting = false;
+  for (int i = 0; i < 300 && !waiting && !done; ++i) {
+    waiting = db.query_one<std::int64_t>("SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'",
+                                         two.backend_pid()) == 1;
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(waiting);
+  tx_one.commit();
+  t.join();
+  if (repeatable)
+    CHECK(outcome == "serialization failure");
+  else
+    CHECK_THAT(outcome, Contains("refused: cpm: an organization keeps at least one owner"));
+  CHECK(db.query<std::int64_t>("SELECT user_id FROM org_members WHERE role = 'owner'") == std::vector<std::int64_t>{2});
 }

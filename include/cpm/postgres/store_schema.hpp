@@ -19,6 +19,12 @@
 //     NOCASE)                                "C" text folds ASCII letters only, as NOCASE does
 //   triggers org_members_keep_owner_*        PL/pgSQL trigger functions, same rule
 //
+// Concurrent changes of one organization's owners serialize on the organization's row (the
+// trigger updates it in place): two sessions removing its two owners at once cannot both
+// succeed; at read committed the second waits and is refused, at repeatable read or
+// serializable it fails with cpm::pg::serialization_failure (retryable), as SQLite's single
+// writer would have made it wait.
+//
 // The last-owner rule raises SQLSTATE 23000 (integrity_constraint_violation) with the
 // constraint name "org_members_keep_owner": cpm::pg::constraint_error, which is a
 // cpm::constraint_error as SQLite's RAISE(ABORT) in a trigger is. Its message is SQLite's
@@ -127,6 +133,13 @@ CREATE TABLE user_keys (
 );
 CREATE FUNCTION org_members_keep_owner() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $body$
 BEGIN
+  IF OLD.role = 'owner' AND (TG_OP = 'DELETE' OR NEW.role <> 'owner' OR NEW.org_id <> OLD.org_id) THEN
+    -- One change of an organization's owners at a time: a no-op update of the organization's
+    -- row makes a concurrent one wait, then see this one (read committed), or fail with 40001
+    -- (repeatable read, serializable). Without it two sessions could each remove one of two
+    -- owners, each seeing the other still there.
+    UPDATE organizations SET id = id WHERE id = OLD.org_id;
+  END IF;
   IF OLD.role = 'owner'
      AND (TG_OP = 'DELETE' OR NEW.role <> 'owner' OR NEW.org_id <> OLD.org_id)
      AND (TG_OP = 'UPDATE' OR EXISTS (SELECT 1 FROM organizations WHERE id = OLD.org_id))
