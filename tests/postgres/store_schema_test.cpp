@@ -67,15 +67,26 @@ std::vector<std::string> named_indexes_sqlite(cpm::connection& db) {
   return out;
 }
 
-// A store schema with alice (id 1) owning organization acme (id 1) and its repository web.
+// alice (id 1) owning organization acme (id 1) and its repository web; bob (id 2).
+constexpr const char* owner_rows =
+    "INSERT INTO users (username, email) VALUES ('alice', 'alice@example.org'), ('bob', 'bob@example.org');"
+    "INSERT INTO organizations (name) VALUES ('acme');"
+    "INSERT INTO org_members (org_id, user_id, role) VALUES (1, 1, 'owner');"
+    "INSERT INTO repositories (name, org_id, path) VALUES ('web', 1, '/git/acme/web')";
+
 cpm::pg::connection store_with_owner(const pg_test::scratch& s) {
   auto db = s.open();
   (void)cpm::pg::migrate_store(db);
-  db.exec("INSERT INTO users (username, email) VALUES ('alice', 'alice@example.org'), ('bob', 'bob@example.org');"
-          "INSERT INTO organizations (name) VALUES ('acme');"
-          "INSERT INTO org_members (org_id, user_id, role) VALUES (1, 1, 'owner');"
-          "INSERT INTO repositories (name, org_id, path) VALUES ('web', 1, '/git/acme/web')");
+  db.exec(owner_rows);
   return db;
+}
+
+// The same rows in a SQLite store, to check that SQLite refuses the same statements with the
+// same types.
+cpm::store sqlite_with_owner() {
+  auto lite = cpm::store::open_memory();
+  lite.db().exec(owner_rows);
+  return lite;
 }
 
 std::int64_t count(cpm::pg::connection& db, const std::string& table) {
@@ -166,10 +177,14 @@ TEST_CASE("UNIQUE: every unique rule is refused as cpm::unique_violation, naming
           "[pg][store_schema]") {
   pg_test::scratch s;
   auto db = store_with_owner(s);
-  db.exec("INSERT INTO user_keys (user_id, name, public_key, fingerprint) VALUES (1, 'laptop', 'ssh-ed25519 K1', 'SHA256:f1');"
-          "INSERT INTO ssh_keys (name, public_key, private_key_path) VALUES ('deploy', 'k', '/k');"
-          "INSERT INTO servers (name, host) VALUES ('s1', 'h');"
-          "INSERT INTO repo_access (repo_id, user_id, access_level) VALUES (1, 2, 'read')");
+  auto lite = sqlite_with_owner();
+  constexpr const char* more =
+      "INSERT INTO user_keys (user_id, name, public_key, fingerprint) VALUES (1, 'laptop', 'ssh-ed25519 K1', 'SHA256:f1');"
+      "INSERT INTO ssh_keys (name, public_key, private_key_path) VALUES ('deploy', 'k', '/k');"
+      "INSERT INTO servers (name, host) VALUES ('s1', 'h');"
+      "INSERT INTO repo_access (repo_id, user_id, access_level) VALUES (1, 2, 'read')";
+  db.exec(more);
+  lite.db().exec(more);
   struct refused {
     const char* sql;
     const char* table;
@@ -197,6 +212,7 @@ TEST_CASE("UNIQUE: every unique rule is refused as cpm::unique_violation, naming
   };
   for (const auto& c : cases) {
     INFO(c.sql);
+    CHECK_THROWS_AS(lite.db().exec(c.sql), cpm::unique_violation);  // SQLite refuses it alike
     try {
       db.exec(c.sql);
       FAIL("not refused");
@@ -208,12 +224,14 @@ TEST_CASE("UNIQUE: every unique rule is refused as cpm::unique_violation, naming
   }
   // NOCASE folds ASCII letters only, and so does lower() of a "C" column: these are different names.
   db.exec("INSERT INTO users (username, email) VALUES ('ÄDA', 'x'), ('äda', 'y')");
+  lite.db().exec("INSERT INTO users (username, email) VALUES ('ÄDA', 'x'), ('äda', 'y')");
   CHECK(count(db, "users") == 4);
 }
 
 TEST_CASE("FOREIGN KEY, CHECK and NOT NULL are refused with the SQLite layer's types", "[pg][store_schema]") {
   pg_test::scratch s;
   auto db = store_with_owner(s);
+  auto lite = sqlite_with_owner();
   for (const char* sql : {
            "INSERT INTO repositories (name, org_id, path) VALUES ('x', 99, '/x')",
            "INSERT INTO org_members (org_id, user_id, role) VALUES (1, 99, 'member')",
@@ -225,7 +243,12 @@ TEST_CASE("FOREIGN KEY, CHECK and NOT NULL are refused with the SQLite layer's t
        }) {
     INFO(sql);
     CHECK_THROWS_AS(db.exec(sql), cpm::foreign_key_violation);
+    CHECK_THROWS_AS(lite.db().exec(sql), cpm::foreign_key_violation);
   }
+  CHECK_THROWS_AS(lite.db().exec("INSERT INTO repo_access (repo_id, user_id, access_level) VALUES (1, 2, 'owner')"),
+                  cpm::check_violation);
+  CHECK_THROWS_AS(lite.db().exec("INSERT INTO org_members (org_id, user_id, role) VALUES (1, 2, 'boss')"),
+                  cpm::check_violation);
   try {
     db.exec("INSERT INTO repo_access (repo_id, user_id, access_level) VALUES (1, 2, 'owner')");
     FAIL("not refused");
@@ -251,6 +274,13 @@ TEST_CASE("FOREIGN KEY, CHECK and NOT NULL are refused with the SQLite layer's t
                         refused{"INSERT INTO org_members (org_id, user_id) VALUES (1, 2)", "org_members", "role"}}) {
     INFO(c.sql);
     try {
+      lite.db().exec(c.sql);
+      FAIL("SQLite did not refuse it");
+    } catch (const cpm::not_null_violation& e) {
+      CHECK(e.table() == c.table);
+      CHECK(e.column() == c.column);
+    }
+    try {
       db.exec(c.sql);
       FAIL("not refused");
     } catch (const cpm::not_null_violation& e) {
@@ -264,8 +294,18 @@ TEST_CASE("the last owner of an organization cannot be removed, demoted or moved
           "[pg][store_schema]") {
   pg_test::scratch s;
   auto db = store_with_owner(s);
+  auto lite = sqlite_with_owner();
+  lite.db().exec("INSERT INTO organizations (name) VALUES ('other')");
   auto refused = [&](const char* sql) {
     INFO(sql);
+    try {  // SQLite's trigger: a cpm::constraint_error, none of the more specific ones
+      lite.db().exec(sql);
+      FAIL("SQLite did not refuse it");
+    } catch (const cpm::unique_violation&) {
+      FAIL("a unique violation on SQLite");
+    } catch (const cpm::constraint_error& e) {
+      CHECK_THAT(e.what(), Contains("cpm: an organization keeps at least one owner"));
+    }
     try {
       db.exec(sql);
       FAIL("not refused");
