@@ -441,3 +441,40 @@ TEST_CASE("two sessions removing an organization's two owners at once cannot bot
     CHECK_THAT(outcome, Contains("refused: cpm: an organization keeps at least one owner"));
   CHECK(db.query<std::int64_t>("SELECT user_id FROM org_members WHERE role = 'owner'") == std::vector<std::int64_t>{2});
 }
+
+TEST_CASE("four servers starting at once migrate the store's schema once between them", "[pg][store_schema]") {
+  pg_test::scratch s;
+  constexpr int servers = 4;
+  std::vector<cpm::pg::connection> connections;
+  for (int i = 0; i < servers; ++i) connections.push_back(s.open());
+  std::atomic<int> ready{0};
+  std::vector<std::vector<int>> applied(servers);
+  std::vector<std::string> errors(servers);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < servers; ++i)
+    threads.emplace_back([&, i] {
+      const auto at = static_cast<std::size_t>(i);
+      ready.fetch_add(1);
+      while (ready.load() < servers) std::this_thread::yield();
+      try {
+        applied[at] = cpm::pg::migrate_store(connections[at]).applied;
+      } catch (const std::exception& e) {
+        errors[at] = e.what();
+      }
+    });
+  for (auto& t : threads) t.join();
+  std::vector<int> all;
+  for (int i = 0; i < servers; ++i) {
+    const auto at = static_cast<std::size_t>(i);
+    INFO("server " << i << ": " << errors[at]);
+    CHECK(errors[at].empty());
+    all.insert(all.end(), applied[at].begin(), applied[at].end());
+  }
+  std::sort(all.begin(), all.end());
+  CHECK(all == std::vector<int>{1, 2, 3});
+  auto db = s.open();
+  CHECK(db.query<int>("SELECT version FROM cpm_schema_history WHERE component = 'cpm.store' ORDER BY version") ==
+        std::vector<int>{1, 2, 3});
+  CHECK(db.query_one<std::int64_t>("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'org_members_keep_owner%' "
+                                   "AND tgrelid = 'org_members'::regclass") == 2);
+}
