@@ -35,7 +35,8 @@ constexpr int organizations = 4000;
 constexpr int repositories = 20000;
 
 // Every user is in two organizations (one in 50 an owner, one in 10 an admin), holds two direct
-// grants and one key; every organization has 5 repositories and 10 members.
+// grants and one key (users.public_key mirrors it, with a comment for one user in 3); every
+// organization has 5 repositories and 10 members.
 void populate(cpm::pg::connection& db) {
   (void)cpm::pg::migrate_store(db);
   db.exec(fmt::format(R"sql(
@@ -55,6 +56,7 @@ void populate(cpm::pg::connection& db) {
     INSERT INTO user_keys (user_id, name, public_key, fingerprint)
       SELECT u, 'default', 'ssh-ed25519 AAAA' || md5('key' || u), 'SHA256:' || md5('fp' || u)
       FROM generate_series(1, {0}) AS u;
+    UPDATE users SET public_key = 'ssh-ed25519 AAAA' || md5('key' || id) || CASE WHEN id % 3 = 0 THEN ' old@laptop' ELSE '' END;
     INSERT INTO ssh_keys (name, public_key, private_key_path)
       SELECT 'k' || i, 'ssh-ed25519 K' || i, '/k' || i FROM generate_series(1, 5) AS i;
     INSERT INTO servers (name, host, is_neighbor, ssh_key_id)
@@ -196,6 +198,68 @@ TEST_CASE("the store's query patterns give the reference results on PostgreSQL",
     }
   }
   CHECK(db.query<cpm::repository>(cpm::pg::store_sql::user_repositories<>.view(), std::int64_t{900000}).empty());
+
+  // users.public_key written by the original system: the key, then perhaps a comment; a longer
+  // key that starts with the same characters is another key.
+  for (std::int64_t user : {3, 777, 20000}) {
+    INFO("user " << user);
+    auto key = db.query_one<std::string>("SELECT 'ssh-ed25519 AAAA' || md5('key' || $1::bigint)", user);
+    if (user == 777)
+      db.execute("INSERT INTO users (id, username, email, public_key) VALUES (900001, 'longer', 'x', $1)", key + "A");
+    CHECK(db.query_one<cpm::user>(cpm::pg::store_sql::user_by_original_key<>.view(), key).id == user);
+  }
+  CHECK(db.query_one<cpm::user>(cpm::pg::store_sql::user_by_original_key<>.view(), std::string("ssh-ed25519 AAAA") +
+                                    db.query_one<std::string>("SELECT md5('key777')") + "A")
+            .id == 900001);
+  CHECK_FALSE(db.query_optional<cpm::user>(cpm::pg::store_sql::user_by_original_key<>.view(), std::string("ssh-ed25519 AAAB")));
+
+  // A user's first key, and users.public_key mirroring it.
+  db.exec("INSERT INTO user_keys (user_id, name, public_key, fingerprint) VALUES (777, 'second', 'ssh-ed25519 B', 'SHA256:b')");
+  auto first = db.query_one<cpm::user_key>(cpm::pg::store_sql::first_user_key<>.view(), std::int64_t{777});
+  CHECK(first.name == "default");
+  CHECK(first.user_id == 777);
+  CHECK_FALSE(db.query_optional<cpm::user_key>(cpm::pg::store_sql::first_user_key<>.view(), std::int64_t{900000}));
+  CHECK(db.execute(cpm::pg::store_sql::mirror_public_key<>.view(), std::int64_t{777}) == 1);
+  CHECK(db.query_one<std::string>("SELECT public_key FROM users WHERE id = 777") == first.public_key);
+  CHECK(db.execute(cpm::pg::store_sql::mirror_public_key<>.view(), std::int64_t{900000}) == 1);
+  CHECK(db.query_one<std::string>("SELECT public_key FROM users WHERE id = 900000").empty());
+
+  // The organizations a user is the only owner of.
+  struct org_row {
+    std::int64_t id;
+    std::string name;
+  };
+  for (std::int64_t user : sample_users) {  // owners there share their organization with others
+    std::vector<std::int64_t> expected;
+    for (auto org : t.user_orgs.at(user)) {
+      const auto& members = t.roles.at(org);
+      if (members.at(user) != "owner") continue;
+      bool other = false;
+      for (const auto& [member, role] : members) other = other || (member != user && role == "owner");
+      if (!other) expected.push_back(org);
+    }
+    std::vector<std::int64_t> got;
+    for (const auto& o : db.query<org_row>(cpm::pg::store_sql::sole_owner_of<>.view(), user)) got.push_back(o.id);
+    CHECK(got == expected);
+  }
+
+  db.exec("INSERT INTO organizations (id, name) VALUES (900000, 'zz-sole'), (900001, 'zz-shared');"
+          "INSERT INTO org_members (org_id, user_id, role) VALUES (900000, 777, 'owner'), (900001, 777, 'owner'),"
+          " (900001, 778, 'owner'), (900000, 779, 'admin')");
+  auto sole = db.query<org_row>(cpm::pg::store_sql::sole_owner_of<>.view(), std::int64_t{777});
+  REQUIRE(sole.size() == 1);
+  CHECK(sole[0].id == 900000);
+  CHECK(sole[0].name == "zz-sole");
+  // The tables' sizes.
+  auto counts = db.query_one<cpm::store_counts>(cpm::by_position, cpm::pg::store_sql::store_counts<>.view());
+  CHECK(counts.users == users + 2);
+  CHECK(counts.user_keys == users + 1);
+  CHECK(counts.organizations == organizations + 2);
+  CHECK(counts.org_members == 2 * users + 4);
+  CHECK(counts.repositories == repositories);
+  CHECK(counts.repo_access == 2 * users);
+  CHECK(counts.ssh_keys == 5);
+  CHECK(counts.servers == 50);
   CHECK_FALSE(db.query_one<std::optional<int>>(cpm::pg::store_sql::access_level_of<>.view(), std::int64_t{900000},
                                                std::int64_t{1}));
   CHECK_FALSE(db.query_optional<cpm::user>(cpm::pg::store_sql::user_by_fingerprint<>.view(), std::string("SHA256:none")));
@@ -256,6 +320,12 @@ TEST_CASE("the store's query patterns read the big tables by index, never a Seq 
       {"user_organizations", user_organizations<>.view(), "777", {"idx_org_members_user_id", "organizations_pkey"}},
       {"access_level_of", access_level_of<>.view(), "777, 1",
        {"repo_access_repo_id_user_id_key", "org_members_org_id_user_id_key", "repositories_pkey"}},
+      {"user_by_original_key", user_by_original_key<>.view(), "'ssh-ed25519 AAAA0'", {"idx_users_public_key"}},
+      {"first_user_key", first_user_key<>.view(), "777", {"user_keys_user_id_name_key"}},
+      {"mirror_public_key (EXPLAIN without ANALYZE: not run)", mirror_public_key<>.view(), "777",
+       {"users_pkey", "user_keys_user_id_name_key"}},
+      {"sole_owner_of", sole_owner_of<>.view(), "50",
+       {"idx_org_members_user_id", "org_members_org_id_user_id_key", "organizations_pkey"}},
   };
   for (const auto& c : cases) {
     auto plan = plan_of(db, c.sql, c.args, generic);

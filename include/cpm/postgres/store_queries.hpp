@@ -111,4 +111,44 @@ inline constexpr auto access_level_of = make_sql([](auto& out) {
          " WHERE om.org_id = (SELECT r.org_id FROM repositories AS r WHERE r.id = $2) AND om.user_id = $1) AS levels";
 });
 
+// A key the original system wrote into users.public_key (so not in user_keys): the line
+// starts with the key and goes on, if at all, with whitespace and a comment. Every such line
+// sorts in [key, key || '!') bytewise (no base64 character sorts below '!'; the column is
+// COLLATE "C", so the range is bytewise as on SQLite): one range of idx_users_public_key.
+template <class = void>
+inline constexpr auto user_by_original_key = make_sql([](auto& out) {
+  select_from<user>(out);
+  out << " WHERE \"public_key\" >= $1 AND \"public_key\" < $1 || '!' LIMIT 1";
+});
+
+// A user's first (oldest) key.
+template <class = void>
+inline constexpr auto first_user_key = make_sql([](auto& out) {
+  select_from<user_key>(out);
+  out << " WHERE \"user_id\" = $1 ORDER BY \"id\" LIMIT 1";
+});
+
+// users.public_key mirrors the user's first key ("type base64"), '' when the user has none.
+template <class = void>
+inline constexpr auto mirror_public_key = make_sql([](auto& out) {
+  out << "UPDATE users SET public_key = coalesce((SELECT k.public_key"
+         " FROM user_keys AS k WHERE k.user_id = $1 ORDER BY k.id LIMIT 1), '') WHERE id = $1";
+});
+
+// The organizations of which the user is the only owner, by name.
+template <class = void>
+inline constexpr auto sole_owner_of = make_sql([](auto& out) {
+  out << "SELECT o.id, o.name FROM org_members AS om JOIN organizations AS o ON o.id = om.org_id"
+         " WHERE om.user_id = $1 AND om.role = 'owner' AND NOT EXISTS (SELECT 1 FROM org_members AS other"
+         " WHERE other.org_id = om.org_id AND other.role = 'owner' AND other.user_id <> om.user_id) ORDER BY o.name";
+});
+
+// How many rows each of the store's tables holds (cpm::store_counts, by position).
+template <class = void>
+inline constexpr auto store_counts = make_sql([](auto& out) {
+  out << "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM user_keys), (SELECT count(*) FROM organizations),"
+         " (SELECT count(*) FROM org_members), (SELECT count(*) FROM repositories), (SELECT count(*) FROM repo_access),"
+         " (SELECT count(*) FROM ssh_keys), (SELECT count(*) FROM servers)";
+});
+
 }  // namespace cpm::pg::store_sql
