@@ -8,5 +8,8 @@
 #include <cpm/postgres/connection.hpp>
 #include <cpm/postgres/crud.hpp>
 #include <cpm/postgres/errors.hpp>
+#include <cpm/postgres/migration.hpp>
+#include <cpm/postgres/store_queries.hpp>
+#include <cpm/postgres/store_schema.hpp>
 #include <cpm/postgres/transaction.hpp>
 #include <cpm/postgres/value.hpp>
