@@ -6,3 +6,5 @@
 #include <cpm/query/patch.hpp>
 #include <cpm/query/raw.hpp>
 #include <cpm/query/rows.hpp>
+#include <cpm/query/select.hpp>
+#include <cpm/query/where.hpp>
