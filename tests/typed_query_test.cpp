@@ -292,3 +292,74 @@ TEST_CASE("a predicate's values bind through the field's mapping", "[typed]") {
   std::int32_t small = 2;  // an int32 for an int64 key: widened, not narrowed
   CHECK(accounts.where(col<&account::id> == small).first(db)->login == "bob");
 }
+
+namespace {
+
+struct org {
+  std::int64_t id = 0;
+  std::string name;
+};
+
+struct repo {
+  std::int64_t id = 0;
+  std::int64_t org_id = 0;
+  std::string name;
+};
+
+cpm::connection make_join_db() {
+  auto db = cpm::connection::open_memory();
+  db.exec(R"(
+    CREATE TABLE org(id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+    CREATE TABLE repo(id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL REFERENCES org(id), name TEXT NOT NULL);
+    INSERT INTO org(id, name) VALUES (1, 'acme'), (2, 'globex'), (3, 'empty');
+    INSERT INTO repo(id, org_id, name) VALUES (1, 2, 'zeta'), (2, 1, 'alpha'), (3, 2, 'beta'), (4, 1, 'gamma');
+  )");
+  return db;
+}
+
+constexpr auto repos_with_org = cpm::join<&repo::org_id, &org::id>;
+
+static_assert(decltype(repos_with_org)::sql ==
+              R"(SELECT "repo"."id", "repo"."org_id", "repo"."name", "org"."id", "org"."name" FROM "repo" )"
+              R"(JOIN "org" ON "repo"."org_id" = "org"."id" ORDER BY "repo"."id", "org"."id")");
+static_assert(decltype(repos_with_org.where(col<&org::name> == "acme").where(col<&repo::name>.like("a%"))
+                           .order_by(cpm::desc<&repo::name>)
+                           .limit(1))::sql ==
+              R"(SELECT "repo"."id", "repo"."org_id", "repo"."name", "org"."id", "org"."name" FROM "repo" )"
+              R"(JOIN "org" ON "repo"."org_id" = "org"."id" WHERE "org"."name" = ? AND "repo"."name" LIKE ? )"
+              R"(ORDER BY "repo"."name" DESC LIMIT ?)");
+static_assert(decltype(repos_with_org.where(col<&org::id>.in({1})))::count_sql ==
+              R"(SELECT count(*) FROM "repo" JOIN "org" ON "repo"."org_id" = "org"."id" WHERE "org"."id" IN )"
+              R"((?, ?, ?, ?, ?, ?, ?, ?))");
+
+}  // namespace
+
+TEST_CASE("join yields both rows of each matching pair, lazily, in the left then right key order", "[typed][join]") {
+  auto db = make_join_db();
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (auto& [r, o] : repos_with_org.rows(db)) pairs.emplace_back(r.name, o.name);
+  CHECK(pairs == std::vector<std::pair<std::string, std::string>>{
+                     {"zeta", "globex"}, {"alpha", "acme"}, {"beta", "globex"}, {"gamma", "acme"}});
+  // Each side read in full.
+  auto first = repos_with_org.first(db);
+  REQUIRE(first);
+  CHECK(first->first.id == 1);
+  CHECK(first->first.org_id == 2);
+  CHECK(first->second.id == 2);
+  CHECK(first->second.name == "globex");
+}
+
+TEST_CASE("a join is refined by predicates and order over either model", "[typed][join]") {
+  auto db = make_join_db();
+  std::vector<std::string> names;
+  for (const cpm::joined<repo, org>& row :
+       repos_with_org.where(col<&org::name> == "acme").order_by(cpm::desc<&repo::name>).rows(db))
+    names.push_back(row.first.name);
+  CHECK(names == std::vector<std::string>{"gamma", "alpha"});
+  CHECK(repos_with_org.where(col<&org::name> == "globex").where(col<&repo::name> == "beta").count(db) == 1);
+  CHECK(repos_with_org.where(col<&org::id>.in({1, 2})).count(db) == 4);
+  CHECK_FALSE(repos_with_org.where(col<&org::name> == "empty").exists(db));  // an inner join
+  auto last = repos_with_org.order_by(cpm::asc<&org::name>, cpm::asc<&repo::name>).offset(3).first(db);
+  REQUIRE(last);
+  CHECK(last->first.name == "zeta");
+}

@@ -54,8 +54,8 @@ template <auto Member, bool Descending>
 struct order_term {
   using model = member_class_t<Member>;
   template <class Out>
-  static constexpr void write(Out& out) {
-    identifier(out, column_of<Member>);
+  static constexpr void write(Out& out, const sql_context& cx) {
+    write_column<Member>(out, cx);
     if (Descending) out << " DESC";
   }
 };
@@ -117,36 +117,66 @@ constexpr void projected_columns(Out& out) {
   }
 }
 
-template <class Where, class Out>
+// What a typed query reads from: one model's table (table_source), or two joined
+// (join_source, cpm/query/join.hpp). A source writes its FROM clause, its columns and its
+// default order, and says which models' fields its predicates may name.
+template <class T>
+struct table_source {
+  using row = T;
+  static constexpr bool qualified = false;  // columns written without their table
+  static constexpr bool single = true;      // one table: UPDATE, DELETE and projections apply
+  template <class M>
+  static constexpr bool has = std::is_same_v<M, T>;
+
+  template <class Out>
+  static constexpr void from(Out& out) {
+    identifier(out, model_info<T>::table);
+  }
+  template <class Out>
+  static constexpr void columns(Out& out) {
+    column_list<T>(out);
+  }
+  template <class Out>
+  static constexpr void default_order(Out& out) {
+    order_by_key<T>(out);
+  }
+};
+
+template <class Source, class Where, class Out>
 constexpr void where_clause(Out& out, unsigned code) {
   if constexpr (!std::is_same_v<Where, no_predicate>) {
-    unsigned ordinal = 0;
+    sql_context cx{code, 0, Source::qualified};
     out << " WHERE ";
-    Where::write(out, code, ordinal);
+    Where::write(out, cx);
   }
 }
 
-template <class T, class... Terms, class Out>
+template <class Source, class... Terms, class Out>
 constexpr void order_clause(Out& out, order_list<Terms...>*) {
   if constexpr (sizeof...(Terms) == 0) {
-    order_by_key<T>(out);
+    Source::default_order(out);
   } else {
     out << " ORDER BY ";
     std::size_t k = 0;
-    ((out << (k++ ? ", " : ""), Terms::write(out)), ...);
+    sql_context cx{0, 0, Source::qualified};
+    ((out << (k++ ? ", " : ""), Terms::write(out, cx)), ...);
   }
 }
 
 // The statements of a query shape, one per IN-list variant `Code`.
 template <class Q, unsigned Code>
 inline constexpr auto select_text = make_sql([](auto& out) {
-  using T = typename Q::model;
+  using S = typename Q::source;
   out << "SELECT ";
-  projected_columns<T, typename Q::row>(out);
+  if constexpr (std::is_same_v<typename Q::row, typename S::row>) {
+    S::columns(out);
+  } else {
+    projected_columns<typename S::row, typename Q::row>(out);
+  }
   out << " FROM ";
-  identifier(out, model_info<T>::table);
-  where_clause<typename Q::predicate>(out, Code);
-  order_clause<T>(out, static_cast<typename Q::order*>(nullptr));
+  S::from(out);
+  where_clause<S, typename Q::predicate>(out, Code);
+  order_clause<S>(out, static_cast<typename Q::order*>(nullptr));
   if constexpr (Q::has_limit) out << " LIMIT ?";
   if constexpr (Q::has_offset) out << (Q::has_limit ? " OFFSET ?" : " LIMIT -1 OFFSET ?");
 });
@@ -154,33 +184,33 @@ inline constexpr auto select_text = make_sql([](auto& out) {
 template <class Q, unsigned Code>
 inline constexpr auto count_text = make_sql([](auto& out) {
   out << "SELECT count(*) FROM ";
-  identifier(out, model_info<typename Q::model>::table);
-  where_clause<typename Q::predicate>(out, Code);
+  Q::source::from(out);
+  where_clause<typename Q::source, typename Q::predicate>(out, Code);
 });
 
 template <class Q, unsigned Code>
 inline constexpr auto exists_text = make_sql([](auto& out) {
   out << "SELECT EXISTS (SELECT 1 FROM ";
-  identifier(out, model_info<typename Q::model>::table);
-  where_clause<typename Q::predicate>(out, Code);
+  Q::source::from(out);
+  where_clause<typename Q::source, typename Q::predicate>(out, Code);
   out << ")";
 });
 
 template <class Q, unsigned Code>
 inline constexpr auto delete_text = make_sql([](auto& out) {
   out << "DELETE FROM ";
-  identifier(out, model_info<typename Q::model>::table);
-  where_clause<typename Q::predicate>(out, Code);
+  Q::source::from(out);
+  where_clause<typename Q::source, typename Q::predicate>(out, Code);
 });
 
 template <class Q, unsigned Code, class... Sets>
 inline constexpr auto update_text = make_sql([](auto& out) {
   out << "UPDATE ";
-  identifier(out, model_info<typename Q::model>::table);
+  Q::source::from(out);
   out << " SET ";
   std::size_t k = 0;
   ((out << (k++ ? ", " : ""), Sets::write(out)), ...);
-  where_clause<typename Q::predicate>(out, Code);
+  where_clause<typename Q::source, typename Q::predicate>(out, Code);
 });
 
 // The number of statement variants of a predicate: 5 per IN list it holds.
@@ -226,12 +256,17 @@ struct texts {
   };
 };
 
-template <class Model, class Term>
-consteval bool check_order_term() {
-  static_assert(same_model<Model, typename Term::model>,
-                "cpm: order_by names a field of another model than the query's (the two models are the "
-                "template arguments named here)");
-  return true;  // the static_assert above is the one error
+// Whether a source reads the fields of Model: the query's model, or one of a join's two.
+template <class Source, class Model>
+consteval bool check_source_model() {
+  if constexpr (Source::single) {
+    return check_same_model<typename Source::row, Model>();
+  } else {
+    static_assert(Source::template has<Model>,
+                  "cpm: a join's predicate or order names a field of neither joined model (the join and the "
+                  "model are the template arguments named here)");
+    return true;  // the static_assert above is the one error
+  }
 }
 
 }  // namespace detail
@@ -242,13 +277,14 @@ inline constexpr detail::order_term<Member, false> asc{};
 template <auto Member>
 inline constexpr detail::order_term<Member, true> desc{};
 
-// A typed query over model T: rows of type Row (T, or a projection), those for which Where
-// holds, in the order Order, with a LIMIT and an OFFSET when HasLimit and HasOffset. Made by
-// cpm::from<T> and its member functions; each returns a new query.
-template <class T, class Row, class Where, class Order, bool HasLimit, bool HasOffset>
+// A typed query over a source (one model's table, or a join of two): rows of type Row (the
+// source's rows, or a projection), those for which Where holds, in the order Order, with a
+// LIMIT and an OFFSET when HasLimit and HasOffset. Made by cpm::from<T> (or cpm::join) and
+// its member functions; each returns a new query.
+template <class Source, class Row, class Where, class Order, bool HasLimit, bool HasOffset>
 class typed_query {
  public:
-  using model = T;
+  using source = Source;
   using row = Row;
   using predicate = Where;
   using order = Order;
@@ -273,36 +309,37 @@ class typed_query {
   // Rows for which `p` holds (and, when a predicate is there already, it too).
   template <detail::predicate P>
   [[nodiscard]] auto where(P p) const {
-    static_assert(detail::check_same_model<T, typename P::model>());
+    static_assert(detail::check_source_model<Source, typename P::model>());
     if constexpr (std::is_same_v<Where, detail::no_predicate>) {
-      return typed_query<T, Row, P, Order, HasLimit, HasOffset>(std::move(p), limit_, offset_);
+      return typed_query<Source, Row, P, Order, HasLimit, HasOffset>(std::move(p), limit_, offset_);
     } else {
       using both = detail::junction<Where, P, true>;
-      return typed_query<T, Row, both, Order, HasLimit, HasOffset>(both{{}, where_, std::move(p)}, limit_, offset_);
+      return typed_query<Source, Row, both, Order, HasLimit, HasOffset>(both{{}, where_, std::move(p)}, limit_, offset_);
     }
   }
 
   // ORDER BY the terms, after any given before.
   template <auto... Members, bool... Descending>
   [[nodiscard]] auto order_by(detail::order_term<Members, Descending>...) const {
-    static_assert((detail::check_order_term<T, detail::order_term<Members, Descending>>() && ...));
+    static_assert((detail::check_source_model<Source, detail::member_class_t<Members>>() && ...));
     return append_order(static_cast<Order*>(nullptr), static_cast<detail::order_list<detail::order_term<Members, Descending>...>*>(nullptr));
   }
 
   // At most `n` rows.
-  [[nodiscard]] typed_query<T, Row, Where, Order, true, HasOffset> limit(std::int64_t n) const {
+  [[nodiscard]] typed_query<Source, Row, Where, Order, true, HasOffset> limit(std::int64_t n) const {
     return {where_, n, offset_};
   }
   // The rows after the first `n`.
-  [[nodiscard]] typed_query<T, Row, Where, Order, HasLimit, true> offset(std::int64_t n) const {
+  [[nodiscard]] typed_query<Source, Row, Where, Order, HasLimit, true> offset(std::int64_t n) const {
     return {where_, limit_, n};
   }
 
   // Only the columns the fields of `Projection` name, read into it: an aggregate whose fields
-  // are named (and typed) like fields of T.
+  // are named (and typed) like fields of the model.
   template <class Projection>
-  [[nodiscard]] typed_query<T, Projection, Where, Order, HasLimit, HasOffset> select() const {
-    static_assert(detail::check_projection<T, Projection>());
+  [[nodiscard]] typed_query<Source, Projection, Where, Order, HasLimit, HasOffset> select() const {
+    static_assert(Source::single, "cpm: a projection reads from one model (not a join)");
+    static_assert(detail::check_projection<typename Source::row, Projection>());
     return {where_, limit_, offset_};
   }
 
@@ -336,6 +373,7 @@ class typed_query {
 
   // Deletes the rows the predicate holds for (every row without one); returns how many.
   std::int64_t remove(connection& db) const {
+    static_assert(Source::single, "cpm: remove() deletes from one model (not a join)");
     static_assert(!HasLimit && !HasOffset && std::is_same_v<Order, detail::order_list<>>,
                   "cpm: remove() deletes every row the predicate holds for: drop order_by, limit and offset");
     auto stmt = lease_bound<true, detail::texts<typed_query>::template remove>(db);
@@ -347,9 +385,10 @@ class typed_query {
   template <auto... Members>
   std::int64_t update(connection& db, const assignment<Members>&... sets) const {
     static_assert(sizeof...(Members) > 0, "cpm: update needs at least one cpm::set<&T::field>(value)");
+    static_assert(Source::single, "cpm: update() changes one model (not a join)");
     static_assert(!HasLimit && !HasOffset && std::is_same_v<Order, detail::order_list<>>,
                   "cpm: update() changes every row the predicate holds for: drop order_by, limit and offset");
-    static_assert((detail::check_same_model<T, detail::member_class_t<Members>>() && ...));
+    static_assert((detail::check_source_model<Source, detail::member_class_t<Members>>() && ...));
     unsigned code = 0;
     unsigned place = 1;
     where_.choose(code, place);
@@ -364,7 +403,8 @@ class typed_query {
  private:
   template <class... Old, class... New>
   auto append_order(detail::order_list<Old...>*, detail::order_list<New...>*) const {
-    return typed_query<T, Row, Where, detail::order_list<Old..., New...>, HasLimit, HasOffset>(where_, limit_, offset_);
+    return typed_query<Source, Row, Where, detail::order_list<Old..., New...>, HasLimit, HasOffset>(where_, limit_,
+                                                                                                   offset_);
   }
 
   // The statement of this shape for the IN lists' sizes, with the predicate's values bound;
@@ -387,6 +427,6 @@ class typed_query {
 
 // The query of every row of T, to refine: cpm::from<item>.where(...).order_by(...).limit(n).
 template <model T>
-inline constexpr typed_query<T, T, detail::no_predicate, detail::order_list<>, false, false> from{};
+inline constexpr typed_query<detail::table_source<T>, T, detail::no_predicate, detail::order_list<>, false, false> from{};
 
 }  // namespace cpm

@@ -97,6 +97,24 @@ constexpr std::size_t in_list_size(unsigned code, unsigned ordinal) {
   return in_list_sizes[code % in_list_classes];
 }
 
+// How a predicate is written: which IN-list variant (`code`), the next IN list's number, and
+// whether columns are qualified by their table (in a join).
+struct sql_context {
+  unsigned code = 0;
+  unsigned ordinal = 0;
+  bool qualified = false;
+};
+
+// "column", or "table"."column" in a join.
+template <auto Member, class Out>
+constexpr void write_column(Out& out, const sql_context& cx) {
+  if (cx.qualified) {
+    identifier(out, model_info<member_class_t<Member>>::table);
+    out << ".";
+  }
+  identifier(out, column_of<Member>);
+}
+
 // Marks the node types of a predicate.
 struct predicate_node {};
 
@@ -139,8 +157,8 @@ struct compare : predicate_node {
   stored value;
 
   template <class Out>
-  static constexpr void write(Out& out, unsigned, unsigned&) {
-    identifier(out, column_of<Member>);
+  static constexpr void write(Out& out, sql_context& cx) {
+    write_column<Member>(out, cx);
     out << cmp_op_text(Op, is_optional<field>::value);
     placeholder(out);
   }
@@ -159,8 +177,8 @@ struct null_test : predicate_node {
   static constexpr unsigned in_lists = 0;
 
   template <class Out>
-  static constexpr void write(Out& out, unsigned, unsigned&) {
-    identifier(out, column_of<Member>);
+  static constexpr void write(Out& out, sql_context& cx) {
+    write_column<Member>(out, cx);
     out << (Null ? " IS NULL" : " IS NOT NULL");
   }
   template <bool Borrow>
@@ -180,8 +198,8 @@ struct between : predicate_node {
   stored high;
 
   template <class Out>
-  static constexpr void write(Out& out, unsigned, unsigned&) {
-    identifier(out, column_of<Member>);
+  static constexpr void write(Out& out, sql_context& cx) {
+    write_column<Member>(out, cx);
     out << " BETWEEN ";
     placeholder(out);
     out << " AND ";
@@ -206,10 +224,10 @@ struct in_list : predicate_node {
   std::vector<stored> values;  // made unique (and sorted, when the type can be)
 
   template <class Out>
-  static constexpr void write(Out& out, unsigned code, unsigned& ordinal) {
-    identifier(out, column_of<Member>);
+  static constexpr void write(Out& out, sql_context& cx) {
+    write_column<Member>(out, cx);
     out << " IN (";
-    const std::size_t size = in_list_size(code, ordinal++);
+    const std::size_t size = in_list_size(cx.code, cx.ordinal++);
     for (std::size_t i = 0; i < size; ++i) {
       if (i) out << ", ";
       placeholder(out);
@@ -242,21 +260,21 @@ struct junction : predicate_node {
   R right;
 
   template <class E, class Out>
-  static constexpr void write_side(Out& out, unsigned code, unsigned& ordinal) {
+  static constexpr void write_side(Out& out, sql_context& cx) {
     // AND inside OR needs no parentheses; OR inside AND does. NOT is written with its own.
     if constexpr (E::precedence < precedence) {
       out << "(";
-      E::write(out, code, ordinal);
+      E::write(out, cx);
       out << ")";
     } else {
-      E::write(out, code, ordinal);
+      E::write(out, cx);
     }
   }
   template <class Out>
-  static constexpr void write(Out& out, unsigned code, unsigned& ordinal) {
-    write_side<L>(out, code, ordinal);
+  static constexpr void write(Out& out, sql_context& cx) {
+    write_side<L>(out, cx);
     out << (And ? " AND " : " OR ");
-    write_side<R>(out, code, ordinal);
+    write_side<R>(out, cx);
   }
   template <bool Borrow>
   void bind(statement_base& stmt, int& index) const {
@@ -279,9 +297,9 @@ struct negation : predicate_node {
   E inner;
 
   template <class Out>
-  static constexpr void write(Out& out, unsigned code, unsigned& ordinal) {
+  static constexpr void write(Out& out, sql_context& cx) {
     out << "NOT (";
-    E::write(out, code, ordinal);
+    E::write(out, cx);
     out << ")";
   }
   template <bool Borrow>
