@@ -220,12 +220,18 @@ constexpr unsigned variants(unsigned in_lists) {
   return n;
 }
 
-// Leases the statement of variant `code` among Count made by Text<C>: a table of leases,
-// not a recursion.
+using lease_fn = statement_lease (*)(connection&);
+
 template <template <unsigned> class Text, unsigned... C>
-statement_lease lease_variant(connection& db, unsigned code, std::integer_sequence<unsigned, C...>) {
-  using lease_fn = statement_lease (*)(connection&);
-  static constexpr lease_fn table[] = {&lease<Text<C>::value>...};
+constexpr std::array<lease_fn, sizeof...(C)> lease_table(std::integer_sequence<unsigned, C...>) {
+  return {&lease<Text<C>::value>...};
+}
+
+// Leases the statement of variant `code` among Count made by Text<C>: a table of leases, not a
+// recursion (and no list of variants in the function's mangled name).
+template <template <unsigned> class Text, unsigned Count>
+statement_lease lease_variant(connection& db, unsigned code) {
+  static constexpr std::array<lease_fn, Count> table = lease_table<Text>(std::make_integer_sequence<unsigned, Count>{});
   return table[code](db);
 }
 
@@ -392,8 +398,8 @@ class typed_query {
     unsigned code = 0;
     unsigned place = 1;
     where_.choose(code, place);
-    auto stmt = detail::lease_variant<detail::texts<typed_query>::template update<assignment<Members>...>::template of>(
-        db, code, std::make_integer_sequence<unsigned, detail::variants(Where::in_lists)>{});
+    auto stmt = detail::lease_variant<detail::texts<typed_query>::template update<assignment<Members>...>::template of,
+                                      detail::variants(Where::in_lists)>(db, code);
     int index = 1;
     (sets.bind(stmt, index), ...);
     where_.template bind<true>(stmt, index);
@@ -414,7 +420,7 @@ class typed_query {
     unsigned code = 0;
     unsigned place = 1;
     where_.choose(code, place);
-    auto stmt = detail::lease_variant<Text>(db, code, std::make_integer_sequence<unsigned, detail::variants(Where::in_lists)>{});
+    auto stmt = detail::lease_variant<Text, detail::variants(Where::in_lists)>(db, code);
     int index = 1;
     where_.template bind<Borrow>(stmt, index);
     return {std::move(stmt), index};
