@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -362,4 +364,34 @@ TEST_CASE("a join is refined by predicates and order over either model", "[typed
   auto last = repos_with_org.order_by(cpm::asc<&org::name>, cpm::asc<&repo::name>).offset(3).first(db);
   REQUIRE(last);
   CHECK(last->first.name == "zeta");
+}
+
+namespace {
+
+struct profile {
+  std::int64_t id = 0;
+  std::optional<std::string> key;  // stored as '' when empty (none_as_empty)
+};
+
+}  // namespace
+
+template <>
+struct cpm::model_traits<profile> {
+  static constexpr auto none_as_empty = std::tuple{&profile::key};
+};
+
+TEST_CASE("on a none_as_empty field, nullopt and IS NULL find the rows stored as ''", "[typed]") {
+  auto db = cpm::connection::open_memory();
+  db.exec("CREATE TABLE profile(id INTEGER PRIMARY KEY, key TEXT NOT NULL)");
+  (void)cpm::insert(db, profile{0, "k1"});
+  (void)cpm::insert(db, profile{0, std::nullopt});  // stored as ''
+  const auto profiles = cpm::from<profile>;
+  static_assert(decltype(profiles.where(col<&profile::key>.is_null()))::count_sql ==
+                R"(SELECT count(*) FROM "profile" WHERE coalesce("key", '') = '')");
+  CHECK(profiles.where(col<&profile::key>.is_null()).first(db)->id == 2);
+  CHECK(profiles.where(col<&profile::key>.is_not_null()).first(db)->id == 1);
+  CHECK(profiles.where(col<&profile::key> == std::nullopt).first(db)->id == 2);
+  CHECK(profiles.where(col<&profile::key> != std::nullopt).count(db) == 1);
+  CHECK(profiles.where(col<&profile::key> == "k1").update(db, cpm::set<&profile::key>(std::nullopt)) == 1);
+  CHECK(profiles.where(col<&profile::key>.is_null()).count(db) == 2);
 }

@@ -169,7 +169,8 @@ struct compare : predicate_node {
   void choose(unsigned&, unsigned&) const noexcept {}
 };
 
-// "column" IS NULL, "column" IS NOT NULL
+// "column" IS NULL, "column" IS NOT NULL; for a none_as_empty field, which stores "none" as
+// '', coalesce("column", '') = '' and <> ''.
 template <auto Member, bool Null>
 struct null_test : predicate_node {
   using model = member_class_t<Member>;
@@ -178,8 +179,14 @@ struct null_test : predicate_node {
 
   template <class Out>
   static constexpr void write(Out& out, sql_context& cx) {
-    write_column<Member>(out, cx);
-    out << (Null ? " IS NULL" : " IS NOT NULL");
+    if constexpr (empty_is_none<model, field_index<Member>>()) {
+      out << "coalesce(";
+      write_column<Member>(out, cx);
+      out << (Null ? ", '') = ''" : ", '') <> ''");
+    } else {
+      write_column<Member>(out, cx);
+      out << (Null ? " IS NULL" : " IS NOT NULL");
+    }
   }
   template <bool Borrow>
   void bind(statement_base&, int&) const noexcept {}
