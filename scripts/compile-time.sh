@@ -52,6 +52,8 @@ if ((!include_only)); then
   add "store_all_ops.cpp, -DCPM_SEPARATE_STORE" benchmarks/compile_time/store_all_ops.cpp -DCPM_SEPARATE_STORE
   add "store_few_ops.cpp, -DCPM_SEPARATE_STORE" benchmarks/compile_time/store_few_ops.cpp -DCPM_SEPARATE_STORE
   add "the one CPM_STORE_IMPLEMENTATION file" tests/separate_store/store_instance.cpp
+  add "typed_queries.cpp (ten typed queries, cpm::from)" benchmarks/compile_time/typed_queries.cpp
+  add "raw_queries.cpp (the same ten as SQL, query<Row>)" benchmarks/compile_time/raw_queries.cpp
 fi
 add "#include <cpm/cpm.hpp>, empty main" "$tmp/include_only.cpp"
 add "models' headers only (sqlite3 fmt pfr std)" "$tmp/models_only.cpp"

@@ -71,6 +71,20 @@ struct membership {
 };
 // [end:member_table]
 
+// [snippet:typed_projection]
+struct note_text {  // named and typed like a field of note: only that column is read
+  std::string text{};
+};
+// [end:typed_projection]
+
+// [snippet:typed_sql]
+static_assert(decltype(cpm::from<note>.where(cpm::col<&note::pinned> == true ||
+                                             cpm::col<&note::text>.like("x%")))::sql ==
+              R"(SELECT "id", "text", "pinned" FROM "note" WHERE "pinned" = ? OR "text" LIKE ? ORDER BY "id")");
+static_assert(decltype(cpm::from<note>.where(cpm::col<&note::id> > 2))::remove_sql ==
+              R"(DELETE FROM "note" WHERE "id" > ?)");
+// [end:typed_sql]
+
 // [snippet:sql_text]
 static_assert(cpm::sql_text::select_by_key<account> ==
               R"(SELECT "id", "username", "email", "public_key", "created_at" FROM "accounts" WHERE "id" = ?)");
@@ -229,6 +243,47 @@ int main() try {
     mismatch_thrown = e.expected() == 2 && e.actual() == 1;
   }
   CHECK(mismatch_thrown);
+
+  // [snippet:typed_where]
+  using cpm::col;
+  auto with_m = cpm::from<note>
+                    .where(col<&note::pinned> == false && col<&note::text>.like("%m%"))
+                    .order_by(cpm::desc<&note::id>)
+                    .limit(10);
+  for (const note& n : with_m.rows(db)) fmt::print("{}\n", n.text);  // lazily: a cpm::rows<note>
+  std::int64_t with_key = cpm::from<account>.where(col<&account::public_key>.is_not_null()).count(db);
+  bool bob_or_carol = cpm::from<account>.where(col<&account::username>.in({"bob", "carol"})).exists(db);
+  // cpm::from<note>.where(col<&note::text> == 42) does not compile: an int is no text
+  // [end:typed_where]
+  CHECK((with_m.rows(db).to_vector().size() == 2 && with_m.first(db)->text == "call mum"));
+  CHECK(with_key == 0);
+  CHECK(bob_or_carol);
+
+  // [snippet:typed_projection_use]
+  std::vector<note_text> just_texts = cpm::from<note>.select<note_text>().rows(db).to_vector();
+  // SELECT "text" FROM "note" ORDER BY "id"
+  // [end:typed_projection_use]
+  CHECK(just_texts.size() == 3);
+  CHECK(just_texts[2].text == "read");
+
+  // [snippet:typed_write]
+  std::int64_t repinned = cpm::from<note>.where(col<&note::text>.glob("*milk*")).update(db, cpm::set<&note::pinned>(true));
+  std::int64_t dropped = cpm::from<note>.where(col<&note::id> > 2).remove(db);  // rows deleted
+  // [end:typed_write]
+  CHECK(repinned == 1);
+  CHECK(dropped == 1);
+  CHECK(cpm::count<note>(db) == 2);
+
+  std::vector<std::string> members;
+  // [snippet:typed_join]
+  for (auto& [member, who] : cpm::join<&membership::user_id, &account::id>
+                                 .where(col<&membership::org_id> == 1)
+                                 .order_by(cpm::asc<&account::username>)
+                                 .rows(db)) {
+    members.push_back(who.username);  // member: the membership row, who: the account it names
+  }
+  // [end:typed_join]
+  CHECK((members == std::vector<std::string>{"alice"}));
 
   // [snippet:format]
   fmt::print("{}\n", cpm::get<account>(db, bob.id).value());
