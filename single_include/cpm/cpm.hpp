@@ -4670,91 +4670,43 @@ template <auto Member, std::ranges::input_range Values>
 
 }  // namespace cpm
 // ---- end cpm/query/find.hpp ----
-// ---- begin cpm/query/patch.hpp ----
-// cpm: typed partial updates.
+// ---- begin cpm/query/join.hpp ----
+// cpm: a typed join of two models on a pair of member pointers (a foreign key and the key it
+// refers to), yielding both rows, lazily.
 //
-// A patch is an aggregate of std::optional fields named like some of the model's fields.
-// Fields left empty stay unchanged; for a nullable column, set the field to
-// std::optional<T>{} (an engaged optional holding an empty one) to store NULL.
+//   using cpm::col;
+//   for (auto& [repo, owner] : cpm::join<&repository::org_id, &org::id>
+//                                  .where(col<&org::name> == "acme")
+//                                  .order_by(cpm::asc<&repository::name>)
+//                                  .rows(db)) ...
+//   // SELECT "repository"."id", ..., "org"."id", ... FROM "repository"
+//   //   JOIN "org" ON "repository"."org_id" = "org"."id" WHERE "org"."name" = ? ORDER BY "repository"."name"
 //
-//   struct user_patch { std::optional<std::string> email; std::optional<std::optional<std::string>> public_key; };
-//   cpm::patch<user>(db, id, user_patch{.email = "new@example.org"});
+// An inner join: a row of the left model without a match is not there. The columns of both
+// are qualified by their table. where() takes predicates over fields of either model (each
+// call's predicate over one model: where(a).where(b) for one on each side); order_by too.
+// count() and exists() work as for one model; update, remove and projections do not apply.
+
+// ---- begin cpm/query/select.hpp ----
+// cpm: typed queries: SELECT, count, exists, UPDATE and DELETE of one model, built in C++ and
+// made into SQL at compile time.
 //
-// One statement, prepared once: "col" = CASE WHEN ? THEN ? ELSE "col" END for each field.
+//   using cpm::col;
+//   auto recent = cpm::from<item>
+//                     .where(col<&item::owner> == owner && col<&item::rank> >= 10)
+//                     .order_by(cpm::desc<&item::rank>, cpm::asc<&item::name>)
+//                     .limit(20);
+//   for (const item& i : recent.rows(db)) ...             // lazy, a cpm::rows<item>
+//   std::int64_t n = cpm::from<item>.where(col<&item::owner> == owner).count(db);
+//   auto names = cpm::from<item>.select<item_name>().rows(db);   // only item_name's columns
+//   cpm::from<item>.where(col<&item::rank> < 0).update(db, cpm::set<&item::rank>(0));
+//   cpm::from<item>.where(col<&item::note>.is_null()).remove(db);
+//
+// A query's type is its shape; its SQL is a constant of that type, readable at compile time:
+//   static_assert(decltype(recent)::sql == R"(SELECT ... WHERE "owner" = ? AND "rank" >= ? ...)");
+// Each shape is prepared once per connection and reused; the values are bound on each run.
+// Without order_by, rows come in primary key order (as find's do).
 
-
-#include <boost/pfr/core.hpp>
-
-#include <cstddef>
-#include <optional>
-#include <type_traits>
-#include <utility>
-
-namespace cpm {
-
-namespace detail {
-
-// The model column a patch field names.
-template <class T, class Patch, std::size_t J>
-consteval std::size_t patch_column() {
-  constexpr std::string_view name = field_name<Patch, J>;
-  for (std::size_t i = 0; i < model_info<T>::size; ++i)
-    if (field_names<T>(std::make_index_sequence<model_info<T>::size>{})[i] == name) return i;
-  return model_info<T>::size;
-}
-
-template <class T, class Patch, std::size_t J>
-consteval bool check_patch_field() {
-  constexpr std::size_t column = patch_column<T, Patch, J>();
-  static_assert(column < model_info<T>::size, "cpm: a patch field names no field of the model");
-  if constexpr (column < model_info<T>::size) {
-    using expected = std::optional<typename model_info<T>::template field_type<column>>;
-    static_assert(std::is_same_v<pfr_field_t<Patch, J>, expected>,
-                  "cpm: a patch field must be std::optional<type of the model field it names>");
-    static_assert(column != model_info<T>::primary_key, "cpm: a patch cannot change the primary key");
-  }
-  return true;
-}
-
-template <class T, class Patch, std::size_t... J>
-bool apply_patch(connection& db, const key_t<T>& key, const Patch& p, std::index_sequence<J...>) {
-  // With no field, the statement would be "UPDATE t SET  WHERE ...", which SQLite refuses.
-  static_assert(sizeof...(J) > 0, "cpm: a patch needs at least one field");
-  static_assert((check_patch_field<T, Patch, J>() && ...));
-  auto stmt = lease<patch_sql<T, patch_column<T, Patch, J>()...>>(db);
-  int index = 1;
-  auto bind_one = [&]<std::size_t Column>(const auto& field, std::integral_constant<std::size_t, Column>) {
-    stmt.bind_at(index++, field.has_value());
-    if constexpr (empty_is_none<T, Column>()) {
-      if (field) bind_none_as_empty(stmt, index, *field);
-      ++index;
-    } else if (field) {
-      stmt.bind_ref(index++, *field);
-    } else {
-      parameter(stmt.native(), index++).null();
-    }
-  };
-  (bind_one(boost::pfr::get<J>(p), std::integral_constant<std::size_t, patch_column<T, Patch, J>()>{}), ...);
-  stmt.bind_ref(index, key);
-  stmt.run();
-  return db.changes() > 0;
-}
-
-}  // namespace detail
-
-// Applies `p` to the row with primary key `key`; false when there is no such row. The key
-// converts to the key type without narrowing, as get's does.
-template <model T, class Patch, class K = detail::key_t<T>>
-bool patch(connection& db, const K& key, const Patch& p) {
-  detail::require_primary_key<T>();
-  static_assert(detail::check_key<T, K>());
-  static_assert(std::is_aggregate_v<Patch>, "cpm: a patch must be an aggregate of std::optional fields");
-  return detail::apply_patch<T>(db, detail::key_value<T>(key), p,
-                                std::make_index_sequence<boost::pfr::tuple_size_v<Patch>>{});
-}
-
-}  // namespace cpm
-// ---- end cpm/query/patch.hpp ----
 // ---- begin cpm/query/raw.hpp ----
 // cpm: hand-written SQL, mapped to any aggregate (or a single value).
 //
@@ -4945,6 +4897,1145 @@ std::int64_t execute(connection& db, sql_constant<Text> sql, const Args&... args
 
 }  // namespace cpm
 // ---- end cpm/query/raw.hpp ----
+// ---- begin cpm/query/where.hpp ----
+// cpm: typed predicates over a model's fields, written as C++ and made into SQL at compile time.
+//
+//   using cpm::col;
+//   auto p = col<&item::owner> == 1 && (col<&item::rank> > 10 || col<&item::note>.is_null());
+//   // "owner" = ? AND ("rank" > ? OR "note" IS NULL)
+//
+// A predicate's type is its shape (which fields, which operators, how they nest); the values
+// it compares with are held in it and bound at run time. Predicates are used by cpm::from
+// (cpm/query/select.hpp) for SELECT, count, exists, UPDATE and DELETE.
+//
+// Operators: ==, !=, <, <=, >, >= against a value; .like(pattern), .glob(pattern) on text;
+// .is_null(), .is_not_null() on std::optional fields; .in(values); .between(low, high);
+// combined with &&, || and !. On a std::optional field, == and != are IS and IS NOT (so that
+// == std::nullopt finds the NULLs, as find does); the ordering operators, LIKE, GLOB, IN and
+// BETWEEN take the value type and never match a NULL.
+//
+// A value must be one the field's type can be made from without narrowing (the rule of
+// cpm::find); a predicate over fields of two models does not compile. Each mistake is one
+// static_assert, its message beginning "cpm:".
+
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace cpm {
+
+namespace detail {
+
+template <class F>
+struct unwrap_optional {
+  using type = F;
+};
+template <class F>
+struct unwrap_optional<std::optional<F>> {
+  using type = F;
+};
+// The type a field holds when it holds a value: F, or T for std::optional<T>.
+template <class F>
+using value_of_t = typename unwrap_optional<F>::type;
+
+template <auto Member>
+inline constexpr std::string_view column_of =
+    model_info<member_class_t<Member>>::columns[field_index<Member>];
+
+// Binds a value of field I of model T (or of that field's value type): "none" as '' for a
+// none_as_empty field. Borrow: the value outlives the statement's run (else it is copied).
+template <class T, std::size_t I, bool Borrow, class V>
+void bind_field_value(statement_base& stmt, int index, const V& value) {
+  if constexpr (empty_is_none<T, I>() && std::is_same_v<V, std::optional<std::string>>) {
+    if (!value) {
+      parameter(stmt.native(), index).text_ref(std::string_view(""));
+      return;
+    }
+  }
+  if constexpr (Borrow) {
+    stmt.bind_ref(index, value);
+  } else {
+    stmt.bind_at(index, value);
+  }
+}
+
+// ---- IN lists: one statement per size class, a short list repeating its last value -----------
+
+// The size classes of an IN list: a list is sent with the smallest that holds it. The last
+// class, 0 parameters, is the empty list (SQLite's "x IN ()", false; NOT of it true).
+inline constexpr std::size_t in_list_sizes[] = {8, 64, 512, 4096, 0};
+inline constexpr unsigned in_list_classes = 5;
+// At most this many IN lists in one statement: each multiplies the statements a shape has.
+inline constexpr unsigned max_in_lists = 2;
+
+// Which size class holds n values; throws above the largest.
+inline unsigned in_list_class(std::size_t n) {
+  if (n == 0) return 4;
+  for (unsigned c = 0; c < 4; ++c)
+    if (n <= in_list_sizes[c]) return c;
+  throw usage_error("cpm: an IN list of a typed query holds at most 4096 values (after removing duplicates)");
+}
+
+// The size class of the IN list numbered `ordinal` in a statement variant `code` (base 5 digits).
+constexpr std::size_t in_list_size(unsigned code, unsigned ordinal) {
+  for (unsigned i = 0; i < ordinal; ++i) code /= in_list_classes;
+  return in_list_sizes[code % in_list_classes];
+}
+
+// How a predicate is written: which IN-list variant (`code`), the next IN list's number, and
+// whether columns are qualified by their table (in a join).
+struct sql_context {
+  unsigned code = 0;
+  unsigned ordinal = 0;
+  bool qualified = false;
+};
+
+// "column", or "table"."column" in a join.
+template <auto Member, class Out>
+constexpr void write_column(Out& out, const sql_context& cx) {
+  if (cx.qualified) {
+    identifier(out, model_info<member_class_t<Member>>::table);
+    out << ".";
+  }
+  identifier(out, column_of<Member>);
+}
+
+// Marks the node types of a predicate.
+struct predicate_node {};
+
+template <class E>
+concept predicate = std::is_base_of_v<predicate_node, E>;
+
+// The SQL spelling of each comparison.
+enum class cmp_op : unsigned char { eq, ne, lt, le, gt, ge, like, glob };
+
+constexpr std::string_view cmp_op_text(cmp_op op, bool optional) {
+  switch (op) {
+    case cmp_op::eq: return optional ? " IS " : " = ";
+    case cmp_op::ne: return optional ? " IS NOT " : " <> ";
+    case cmp_op::lt: return " < ";
+    case cmp_op::le: return " <= ";
+    case cmp_op::gt: return " > ";
+    case cmp_op::ge: return " >= ";
+    case cmp_op::like: return " LIKE ";
+    case cmp_op::glob: return " GLOB ";
+  }
+  return "";
+}
+
+// Precedence, for parentheses: a leaf binds tightest, then NOT, AND, OR.
+inline constexpr int leaf_precedence = 4;
+
+// "column" <op> ?
+template <auto Member, cmp_op Op>
+struct compare : predicate_node {
+  using model = member_class_t<Member>;
+  using field = member_field_t<Member>;
+  // == and != on an optional field compare with the optional (IS, IS NOT); the others with its
+  // value type; LIKE and GLOB with text.
+  using stored = std::conditional_t<Op == cmp_op::eq || Op == cmp_op::ne, field,
+                                    std::conditional_t<Op == cmp_op::like || Op == cmp_op::glob, std::string,
+                                                       value_of_t<field>>>;
+  static constexpr int precedence = leaf_precedence;
+  static constexpr unsigned in_lists = 0;
+
+  stored value;
+
+  template <class Out>
+  static constexpr void write(Out& out, sql_context& cx) {
+    write_column<Member>(out, cx);
+    out << cmp_op_text(Op, is_optional<field>::value);
+    placeholder(out);
+  }
+  template <bool Borrow>
+  void bind(statement_base& stmt, int& index) const {
+    bind_field_value<model, field_index<Member>, Borrow>(stmt, index++, value);
+  }
+  void choose(unsigned&, unsigned&) const noexcept {}
+};
+
+// "column" IS NULL, "column" IS NOT NULL; for a none_as_empty field, which stores "none" as
+// '', coalesce("column", '') = '' and <> ''.
+template <auto Member, bool Null>
+struct null_test : predicate_node {
+  using model = member_class_t<Member>;
+  static constexpr int precedence = leaf_precedence;
+  static constexpr unsigned in_lists = 0;
+
+  template <class Out>
+  static constexpr void write(Out& out, sql_context& cx) {
+    if constexpr (empty_is_none<model, field_index<Member>>()) {
+      out << "coalesce(";
+      write_column<Member>(out, cx);
+      out << (Null ? ", '') = ''" : ", '') <> ''");
+    } else {
+      write_column<Member>(out, cx);
+      out << (Null ? " IS NULL" : " IS NOT NULL");
+    }
+  }
+  template <bool Borrow>
+  void bind(statement_base&, int&) const noexcept {}
+  void choose(unsigned&, unsigned&) const noexcept {}
+};
+
+// "column" BETWEEN ? AND ?
+template <auto Member>
+struct between : predicate_node {
+  using model = member_class_t<Member>;
+  using stored = value_of_t<member_field_t<Member>>;
+  static constexpr int precedence = leaf_precedence;
+  static constexpr unsigned in_lists = 0;
+
+  stored low;
+  stored high;
+
+  template <class Out>
+  static constexpr void write(Out& out, sql_context& cx) {
+    write_column<Member>(out, cx);
+    out << " BETWEEN ";
+    placeholder(out);
+    out << " AND ";
+    placeholder(out);
+  }
+  template <bool Borrow>
+  void bind(statement_base& stmt, int& index) const {
+    bind_field_value<model, field_index<Member>, Borrow>(stmt, index++, low);
+    bind_field_value<model, field_index<Member>, Borrow>(stmt, index++, high);
+  }
+  void choose(unsigned&, unsigned&) const noexcept {}
+};
+
+// "column" IN (?, ?, ...): as many parameters as the list's size class.
+template <auto Member>
+struct in_list : predicate_node {
+  using model = member_class_t<Member>;
+  using stored = value_of_t<member_field_t<Member>>;
+  static constexpr int precedence = leaf_precedence;
+  static constexpr unsigned in_lists = 1;
+
+  std::vector<stored> values;  // made unique (and sorted, when the type can be)
+
+  template <class Out>
+  static constexpr void write(Out& out, sql_context& cx) {
+    write_column<Member>(out, cx);
+    out << " IN (";
+    const std::size_t size = in_list_size(cx.code, cx.ordinal++);
+    for (std::size_t i = 0; i < size; ++i) {
+      if (i) out << ", ";
+      placeholder(out);
+    }
+    out << ")";
+  }
+  // Binds the size class's parameters: a short list repeats its last value, which IN ignores.
+  template <bool Borrow>
+  void bind(statement_base& stmt, int& index) const {
+    if (values.empty()) return;
+    const std::size_t size = in_list_sizes[in_list_class(values.size())];
+    for (std::size_t i = 0; i < size; ++i)
+      bind_field_value<model, field_index<Member>, Borrow>(stmt, index++, values[std::min(i, values.size() - 1)]);
+  }
+  // Adds this list's size class to the statement variant `code`, as digit `place`.
+  void choose(unsigned& code, unsigned& place) const {
+    code += in_list_class(values.size()) * place;
+    place *= in_list_classes;
+  }
+};
+
+// L AND R, L OR R
+template <class L, class R, bool And>
+struct junction : predicate_node {
+  using model = typename L::model;
+  static constexpr int precedence = And ? 2 : 1;
+  static constexpr unsigned in_lists = L::in_lists + R::in_lists;
+
+  L left;
+  R right;
+
+  template <class E, class Out>
+  static constexpr void write_side(Out& out, sql_context& cx) {
+    // AND inside OR needs no parentheses; OR inside AND does. NOT is written with its own.
+    if constexpr (E::precedence < precedence) {
+      out << "(";
+      E::write(out, cx);
+      out << ")";
+    } else {
+      E::write(out, cx);
+    }
+  }
+  template <class Out>
+  static constexpr void write(Out& out, sql_context& cx) {
+    write_side<L>(out, cx);
+    out << (And ? " AND " : " OR ");
+    write_side<R>(out, cx);
+  }
+  template <bool Borrow>
+  void bind(statement_base& stmt, int& index) const {
+    left.template bind<Borrow>(stmt, index);
+    right.template bind<Borrow>(stmt, index);
+  }
+  void choose(unsigned& code, unsigned& place) const {
+    left.choose(code, place);
+    right.choose(code, place);
+  }
+};
+
+// NOT (E)
+template <class E>
+struct negation : predicate_node {
+  using model = typename E::model;
+  static constexpr int precedence = 3;
+  static constexpr unsigned in_lists = E::in_lists;
+
+  E inner;
+
+  template <class Out>
+  static constexpr void write(Out& out, sql_context& cx) {
+    out << "NOT (";
+    E::write(out, cx);
+    out << ")";
+  }
+  template <bool Borrow>
+  void bind(statement_base& stmt, int& index) const {
+    inner.template bind<Borrow>(stmt, index);
+  }
+  void choose(unsigned& code, unsigned& place) const { inner.choose(code, place); }
+};
+
+// The checks name what they check in their template arguments, which the compilers print
+// with the error (the field's model and type, and the value's type).
+template <class Model, class FieldType, class Value>
+inline constexpr bool value_fits_field = value_for<const Value&, FieldType>;
+
+template <class Model, class FieldType, class Value>
+consteval bool check_value() {
+  static_assert(value_fits_field<Model, FieldType, Value>,
+                "cpm: a typed query compares a field with a value its type cannot be made from without "
+                "narrowing (the model, the field's type and the value's type are the template arguments named here)");
+  return value_fits_field<Model, FieldType, Value>;
+}
+
+template <class LeftModel, class RightModel>
+inline constexpr bool same_model = std::is_same_v<LeftModel, RightModel>;
+
+template <class LeftModel, class RightModel>
+consteval bool check_same_model() {
+  static_assert(same_model<LeftModel, RightModel>,
+                "cpm: a predicate combines fields of two different models (the two models are the "
+                "template arguments named here)");
+  return true;  // the static_assert above is the one error
+}
+
+template <class F>
+inline constexpr bool is_text_field = std::is_same_v<value_of_t<F>, std::string>;
+
+// A node made from a value the field accepts; when it does not, check_value's message is the
+// one error and the node is left empty.
+template <class Node, class Stored, class V>
+Node node_from(const V& v) {
+  if constexpr (value_for<const V&, Stored>) {
+    return Node{{}, Stored(v)};
+  } else {
+    return Node{};
+  }
+}
+
+}  // namespace detail
+
+// A field of a model in a typed query: cpm::col<&item::owner>.
+template <auto Member>
+struct column {
+  static_assert(std::is_member_object_pointer_v<decltype(Member)>,
+                "cpm: cpm::col takes a pointer to a data member of a model: cpm::col<&T::field>");
+  using model = detail::member_class_t<Member>;
+  using field = detail::member_field_t<Member>;
+
+  // "column" LIKE ? (text fields only)
+  template <class V>
+  [[nodiscard]] detail::compare<Member, detail::cmp_op::like> like(const V& pattern) const {
+    return text_match<detail::cmp_op::like>(pattern);
+  }
+  // "column" GLOB ? (text fields only)
+  template <class V>
+  [[nodiscard]] detail::compare<Member, detail::cmp_op::glob> glob(const V& pattern) const {
+    return text_match<detail::cmp_op::glob>(pattern);
+  }
+  // "column" IS NULL (std::optional fields only)
+  [[nodiscard]] detail::null_test<Member, true> is_null() const {
+    static_assert(detail::is_optional<field>::value, "cpm: is_null() is for std::optional fields");
+    return {};
+  }
+  // "column" IS NOT NULL (std::optional fields only)
+  [[nodiscard]] detail::null_test<Member, false> is_not_null() const {
+    static_assert(detail::is_optional<field>::value, "cpm: is_not_null() is for std::optional fields");
+    return {};
+  }
+  // "column" BETWEEN ? AND ?
+  template <class V, class W>
+  [[nodiscard]] detail::between<Member> between(const V& low, const W& high) const {
+    using stored = detail::value_of_t<field>;
+    if constexpr (detail::check_value<model, stored, V>() && detail::check_value<model, stored, W>()) {
+      return {{}, stored(low), stored(high)};
+    } else {
+      return {};
+    }
+  }
+  // "column" IN (...): any input range of values; duplicates are sent once. An empty list
+  // matches no row. IN never matches NULL: for those, add || col<...>.is_null().
+  template <std::ranges::input_range Values>
+  [[nodiscard]] detail::in_list<Member> in(Values&& values) const {
+    using stored = detail::value_of_t<field>;
+    using value = std::ranges::range_value_t<Values>;
+    detail::in_list<Member> out;
+    if constexpr (detail::check_value<model, stored, value>()) {
+      for (auto&& v : values) out.values.emplace_back(std::forward<decltype(v)>(v));
+      if constexpr (std::totally_ordered<stored>) {
+        std::sort(out.values.begin(), out.values.end());
+        out.values.erase(std::unique(out.values.begin(), out.values.end()), out.values.end());
+      }
+    }
+    return out;
+  }
+  template <class V>
+  [[nodiscard]] detail::in_list<Member> in(std::initializer_list<V> values) const {
+    return in(std::vector<V>(values));
+  }
+
+ private:
+  template <detail::cmp_op Op, class V>
+  static detail::compare<Member, Op> text_match(const V& pattern) {
+    static_assert(detail::is_text_field<field>, "cpm: LIKE and GLOB are for text fields (std::string)");
+    if constexpr (detail::is_text_field<field> && detail::check_value<model, std::string, V>()) {
+      return detail::node_from<detail::compare<Member, Op>, std::string>(pattern);
+    } else {
+      return {};
+    }
+  }
+};
+
+template <auto Member>
+inline constexpr column<Member> col{};
+
+namespace detail {
+
+template <auto Member, cmp_op Op, class V>
+compare<Member, Op> make_compare(const V& value) {
+  using node = compare<Member, Op>;
+  if constexpr (check_value<member_class_t<Member>, typename node::stored, V>()) {
+    return node_from<node, typename node::stored>(value);
+  } else {
+    return {};
+  }
+}
+
+}  // namespace detail
+
+template <auto M, class V>
+[[nodiscard]] detail::compare<M, detail::cmp_op::eq> operator==(column<M>, const V& value) {
+  return detail::make_compare<M, detail::cmp_op::eq>(value);
+}
+template <auto M, class V>
+[[nodiscard]] detail::compare<M, detail::cmp_op::ne> operator!=(column<M>, const V& value) {
+  return detail::make_compare<M, detail::cmp_op::ne>(value);
+}
+template <auto M, class V>
+[[nodiscard]] detail::compare<M, detail::cmp_op::lt> operator<(column<M>, const V& value) {
+  return detail::make_compare<M, detail::cmp_op::lt>(value);
+}
+template <auto M, class V>
+[[nodiscard]] detail::compare<M, detail::cmp_op::le> operator<=(column<M>, const V& value) {
+  return detail::make_compare<M, detail::cmp_op::le>(value);
+}
+template <auto M, class V>
+[[nodiscard]] detail::compare<M, detail::cmp_op::gt> operator>(column<M>, const V& value) {
+  return detail::make_compare<M, detail::cmp_op::gt>(value);
+}
+template <auto M, class V>
+[[nodiscard]] detail::compare<M, detail::cmp_op::ge> operator>=(column<M>, const V& value) {
+  return detail::make_compare<M, detail::cmp_op::ge>(value);
+}
+
+namespace detail {
+
+// In the namespace of the predicate nodes, where argument-dependent lookup finds them.
+template <predicate L, predicate R>
+[[nodiscard]] junction<L, R, true> operator&&(L left, R right) {
+  static_assert(check_same_model<typename L::model, typename R::model>());
+  return {{}, std::move(left), std::move(right)};
+}
+template <predicate L, predicate R>
+[[nodiscard]] junction<L, R, false> operator||(L left, R right) {
+  static_assert(check_same_model<typename L::model, typename R::model>());
+  return {{}, std::move(left), std::move(right)};
+}
+template <predicate E>
+[[nodiscard]] negation<E> operator!(E inner) {
+  return {{}, std::move(inner)};
+}
+
+}  // namespace detail
+
+// An assignment of an UPDATE: cpm::set<&item::rank>(5) is "rank" = ?.
+template <auto Member>
+struct assignment {
+  using model = detail::member_class_t<Member>;
+  using field = detail::member_field_t<Member>;
+  field value;
+
+  template <class Out>
+  static constexpr void write(Out& out) {
+    detail::identifier(out, detail::column_of<Member>);
+    out << " = ";
+    detail::placeholder(out);
+  }
+  void bind(statement_base& stmt, int& index) const {
+    detail::bind_field_value<model, field_index<Member>, true>(stmt, index++, value);
+  }
+};
+
+template <auto Member, class V>
+[[nodiscard]] assignment<Member> set(const V& value) {
+  using F = detail::member_field_t<Member>;
+  if constexpr (detail::check_value<detail::member_class_t<Member>, F, V>()) {
+    return {F(value)};
+  } else {
+    return {};
+  }
+}
+
+}  // namespace cpm
+// ---- end cpm/query/where.hpp ----
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace cpm {
+
+namespace detail {
+
+// No WHERE clause.
+struct no_predicate {
+  static constexpr unsigned in_lists = 0;
+  template <class Out>
+  static constexpr void write(Out&, unsigned, unsigned&) {}
+  template <bool Borrow>
+  void bind(statement_base&, int&) const noexcept {}
+  void choose(unsigned&, unsigned&) const noexcept {}
+};
+
+// One term of ORDER BY.
+template <auto Member, bool Descending>
+struct order_term {
+  using model = member_class_t<Member>;
+  template <class Out>
+  static constexpr void write(Out& out, const sql_context& cx) {
+    write_column<Member>(out, cx);
+    if (Descending) out << " DESC";
+  }
+};
+
+template <class... Terms>
+struct order_list {};
+
+// The model column a field of a projection row names (as patch fields do); size when none.
+template <class T, class Row, std::size_t J>
+consteval std::size_t projected_column() {
+  constexpr std::string_view name = field_name<Row, J>;
+  for (std::size_t i = 0; i < model_info<T>::size; ++i)
+    if (field_names<T>(std::make_index_sequence<model_info<T>::size>{})[i] == name) return i;
+  return model_info<T>::size;
+}
+
+template <class Model, class Row, std::size_t J>
+consteval bool check_projection_field() {
+  constexpr std::size_t column = projected_column<Model, Row, J>();
+  static_assert(column < model_info<Model>::size,
+                "cpm: a field of the projection row names no field of the model (the model, the row type "
+                "and the field's index are the template arguments named here)");
+  if constexpr (column < model_info<Model>::size) {
+    static_assert(std::is_same_v<pfr_field_t<Row, J>, typename model_info<Model>::template field_type<column>>,
+                  "cpm: a field of the projection row must have the type of the model field it names "
+                  "(the model, the row type and the field's index are the template arguments named here)");
+  }
+  return true;  // the static_asserts above are the one error
+}
+
+template <class T, class Row>
+consteval bool check_projection() {
+  if constexpr (std::is_same_v<T, Row>) {
+    return true;
+  } else {
+    static_assert(check_query_row<Row>() || true);
+    return []<std::size_t... J>(std::index_sequence<J...>) {
+      return (check_projection_field<T, Row, J>() && ...);
+    }(std::make_index_sequence<boost::pfr::tuple_size_v<Row>>{});
+  }
+}
+
+template <class T, class Row, class Out>
+constexpr void projected_columns(Out& out) {
+  if constexpr (std::is_same_v<T, Row>) {
+    column_list<T>(out);
+  } else {
+    [&]<std::size_t... J>(std::index_sequence<J...>) {
+      std::size_t k = 0;
+      // (A field that names no column, which check_projection reports, is left out.)
+      constexpr std::size_t size = model_info<T>::size;
+      constexpr std::array<std::size_t, sizeof...(J)> columns{projected_column<T, Row, J>()...};
+      for (std::size_t c : columns) {
+        if (c >= size) continue;
+        out << (k++ ? ", " : "");
+        identifier(out, model_info<T>::columns[c]);
+      }
+    }(std::make_index_sequence<boost::pfr::tuple_size_v<Row>>{});
+  }
+}
+
+// What a typed query reads from: one model's table (table_source), or two joined
+// (join_source, cpm/query/join.hpp). A source writes its FROM clause, its columns and its
+// default order, and says which models' fields its predicates may name.
+template <class T>
+struct table_source {
+  using row = T;
+  static constexpr bool qualified = false;  // columns written without their table
+  static constexpr bool single = true;      // one table: UPDATE, DELETE and projections apply
+  template <class M>
+  static constexpr bool has = std::is_same_v<M, T>;
+
+  template <class Out>
+  static constexpr void from(Out& out) {
+    identifier(out, model_info<T>::table);
+  }
+  template <class Out>
+  static constexpr void columns(Out& out) {
+    column_list<T>(out);
+  }
+  template <class Out>
+  static constexpr void default_order(Out& out) {
+    order_by_key<T>(out);
+  }
+};
+
+template <class Source, class Where, class Out>
+constexpr void where_clause(Out& out, unsigned code) {
+  if constexpr (!std::is_same_v<Where, no_predicate>) {
+    sql_context cx{code, 0, Source::qualified};
+    out << " WHERE ";
+    Where::write(out, cx);
+  }
+}
+
+template <class Source, class... Terms, class Out>
+constexpr void order_clause(Out& out, order_list<Terms...>*) {
+  if constexpr (sizeof...(Terms) == 0) {
+    Source::default_order(out);
+  } else {
+    out << " ORDER BY ";
+    std::size_t k = 0;
+    sql_context cx{0, 0, Source::qualified};
+    ((out << (k++ ? ", " : ""), Terms::write(out, cx)), ...);
+  }
+}
+
+// The statements of a query shape, one per IN-list variant `Code`.
+template <class Q, unsigned Code>
+inline constexpr auto select_text = make_sql([](auto& out) {
+  using S = typename Q::source;
+  out << "SELECT ";
+  if constexpr (std::is_same_v<typename Q::row, typename S::row>) {
+    S::columns(out);
+  } else {
+    projected_columns<typename S::row, typename Q::row>(out);
+  }
+  out << " FROM ";
+  S::from(out);
+  where_clause<S, typename Q::predicate>(out, Code);
+  order_clause<S>(out, static_cast<typename Q::order*>(nullptr));
+  if constexpr (Q::has_limit) out << " LIMIT ?";
+  if constexpr (Q::has_offset) out << (Q::has_limit ? " OFFSET ?" : " LIMIT -1 OFFSET ?");
+});
+
+template <class Q, unsigned Code>
+inline constexpr auto count_text = make_sql([](auto& out) {
+  out << "SELECT count(*) FROM ";
+  Q::source::from(out);
+  where_clause<typename Q::source, typename Q::predicate>(out, Code);
+});
+
+template <class Q, unsigned Code>
+inline constexpr auto exists_text = make_sql([](auto& out) {
+  out << "SELECT EXISTS (SELECT 1 FROM ";
+  Q::source::from(out);
+  where_clause<typename Q::source, typename Q::predicate>(out, Code);
+  out << ")";
+});
+
+template <class Q, unsigned Code>
+inline constexpr auto delete_text = make_sql([](auto& out) {
+  out << "DELETE FROM ";
+  Q::source::from(out);
+  where_clause<typename Q::source, typename Q::predicate>(out, Code);
+});
+
+template <class Q, unsigned Code, class... Sets>
+inline constexpr auto update_text = make_sql([](auto& out) {
+  out << "UPDATE ";
+  Q::source::from(out);
+  out << " SET ";
+  std::size_t k = 0;
+  ((out << (k++ ? ", " : ""), Sets::write(out)), ...);
+  where_clause<typename Q::source, typename Q::predicate>(out, Code);
+});
+
+// The number of statement variants of a predicate: 5 per IN list it holds.
+constexpr unsigned variants(unsigned in_lists) {
+  unsigned n = 1;
+  for (unsigned i = 0; i < in_lists; ++i) n *= in_list_classes;
+  return n;
+}
+
+using lease_fn = statement_lease (*)(connection&);
+
+template <template <unsigned> class Text, unsigned... C>
+constexpr std::array<lease_fn, sizeof...(C)> lease_table(std::integer_sequence<unsigned, C...>) {
+  return {&lease<Text<C>::value>...};
+}
+
+// Leases the statement of variant `code` among Count made by Text<C>: a table of leases, not a
+// recursion (and no list of variants in the function's mangled name).
+template <template <unsigned> class Text, unsigned Count>
+statement_lease lease_variant(connection& db, unsigned code) {
+  static constexpr std::array<lease_fn, Count> table = lease_table<Text>(std::make_integer_sequence<unsigned, Count>{});
+  return table[code](db);
+}
+
+template <class Q>
+struct texts {
+  template <unsigned C>
+  struct select {
+    static constexpr const auto& value = select_text<Q, C>;
+  };
+  template <unsigned C>
+  struct count {
+    static constexpr const auto& value = count_text<Q, C>;
+  };
+  template <unsigned C>
+  struct exists {
+    static constexpr const auto& value = exists_text<Q, C>;
+  };
+  template <unsigned C>
+  struct remove {
+    static constexpr const auto& value = delete_text<Q, C>;
+  };
+  template <class... Sets>
+  struct update {
+    template <unsigned C>
+    struct of {
+      static constexpr const auto& value = update_text<Q, C, Sets...>;
+    };
+  };
+};
+
+// Whether a source reads the fields of Model: the query's model, or one of a join's two.
+template <class Source, class Model>
+consteval bool check_source_model() {
+  if constexpr (Source::single) {
+    return check_same_model<typename Source::row, Model>();
+  } else {
+    static_assert(Source::template has<Model>,
+                  "cpm: a join's predicate or order names a field of neither joined model (the join and the "
+                  "model are the template arguments named here)");
+    return true;  // the static_assert above is the one error
+  }
+}
+
+}  // namespace detail
+
+// ORDER BY terms: cpm::asc<&item::name>, cpm::desc<&item::rank>.
+template <auto Member>
+inline constexpr detail::order_term<Member, false> asc{};
+template <auto Member>
+inline constexpr detail::order_term<Member, true> desc{};
+
+// A typed query over a source (one model's table, or a join of two): rows of type Row (the
+// source's rows, or a projection), those for which Where holds, in the order Order, with a
+// LIMIT and an OFFSET when HasLimit and HasOffset. Made by cpm::from<T> (or cpm::join) and
+// its member functions; each returns a new query.
+template <class Source, class Row, class Where, class Order, bool HasLimit, bool HasOffset>
+class typed_query {
+ public:
+  using source = Source;
+  using row = Row;
+  using predicate = Where;
+  using order = Order;
+  static constexpr bool has_limit = HasLimit;
+  static constexpr bool has_offset = HasOffset;
+
+  static_assert(Where::in_lists <= detail::max_in_lists, "cpm: a typed query may hold at most two IN lists");
+
+  // The SELECT, COUNT, EXISTS and DELETE of this shape (IN lists at their first size, 8).
+  static constexpr std::string_view sql = detail::select_text<typed_query, 0>.view();
+  static constexpr std::string_view count_sql = detail::count_text<typed_query, 0>.view();
+  static constexpr std::string_view exists_sql = detail::exists_text<typed_query, 0>.view();
+  static constexpr std::string_view remove_sql = detail::delete_text<typed_query, 0>.view();
+  // The UPDATE that sets the fields Members (in this order).
+  template <auto... Members>
+  static constexpr std::string_view update_sql = detail::update_text<typed_query, 0, assignment<Members>...>.view();
+
+  typed_query() = default;
+  typed_query(Where where, std::int64_t limit, std::int64_t offset)
+      : where_(std::move(where)), limit_(limit), offset_(offset) {}
+
+  // Rows for which `p` holds (and, when a predicate is there already, it too).
+  template <detail::predicate P>
+  [[nodiscard]] auto where(P p) const {
+    static_assert(detail::check_source_model<Source, typename P::model>());
+    if constexpr (std::is_same_v<Where, detail::no_predicate>) {
+      return typed_query<Source, Row, P, Order, HasLimit, HasOffset>(std::move(p), limit_, offset_);
+    } else {
+      using both = detail::junction<Where, P, true>;
+      return typed_query<Source, Row, both, Order, HasLimit, HasOffset>(both{{}, where_, std::move(p)}, limit_, offset_);
+    }
+  }
+
+  // ORDER BY the terms, after any given before.
+  template <auto... Members, bool... Descending>
+  [[nodiscard]] auto order_by(detail::order_term<Members, Descending>...) const {
+    static_assert((detail::check_source_model<Source, detail::member_class_t<Members>>() && ...));
+    return append_order(static_cast<Order*>(nullptr), static_cast<detail::order_list<detail::order_term<Members, Descending>...>*>(nullptr));
+  }
+
+  // At most `n` rows.
+  [[nodiscard]] typed_query<Source, Row, Where, Order, true, HasOffset> limit(std::int64_t n) const {
+    return {where_, n, offset_};
+  }
+  // The rows after the first `n`.
+  [[nodiscard]] typed_query<Source, Row, Where, Order, HasLimit, true> offset(std::int64_t n) const {
+    return {where_, limit_, n};
+  }
+
+  // Only the columns the fields of `Projection` name, read into it: an aggregate whose fields
+  // are named (and typed) like fields of the model.
+  template <class Projection>
+  [[nodiscard]] typed_query<Source, Projection, Where, Order, HasLimit, HasOffset> select() const {
+    static_assert(Source::single, "cpm: a projection reads from one model (not a join)");
+    static_assert(detail::check_projection<typename Source::row, Projection>());
+    return {where_, limit_, offset_};
+  }
+
+  // The rows, lazily: the values are copied into the statement, so the query may die first.
+  [[nodiscard]] cpm::rows<Row> rows(connection& db) const {
+    auto stmt = lease_bound<false, detail::texts<typed_query>::template select>(db);
+    int index = stmt.second;
+    if constexpr (HasLimit) stmt.first.bind_at(index++, limit_);
+    if constexpr (HasOffset) stmt.first.bind_at(index++, offset_);
+    return cpm::rows<Row>(std::move(stmt.first));
+  }
+
+  // The first row, if any.
+  [[nodiscard]] std::optional<Row> first(connection& db) const { return rows(db).first(); }
+
+  // How many rows the predicate holds for (limit and offset do not apply).
+  [[nodiscard]] std::int64_t count(connection& db) const {
+    static_assert(!HasLimit && !HasOffset, "cpm: count() counts every row the predicate holds for: drop limit and offset");
+    auto stmt = lease_bound<true, detail::texts<typed_query>::template count>(db);
+    stmt.first.step();
+    return stmt.first.template column<std::int64_t>(0);
+  }
+
+  // Whether the predicate holds for any row.
+  [[nodiscard]] bool exists(connection& db) const {
+    static_assert(!HasLimit && !HasOffset, "cpm: exists() looks at every row: drop limit and offset");
+    auto stmt = lease_bound<true, detail::texts<typed_query>::template exists>(db);
+    stmt.first.step();
+    return stmt.first.template column<std::int64_t>(0) != 0;
+  }
+
+  // Deletes the rows the predicate holds for (every row without one); returns how many.
+  std::int64_t remove(connection& db) const {
+    static_assert(Source::single, "cpm: remove() deletes from one model (not a join)");
+    static_assert(!HasLimit && !HasOffset && std::is_same_v<Order, detail::order_list<>>,
+                  "cpm: remove() deletes every row the predicate holds for: drop order_by, limit and offset");
+    auto stmt = lease_bound<true, detail::texts<typed_query>::template remove>(db);
+    return detail::run_counting_changes(db, stmt.first);
+  }
+
+  // Sets the fields `sets` name (cpm::set<&T::field>(value), ...) in the rows the predicate
+  // holds for (every row without one); returns how many rows changed.
+  template <auto... Members>
+  std::int64_t update(connection& db, const assignment<Members>&... sets) const {
+    static_assert(sizeof...(Members) > 0, "cpm: update needs at least one cpm::set<&T::field>(value)");
+    static_assert(Source::single, "cpm: update() changes one model (not a join)");
+    static_assert(!HasLimit && !HasOffset && std::is_same_v<Order, detail::order_list<>>,
+                  "cpm: update() changes every row the predicate holds for: drop order_by, limit and offset");
+    static_assert((detail::check_source_model<Source, detail::member_class_t<Members>>() && ...));
+    unsigned code = 0;
+    unsigned place = 1;
+    where_.choose(code, place);
+    auto stmt = detail::lease_variant<detail::texts<typed_query>::template update<assignment<Members>...>::template of,
+                                      detail::variants(Where::in_lists)>(db, code);
+    int index = 1;
+    (sets.bind(stmt, index), ...);
+    where_.template bind<true>(stmt, index);
+    return detail::run_counting_changes(db, stmt);
+  }
+
+ private:
+  template <class... Old, class... New>
+  auto append_order(detail::order_list<Old...>*, detail::order_list<New...>*) const {
+    return typed_query<Source, Row, Where, detail::order_list<Old..., New...>, HasLimit, HasOffset>(where_, limit_,
+                                                                                                   offset_);
+  }
+
+  // The statement of this shape for the IN lists' sizes, with the predicate's values bound;
+  // and the next parameter's index.
+  template <bool Borrow, template <unsigned> class Text>
+  std::pair<statement_lease, int> lease_bound(connection& db) const {
+    unsigned code = 0;
+    unsigned place = 1;
+    where_.choose(code, place);
+    auto stmt = detail::lease_variant<Text, detail::variants(Where::in_lists)>(db, code);
+    int index = 1;
+    where_.template bind<Borrow>(stmt, index);
+    return {std::move(stmt), index};
+  }
+
+  Where where_{};
+  std::int64_t limit_ = 0;
+  std::int64_t offset_ = 0;
+};
+
+// The query of every row of T, to refine: cpm::from<item>.where(...).order_by(...).limit(n).
+template <model T>
+inline constexpr typed_query<detail::table_source<T>, T, detail::no_predicate, detail::order_list<>, false, false> from{};
+
+}  // namespace cpm
+// ---- end cpm/query/select.hpp ----
+
+#include <boost/pfr/core.hpp>
+
+#include <cstddef>
+#include <type_traits>
+#include <utility>
+
+namespace cpm {
+
+namespace detail {
+
+// A row of a join: the left model's row and the right one's. An aggregate, so that
+// `auto& [left, right] : rows` names them.
+template <class L, class R>
+struct joined_row {
+  L first{};
+  R second{};
+};
+
+template <class Row, std::size_t Offset, std::size_t... I>
+void read_fields_from(sqlite3_stmt* stmt, Row& row, std::index_sequence<I...>) {
+  auto read_one = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
+    auto& value = boost::pfr::get<J>(row);
+    value_traits<pfr_field_t<Row, J>>::read(field(stmt, static_cast<int>(Offset + J)), value);
+    if constexpr (empty_is_none<Row, J>()) {
+      if (value && value->empty()) value.reset();
+    }
+  };
+  (read_one(std::integral_constant<std::size_t, I>{}), ...);
+}
+
+// Found by argument-dependent lookup from the rows cursor (cpm/query/rows.hpp): the left
+// model's columns come first, then the right one's.
+template <class L, class R>
+void read_row(sqlite3_stmt* stmt, joined_row<L, R>& row) {
+  constexpr std::size_t left = model_info<L>::size;
+  read_fields_from<L, 0>(stmt, row.first, std::make_index_sequence<left>{});
+  read_fields_from<R, left>(stmt, row.second, std::make_index_sequence<model_info<R>::size>{});
+}
+
+template <class T, class Out>
+constexpr void table_qualified_columns(Out& out, bool first) {
+  for (std::size_t i = 0; i < model_info<T>::size; ++i) {
+    if (!first || i) out << ", ";
+    identifier(out, model_info<T>::table);
+    out << ".";
+    identifier(out, model_info<T>::columns[i]);
+  }
+}
+
+template <class T, class Out>
+constexpr void qualified_key(Out& out) {
+  identifier(out, model_info<T>::table);
+  out << ".";
+  identifier(out, model_info<T>::columns[model_info<T>::primary_key]);
+}
+
+template <class Left, class Right, class LeftField, class RightField>
+inline constexpr bool join_fields_match = std::is_same_v<value_of_t<LeftField>, value_of_t<RightField>>;
+
+template <class Left, class Right, class LeftField, class RightField>
+consteval bool check_join() {
+  static_assert(!std::is_same_v<Left, Right>,
+                "cpm: a typed join joins two different models (a model with itself needs table aliases: "
+                "write it with cpm::query)");
+  static_assert(join_fields_match<Left, Right, LeftField, RightField>,
+                "cpm: the two fields a join is on must have the same type, std::optional aside (the models and "
+                "the fields' types are the template arguments named here)");
+  return true;  // the static_asserts above are the one error
+}
+
+// "left" JOIN "right" ON "left"."a" = "right"."b"
+template <auto LeftField, auto RightField>
+struct join_source {
+  using left = member_class_t<LeftField>;
+  using right = member_class_t<RightField>;
+  static_assert(check_join<left, right, member_field_t<LeftField>, member_field_t<RightField>>());
+
+  using row = joined_row<left, right>;
+  static constexpr bool qualified = true;
+  static constexpr bool single = false;
+  template <class M>
+  static constexpr bool has = std::is_same_v<M, left> || std::is_same_v<M, right>;
+
+  template <class Out>
+  static constexpr void from(Out& out) {
+    const sql_context cx{0, 0, true};
+    identifier(out, model_info<left>::table);
+    out << " JOIN ";
+    identifier(out, model_info<right>::table);
+    out << " ON ";
+    write_column<LeftField>(out, cx);
+    out << " = ";
+    write_column<RightField>(out, cx);
+  }
+  template <class Out>
+  static constexpr void columns(Out& out) {
+    table_qualified_columns<left>(out, true);
+    table_qualified_columns<right>(out, false);
+  }
+  // By the left model's key, then the right one's (when they have keys).
+  template <class Out>
+  static constexpr void default_order(Out& out) {
+    constexpr bool left_key = model_info<left>::has_primary_key;
+    constexpr bool right_key = model_info<right>::has_primary_key;
+    if constexpr (left_key || right_key) out << " ORDER BY ";
+    if constexpr (left_key) qualified_key<left>(out);
+    if constexpr (left_key && right_key) out << ", ";
+    if constexpr (right_key) qualified_key<right>(out);
+  }
+};
+
+}  // namespace detail
+
+// A row of cpm::join<&L::a, &R::b>: .first is the L, .second the R.
+template <class L, class R>
+using joined = detail::joined_row<L, R>;
+
+// The rows of two models whose fields LeftField and RightField are equal (an inner join), to
+// refine with where, order_by, limit and offset as cpm::from's.
+template <auto LeftField, auto RightField>
+inline constexpr typed_query<detail::join_source<LeftField, RightField>,
+                             joined<detail::member_class_t<LeftField>, detail::member_class_t<RightField>>,
+                             detail::no_predicate, detail::order_list<>, false, false>
+    join{};
+
+}  // namespace cpm
+// ---- end cpm/query/join.hpp ----
+// ---- begin cpm/query/patch.hpp ----
+// cpm: typed partial updates.
+//
+// A patch is an aggregate of std::optional fields named like some of the model's fields.
+// Fields left empty stay unchanged; for a nullable column, set the field to
+// std::optional<T>{} (an engaged optional holding an empty one) to store NULL.
+//
+//   struct user_patch { std::optional<std::string> email; std::optional<std::optional<std::string>> public_key; };
+//   cpm::patch<user>(db, id, user_patch{.email = "new@example.org"});
+//
+// One statement, prepared once: "col" = CASE WHEN ? THEN ? ELSE "col" END for each field.
+
+
+#include <boost/pfr/core.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace cpm {
+
+namespace detail {
+
+// The model column a patch field names.
+template <class T, class Patch, std::size_t J>
+consteval std::size_t patch_column() {
+  constexpr std::string_view name = field_name<Patch, J>;
+  for (std::size_t i = 0; i < model_info<T>::size; ++i)
+    if (field_names<T>(std::make_index_sequence<model_info<T>::size>{})[i] == name) return i;
+  return model_info<T>::size;
+}
+
+template <class T, class Patch, std::size_t J>
+consteval bool check_patch_field() {
+  constexpr std::size_t column = patch_column<T, Patch, J>();
+  static_assert(column < model_info<T>::size, "cpm: a patch field names no field of the model");
+  if constexpr (column < model_info<T>::size) {
+    using expected = std::optional<typename model_info<T>::template field_type<column>>;
+    static_assert(std::is_same_v<pfr_field_t<Patch, J>, expected>,
+                  "cpm: a patch field must be std::optional<type of the model field it names>");
+    static_assert(column != model_info<T>::primary_key, "cpm: a patch cannot change the primary key");
+  }
+  return true;
+}
+
+template <class T, class Patch, std::size_t... J>
+bool apply_patch(connection& db, const key_t<T>& key, const Patch& p, std::index_sequence<J...>) {
+  // With no field, the statement would be "UPDATE t SET  WHERE ...", which SQLite refuses.
+  static_assert(sizeof...(J) > 0, "cpm: a patch needs at least one field");
+  static_assert((check_patch_field<T, Patch, J>() && ...));
+  auto stmt = lease<patch_sql<T, patch_column<T, Patch, J>()...>>(db);
+  int index = 1;
+  auto bind_one = [&]<std::size_t Column>(const auto& field, std::integral_constant<std::size_t, Column>) {
+    stmt.bind_at(index++, field.has_value());
+    if constexpr (empty_is_none<T, Column>()) {
+      if (field) bind_none_as_empty(stmt, index, *field);
+      ++index;
+    } else if (field) {
+      stmt.bind_ref(index++, *field);
+    } else {
+      parameter(stmt.native(), index++).null();
+    }
+  };
+  (bind_one(boost::pfr::get<J>(p), std::integral_constant<std::size_t, patch_column<T, Patch, J>()>{}), ...);
+  stmt.bind_ref(index, key);
+  stmt.run();
+  return db.changes() > 0;
+}
+
+}  // namespace detail
+
+// Applies `p` to the row with primary key `key`; false when there is no such row. The key
+// converts to the key type without narrowing, as get's does.
+template <model T, class Patch, class K = detail::key_t<T>>
+bool patch(connection& db, const K& key, const Patch& p) {
+  detail::require_primary_key<T>();
+  static_assert(detail::check_key<T, K>());
+  static_assert(std::is_aggregate_v<Patch>, "cpm: a patch must be an aggregate of std::optional fields");
+  return detail::apply_patch<T>(db, detail::key_value<T>(key), p,
+                                std::make_index_sequence<boost::pfr::tuple_size_v<Patch>>{});
+}
+
+}  // namespace cpm
+// ---- end cpm/query/patch.hpp ----
 // ---- end cpm/query.hpp ----
 // ---- begin cpm/schema.hpp ----
 // cpm: the schema layer: versioned migrations, safe table rebuilds, the CREATE TABLE of a
