@@ -10142,6 +10142,11 @@ struct pool_options {
   std::size_t max_readers = 0;
   // The longest pool.read() or pool.write() waits for a connection; then cpm::pool_timeout.
   std::chrono::milliseconds wait{5000};
+  // The WAL's bound, in pages (64 MB with 4 KB pages): while readers overlap without a pause,
+  // SQLite's checkpoints cannot start the WAL again from its beginning, and it grows without
+  // end; past this size the writer waits for the readers and restarts it (docs/pool.md).
+  // Smaller: a smaller file, but writers wait for that more often. 0: no bound.
+  std::size_t wal_limit_pages = 16000;
 };
 
 // A checkout that could not be served within pool_options::wait.
@@ -10591,7 +10596,7 @@ class pool_state {
 
   // Checkpoint starvation: while readers overlap without a pause, a PASSIVE checkpoint never
   // finishes and SQLite appends to the WAL for ever (a gigabyte in minutes under a steady
-  // write load). Once the WAL has grown past four times the checkpoint size, the writer, before it
+  // write load). Once the WAL has grown past pool_options::wal_limit_pages, the writer, before it
   // is given back (so no writer of the process can add to the WAL meanwhile), runs a RESTART
   // checkpoint: it copies what is left, waits for the readers still on the WAL to finish (new
   // readers read the database file), and the next commit starts the WAL from its beginning.
@@ -10600,14 +10605,14 @@ class pool_state {
   // than processors; another process's write lock), leaving the WAL as it is, to try again once
   // another checkpoint size of commits has been added, waiting twice as long (up to 320 ms).
   static constexpr std::chrono::milliseconds first_restart_wait{20}, longest_restart_wait{320};
-  static constexpr int restart_factor = 4;
 
   void restart_wal(connection& db) noexcept {
     const int after = checkpoint_after_.load();
     // (The writer is out: only this thread's commits change the WAL now.)
     const auto frames = static_cast<std::int64_t>(wal_pages(wal_.load()));
     // After an attempt that gave up, the next waits for another checkpoint size of commits.
-    if (after <= 0 || frames < std::int64_t{restart_factor} * after || frames < restart_tried_at_ + after) return;
+    const auto limit = static_cast<std::int64_t>(options_.wal_limit_pages);
+    if (after <= 0 || limit == 0 || frames < limit || frames < restart_tried_at_ + after) return;
     sqlite3* native = db.native();
     struct waiting {
       std::chrono::steady_clock::time_point until;
