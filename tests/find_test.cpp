@@ -191,7 +191,7 @@ TEST_CASE("find_in takes lists longer than SQLite's limit on parameters", "[find
   CHECK(cpm::find_in<&item::name>(db, names).to_vector().size() == 1000);
 }
 
-TEST_CASE("an empty string_view (null data pointer) finds empty text, not NULL; insert stores empty strings as text",
+TEST_CASE("an empty string_view (null data pointer) finds empty text, not NULL, insert stores empty strings as text",
           "[find][null]") {
   auto db = make_db();
   const std::string_view empty{};

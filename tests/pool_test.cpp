@@ -208,7 +208,7 @@ TEST_CASE("pool.write(f) commits when f returns, rolls back when it throws, and 
   CHECK(pool.stats().writes == 4);
 }
 
-TEST_CASE("a reader sees one snapshot for its whole life; a read after a committed write sees it, in any thread",
+TEST_CASE("a reader sees one snapshot for its whole life, a read after a committed write sees it, in any thread",
           "[pool][threads]") {
   cpm_test::temp_dir dir;
   auto pool = cpm::pool::open((dir / "snapshot.db").string(), {.readers = 2});
@@ -251,7 +251,7 @@ TEST_CASE("a reader sees one snapshot for its whole life; a read after a committ
   CHECK(checks.load() >= 3);
 }
 
-TEST_CASE("a read_latest reader holds no snapshot: each read sees the latest commit; it still cannot write",
+TEST_CASE("a read_latest reader holds no snapshot: each read sees the latest commit, it still cannot write",
           "[pool][threads]") {
   cpm_test::temp_dir dir;
   auto pool = cpm::pool::open((dir / "latest.db").string(), {.readers = 2});
@@ -474,7 +474,7 @@ TEST_CASE("when every reader is out, read() opens another, up to max_readers, an
   CHECK_THROWS_AS(cpm::pool::open((dir / "grow.db").string(), {.readers = 3, .max_readers = 2}), cpm::usage_error);
 }
 
-TEST_CASE("writers of one process queue on the pool; those that waited 5 ms are served in order of arrival",
+TEST_CASE("writers of one process queue on the pool, those that waited 5 ms are served in order of arrival",
           "[pool][threads]") {
   cpm_test::temp_dir dir;
   auto pool = cpm::pool::open((dir / "fifo.db").string(), {.readers = 2});

@@ -226,7 +226,7 @@ TEST_CASE("the run-time text cache keeps its capacity: memory stays flat over 1,
   CHECK(prepares(db, [&] { (void)cpm::query<std::int64_t>(db, "SELECT 0 AS value").one(); }) == 1);
 }
 
-TEST_CASE("statement cache capacity 0 prepares run-time text on each use; a smaller capacity evicts at once",
+TEST_CASE("statement cache capacity 0 prepares run-time text on each use, a smaller capacity evicts at once",
           "[cache][bounded]") {
   auto db = make_db();
   for (int i = 0; i < 10; ++i) (void)cpm::query<std::int64_t>(db, fmt::format("SELECT {}", i)).one();

@@ -127,7 +127,7 @@ TEST_CASE("update_ssh_key changes only what the patch sets", "[store][keys]") {
   }
 }
 
-TEST_CASE("delete_ssh_key removes the key; an unknown id is record_not_found", "[store][keys]") {
+TEST_CASE("delete_ssh_key removes the key, an unknown id is record_not_found", "[store][keys]") {
   auto store = cpm::store::open_memory();
   auto deploy = store.create_ssh_key(key_named("deploy", 1));
   store.delete_ssh_key(deploy.id);
@@ -183,7 +183,7 @@ TEST_CASE("create_server refuses a missing SSH key and a taken name, storing not
   CHECK(count_rows(store.db(), "servers") == 1);
 }
 
-TEST_CASE("list_servers pages through all servers; neighbor_servers gives only the peers, in id order", "[store][servers]") {
+TEST_CASE("list_servers pages through all servers, neighbor_servers gives only the peers, in id order", "[store][servers]") {
   auto store = cpm::store::open_memory();
   std::vector<std::string> all;
   std::vector<std::string> neighbours;
@@ -211,7 +211,7 @@ TEST_CASE("list_servers pages through all servers; neighbor_servers gives only t
   CHECK(store.neighbor_servers().to_vector().size() == 4);
 }
 
-TEST_CASE("update_server changes what the patch sets; ssh_key_id can be set and cleared", "[store][servers]") {
+TEST_CASE("update_server changes what the patch sets, ssh_key_id can be set and cleared", "[store][servers]") {
   auto store = cpm::store::open_memory();
   auto k1 = store.create_ssh_key(key_named("k1", 1));
   auto k2 = store.create_ssh_key(key_named("k2", 2));
@@ -243,7 +243,7 @@ TEST_CASE("update_server changes what the patch sets; ssh_key_id can be set and 
   CHECK(text(store.get_server(north.id)) == text(changed));
 }
 
-TEST_CASE("delete_server removes the server; an unknown id is record_not_found", "[store][servers]") {
+TEST_CASE("delete_server removes the server, an unknown id is record_not_found", "[store][servers]") {
   auto store = cpm::store::open_memory();
   auto deploy = store.create_ssh_key(key_named("deploy", 1));
   auto north = store.create_server({.name = "north", .host = "north.example.org", .ssh_key_id = deploy.id});

@@ -103,7 +103,7 @@ TEST_CASE("list_organizations lists in id order and pages through the whole tabl
   CHECK(paged == ids);
 }
 
-TEST_CASE("update_organization changes only what the patch sets; a description can be cleared", "[store][orgs]") {
+TEST_CASE("update_organization changes only what the patch sets, a description can be cleared", "[store][orgs]") {
   auto store = cpm::store::open_memory();
   auto acme = store.create_organization({.name = "acme", .description = "Tools"});
   auto other = store.create_organization({.name = "other", .description = "Other"});
@@ -146,7 +146,7 @@ TEST_CASE("update_organization refuses an unknown id and a taken name", "[store]
   CHECK(text(store.get_organization(acme.id)) == text(acme));
 }
 
-TEST_CASE("delete_organization removes it; an unknown id is record_not_found", "[store][orgs]") {
+TEST_CASE("delete_organization removes it, an unknown id is record_not_found", "[store][orgs]") {
   auto store = cpm::store::open_memory();
   auto acme = store.create_organization({.name = "acme"});
   auto globex = store.create_organization({.name = "globex"});

@@ -131,7 +131,7 @@ TEST_CASE("get_repository and repository_by_name find repositories, nullopt othe
   CHECK_FALSE(f.store.repository_by_name(f.globex.id + 1, "tools"));
 }
 
-TEST_CASE("list_repositories pages through every repository; org_repositories lists one organization's", "[store][repos]") {
+TEST_CASE("list_repositories pages through every repository, org_repositories lists one organization's", "[store][repos]") {
   fixture f;
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 17; ++i) ids.push_back(f.repo(fmt::format("r{}", i), i % 3 ? f.acme.id : f.globex.id).id);
@@ -158,7 +158,7 @@ TEST_CASE("list_repositories pages through every repository; org_repositories li
   CHECK(f.store.org_repositories(f.globex.id + 1).to_vector().empty());
 }
 
-TEST_CASE("update_repository changes what the patch sets; a description can be cleared", "[store][repos]") {
+TEST_CASE("update_repository changes what the patch sets, a description can be cleared", "[store][repos]") {
   fixture f;
   auto tools = f.store.create_repository(
       {.name = "tools", .org_id = f.acme.id, .path = "/srv/git/tools.git", .description = "Tools"});
@@ -230,7 +230,7 @@ TEST_CASE("update_repository refuses a taken name, a missing organization and an
         std::vector<std::string>{text(tools), text(site), text(globex_tools)});
 }
 
-TEST_CASE("delete_repository removes it and its grants; an unknown id is record_not_found", "[store][repos]") {
+TEST_CASE("delete_repository removes it and its grants, an unknown id is record_not_found", "[store][repos]") {
   fixture f;
   auto tools = f.repo("tools", f.acme.id, f.alice.id);
   auto site = f.repo("site", f.acme.id, f.alice.id);

@@ -305,7 +305,7 @@ TEST_CASE("'' in the original system's text columns reads as none, and none is w
   CHECK_FALSE(store.get_organization(org.id)->description.has_value());
 }
 
-TEST_CASE("repositories are found by path and by full name; a user's organizations list the role in each",
+TEST_CASE("repositories are found by path and by full name, a user's organizations list the role in each",
           "[store][lookups]") {
   acme_fixture f;
   auto globex = f.store.create_organization({.name = "globex"}, f.bob.id);

@@ -84,7 +84,7 @@ TEST_CASE("user_by_name finds a user by username, exactly", "[store][users]") {
   CHECK_FALSE(store.user_by_name(""));
 }
 
-TEST_CASE("user_by_public_key ignores the key's comment; keys are stored as 'type base64'", "[store][users]") {
+TEST_CASE("user_by_public_key ignores the key's comment, keys are stored as 'type base64'", "[store][users]") {
   auto store = cpm::store::open_memory();
   auto alice = store.create_user({.username = "alice", .email = "a@example.org", .public_key = ssh_key(1, "alice@laptop")});
   (void)store.create_user({.username = "bob", .email = "b@example.org", .public_key = ssh_key(2)});
@@ -228,7 +228,7 @@ TEST_CASE("update_user refuses an unknown id and a taken username, changing noth
   CHECK(text(store.get_user(alice.id)) == text(alice));
 }
 
-TEST_CASE("delete_user removes the user; an unknown id is record_not_found", "[store][users]") {
+TEST_CASE("delete_user removes the user, an unknown id is record_not_found", "[store][users]") {
   auto store = cpm::store::open_memory();
   auto alice = store.create_user(make_user(1));
   auto bob = store.create_user(make_user(2));

@@ -207,7 +207,7 @@ TEST_CASE("SSH public keys: a known type and a base64 blob that starts with that
   }
 }
 
-TEST_CASE("hosts: DNS names, IPv4 and IPv6 addresses; bad labels refused", "[store][validation]") {
+TEST_CASE("hosts: DNS names, IPv4 and IPv6 addresses, bad labels refused", "[store][validation]") {
   fixture f;
   int n = 0;
   for (const std::string& ok : {"example.org"s, "localhost"s, "a-b.example"s, "xn--bcher-kva.example"s, "192.0.2.1"s,

@@ -157,7 +157,7 @@ TEST_CASE("like, glob and between match as SQLite does", "[typed]") {
   CHECK(ids(db, items.where(col<&item::name>.between("b", "d"))) == id_list{2, 3});
 }
 
-TEST_CASE("in matches any value of a list; duplicates, empty lists and long lists work", "[typed]") {
+TEST_CASE("in matches any value of a list, duplicates, empty lists and long lists work", "[typed]") {
   auto db = make_db();
   CHECK(ids(db, items.where(col<&item::id>.in({5, 1, 5, 99}))) == id_list{1, 5});
   CHECK(ids(db, items.where(col<&item::name>.in(std::vector<std::string>{"date", "apple"}))) == id_list{1, 5});
@@ -189,7 +189,7 @@ TEST_CASE("&&, || and ! combine predicates with SQL's precedence", "[typed]") {
   CHECK(ids(db, items.where(col<&item::owner> == 2).where(col<&item::rank> == 10)) == id_list{3});
 }
 
-TEST_CASE("order_by sorts by several fields ascending or descending; limit and offset page", "[typed]") {
+TEST_CASE("order_by sorts by several fields ascending or descending, limit and offset page", "[typed]") {
   auto db = make_db();
   CHECK(ids(db, items.order_by(cpm::desc<&item::rank>, cpm::asc<&item::name>)) == id_list{4, 2, 1, 3, 5});
   CHECK(ids(db, items.order_by(cpm::asc<&item::rank>, cpm::desc<&item::id>)) == id_list{5, 3, 1, 2, 4});
