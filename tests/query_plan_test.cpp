@@ -184,6 +184,23 @@ TEST_CASE("the hot queries of the store search indexes and scan nothing, before 
     CHECK(store_plan.searches("repositories", "sqlite_autoindex_repositories_1"));
   }
   {
+    INFO("org_membership, repo_grant, revoke_access (typed queries): the UNIQUE indexes on (org_id, user_id) and "
+         "(repo_id, user_id), no sort");
+    using cpm::col;
+    using membership = decltype(cpm::from<cpm::org_member>.where(col<&cpm::org_member::org_id> == 1 &&
+                                                                 col<&cpm::org_member::user_id> == 1));
+    using grant = decltype(cpm::from<cpm::repo_access>.where(col<&cpm::repo_access::repo_id> == 1 &&
+                                                             col<&cpm::repo_access::user_id> == 1));
+    for (std::string_view sql : {membership::sql, grant::sql, grant::remove_sql}) {
+      auto plan = cpm::explain(db, std::string(sql));
+      INFO(sql << "\n" << plan.text());
+      CHECK((plan.searches("org_members", "sqlite_autoindex_org_members_1") ||
+             plan.searches("repo_access", "sqlite_autoindex_repo_access_1")));
+      CHECK_FALSE(plan.uses_temp_btree());
+      CHECK(scans_nothing(plan));
+    }
+  }
+  {
     INFO("neighbor_servers: idx_servers_is_neighbor");
     auto plan = cpm::explain(db, where_sql<cpm::server, &cpm::server::is_neighbor>());
     INFO(plan.text());
