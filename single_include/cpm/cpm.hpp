@@ -9316,10 +9316,8 @@ std::optional<org_member> basic_store<Connection>::get_org_member(std::int64_t i
 
 template <class Connection>
 std::optional<org_member> basic_store<Connection>::org_membership(std::int64_t org_id, std::int64_t user_id) {
-  return query<org_member>(db_, sql<"SELECT id, org_id, user_id, role, joined_at FROM org_members "
-                                    "WHERE org_id = ? AND user_id = ?">,
-                           org_id, user_id)
-      .first();
+  using member = dep<org_member>;
+  return from<member>.where(col<&member::org_id> == org_id && col<&member::user_id> == user_id).first(db_);
 }
 
 template <class Connection>
@@ -9378,6 +9376,8 @@ std::optional<repository> basic_store<Connection>::get_repository(std::int64_t i
 
 template <class Connection>
 std::optional<repository> basic_store<Connection>::repository_by_name(std::int64_t org_id, std::string_view name) {
+  // Hand-written: as a typed query (from<repository>.where(org_id == ... && name == ...)) it
+  // measured 1.014x the instructions, for the copy of the name the predicate keeps.
   return query<repository>(db_, sql_constant<detail::repository_by_name_sql<dep<repository>>>{}, org_id, name).first();
 }
 
@@ -9438,7 +9438,8 @@ repo_access basic_store<Connection>::grant_access(std::int64_t repo_id, std::int
 template <class Connection>
 void basic_store<Connection>::revoke_access(std::int64_t repo_id, std::int64_t user_id) {
   transaction tx(db_);
-  if (execute(db_, sql<"DELETE FROM repo_access WHERE repo_id = ? AND user_id = ?">, repo_id, user_id) == 0)
+  using grant = dep<repo_access>;
+  if (from<grant>.where(col<&grant::repo_id> == repo_id && col<&grant::user_id> == user_id).remove(db_) == 0)
     throw record_not_found("repo_access", fmt::format("(repository {}, user {})", repo_id, user_id));
   tx.commit();
 }
@@ -9450,10 +9451,8 @@ std::optional<repo_access> basic_store<Connection>::get_repo_access(std::int64_t
 
 template <class Connection>
 std::optional<repo_access> basic_store<Connection>::repo_grant(std::int64_t repo_id, std::int64_t user_id) {
-  return query<repo_access>(db_, sql<"SELECT id, repo_id, user_id, access_level FROM repo_access "
-                                    "WHERE repo_id = ? AND user_id = ?">,
-                            repo_id, user_id)
-      .first();
+  using grant = dep<repo_access>;
+  return from<grant>.where(col<&grant::repo_id> == repo_id && col<&grant::user_id> == user_id).first(db_);
 }
 
 template <class Connection>

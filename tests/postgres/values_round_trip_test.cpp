@@ -170,7 +170,10 @@ TEST_CASE("bytea round-trips every byte value, empty is not NULL", "[pg][values]
     for (int b = 0; b < 256; ++b) all.push_back(static_cast<std::byte>(b));
   db.execute("INSERT INTO blobs VALUES ($1, $2)", 1, all);
   db.execute("INSERT INTO blobs VALUES ($1, $2)", 2, std::vector<std::byte>{});
-  db.execute("INSERT INTO blobs VALUES ($1, $2)", 3, std::optional<std::vector<std::byte>>{});
+  // (Static, so zero-initialised: g++ 12 at -O3 warns that an empty optional<vector> temporary
+  // "may be used uninitialized" in its destructor, a known false positive.)
+  static const std::optional<std::vector<std::byte>> no_data;
+  db.execute("INSERT INTO blobs VALUES ($1, $2)", 3, no_data);
   CHECK(db.query_one<std::vector<std::byte>>("SELECT data FROM blobs WHERE id = 1") == all);
   CHECK(db.query_one<std::int64_t>("SELECT length(data) FROM blobs WHERE id = 1") == 768);
   CHECK(db.query_one<std::vector<std::byte>>("SELECT data FROM blobs WHERE id = 2").empty());
