@@ -12,4 +12,5 @@
 #include <cpm/postgres/store_queries.hpp>
 #include <cpm/postgres/store_schema.hpp>
 #include <cpm/postgres/transaction.hpp>
+#include <cpm/postgres/typed_query.hpp>
 #include <cpm/postgres/value.hpp>

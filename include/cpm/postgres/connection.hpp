@@ -181,9 +181,18 @@ struct is_tuple : std::false_type {};
 template <class... T>
 struct is_tuple<std::tuple<T...>> : std::true_type {};
 
+// A row read from consecutive runs of columns, part after part (a typed join's pair of rows):
+// specialised with `width` and `read(res, row, column, out)` (cpm/postgres/typed_query.hpp).
+template <class Row>
+struct row_parts {
+  static constexpr bool split = false;
+};
+
 template <class Row>
 constexpr std::size_t row_width() {
-  if constexpr (mapped_value<Row>) {
+  if constexpr (row_parts<Row>::split) {
+    return row_parts<Row>::width;
+  } else if constexpr (mapped_value<Row>) {
     return 1;
   } else if constexpr (is_tuple<Row>::value) {
     return std::tuple_size_v<Row>;
@@ -201,7 +210,7 @@ void check_shape(const PGresult* res, std::string_view sql) {
   constexpr std::size_t width = row_width<Row>();
   auto columns = static_cast<std::size_t>(PQnfields(res));
   if (columns != width) throw column_count_mismatch(width, columns, std::string(sql));
-  if constexpr (ByName && !mapped_value<Row> && !is_tuple<Row>::value) {
+  if constexpr (ByName && !mapped_value<Row> && !is_tuple<Row>::value && !row_parts<Row>::split) {
     for (std::size_t i = 0; i < width; ++i) {
       const char* name = PQfname(res, static_cast<int>(i));
       std::string_view actual = name ? std::string_view(name) : std::string_view();
@@ -221,7 +230,9 @@ void read_value(const PGresult* res, int row, int column, T& out) {
 
 template <class Row>
 void read_row(const PGresult* res, int row, Row& out) {
-  if constexpr (mapped_value<Row>) {
+  if constexpr (row_parts<Row>::split) {
+    row_parts<Row>::read(res, row, out);
+  } else if constexpr (mapped_value<Row>) {
     read_value(res, row, 0, out);
   } else if constexpr (is_tuple<Row>::value) {
     [&]<std::size_t... I>(std::index_sequence<I...>) {

@@ -163,9 +163,10 @@ constexpr void order_clause(Out& out, order_list<Terms...>*) {
   }
 }
 
-// The statements of a query shape, one per IN-list variant `Code`.
-template <class Q, unsigned Code>
-inline constexpr auto select_text = make_sql([](auto& out) {
+// The statements of a query shape, one per IN-list variant `Code` (on PostgreSQL, one: an IN
+// list is one array parameter).
+template <class Q, unsigned Code, dialect Lang = dialect::sqlite>
+inline constexpr auto select_text = make_sql<Lang>([](auto& out) {
   using S = typename Q::source;
   out << "SELECT ";
   if constexpr (std::is_same_v<typename Q::row, typename S::row>) {
@@ -177,34 +178,40 @@ inline constexpr auto select_text = make_sql([](auto& out) {
   S::from(out);
   where_clause<S, typename Q::predicate>(out, Code);
   order_clause<S>(out, static_cast<typename Q::order*>(nullptr));
-  if constexpr (Q::has_limit) out << " LIMIT ?";
-  if constexpr (Q::has_offset) out << (Q::has_limit ? " OFFSET ?" : " LIMIT -1 OFFSET ?");
+  if constexpr (Q::has_limit) {
+    out << " LIMIT ";
+    placeholder(out);
+  }
+  if constexpr (Q::has_offset) {
+    out << (Q::has_limit || is_postgres(out) ? " OFFSET " : " LIMIT -1 OFFSET ");
+    placeholder(out);
+  }
 });
 
-template <class Q, unsigned Code>
-inline constexpr auto count_text = make_sql([](auto& out) {
+template <class Q, unsigned Code, dialect Lang = dialect::sqlite>
+inline constexpr auto count_text = make_sql<Lang>([](auto& out) {
   out << "SELECT count(*) FROM ";
   Q::source::from(out);
   where_clause<typename Q::source, typename Q::predicate>(out, Code);
 });
 
-template <class Q, unsigned Code>
-inline constexpr auto exists_text = make_sql([](auto& out) {
+template <class Q, unsigned Code, dialect Lang = dialect::sqlite>
+inline constexpr auto exists_text = make_sql<Lang>([](auto& out) {
   out << "SELECT EXISTS (SELECT 1 FROM ";
   Q::source::from(out);
   where_clause<typename Q::source, typename Q::predicate>(out, Code);
   out << ")";
 });
 
-template <class Q, unsigned Code>
-inline constexpr auto delete_text = make_sql([](auto& out) {
+template <class Q, unsigned Code, dialect Lang = dialect::sqlite>
+inline constexpr auto delete_text = make_sql<Lang>([](auto& out) {
   out << "DELETE FROM ";
   Q::source::from(out);
   where_clause<typename Q::source, typename Q::predicate>(out, Code);
 });
 
-template <class Q, unsigned Code, class... Sets>
-inline constexpr auto update_text = make_sql([](auto& out) {
+template <class Q, unsigned Code, dialect Lang, class... Sets>
+inline constexpr auto update_text = make_sql<Lang>([](auto& out) {
   out << "UPDATE ";
   Q::source::from(out);
   out << " SET ";
@@ -257,10 +264,19 @@ struct texts {
   struct update {
     template <unsigned C>
     struct of {
-      static constexpr const auto& value = update_text<Q, C, Sets...>;
+      static constexpr const auto& value = update_text<Q, C, dialect::sqlite, Sets...>;
     };
   };
 };
+
+// How a typed query runs on a connection of another backend than SQLite's: specialised by
+// that backend (cpm/postgres/typed_query.hpp, for cpm::pg::connection), with rows, first,
+// count, exists, remove and update taking the query and the connection.
+template <class Db>
+struct typed_backend;
+
+template <class Db>
+concept other_backend = requires { typename typed_backend<Db>::connection_type; };
 
 // Whether a source reads the fields of Model: the query's model, or one of a join's two.
 template <class Source, class Model>
@@ -306,7 +322,7 @@ class typed_query {
   static constexpr std::string_view remove_sql = detail::delete_text<typed_query, 0>.view();
   // The UPDATE that sets the fields Members (in this order).
   template <auto... Members>
-  static constexpr std::string_view update_sql = detail::update_text<typed_query, 0, assignment<Members>...>.view();
+  static constexpr std::string_view update_sql = detail::update_text<typed_query, 0, detail::dialect::sqlite, assignment<Members>...>.view();
 
   typed_query() = default;
   typed_query(Where where, std::int64_t limit, std::int64_t offset)
@@ -347,6 +363,43 @@ class typed_query {
     static_assert(Source::single, "cpm: a projection reads from one model (not a join)");
     static_assert(detail::check_projection<typename Source::row, Projection>());
     return {where_, limit_, offset_};
+  }
+
+  // On another backend's connection (cpm::pg::connection, with <cpm/postgres.hpp>): the same
+  // operations, in that backend's SQL (cpm::pg::typed_sql) and with its result types.
+  template <detail::other_backend Db>
+  [[nodiscard]] auto rows(Db& db) const {
+    return detail::typed_backend<Db>::rows(*this, db);
+  }
+  template <detail::other_backend Db>
+  [[nodiscard]] std::optional<Row> first(Db& db) const {
+    return detail::typed_backend<Db>::first(*this, db);
+  }
+  template <detail::other_backend Db>
+  [[nodiscard]] std::int64_t count(Db& db) const {
+    static_assert(!HasLimit && !HasOffset, "cpm: count() counts every row the predicate holds for: drop limit and offset");
+    return detail::typed_backend<Db>::count(*this, db);
+  }
+  template <detail::other_backend Db>
+  [[nodiscard]] bool exists(Db& db) const {
+    static_assert(!HasLimit && !HasOffset, "cpm: exists() looks at every row: drop limit and offset");
+    return detail::typed_backend<Db>::exists(*this, db);
+  }
+  template <detail::other_backend Db>
+  std::int64_t remove(Db& db) const {
+    static_assert(Source::single, "cpm: remove() deletes from one model (not a join)");
+    static_assert(!HasLimit && !HasOffset && std::is_same_v<Order, detail::order_list<>>,
+                  "cpm: remove() deletes every row the predicate holds for: drop order_by, limit and offset");
+    return detail::typed_backend<Db>::remove(*this, db);
+  }
+  template <detail::other_backend Db, auto... Members>
+  std::int64_t update(Db& db, const assignment<Members>&... sets) const {
+    static_assert(sizeof...(Members) > 0, "cpm: update needs at least one cpm::set<&T::field>(value)");
+    static_assert(Source::single, "cpm: update() changes one model (not a join)");
+    static_assert(!HasLimit && !HasOffset && std::is_same_v<Order, detail::order_list<>>,
+                  "cpm: update() changes every row the predicate holds for: drop order_by, limit and offset");
+    static_assert((detail::check_source_model<Source, detail::member_class_t<Members>>() && ...));
+    return detail::typed_backend<Db>::update(*this, db, sets...);
   }
 
   // The rows, lazily: the values are copied into the statement, so the query may die first.
@@ -425,6 +478,9 @@ class typed_query {
     where_.template bind<Borrow>(stmt, index);
     return {std::move(stmt), index};
   }
+
+  template <class Db>
+  friend struct detail::typed_backend;
 
   Where where_{};
   std::int64_t limit_ = 0;

@@ -121,19 +121,22 @@ struct predicate_node {};
 template <class E>
 concept predicate = std::is_base_of_v<predicate_node, E>;
 
-// The SQL spelling of each comparison.
+// The SQL spelling of each comparison. On PostgreSQL, IS and IS NOT are IS NOT DISTINCT FROM
+// and IS DISTINCT FROM; LIKE is ILIKE ... ESCAPE '' (SQLite's LIKE ignores ASCII case and has
+// no escape character); GLOB is a regular expression match, the pattern translated when it
+// is bound (cpm/postgres/typed_query.hpp).
 enum class cmp_op : unsigned char { eq, ne, lt, le, gt, ge, like, glob };
 
-constexpr std::string_view cmp_op_text(cmp_op op, bool optional) {
+constexpr std::string_view cmp_op_text(cmp_op op, bool optional, bool postgres) {
   switch (op) {
-    case cmp_op::eq: return optional ? " IS " : " = ";
-    case cmp_op::ne: return optional ? " IS NOT " : " <> ";
+    case cmp_op::eq: return optional ? (postgres ? " IS NOT DISTINCT FROM " : " IS ") : " = ";
+    case cmp_op::ne: return optional ? (postgres ? " IS DISTINCT FROM " : " IS NOT ") : " <> ";
     case cmp_op::lt: return " < ";
     case cmp_op::le: return " <= ";
     case cmp_op::gt: return " > ";
     case cmp_op::ge: return " >= ";
-    case cmp_op::like: return " LIKE ";
-    case cmp_op::glob: return " GLOB ";
+    case cmp_op::like: return postgres ? " ILIKE " : " LIKE ";
+    case cmp_op::glob: return postgres ? " ~ " : " GLOB ";
   }
   return "";
 }
@@ -159,8 +162,9 @@ struct compare : predicate_node {
   template <class Out>
   static constexpr void write(Out& out, sql_context& cx) {
     write_column<Member>(out, cx);
-    out << cmp_op_text(Op, is_optional<field>::value);
+    out << cmp_op_text(Op, is_optional<field>::value, is_postgres(out));
     placeholder(out);
+    if (Op == cmp_op::like && is_postgres(out)) out << " ESCAPE ''";
   }
   template <bool Borrow>
   void bind(statement_base& stmt, int& index) const {
@@ -220,7 +224,8 @@ struct between : predicate_node {
   void choose(unsigned&, unsigned&) const noexcept {}
 };
 
-// "column" IN (?, ?, ...): as many parameters as the list's size class.
+// "column" IN (?, ?, ...): as many parameters as the list's size class. On PostgreSQL
+// "column" = ANY($n), the list bound as one array.
 template <auto Member>
 struct in_list : predicate_node {
   using model = member_class_t<Member>;
@@ -233,6 +238,12 @@ struct in_list : predicate_node {
   template <class Out>
   static constexpr void write(Out& out, sql_context& cx) {
     write_column<Member>(out, cx);
+    if (is_postgres(out)) {  // one array parameter, whatever the list's size
+      out << " = ANY(";
+      placeholder(out);
+      out << ")";
+      return;
+    }
     out << " IN (";
     const std::size_t size = in_list_size(cx.code, cx.ordinal++);
     for (std::size_t i = 0; i < size; ++i) {

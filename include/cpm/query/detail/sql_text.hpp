@@ -1,7 +1,8 @@
 // cpm: the SQL text generated for a model, built at compile time.
 //
 // Every piece of dialect lives here: identifier quoting, placeholders, RETURNING, upsert.
-// A second backend adds its spelling of these, not a second generator.
+// A builder writes to an output that knows its dialect (out.lang): SQLite's text, or
+// PostgreSQL's, whose placeholders are numbered ($1, $2, ...) in the order they are written.
 #pragma once
 
 #include <cpm/detail/fixed_string.hpp>
@@ -13,9 +14,14 @@
 
 namespace cpm::detail {
 
-// Two passes over the same builder: one counts, one writes.
+enum class dialect : unsigned char { sqlite, postgres };
+
+// Two passes over the same builder: one counts, one writes. `params` counts the placeholders
+// written so far (PostgreSQL numbers them).
 struct sql_length {
   std::size_t size = 0;
+  dialect lang = dialect::sqlite;
+  unsigned params = 0;
   constexpr sql_length& operator<<(std::string_view text) {
     size += text.size();
     return *this;
@@ -24,6 +30,8 @@ struct sql_length {
 
 struct sql_writer {
   char* out;
+  dialect lang = dialect::sqlite;
+  unsigned params = 0;
   constexpr sql_writer& operator<<(std::string_view text) {
     for (char c : text) *out++ = c;
     return *this;
@@ -31,17 +39,22 @@ struct sql_writer {
 };
 
 // Runs `Build` (a captureless lambda taking the output) into a fixed_string of exact size.
-template <class Build>
+template <dialect Lang = dialect::sqlite, class Build>
 consteval auto make_sql(Build) {
   constexpr std::size_t size = [] {
-    sql_length length;
+    sql_length length{0, Lang};
     Build{}(length);
     return length.size;
   }();
   fixed_string<size> text;
-  sql_writer writer{text.data};
+  sql_writer writer{text.data, Lang};
   Build{}(writer);
   return text;
+}
+
+template <class Out>
+constexpr bool is_postgres(const Out& out) {
+  return out.lang == dialect::postgres;
 }
 
 // "name", with embedded quotes doubled.
@@ -58,9 +71,21 @@ constexpr void identifier(Out& out, std::string_view name) {
   out << name.substr(start) << "\"";
 }
 
+// ? on SQLite; $1, $2, ... on PostgreSQL.
 template <class Out>
 constexpr void placeholder(Out& out) {
-  out << "?";
+  if (!is_postgres(out)) {
+    out << "?";
+    return;
+  }
+  char digits[12]{};
+  std::size_t k = sizeof digits;
+  unsigned n = ++out.params;
+  do {
+    digits[--k] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n != 0);
+  out << "$" << std::string_view(digits + k, sizeof digits - k);
 }
 
 // "a", "b", "c" — every column of T.

@@ -1,0 +1,384 @@
+// cpm: typed queries (cpm::from, cpm::join, cpm::col; cpm/query/select.hpp) on PostgreSQL.
+//
+//   using cpm::col;
+//   auto db = cpm::pg::connection::open(conninfo);
+//   auto q = cpm::from<item>.where(col<&item::owner> == 1 && col<&item::name>.like("a%")).limit(10);
+//   for (const item& i : q.rows(db)) ...          // a cpm::pg::row_stream<item>, read lazily
+//   std::optional<item> one = q.first(db);
+//   std::int64_t n = cpm::from<item>.where(col<&item::id>.in(ids)).count(db);
+//   cpm::from<item>.where(col<&item::rank> < 0).update(db, cpm::set<&item::rank>(0));
+//   static_assert(cpm::pg::typed_sql<decltype(q)>::select == R"(SELECT ... WHERE "owner" = $1 AND ...)");
+//
+// The same query shapes as on SQLite, with the same meaning, written in PostgreSQL's SQL by the
+// same generator: placeholders $1..$N; IS / IS NOT on optional fields as IS NOT DISTINCT FROM /
+// IS DISTINCT FROM; an IN list as "column" = ANY($n), one array parameter of any length
+// (no size classes); LIKE as ILIKE ... ESCAPE '' (SQLite's LIKE: ASCII case ignored, no escape
+// character); GLOB as a regular expression match (~), the pattern translated when bound; a
+// negative limit as no limit. Each shape is one named server-side statement per connection
+// (cpm::pg::connection::prepare_count() counts them). Rows are read by position, in binary.
+// Models with none_as_empty fields are refused at compile time, as by cpm::pg's CRUD.
+#pragma once
+
+#include <cpm/postgres/connection.hpp>
+#include <cpm/postgres/value.hpp>
+#include <cpm/query/join.hpp>
+#include <cpm/query/select.hpp>
+#include <cpm/query/where.hpp>
+#include <cpm/reflect/model.hpp>
+
+#include <boost/pfr/core.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace cpm::pg {
+
+namespace detail {
+
+// The array type whose elements are `element` (0 when cpm binds no such arrays).
+inline Oid array_type(Oid element) noexcept {
+  switch (element) {
+    case oid::boolean: return 1000;
+    case oid::bytea: return 1001;
+    case oid::int2: return 1005;
+    case oid::int4: return 1007;
+    case oid::text: return 1009;
+    case oid::int8: return 1016;
+    case oid::float8: return 1022;
+    case oid::timestamptz: return 1185;
+    default: return 0;
+  }
+}
+
+// A list bound as one array parameter (binary: dimensions, element type, then each element
+// as value_traits<T> binds it). Holds its encoding until the statement has run.
+template <class T>
+struct array_ref {
+  const std::vector<T>* values;
+  mutable std::string encoded{};
+};
+
+inline void put_int32(std::string& out, std::uint32_t v) {
+  char b[4];
+  put_be(b, v);
+  out.append(b, 4);
+}
+
+}  // namespace detail
+
+template <class T>
+struct value_traits<detail::array_ref<T>> {
+  static void bind(parameter& p, const detail::array_ref<T>& list) {
+    // The element type: what T binds as (text, which cpm sends untyped, as TEXT).
+    static const Oid element = [] {
+      Oid t = detail::null_type<T>();
+      return t == oid::unknown ? oid::text : t;
+    }();
+    const Oid array = detail::array_type(element);
+    if (array == 0)
+      p.fail(value_error::kind::type_mismatch,
+             fmt::format("cpm: an IN list of {} values cannot be sent as a PostgreSQL array", detail::type_name(element)));
+    std::string& out = list.encoded;
+    out.clear();
+    const std::vector<T>& values = *list.values;
+    detail::put_int32(out, values.empty() ? 0 : 1);  // dimensions
+    detail::put_int32(out, 0);                        // no NULL elements
+    detail::put_int32(out, element);
+    if (!values.empty()) {
+      if (values.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
+        p.fail(value_error::kind::out_of_range, fmt::format("{} values exceed one PostgreSQL array", values.size()));
+      detail::put_int32(out, static_cast<std::uint32_t>(values.size()));
+      detail::put_int32(out, 1);  // lower bound
+    }
+    for (const T& v : values) {
+      parameter one;
+      one.set_index(p.index());
+      value_traits<T>::bind(one, v);
+      detail::put_int32(out, static_cast<std::uint32_t>(one.length()));
+      out.append(one.value(), static_cast<std::size_t>(one.length()));
+    }
+    p.bytes_ref(array, std::as_bytes(std::span<const char>(out.data(), out.size())));
+  }
+};
+
+// SQLite's GLOB pattern as a PostgreSQL regular expression (advanced flavour) matching the
+// same strings: * any characters, ? one, [...] a set ([^...] its complement, a-z ranges, ]
+// first a member); everything else literal, case-sensitive, across newlines. A set left open
+// matches nothing, as in SQLite.
+inline std::string glob_to_regex(std::string_view glob) {
+  // One UTF-8 character (not split: PostgreSQL reads characters).
+  auto next = [&](std::size_t& i) {
+    std::size_t n = 1;
+    auto lead = static_cast<unsigned char>(glob[i]);
+    if (lead >= 0xF0) n = 4; else if (lead >= 0xE0) n = 3; else if (lead >= 0xC0) n = 2;
+    std::string_view c = glob.substr(i, n);
+    i += c.size();
+    return c;
+  };
+  auto literal = [](std::string& out, std::string_view c) {
+    unsigned char first = static_cast<unsigned char>(c[0]);
+    bool alnum = (first >= '0' && first <= '9') || (first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z');
+    if (c.size() == 1 && !alnum) out += '\\';  // \ and a non-alphanumeric character: that character
+    out += c;
+  };
+  auto code_point = [](std::string_view c) {
+    auto b = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(c[k])); };
+    if (c.size() == 1) return b(0);
+    std::uint32_t v = b(0) & (0x3Fu >> (c.size() - 1));
+    for (std::size_t k = 1; k < c.size(); ++k) v = (v << 6) | (b(k) & 0x3F);
+    return v;
+  };
+  std::string out = "^";
+  std::size_t i = 0;
+  while (i < glob.size()) {
+    std::string_view c = next(i);
+    if (c == "*") {
+      out += ".*";
+    } else if (c == "?") {
+      out += '.';
+    } else if (c == "[") {
+      bool negated = false;
+      if (i < glob.size() && glob[i] == '^') {
+        negated = true;
+        ++i;
+      }
+      std::string members;
+      bool closed = false;
+      std::string_view prior;  // the member before, which a '-' may start a range from
+      if (i < glob.size() && glob[i] == ']') literal(members, next(i));
+      while (i < glob.size()) {
+        std::string_view m = next(i);
+        if (m == "]") {
+          closed = true;
+          break;
+        }
+        if (m == "-" && !prior.empty() && i < glob.size() && glob[i] != ']') {
+          std::string_view high = next(i);
+          // prior is a member already; a range upside down adds nothing (SQLite: c >= low && c <= high).
+          if (code_point(high) > code_point(prior)) {
+            members += '-';
+            literal(members, high);
+          }
+          prior = {};
+          continue;
+        }
+        literal(members, m);
+        prior = m;
+      }
+      if (!closed) return "a^";  // a set left open matches nothing
+      if (members.empty()) {
+        if (!negated) return "a^";  // no member: no character matches
+        out += '.';
+      } else {
+        out += negated ? "[^" : "[";
+        out += members;
+        out += ']';
+      }
+    } else {
+      literal(out, c);
+    }
+  }
+  out += '$';
+  return out;
+}
+
+namespace detail {
+
+using cpm::detail::between;
+using cpm::detail::cmp_op;
+using cpm::detail::compare;
+using cpm::detail::in_list;
+using cpm::detail::junction;
+using cpm::detail::negation;
+using cpm::detail::no_predicate;
+using cpm::detail::null_test;
+
+// The values a predicate binds, in the order its SQL names them: a tuple of references into
+// the predicate (and of the few values made for PostgreSQL: GLOB's expression, IN's array).
+inline std::tuple<> values_of(const no_predicate&) { return {}; }
+template <auto M, bool Null>
+std::tuple<> values_of(const null_test<M, Null>&) {
+  return {};
+}
+template <auto M, cmp_op Op>
+auto values_of(const compare<M, Op>& node) {
+  if constexpr (Op == cmp_op::glob) {
+    return std::make_tuple(glob_to_regex(node.value));
+  } else {
+    return std::tie(node.value);
+  }
+}
+template <auto M>
+auto values_of(const between<M>& node) {
+  return std::tie(node.low, node.high);
+}
+template <auto M>
+auto values_of(const in_list<M>& node) {
+  return std::make_tuple(array_ref<typename in_list<M>::stored>{&node.values});
+}
+template <class L, class R, bool And>
+auto values_of(const junction<L, R, And>& node);
+template <class E>
+auto values_of(const negation<E>& node);
+
+template <class L, class R, bool And>
+auto values_of(const junction<L, R, And>& node) {
+  return std::tuple_cat(values_of(node.left), values_of(node.right));
+}
+template <class E>
+auto values_of(const negation<E>& node) {
+  return values_of(node.inner);
+}
+
+template <class T>
+consteval bool typed_model_supported() {
+  constexpr bool none_as_empty = [] {
+    for (bool b : model_info<T>::empty_is_none)
+      if (b) return true;
+    return false;
+  }();
+  static_assert(!none_as_empty,
+                "cpm: model_traits<T>::none_as_empty is not supported on PostgreSQL yet (docs/postgres.md)");
+  return true;
+}
+
+template <class Source>
+consteval bool source_supported() {
+  if constexpr (Source::single) {
+    return typed_model_supported<typename Source::row>();
+  } else {
+    return typed_model_supported<typename Source::left>() && typed_model_supported<typename Source::right>();
+  }
+}
+
+// A typed join's pair of rows: the left model's columns, then the right one's.
+template <class Row, std::size_t Offset, std::size_t... I>
+void read_fields(const PGresult* res, int row, Row& out, std::index_sequence<I...>) {
+  (read_value(res, row, static_cast<int>(Offset + I), boost::pfr::get<I>(out)), ...);
+}
+
+template <class L, class R>
+struct row_parts<cpm::detail::joined_row<L, R>> {
+  static constexpr bool split = true;
+  static constexpr std::size_t width = model_info<L>::size + model_info<R>::size;
+  static void read(const PGresult* res, int row, cpm::detail::joined_row<L, R>& out) {
+    read_fields<L, 0>(res, row, out.first, std::make_index_sequence<model_info<L>::size>{});
+    read_fields<R, model_info<L>::size>(res, row, out.second, std::make_index_sequence<model_info<R>::size>{});
+  }
+};
+
+// A limit as bound: a negative one is NULL, no limit (SQLite's LIMIT -1).
+inline std::optional<std::int64_t> limit_value(std::int64_t n) {
+  return n < 0 ? std::nullopt : std::optional<std::int64_t>(n);
+}
+
+}  // namespace detail
+
+// The SQL of a typed query's shape on PostgreSQL, as compile-time constants (the counterpart
+// of the query's own ::sql, ::count_sql, ... on SQLite).
+template <class Q>
+struct typed_sql {
+  static constexpr std::string_view select = cpm::detail::select_text<Q, 0, cpm::detail::dialect::postgres>.view();
+  static constexpr std::string_view count = cpm::detail::count_text<Q, 0, cpm::detail::dialect::postgres>.view();
+  static constexpr std::string_view exists = cpm::detail::exists_text<Q, 0, cpm::detail::dialect::postgres>.view();
+  static constexpr std::string_view remove = cpm::detail::delete_text<Q, 0, cpm::detail::dialect::postgres>.view();
+  template <auto... Members>
+  static constexpr std::string_view update =
+      cpm::detail::update_text<Q, 0, cpm::detail::dialect::postgres, assignment<Members>...>.view();
+};
+
+}  // namespace cpm::pg
+
+namespace cpm::detail {
+
+template <>
+struct typed_backend<pg::connection> {
+  using connection_type = pg::connection;
+
+  template <class Q>
+  static auto rows(const Q& q, pg::connection& db) {
+    static_assert(pg::detail::source_supported<typename Q::source>());
+    return std::apply(
+        [&](const auto&... args) {
+          return db.stream<typename Q::row>(by_position, pg::typed_sql<Q>::select, args...);
+        },
+        std::tuple_cat(pg::detail::values_of(q.where_), paging(q)));
+  }
+
+  // The first row: the shape with a limit of (at most) one.
+  template <class Q>
+  static std::optional<typename Q::row> first(const Q& q, pg::connection& db) {
+    static_assert(pg::detail::source_supported<typename Q::source>());
+    using one = typed_query<typename Q::source, typename Q::row, typename Q::predicate, typename Q::order, true,
+                            Q::has_offset>;
+    std::int64_t limit = Q::has_limit && q.limit_ >= 0 && q.limit_ < 1 ? q.limit_ : 1;
+    auto offset = [&] {
+      if constexpr (Q::has_offset) {
+        return std::make_tuple(q.offset_);
+      } else {
+        return std::tuple<>();
+      }
+    }();
+    return std::apply(
+        [&](const auto&... args) {
+          return db.query_optional<typename Q::row>(by_position, pg::typed_sql<one>::select, args...);
+        },
+        std::tuple_cat(pg::detail::values_of(q.where_), std::make_tuple(limit), offset));
+  }
+
+  template <class Q>
+  static std::int64_t count(const Q& q, pg::connection& db) {
+    static_assert(pg::detail::source_supported<typename Q::source>());
+    return std::apply(
+        [&](const auto&... args) { return db.query_one<std::int64_t>(pg::typed_sql<Q>::count, args...); },
+        pg::detail::values_of(q.where_));
+  }
+
+  template <class Q>
+  static bool exists(const Q& q, pg::connection& db) {
+    static_assert(pg::detail::source_supported<typename Q::source>());
+    return std::apply([&](const auto&... args) { return db.query_one<bool>(pg::typed_sql<Q>::exists, args...); },
+                      pg::detail::values_of(q.where_));
+  }
+
+  template <class Q>
+  static std::int64_t remove(const Q& q, pg::connection& db) {
+    static_assert(pg::detail::source_supported<typename Q::source>());
+    return std::apply([&](const auto&... args) { return db.execute(pg::typed_sql<Q>::remove, args...); },
+                      pg::detail::values_of(q.where_));
+  }
+
+  template <class Q, auto... Members>
+  static std::int64_t update(const Q& q, pg::connection& db, const assignment<Members>&... sets) {
+    static_assert(pg::detail::source_supported<typename Q::source>());
+    return std::apply(
+        [&](const auto&... args) {
+          return db.execute(pg::typed_sql<Q>::template update<Members...>, args...);
+        },
+        std::tuple_cat(std::tie(sets.value...), pg::detail::values_of(q.where_)));
+  }
+
+ private:
+  template <class Q>
+  static auto paging(const Q& q) {
+    if constexpr (Q::has_limit && Q::has_offset) {
+      return std::make_tuple(pg::detail::limit_value(q.limit_), q.offset_);
+    } else if constexpr (Q::has_limit) {
+      return std::make_tuple(pg::detail::limit_value(q.limit_));
+    } else if constexpr (Q::has_offset) {
+      return std::make_tuple(q.offset_);
+    } else {
+      return std::tuple<>();
+    }
+  }
+};
+
+}  // namespace cpm::detail
