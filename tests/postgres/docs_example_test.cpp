@@ -81,6 +81,30 @@ int transactions(cpm::pg::connection& db) {
   return runs;
 }
 
+std::vector<std::string> typed(cpm::pg::connection& db) {
+  // [snippet:typed]
+  using cpm::col;
+  // The typed queries of the SQLite side, with the same meaning, on a PostgreSQL connection.
+  auto recent = cpm::from<user>
+                    .where(col<&user::login>.like("a%") && col<&user::email> != std::nullopt)
+                    .order_by(cpm::desc<&user::created>)
+                    .limit(20);
+  std::vector<std::string> logins;
+  for (const user& u : recent.rows(db)) logins.push_back(u.login);  // a row_stream: read lazily
+
+  std::vector<std::int64_t> ids{1, 2, 3};
+  std::int64_t known = cpm::from<user>.where(col<&user::id>.in(ids)).count(db);  // = ANY($1): one array
+  cpm::from<user>.where(col<&user::email>.is_null()).update(db, cpm::set<&user::email>("unknown@example.org"));
+
+  // Its SQL in PostgreSQL's dialect, at compile time.
+  static_assert(cpm::pg::typed_sql<decltype(recent)>::select ==
+                R"(SELECT "id", "login", "email", "created" FROM "user" )"
+                R"(WHERE "login" ILIKE $1 ESCAPE '' AND "email" IS DISTINCT FROM $2 ORDER BY "created" DESC LIMIT $3)");
+  // [end:typed]
+  CHECK(known == 1);
+  return logins;
+}
+
 }  // namespace docs
 
 TEST_CASE("the examples of docs/postgres.md run", "[pg][docs]") {
@@ -90,4 +114,7 @@ TEST_CASE("the examples of docs/postgres.md run", "[pg][docs]") {
   docs::errors(db);
   CHECK(docs::transactions(db) == 1);
   CHECK(db.query_one<std::int64_t>("SELECT count(*) FROM \"user\" WHERE email IS NULL") == 1);
+  CHECK(docs::typed(db).empty());  // ada's email is NULL
+  CHECK(db.query_one<std::int64_t>("SELECT count(*) FROM \"user\" WHERE email IS NULL") == 0);
+  CHECK(docs::typed(db) == std::vector<std::string>{"ada"});
 }
