@@ -35,15 +35,18 @@ struct cpm::model_traits<tag> {
 };
 
 static_assert(cpm::pg::crud_sql<member>::insert ==
-              R"(INSERT INTO "member" ("login", "email", "admin", "joined") VALUES ($1, $2, $3, $4) RETURNING "id")");
+              R"(INSERT INTO "member" ("login", "email", "admin", "joined") VALUES ($1, $2, $3, $4) )"
+              R"(RETURNING "id", "login", "email", "admin", "joined")");
 static_assert(cpm::pg::crud_sql<member>::insert_with_key ==
-              R"(INSERT INTO "member" ("id", "login", "email", "admin", "joined") VALUES ($1, $2, $3, $4, $5) RETURNING "id")");
+              R"(INSERT INTO "member" ("id", "login", "email", "admin", "joined") VALUES ($1, $2, $3, $4, $5) )"
+              R"(RETURNING "id", "login", "email", "admin", "joined")");
 static_assert(cpm::pg::crud_sql<member>::select_by_key ==
               R"(SELECT "id", "login", "email", "admin", "joined" FROM "member" WHERE "id" = $1)");
 static_assert(cpm::pg::crud_sql<member>::update ==
               R"(UPDATE "member" SET "login" = $1, "email" = $2, "admin" = $3, "joined" = $4 WHERE "id" = $5)");
 static_assert(cpm::pg::crud_sql<member>::remove == R"(DELETE FROM "member" WHERE "id" = $1)");
-static_assert(cpm::pg::crud_sql<tag>::insert == R"(INSERT INTO "odd ""tags""" ("Name", "uses") VALUES ($1, $2))");
+static_assert(cpm::pg::crud_sql<tag>::insert ==
+              R"(INSERT INTO "odd ""tags""" ("Name", "uses") VALUES ($1, $2) RETURNING "Name", "uses")");
 static_assert(cpm::pg::crud_sql<tag>::update == R"(UPDATE "odd ""tags""" SET "uses" = $1 WHERE "Name" = $2)");
 
 TEST_CASE("insert returns the id, get, update and remove find the row by its key", "[pg][crud]") {

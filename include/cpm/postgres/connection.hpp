@@ -239,7 +239,16 @@ void read_row(const PGresult* res, int row, Row& out) {
       (read_value(res, row, static_cast<int>(I), std::get<I>(out)), ...);
     }(std::make_index_sequence<std::tuple_size_v<Row>>{});
   } else {
-    boost::pfr::for_each_field(out, [&](auto& f, std::size_t i) { read_value(res, row, static_cast<int>(i), f); });
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      auto read_one = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
+        auto& value = boost::pfr::get<J>(out);
+        read_value(res, row, static_cast<int>(J), value);
+        if constexpr (cpm::detail::empty_is_none<Row, J>()) {  // model_traits<Row>::none_as_empty
+          if (value && value->empty()) value.reset();
+        }
+      };
+      (read_one(std::integral_constant<std::size_t, I>{}), ...);
+    }(std::make_index_sequence<boost::pfr::tuple_size_v<Row>>{});
   }
 }
 

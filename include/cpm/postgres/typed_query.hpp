@@ -16,10 +16,12 @@
 // character); GLOB as a regular expression match (~), the pattern translated when bound; a
 // negative limit as no limit. Each shape is one named server-side statement per connection
 // (cpm::pg::connection::prepare_count() counts them). Rows are read by position, in binary.
-// Models with none_as_empty fields are refused at compile time, as by cpm::pg's CRUD.
+// none_as_empty fields compare as on SQLite (none as '').
 #pragma once
 
+#include <cpm/postgres/array.hpp>
 #include <cpm/postgres/connection.hpp>
+#include <cpm/postgres/crud.hpp>
 #include <cpm/postgres/value.hpp>
 #include <cpm/query/join.hpp>
 #include <cpm/query/select.hpp>
@@ -40,74 +42,6 @@
 #include <vector>
 
 namespace cpm::pg {
-
-namespace detail {
-
-// The array type whose elements are `element` (0 when cpm binds no such arrays).
-inline Oid array_type(Oid element) noexcept {
-  switch (element) {
-    case oid::boolean: return 1000;
-    case oid::bytea: return 1001;
-    case oid::int2: return 1005;
-    case oid::int4: return 1007;
-    case oid::text: return 1009;
-    case oid::int8: return 1016;
-    case oid::float8: return 1022;
-    case oid::timestamptz: return 1185;
-    default: return 0;
-  }
-}
-
-// A list bound as one array parameter (binary: dimensions, element type, then each element
-// as value_traits<T> binds it). Holds its encoding until the statement has run.
-template <class T>
-struct array_ref {
-  const std::vector<T>* values;
-  mutable std::string encoded{};
-};
-
-inline void put_int32(std::string& out, std::uint32_t v) {
-  char b[4];
-  put_be(b, v);
-  out.append(b, 4);
-}
-
-}  // namespace detail
-
-template <class T>
-struct value_traits<detail::array_ref<T>> {
-  static void bind(parameter& p, const detail::array_ref<T>& list) {
-    // The element type: what T binds as (text, which cpm sends untyped, as TEXT).
-    static const Oid element = [] {
-      Oid t = detail::null_type<T>();
-      return t == oid::unknown ? oid::text : t;
-    }();
-    const Oid array = detail::array_type(element);
-    if (array == 0)
-      p.fail(value_error::kind::type_mismatch,
-             fmt::format("cpm: an IN list of {} values cannot be sent as a PostgreSQL array", detail::type_name(element)));
-    std::string& out = list.encoded;
-    out.clear();
-    const std::vector<T>& values = *list.values;
-    detail::put_int32(out, values.empty() ? 0 : 1);  // dimensions
-    detail::put_int32(out, 0);                        // no NULL elements
-    detail::put_int32(out, element);
-    if (!values.empty()) {
-      if (values.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
-        p.fail(value_error::kind::out_of_range, fmt::format("{} values exceed one PostgreSQL array", values.size()));
-      detail::put_int32(out, static_cast<std::uint32_t>(values.size()));
-      detail::put_int32(out, 1);  // lower bound
-    }
-    for (const T& v : values) {
-      parameter one;
-      one.set_index(p.index());
-      value_traits<T>::bind(one, v);
-      detail::put_int32(out, static_cast<std::uint32_t>(one.length()));
-      out.append(one.value(), static_cast<std::size_t>(one.length()));
-    }
-    p.bytes_ref(array, std::as_bytes(std::span<const char>(out.data(), out.size())));
-  }
-};
 
 // SQLite's GLOB pattern as a PostgreSQL regular expression (advanced flavour) matching the
 // same strings: * any characters, ? one, [...] a set ([^...] its complement, a-z ranges, ]
@@ -210,8 +144,12 @@ std::tuple<> values_of(const null_test<M, Null>&) {
 }
 template <auto M, cmp_op Op>
 auto values_of(const compare<M, Op>& node) {
+  using node_type = compare<M, Op>;
   if constexpr (Op == cmp_op::glob) {
     return std::make_tuple(glob_to_regex(node.value));
+  } else if constexpr (cpm::detail::empty_is_none<typename node_type::model, field_index<M>>() &&
+                       std::is_same_v<typename node_type::stored, std::optional<std::string>>) {
+    return std::make_tuple(none_as_empty_arg{&node.value});  // none as ''
   } else {
     return std::tie(node.value);
   }
@@ -236,27 +174,6 @@ auto values_of(const junction<L, R, And>& node) {
 template <class E>
 auto values_of(const negation<E>& node) {
   return values_of(node.inner);
-}
-
-template <class T>
-consteval bool typed_model_supported() {
-  constexpr bool none_as_empty = [] {
-    for (bool b : model_info<T>::empty_is_none)
-      if (b) return true;
-    return false;
-  }();
-  static_assert(!none_as_empty,
-                "cpm: model_traits<T>::none_as_empty is not supported on PostgreSQL yet (docs/postgres.md)");
-  return true;
-}
-
-template <class Source>
-consteval bool source_supported() {
-  if constexpr (Source::single) {
-    return typed_model_supported<typename Source::row>();
-  } else {
-    return typed_model_supported<typename Source::left>() && typed_model_supported<typename Source::right>();
-  }
 }
 
 // A typed join's pair of rows: the left model's columns, then the right one's.
@@ -305,7 +222,6 @@ struct typed_backend<pg::connection> {
 
   template <class Q>
   static auto rows(const Q& q, pg::connection& db) {
-    static_assert(pg::detail::source_supported<typename Q::source>());
     return std::apply(
         [&](const auto&... args) {
           return db.stream<typename Q::row>(by_position, pg::typed_sql<Q>::select, args...);
@@ -316,7 +232,6 @@ struct typed_backend<pg::connection> {
   // The first row: the shape with a limit of (at most) one.
   template <class Q>
   static std::optional<typename Q::row> first(const Q& q, pg::connection& db) {
-    static_assert(pg::detail::source_supported<typename Q::source>());
     using one = typed_query<typename Q::source, typename Q::row, typename Q::predicate, typename Q::order, true,
                             Q::has_offset>;
     std::int64_t limit = Q::has_limit && q.limit_ >= 0 && q.limit_ < 1 ? q.limit_ : 1;
@@ -336,7 +251,6 @@ struct typed_backend<pg::connection> {
 
   template <class Q>
   static std::int64_t count(const Q& q, pg::connection& db) {
-    static_assert(pg::detail::source_supported<typename Q::source>());
     return std::apply(
         [&](const auto&... args) { return db.query_one<std::int64_t>(pg::typed_sql<Q>::count, args...); },
         pg::detail::values_of(q.where_));
@@ -344,21 +258,18 @@ struct typed_backend<pg::connection> {
 
   template <class Q>
   static bool exists(const Q& q, pg::connection& db) {
-    static_assert(pg::detail::source_supported<typename Q::source>());
     return std::apply([&](const auto&... args) { return db.query_one<bool>(pg::typed_sql<Q>::exists, args...); },
                       pg::detail::values_of(q.where_));
   }
 
   template <class Q>
   static std::int64_t remove(const Q& q, pg::connection& db) {
-    static_assert(pg::detail::source_supported<typename Q::source>());
     return std::apply([&](const auto&... args) { return db.execute(pg::typed_sql<Q>::remove, args...); },
                       pg::detail::values_of(q.where_));
   }
 
   template <class Q, auto... Members>
   static std::int64_t update(const Q& q, pg::connection& db, const assignment<Members>&... sets) {
-    static_assert(pg::detail::source_supported<typename Q::source>());
     return std::apply(
         [&](const auto&... args) {
           return db.execute(pg::typed_sql<Q>::template update<Members...>, args...);

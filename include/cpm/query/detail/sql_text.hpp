@@ -145,15 +145,18 @@ constexpr bool inserted(std::size_t i, unsigned omit) {
   return true;
 }
 
+// (`key` false: the primary key is left out too, for the database to choose; PostgreSQL's
+// identity columns take no NULL, where SQLite's INTEGER PRIMARY KEY does.)
 template <class T, unsigned Omit, class Out>
-constexpr void insert_into(Out& out) {
+constexpr void insert_into(Out& out, bool key = true) {
   using info = model_info<T>;
+  auto written = [&](std::size_t i) { return inserted<T>(i, Omit) && (key || i != info::primary_key); };
   out << "INSERT INTO ";
   identifier(out, info::table);
   out << " (";
   bool first = true;
   for (std::size_t i = 0; i < info::size; ++i) {
-    if (!inserted<T>(i, Omit)) continue;
+    if (!written(i)) continue;
     if (!first) out << ", ";
     identifier(out, info::columns[i]);
     first = false;
@@ -161,7 +164,7 @@ constexpr void insert_into(Out& out) {
   out << ") VALUES (";
   first = true;
   for (std::size_t i = 0; i < info::size; ++i) {
-    if (!inserted<T>(i, Omit)) continue;
+    if (!written(i)) continue;
     if (!first) out << ", ";
     placeholder(out);
     first = false;
@@ -176,11 +179,10 @@ inline constexpr auto insert_sql = make_sql([](auto& out) {
   if constexpr (Returning) returning<T>(out);
 });
 
-// INSERT ... ON CONFLICT (keys) DO UPDATE SET every other inserted column ... RETURNING *.
-template <class T, unsigned Omit, std::size_t... Keys>
-inline constexpr auto upsert_sql = make_sql([](auto& out) {
+// ON CONFLICT (keys) DO UPDATE SET every other inserted column ... RETURNING *, after an INSERT.
+template <class T, unsigned Omit, std::size_t... Keys, class Out>
+constexpr void on_conflict_update(Out& out) {
   using info = model_info<T>;
-  insert_into<T, Omit>(out);
   out << " ON CONFLICT (";
   std::array<std::size_t, sizeof...(Keys)> keys{Keys...};
   for (std::size_t k = 0; k < keys.size(); ++k) {
@@ -205,26 +207,39 @@ inline constexpr auto upsert_sql = make_sql([](auto& out) {
     identifier(out, info::columns[keys[0]]);
   }
   returning<T>(out);
+}
+
+// INSERT ... ON CONFLICT (keys) DO UPDATE SET every other inserted column ... RETURNING *.
+template <class T, unsigned Omit, std::size_t... Keys>
+inline constexpr auto upsert_sql = make_sql([](auto& out) {
+  insert_into<T, Omit>(out);
+  on_conflict_update<T, Omit, Keys...>(out);
 });
 
-template <class T>
-inline constexpr auto select_all_sql = make_sql([](auto& out) {
+template <class T, class Out>
+constexpr void write_select_all(Out& out) {
   select_from<T>(out);
   order_by_key<T>(out);
-});
+}
 
 template <class T>
-inline constexpr auto select_by_key_sql = make_sql([](auto& out) {
+inline constexpr auto select_all_sql = make_sql([](auto& out) { write_select_all<T>(out); });
+
+template <class T, class Out>
+constexpr void write_select_by_key(Out& out) {
   select_from<T>(out);
   out << " WHERE ";
   identifier(out, model_info<T>::columns[model_info<T>::primary_key]);
   out << " = ";
   placeholder(out);
-});
+}
+
+template <class T>
+inline constexpr auto select_by_key_sql = make_sql([](auto& out) { write_select_by_key<T>(out); });
 
 // Keyset pagination: rows after a key, in key order, at most a limit.
-template <class T>
-inline constexpr auto select_page_sql = make_sql([](auto& out) {
+template <class T, class Out>
+constexpr void write_select_page(Out& out) {
   select_from<T>(out);
   out << " WHERE ";
   identifier(out, model_info<T>::columns[model_info<T>::primary_key]);
@@ -233,19 +248,30 @@ inline constexpr auto select_page_sql = make_sql([](auto& out) {
   order_by_key<T>(out);
   out << " LIMIT ";
   placeholder(out);
-});
+}
 
-// Equality on one column (IS for optional fields, so that NULL finds NULL).
-template <class T, std::size_t Column>
-inline constexpr auto select_where_sql = make_sql([](auto& out) {
+template <class T>
+inline constexpr auto select_page_sql = make_sql([](auto& out) { write_select_page<T>(out); });
+
+// Equality on one column (IS for optional fields, so that NULL finds NULL; PostgreSQL's
+// IS NOT DISTINCT FROM).
+template <class T, std::size_t Column, class Out>
+constexpr void select_where(Out& out) {
   using info = model_info<T>;
   select_from<T>(out);
   out << " WHERE ";
   identifier(out, info::columns[Column]);
-  out << (is_optional<typename info::template field_type<Column>>::value ? " IS " : " = ");
+  if (is_optional<typename info::template field_type<Column>>::value) {
+    out << (is_postgres(out) ? " IS NOT DISTINCT FROM " : " IS ");
+  } else {
+    out << " = ";
+  }
   placeholder(out);
   order_by_key<T>(out);
-});
+}
+
+template <class T, std::size_t Column>
+inline constexpr auto select_where_sql = make_sql([](auto& out) { select_where<T, Column>(out); });
 
 template <class T, std::size_t Column, std::size_t Count>
 inline constexpr auto select_in_sql = make_sql([](auto& out) {
@@ -263,8 +289,8 @@ inline constexpr auto select_in_sql = make_sql([](auto& out) {
 });
 
 // UPDATE every non-key column by key. A defaulted field left empty keeps its stored value.
-template <class T>
-inline constexpr auto update_sql = make_sql([](auto& out) {
+template <class T, class Out>
+constexpr void write_update(Out& out) {
   using info = model_info<T>;
   out << "UPDATE ";
   identifier(out, info::table);
@@ -290,11 +316,14 @@ inline constexpr auto update_sql = make_sql([](auto& out) {
   identifier(out, info::columns[info::primary_key]);
   out << " = ";
   placeholder(out);
-});
+}
+
+template <class T>
+inline constexpr auto update_sql = make_sql([](auto& out) { write_update<T>(out); });
 
 // UPDATE the columns a patch names: "col" = CASE WHEN ? THEN ? ELSE "col" END, by key.
-template <class T, std::size_t... Columns>
-inline constexpr auto patch_sql = make_sql([](auto& out) {
+template <class T, std::size_t... Columns, class Out>
+constexpr void write_patch(Out& out) {
   using info = model_info<T>;
   out << "UPDATE ";
   identifier(out, info::table);
@@ -315,22 +344,31 @@ inline constexpr auto patch_sql = make_sql([](auto& out) {
   identifier(out, info::columns[info::primary_key]);
   out << " = ";
   placeholder(out);
-});
+}
 
-template <class T>
-inline constexpr auto delete_sql = make_sql([](auto& out) {
+template <class T, std::size_t... Columns>
+inline constexpr auto patch_sql = make_sql([](auto& out) { write_patch<T, Columns...>(out); });
+
+template <class T, class Out>
+constexpr void write_delete(Out& out) {
   out << "DELETE FROM ";
   identifier(out, model_info<T>::table);
   out << " WHERE ";
   identifier(out, model_info<T>::columns[model_info<T>::primary_key]);
   out << " = ";
   placeholder(out);
-});
+}
 
 template <class T>
-inline constexpr auto count_sql = make_sql([](auto& out) {
+inline constexpr auto delete_sql = make_sql([](auto& out) { write_delete<T>(out); });
+
+template <class T, class Out>
+constexpr void write_count(Out& out) {
   out << "SELECT count(*) FROM ";
   identifier(out, model_info<T>::table);
-});
+}
+
+template <class T>
+inline constexpr auto count_sql = make_sql([](auto& out) { write_count<T>(out); });
 
 }  // namespace cpm::detail
