@@ -10,6 +10,7 @@
 #include <cpm/postgres/errors.hpp>
 #include <cpm/postgres/migration.hpp>
 #include <cpm/postgres/store_queries.hpp>
+#include <cpm/postgres/store.hpp>
 #include <cpm/postgres/store_schema.hpp>
 #include <cpm/postgres/transaction.hpp>
 #include <cpm/postgres/typed_query.hpp>

@@ -168,6 +168,17 @@ inline constexpr auto non_key_fields = [] {
   return out;
 }();
 
+// A value compared with a field of type F: as given when it binds (text as text, NULL as
+// NULL), else made into an F.
+template <class F, class V>
+decltype(auto) field_value(const V& value) {
+  if constexpr (std::is_same_v<V, F> || bindable_value<V>) {
+    return (value);
+  } else {
+    return F(value);
+  }
+}
+
 // Whether the database chooses obj's key (an integer key of 0).
 template <class T>
 bool key_chosen_by_database(const T& obj) {
@@ -318,9 +329,8 @@ template <auto Member, class V>
   requires cpm::detail::value_for<const V&, cpm::detail::member_field_t<Member>>
 [[nodiscard]] std::vector<cpm::detail::member_class_t<Member>> find(connection& db, const V& value) {
   using T = cpm::detail::member_class_t<Member>;
-  using F = cpm::detail::member_field_t<Member>;
-  const F& bound = value;
-  return db.query<T>(by_position, detail::select_where_sql<T, field_index<Member>>.view(), bound);
+  return db.query<T>(by_position, detail::select_where_sql<T, field_index<Member>>.view(),
+                     detail::field_value<cpm::detail::member_field_t<Member>>(value));
 }
 
 // The first row (in key order) whose field `Member` equals `value`; for unique columns, the row.
@@ -328,9 +338,8 @@ template <auto Member, class V>
   requires cpm::detail::value_for<const V&, cpm::detail::member_field_t<Member>>
 [[nodiscard]] std::optional<cpm::detail::member_class_t<Member>> find_one(connection& db, const V& value) {
   using T = cpm::detail::member_class_t<Member>;
-  using F = cpm::detail::member_field_t<Member>;
-  const F& bound = value;
-  return db.query_optional<T>(by_position, detail::select_first_where_sql<T, field_index<Member>>.view(), bound);
+  return db.query_optional<T>(by_position, detail::select_first_where_sql<T, field_index<Member>>.view(),
+                              detail::field_value<cpm::detail::member_field_t<Member>>(value));
 }
 
 // Rows whose field `Member` is one of `values`, each once, in key order: one statement, the
