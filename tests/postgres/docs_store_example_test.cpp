@@ -4,6 +4,7 @@
 #include "pg_support.hpp"
 
 #include <cpm/postgres/migration.hpp>
+#include <cpm/postgres/store.hpp>
 #include <cpm/postgres/store_queries.hpp>
 #include <cpm/postgres/store_schema.hpp>
 
@@ -42,6 +43,24 @@ std::vector<cpm::repository> store_example(cpm::pg::connection& db, std::int64_t
   return repos;
 }
 
+std::vector<cpm::repository> pg_store(const std::string& conninfo) {
+  // [snippet:pg_store]
+  // The store of <cpm/store.hpp>, on PostgreSQL: open() connects and migrates the schema.
+  auto store = cpm::pg::store::open(conninfo);  // a libpq connection string or URI
+  auto alice = store.create_user({.username = "alice", .email = "alice@example.org"});
+  auto acme = store.create_organization({.name = "acme"}, alice.id);  // alice owns it
+  auto tools = store.create_repository({.name = "tools", .org_id = acme.id, .path = "/srv/git/acme/tools.git"});
+  std::vector<cpm::repository> repos = store.user_repositories(alice.id);  // lists are vectors here
+  bool may_write = store.access_level(alice.id, tools.id) >= cpm::access_level::write;
+  try {
+    store.remove_org_member(acme.id, alice.id);
+  } catch (const cpm::last_owner& e) {  // the same errors as on SQLite
+  }
+  // [end:pg_store]
+  CHECK(may_write);
+  return repos;
+}
+
 }  // namespace docs
 
 TEST_CASE("docs/postgres.md: migrations run once, whoever runs them", "[pg][docs]") {
@@ -64,4 +83,14 @@ TEST_CASE("docs/postgres.md: the store's schema and a query pattern", "[pg][docs
   REQUIRE(repos.size() == 1);
   CHECK(repos[0].path == "/git/acme/web");
   CHECK(cpm::pg::store_schema_version(db) == 3);
+}
+
+TEST_CASE("docs/postgres.md: the store on PostgreSQL", "[pg][docs]") {
+  pg_test::scratch s;
+  auto repos = docs::pg_store(pg_test::conninfo() + " options='-c search_path=" + s.schema() + "'");
+  REQUIRE(repos.size() == 1);
+  CHECK(repos[0].name == "tools");
+  auto db = s.open();
+  CHECK(cpm::pg::store_schema_version(db) == 3);
+  CHECK(db.query_one<std::int64_t>("SELECT count(*) FROM org_members WHERE role = 'owner'") == 1);
 }
