@@ -3,13 +3,13 @@
 #   scripts/install-deps.sh GROUP...   GROUP: core | test | bench | ci
 # core  : compiler, cmake and the library's own dependencies (enough for the examples)
 # test  : core + Catch2 and what the test suite builds (cpm-db: CLI11, nlohmann-json)
-# bench : core + Google Benchmark, SQLiteCpp and gnuplot
+# bench : core + Google Benchmark, SQLiteCpp, gnuplot, and PostgreSQL 15 with libpq and libpqxx
 # ci    : test + clang (second compiler, sanitizers, libFuzzer)
 set -euo pipefail
 
 core=(g++ make cmake pkg-config libsqlite3-dev libboost1.81-dev libfmt-dev librange-v3-dev)
 test=("${core[@]}" catch2 libcli11-dev nlohmann-json3-dev sqlite3 python3 golang-go golang-github-mattn-go-sqlite3-dev libpq-dev postgresql-15)
-bench=("${core[@]}" libbenchmark-dev libsqlitecpp-dev gnuplot-nox python3 time)
+bench=("${core[@]}" libbenchmark-dev libsqlitecpp-dev gnuplot-nox python3 time libpq-dev libpqxx-dev postgresql-15)
 ci=("${test[@]}" clang libclang-rt-14-dev python3)
 
 wanted=()

@@ -3619,7 +3619,8 @@ template <model T>
 // cpm: the SQL text generated for a model, built at compile time.
 //
 // Every piece of dialect lives here: identifier quoting, placeholders, RETURNING, upsert.
-// A second backend adds its spelling of these, not a second generator.
+// A builder writes to an output that knows its dialect (out.lang): SQLite's text, or
+// PostgreSQL's, whose placeholders are numbered ($1, $2, ...) in the order they are written.
 
 
 #include <array>
@@ -3628,9 +3629,14 @@ template <model T>
 
 namespace cpm::detail {
 
-// Two passes over the same builder: one counts, one writes.
+enum class dialect : unsigned char { sqlite, postgres };
+
+// Two passes over the same builder: one counts, one writes. `params` counts the placeholders
+// written so far (PostgreSQL numbers them).
 struct sql_length {
   std::size_t size = 0;
+  dialect lang = dialect::sqlite;
+  unsigned params = 0;
   constexpr sql_length& operator<<(std::string_view text) {
     size += text.size();
     return *this;
@@ -3639,6 +3645,8 @@ struct sql_length {
 
 struct sql_writer {
   char* out;
+  dialect lang = dialect::sqlite;
+  unsigned params = 0;
   constexpr sql_writer& operator<<(std::string_view text) {
     for (char c : text) *out++ = c;
     return *this;
@@ -3646,17 +3654,22 @@ struct sql_writer {
 };
 
 // Runs `Build` (a captureless lambda taking the output) into a fixed_string of exact size.
-template <class Build>
+template <dialect Lang = dialect::sqlite, class Build>
 consteval auto make_sql(Build) {
   constexpr std::size_t size = [] {
-    sql_length length;
+    sql_length length{0, Lang};
     Build{}(length);
     return length.size;
   }();
   fixed_string<size> text;
-  sql_writer writer{text.data};
+  sql_writer writer{text.data, Lang};
   Build{}(writer);
   return text;
+}
+
+template <class Out>
+constexpr bool is_postgres(const Out& out) {
+  return out.lang == dialect::postgres;
 }
 
 // "name", with embedded quotes doubled.
@@ -3673,9 +3686,21 @@ constexpr void identifier(Out& out, std::string_view name) {
   out << name.substr(start) << "\"";
 }
 
+// ? on SQLite; $1, $2, ... on PostgreSQL.
 template <class Out>
 constexpr void placeholder(Out& out) {
-  out << "?";
+  if (!is_postgres(out)) {
+    out << "?";
+    return;
+  }
+  char digits[12]{};
+  std::size_t k = sizeof digits;
+  unsigned n = ++out.params;
+  do {
+    digits[--k] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n != 0);
+  out << "$" << std::string_view(digits + k, sizeof digits - k);
 }
 
 // "a", "b", "c" — every column of T.
@@ -3735,15 +3760,18 @@ constexpr bool inserted(std::size_t i, unsigned omit) {
   return true;
 }
 
+// (`key` false: the primary key is left out too, for the database to choose; PostgreSQL's
+// identity columns take no NULL, where SQLite's INTEGER PRIMARY KEY does.)
 template <class T, unsigned Omit, class Out>
-constexpr void insert_into(Out& out) {
+constexpr void insert_into(Out& out, bool key = true) {
   using info = model_info<T>;
+  auto written = [&](std::size_t i) { return inserted<T>(i, Omit) && (key || i != info::primary_key); };
   out << "INSERT INTO ";
   identifier(out, info::table);
   out << " (";
   bool first = true;
   for (std::size_t i = 0; i < info::size; ++i) {
-    if (!inserted<T>(i, Omit)) continue;
+    if (!written(i)) continue;
     if (!first) out << ", ";
     identifier(out, info::columns[i]);
     first = false;
@@ -3751,7 +3779,7 @@ constexpr void insert_into(Out& out) {
   out << ") VALUES (";
   first = true;
   for (std::size_t i = 0; i < info::size; ++i) {
-    if (!inserted<T>(i, Omit)) continue;
+    if (!written(i)) continue;
     if (!first) out << ", ";
     placeholder(out);
     first = false;
@@ -3766,11 +3794,10 @@ inline constexpr auto insert_sql = make_sql([](auto& out) {
   if constexpr (Returning) returning<T>(out);
 });
 
-// INSERT ... ON CONFLICT (keys) DO UPDATE SET every other inserted column ... RETURNING *.
-template <class T, unsigned Omit, std::size_t... Keys>
-inline constexpr auto upsert_sql = make_sql([](auto& out) {
+// ON CONFLICT (keys) DO UPDATE SET every other inserted column ... RETURNING *, after an INSERT.
+template <class T, unsigned Omit, std::size_t... Keys, class Out>
+constexpr void on_conflict_update(Out& out) {
   using info = model_info<T>;
-  insert_into<T, Omit>(out);
   out << " ON CONFLICT (";
   std::array<std::size_t, sizeof...(Keys)> keys{Keys...};
   for (std::size_t k = 0; k < keys.size(); ++k) {
@@ -3795,26 +3822,39 @@ inline constexpr auto upsert_sql = make_sql([](auto& out) {
     identifier(out, info::columns[keys[0]]);
   }
   returning<T>(out);
+}
+
+// INSERT ... ON CONFLICT (keys) DO UPDATE SET every other inserted column ... RETURNING *.
+template <class T, unsigned Omit, std::size_t... Keys>
+inline constexpr auto upsert_sql = make_sql([](auto& out) {
+  insert_into<T, Omit>(out);
+  on_conflict_update<T, Omit, Keys...>(out);
 });
 
-template <class T>
-inline constexpr auto select_all_sql = make_sql([](auto& out) {
+template <class T, class Out>
+constexpr void write_select_all(Out& out) {
   select_from<T>(out);
   order_by_key<T>(out);
-});
+}
 
 template <class T>
-inline constexpr auto select_by_key_sql = make_sql([](auto& out) {
+inline constexpr auto select_all_sql = make_sql([](auto& out) { write_select_all<T>(out); });
+
+template <class T, class Out>
+constexpr void write_select_by_key(Out& out) {
   select_from<T>(out);
   out << " WHERE ";
   identifier(out, model_info<T>::columns[model_info<T>::primary_key]);
   out << " = ";
   placeholder(out);
-});
+}
+
+template <class T>
+inline constexpr auto select_by_key_sql = make_sql([](auto& out) { write_select_by_key<T>(out); });
 
 // Keyset pagination: rows after a key, in key order, at most a limit.
-template <class T>
-inline constexpr auto select_page_sql = make_sql([](auto& out) {
+template <class T, class Out>
+constexpr void write_select_page(Out& out) {
   select_from<T>(out);
   out << " WHERE ";
   identifier(out, model_info<T>::columns[model_info<T>::primary_key]);
@@ -3823,19 +3863,30 @@ inline constexpr auto select_page_sql = make_sql([](auto& out) {
   order_by_key<T>(out);
   out << " LIMIT ";
   placeholder(out);
-});
+}
 
-// Equality on one column (IS for optional fields, so that NULL finds NULL).
-template <class T, std::size_t Column>
-inline constexpr auto select_where_sql = make_sql([](auto& out) {
+template <class T>
+inline constexpr auto select_page_sql = make_sql([](auto& out) { write_select_page<T>(out); });
+
+// Equality on one column (IS for optional fields, so that NULL finds NULL; PostgreSQL's
+// IS NOT DISTINCT FROM).
+template <class T, std::size_t Column, class Out>
+constexpr void select_where(Out& out) {
   using info = model_info<T>;
   select_from<T>(out);
   out << " WHERE ";
   identifier(out, info::columns[Column]);
-  out << (is_optional<typename info::template field_type<Column>>::value ? " IS " : " = ");
+  if (is_optional<typename info::template field_type<Column>>::value) {
+    out << (is_postgres(out) ? " IS NOT DISTINCT FROM " : " IS ");
+  } else {
+    out << " = ";
+  }
   placeholder(out);
   order_by_key<T>(out);
-});
+}
+
+template <class T, std::size_t Column>
+inline constexpr auto select_where_sql = make_sql([](auto& out) { select_where<T, Column>(out); });
 
 template <class T, std::size_t Column, std::size_t Count>
 inline constexpr auto select_in_sql = make_sql([](auto& out) {
@@ -3853,8 +3904,8 @@ inline constexpr auto select_in_sql = make_sql([](auto& out) {
 });
 
 // UPDATE every non-key column by key. A defaulted field left empty keeps its stored value.
-template <class T>
-inline constexpr auto update_sql = make_sql([](auto& out) {
+template <class T, class Out>
+constexpr void write_update(Out& out) {
   using info = model_info<T>;
   out << "UPDATE ";
   identifier(out, info::table);
@@ -3880,11 +3931,14 @@ inline constexpr auto update_sql = make_sql([](auto& out) {
   identifier(out, info::columns[info::primary_key]);
   out << " = ";
   placeholder(out);
-});
+}
+
+template <class T>
+inline constexpr auto update_sql = make_sql([](auto& out) { write_update<T>(out); });
 
 // UPDATE the columns a patch names: "col" = CASE WHEN ? THEN ? ELSE "col" END, by key.
-template <class T, std::size_t... Columns>
-inline constexpr auto patch_sql = make_sql([](auto& out) {
+template <class T, std::size_t... Columns, class Out>
+constexpr void write_patch(Out& out) {
   using info = model_info<T>;
   out << "UPDATE ";
   identifier(out, info::table);
@@ -3905,23 +3959,32 @@ inline constexpr auto patch_sql = make_sql([](auto& out) {
   identifier(out, info::columns[info::primary_key]);
   out << " = ";
   placeholder(out);
-});
+}
 
-template <class T>
-inline constexpr auto delete_sql = make_sql([](auto& out) {
+template <class T, std::size_t... Columns>
+inline constexpr auto patch_sql = make_sql([](auto& out) { write_patch<T, Columns...>(out); });
+
+template <class T, class Out>
+constexpr void write_delete(Out& out) {
   out << "DELETE FROM ";
   identifier(out, model_info<T>::table);
   out << " WHERE ";
   identifier(out, model_info<T>::columns[model_info<T>::primary_key]);
   out << " = ";
   placeholder(out);
-});
+}
 
 template <class T>
-inline constexpr auto count_sql = make_sql([](auto& out) {
+inline constexpr auto delete_sql = make_sql([](auto& out) { write_delete<T>(out); });
+
+template <class T, class Out>
+constexpr void write_count(Out& out) {
   out << "SELECT count(*) FROM ";
   identifier(out, model_info<T>::table);
-});
+}
+
+template <class T>
+inline constexpr auto count_sql = make_sql([](auto& out) { write_count<T>(out); });
 
 }  // namespace cpm::detail
 // ---- end cpm/query/detail/sql_text.hpp ----
@@ -5014,19 +5077,22 @@ struct predicate_node {};
 template <class E>
 concept predicate = std::is_base_of_v<predicate_node, E>;
 
-// The SQL spelling of each comparison.
+// The SQL spelling of each comparison. On PostgreSQL, IS and IS NOT are IS NOT DISTINCT FROM
+// and IS DISTINCT FROM; LIKE is ILIKE ... ESCAPE '' (SQLite's LIKE ignores ASCII case and has
+// no escape character); GLOB is a regular expression match, the pattern translated when it
+// is bound (cpm/postgres/typed_query.hpp).
 enum class cmp_op : unsigned char { eq, ne, lt, le, gt, ge, like, glob };
 
-constexpr std::string_view cmp_op_text(cmp_op op, bool optional) {
+constexpr std::string_view cmp_op_text(cmp_op op, bool optional, bool postgres) {
   switch (op) {
-    case cmp_op::eq: return optional ? " IS " : " = ";
-    case cmp_op::ne: return optional ? " IS NOT " : " <> ";
+    case cmp_op::eq: return optional ? (postgres ? " IS NOT DISTINCT FROM " : " IS ") : " = ";
+    case cmp_op::ne: return optional ? (postgres ? " IS DISTINCT FROM " : " IS NOT ") : " <> ";
     case cmp_op::lt: return " < ";
     case cmp_op::le: return " <= ";
     case cmp_op::gt: return " > ";
     case cmp_op::ge: return " >= ";
-    case cmp_op::like: return " LIKE ";
-    case cmp_op::glob: return " GLOB ";
+    case cmp_op::like: return postgres ? " ILIKE " : " LIKE ";
+    case cmp_op::glob: return postgres ? " ~ " : " GLOB ";
   }
   return "";
 }
@@ -5052,8 +5118,9 @@ struct compare : predicate_node {
   template <class Out>
   static constexpr void write(Out& out, sql_context& cx) {
     write_column<Member>(out, cx);
-    out << cmp_op_text(Op, is_optional<field>::value);
+    out << cmp_op_text(Op, is_optional<field>::value, is_postgres(out));
     placeholder(out);
+    if (Op == cmp_op::like && is_postgres(out)) out << " ESCAPE ''";
   }
   template <bool Borrow>
   void bind(statement_base& stmt, int& index) const {
@@ -5113,7 +5180,8 @@ struct between : predicate_node {
   void choose(unsigned&, unsigned&) const noexcept {}
 };
 
-// "column" IN (?, ?, ...): as many parameters as the list's size class.
+// "column" IN (?, ?, ...): as many parameters as the list's size class. On PostgreSQL
+// "column" = ANY($n), the list bound as one array.
 template <auto Member>
 struct in_list : predicate_node {
   using model = member_class_t<Member>;
@@ -5126,6 +5194,12 @@ struct in_list : predicate_node {
   template <class Out>
   static constexpr void write(Out& out, sql_context& cx) {
     write_column<Member>(out, cx);
+    if (is_postgres(out)) {  // one array parameter, whatever the list's size
+      out << " = ANY(";
+      placeholder(out);
+      out << ")";
+      return;
+    }
     out << " IN (";
     const std::size_t size = in_list_size(cx.code, cx.ordinal++);
     for (std::size_t i = 0; i < size; ++i) {
@@ -5549,9 +5623,10 @@ constexpr void order_clause(Out& out, order_list<Terms...>*) {
   }
 }
 
-// The statements of a query shape, one per IN-list variant `Code`.
-template <class Q, unsigned Code>
-inline constexpr auto select_text = make_sql([](auto& out) {
+// The statements of a query shape, one per IN-list variant `Code` (on PostgreSQL, one: an IN
+// list is one array parameter).
+template <class Q, unsigned Code, dialect Lang = dialect::sqlite>
+inline constexpr auto select_text = make_sql<Lang>([](auto& out) {
   using S = typename Q::source;
   out << "SELECT ";
   if constexpr (std::is_same_v<typename Q::row, typename S::row>) {
@@ -5563,34 +5638,40 @@ inline constexpr auto select_text = make_sql([](auto& out) {
   S::from(out);
   where_clause<S, typename Q::predicate>(out, Code);
   order_clause<S>(out, static_cast<typename Q::order*>(nullptr));
-  if constexpr (Q::has_limit) out << " LIMIT ?";
-  if constexpr (Q::has_offset) out << (Q::has_limit ? " OFFSET ?" : " LIMIT -1 OFFSET ?");
+  if constexpr (Q::has_limit) {
+    out << " LIMIT ";
+    placeholder(out);
+  }
+  if constexpr (Q::has_offset) {
+    out << (Q::has_limit || is_postgres(out) ? " OFFSET " : " LIMIT -1 OFFSET ");
+    placeholder(out);
+  }
 });
 
-template <class Q, unsigned Code>
-inline constexpr auto count_text = make_sql([](auto& out) {
+template <class Q, unsigned Code, dialect Lang = dialect::sqlite>
+inline constexpr auto count_text = make_sql<Lang>([](auto& out) {
   out << "SELECT count(*) FROM ";
   Q::source::from(out);
   where_clause<typename Q::source, typename Q::predicate>(out, Code);
 });
 
-template <class Q, unsigned Code>
-inline constexpr auto exists_text = make_sql([](auto& out) {
+template <class Q, unsigned Code, dialect Lang = dialect::sqlite>
+inline constexpr auto exists_text = make_sql<Lang>([](auto& out) {
   out << "SELECT EXISTS (SELECT 1 FROM ";
   Q::source::from(out);
   where_clause<typename Q::source, typename Q::predicate>(out, Code);
   out << ")";
 });
 
-template <class Q, unsigned Code>
-inline constexpr auto delete_text = make_sql([](auto& out) {
+template <class Q, unsigned Code, dialect Lang = dialect::sqlite>
+inline constexpr auto delete_text = make_sql<Lang>([](auto& out) {
   out << "DELETE FROM ";
   Q::source::from(out);
   where_clause<typename Q::source, typename Q::predicate>(out, Code);
 });
 
-template <class Q, unsigned Code, class... Sets>
-inline constexpr auto update_text = make_sql([](auto& out) {
+template <class Q, unsigned Code, dialect Lang, class... Sets>
+inline constexpr auto update_text = make_sql<Lang>([](auto& out) {
   out << "UPDATE ";
   Q::source::from(out);
   out << " SET ";
@@ -5643,10 +5724,19 @@ struct texts {
   struct update {
     template <unsigned C>
     struct of {
-      static constexpr const auto& value = update_text<Q, C, Sets...>;
+      static constexpr const auto& value = update_text<Q, C, dialect::sqlite, Sets...>;
     };
   };
 };
+
+// How a typed query runs on a connection of another backend than SQLite's: specialised by
+// that backend (cpm/postgres/typed_query.hpp, for cpm::pg::connection), with rows, first,
+// count, exists, remove and update taking the query and the connection.
+template <class Db>
+struct typed_backend;
+
+template <class Db>
+concept other_backend = requires { typename typed_backend<Db>::connection_type; };
 
 // Whether a source reads the fields of Model: the query's model, or one of a join's two.
 template <class Source, class Model>
@@ -5692,7 +5782,7 @@ class typed_query {
   static constexpr std::string_view remove_sql = detail::delete_text<typed_query, 0>.view();
   // The UPDATE that sets the fields Members (in this order).
   template <auto... Members>
-  static constexpr std::string_view update_sql = detail::update_text<typed_query, 0, assignment<Members>...>.view();
+  static constexpr std::string_view update_sql = detail::update_text<typed_query, 0, detail::dialect::sqlite, assignment<Members>...>.view();
 
   typed_query() = default;
   typed_query(Where where, std::int64_t limit, std::int64_t offset)
@@ -5733,6 +5823,43 @@ class typed_query {
     static_assert(Source::single, "cpm: a projection reads from one model (not a join)");
     static_assert(detail::check_projection<typename Source::row, Projection>());
     return {where_, limit_, offset_};
+  }
+
+  // On another backend's connection (cpm::pg::connection, with <cpm/postgres.hpp>): the same
+  // operations, in that backend's SQL (cpm::pg::typed_sql) and with its result types.
+  template <detail::other_backend Db>
+  [[nodiscard]] auto rows(Db& db) const {
+    return detail::typed_backend<Db>::rows(*this, db);
+  }
+  template <detail::other_backend Db>
+  [[nodiscard]] std::optional<Row> first(Db& db) const {
+    return detail::typed_backend<Db>::first(*this, db);
+  }
+  template <detail::other_backend Db>
+  [[nodiscard]] std::int64_t count(Db& db) const {
+    static_assert(!HasLimit && !HasOffset, "cpm: count() counts every row the predicate holds for: drop limit and offset");
+    return detail::typed_backend<Db>::count(*this, db);
+  }
+  template <detail::other_backend Db>
+  [[nodiscard]] bool exists(Db& db) const {
+    static_assert(!HasLimit && !HasOffset, "cpm: exists() looks at every row: drop limit and offset");
+    return detail::typed_backend<Db>::exists(*this, db);
+  }
+  template <detail::other_backend Db>
+  std::int64_t remove(Db& db) const {
+    static_assert(Source::single, "cpm: remove() deletes from one model (not a join)");
+    static_assert(!HasLimit && !HasOffset && std::is_same_v<Order, detail::order_list<>>,
+                  "cpm: remove() deletes every row the predicate holds for: drop order_by, limit and offset");
+    return detail::typed_backend<Db>::remove(*this, db);
+  }
+  template <detail::other_backend Db, auto... Members>
+  std::int64_t update(Db& db, const assignment<Members>&... sets) const {
+    static_assert(sizeof...(Members) > 0, "cpm: update needs at least one cpm::set<&T::field>(value)");
+    static_assert(Source::single, "cpm: update() changes one model (not a join)");
+    static_assert(!HasLimit && !HasOffset && std::is_same_v<Order, detail::order_list<>>,
+                  "cpm: update() changes every row the predicate holds for: drop order_by, limit and offset");
+    static_assert((detail::check_source_model<Source, detail::member_class_t<Members>>() && ...));
+    return detail::typed_backend<Db>::update(*this, db, sets...);
   }
 
   // The rows, lazily: the values are copied into the statement, so the query may die first.
@@ -5811,6 +5938,9 @@ class typed_query {
     where_.template bind<Borrow>(stmt, index);
     return {std::move(stmt), index};
   }
+
+  template <class Db>
+  friend struct detail::typed_backend;
 
   Where where_{};
   std::int64_t limit_ = 0;
@@ -8715,6 +8845,21 @@ struct depend_on {
   using type = T;
 };
 
+// What the store needs of its backend beyond the generic layer's functions (found by
+// argument-dependent lookup: cpm::get for an SQLite connection, cpm::pg::get for a PostgreSQL
+// one): its list type, its transaction guard, and (for PostgreSQL, in <cpm/postgres/store.hpp>)
+// its statements of the store's queries.
+template <class Connection>
+struct store_backend;
+
+template <>
+struct store_backend<connection> {
+  static constexpr bool sqlite = true;
+  template <class T>
+  using rows = cpm::rows<T>;
+  using transaction = cpm::transaction;
+};
+
 }  // namespace detail
 
 // A page of a list: rows with an id greater than `after`, at most `limit` of them (-1: all).
@@ -8763,7 +8908,15 @@ struct store_options {
 // instantiated on use), or, with CPM_SEPARATE_STORE, none of them (see the end of this file).
 template <class Connection = connection>
 class basic_store {
+  using backend = detail::store_backend<Connection>;
+  static constexpr bool on_sqlite = backend::sqlite;
+  using transaction_type = typename backend::transaction;
+
  public:
+  // The lists the store returns: cpm::rows<T> (lazy) on SQLite, std::vector<T> on PostgreSQL.
+  template <class T>
+  using rows_of = typename backend::template rows<T>;
+
   // Opens the database at `path` (creating it, its directory 0700 and the file 0600, when
   // missing) and migrates it. A database whose schema is newer than this code
   // (cpm::schema_too_new), or an unversioned one cpm cannot adopt (cpm::adoption_error), is
@@ -8787,7 +8940,7 @@ class basic_store {
   // Creates every user of `users` in one transaction: all or, on the first error, none.
   template <std::ranges::input_range Users>
   std::size_t create_users(Users&& users) {
-    transaction tx(db_);
+    transaction_type tx(db_);
     std::size_t count = 0;
     for (const user& u : users) {
       (void)insert_user(u);
@@ -8806,7 +8959,7 @@ class basic_store {
   // AuthorizedKeysCommand as %f). Keys in user_keys: not one the original system wrote into
   // users.public_key beside the store (user_by_public_key finds those).
   [[nodiscard]] std::optional<user> user_by_fingerprint(std::string_view fingerprint);
-  [[nodiscard]] rows<user> list_users(page_request p = {});
+  [[nodiscard]] rows_of<user> list_users(page_request p = {});
 
   // A public_key in the patch replaces the user's first key (adds one named "default" when
   // the user has none); an empty one removes the first key.
@@ -8825,7 +8978,7 @@ class basic_store {
   [[nodiscard]] std::optional<user_key> get_user_key(std::int64_t id);
   [[nodiscard]] std::optional<user_key> user_key_by_fingerprint(std::string_view fingerprint);
   // A user's keys, oldest first.
-  [[nodiscard]] rows<user_key> user_keys(std::int64_t user_id);
+  [[nodiscard]] rows_of<user_key> user_keys(std::int64_t user_id);
 
   void remove_user_key(std::int64_t key_id);
 
@@ -8840,7 +8993,7 @@ class basic_store {
 
   [[nodiscard]] std::optional<organization> get_organization(std::int64_t id);
   [[nodiscard]] std::optional<organization> organization_by_name(std::string_view name);
-  [[nodiscard]] rows<organization> list_organizations(page_request p = {});
+  [[nodiscard]] rows_of<organization> list_organizations(page_request p = {});
 
   organization update_organization(std::int64_t id, const organization_patch& change);
 
@@ -8853,12 +9006,12 @@ class basic_store {
 
   [[nodiscard]] std::optional<org_member> get_org_member(std::int64_t id);
   [[nodiscard]] std::optional<org_member> org_membership(std::int64_t org_id, std::int64_t user_id);
-  [[nodiscard]] rows<org_member> list_org_members(page_request p = {});
+  [[nodiscard]] rows_of<org_member> list_org_members(page_request p = {});
 
   // The members of an organization with their roles: owners, admins, members; by username.
-  [[nodiscard]] rows<member_info> org_members(std::int64_t org_id);
+  [[nodiscard]] rows_of<member_info> org_members(std::int64_t org_id);
   // The organizations the user belongs to, with the role in each; by name.
-  [[nodiscard]] rows<membership_info> user_organizations(std::int64_t user_id);
+  [[nodiscard]] rows_of<membership_info> user_organizations(std::int64_t user_id);
 
   // Demoting an organization's last owner is refused (cpm::last_owner).
   org_member set_org_role(std::int64_t org_id, std::int64_t user_id, org_role role);
@@ -8874,7 +9027,7 @@ class basic_store {
   // Creates every repository of `repos` in one transaction: all or, on the first error, none.
   template <std::ranges::input_range Repositories>
   std::size_t create_repositories(Repositories&& repos) {
-    transaction tx(db_);
+    transaction_type tx(db_);
     std::size_t count = 0;
     for (const repository& r : repos) {
       (void)insert_repository(r);
@@ -8890,8 +9043,8 @@ class basic_store {
   [[nodiscard]] std::optional<repository> repository_by_path(std::string_view path);
   // The repository named "organization/name".
   [[nodiscard]] std::optional<repository> repository_by_full_name(std::string_view full_name);
-  [[nodiscard]] rows<repository> list_repositories(page_request p = {});
-  [[nodiscard]] rows<repository> org_repositories(std::int64_t org_id);
+  [[nodiscard]] rows_of<repository> list_repositories(page_request p = {});
+  [[nodiscard]] rows_of<repository> org_repositories(std::int64_t org_id);
 
   repository update_repository(std::int64_t id, const repository_patch& change);
 
@@ -8907,13 +9060,13 @@ class basic_store {
 
   [[nodiscard]] std::optional<repo_access> get_repo_access(std::int64_t id);
   [[nodiscard]] std::optional<repo_access> repo_grant(std::int64_t repo_id, std::int64_t user_id);
-  [[nodiscard]] rows<repo_access> list_repo_access(page_request p = {});
-  [[nodiscard]] rows<repo_access> repository_grants(std::int64_t repo_id);
+  [[nodiscard]] rows_of<repo_access> list_repo_access(page_request p = {});
+  [[nodiscard]] rows_of<repo_access> repository_grants(std::int64_t repo_id);
 
   // ---- query patterns ------------------------------------------------------------------------
 
   // Repositories the user reaches through an organization or a direct grant, each once.
-  [[nodiscard]] rows<repository> user_repositories(std::int64_t user_id);
+  [[nodiscard]] rows_of<repository> user_repositories(std::int64_t user_id);
 
   // The user's effective access to the repository: the higher of a direct grant and their
   // organization role (owner or admin: admin, member: read); nullopt when neither applies.
@@ -8925,7 +9078,7 @@ class basic_store {
 
   [[nodiscard]] std::optional<ssh_key> get_ssh_key(std::int64_t id);
   [[nodiscard]] std::optional<ssh_key> ssh_key_by_name(std::string_view name);
-  [[nodiscard]] rows<ssh_key> list_ssh_keys(page_request p = {});
+  [[nodiscard]] rows_of<ssh_key> list_ssh_keys(page_request p = {});
 
   ssh_key update_ssh_key(std::int64_t id, const ssh_key_patch& change);
 
@@ -8938,9 +9091,9 @@ class basic_store {
 
   [[nodiscard]] std::optional<server> get_server(std::int64_t id);
   [[nodiscard]] std::optional<server> server_by_name(std::string_view name);
-  [[nodiscard]] rows<server> list_servers(page_request p = {});
+  [[nodiscard]] rows_of<server> list_servers(page_request p = {});
   // Peer servers (is_neighbor), by the index on is_neighbor.
-  [[nodiscard]] rows<server> neighbor_servers();
+  [[nodiscard]] rows_of<server> neighbor_servers();
 
   server update_server(std::int64_t id, const server_patch& change);
 
@@ -8958,14 +9111,18 @@ class basic_store {
  private:
   template <class T>
   void require(std::int64_t id, const char* entity) {
-    auto stmt = db_.cached(sql_constant<detail::select_by_key_sql<T>>{});
-    stmt.template bind_at(1, id);
-    if (!stmt.step()) throw record_not_found(entity, std::to_string(id));
+    if constexpr (on_sqlite) {
+      auto stmt = db_.cached(sql_constant<detail::select_by_key_sql<T>>{});
+      stmt.template bind_at(1, id);
+      if (!stmt.step()) throw record_not_found(entity, std::to_string(id));
+    } else {
+      if (!get<T>(db_, id)) throw record_not_found(entity, std::to_string(id));
+    }
   }
 
   template <class T>
   void remove_or_throw(std::int64_t id, const char* entity) {
-    transaction tx(db_);
+    transaction_type tx(db_);
     if (!remove<T>(db_, id)) throw record_not_found(entity, std::to_string(id));
     tx.commit();
   }
@@ -9005,7 +9162,15 @@ class basic_store {
       std::initializer_list<std::pair<std::string_view, const std::optional<std::string>*>> others = {}) {
     using T = detail::member_class_t<Unique>;
     try {
-      patch<T>(db_, id, change);
+      if constexpr (on_sqlite) {
+        patch<T>(db_, id, change);
+      } else {
+        // A failed statement ends a PostgreSQL transaction: a savepoint keeps it usable for the
+        // read below.
+        transaction_type savepoint(db_);
+        patch<T>(db_, id, change);
+        savepoint.commit();
+      }
     } catch (const unique_violation& e) {
       std::string_view column = e.columns().empty() ? std::string_view() : std::string_view(e.columns().back());
       for (const auto& [name, value] : others)
@@ -9048,43 +9213,50 @@ class basic_store {
 
 template <class Connection>
 basic_store<Connection> basic_store<Connection>::open(const std::string& path, store_options options) {
-  // Only a database that may be created gets its directory and file made; a read-only open
-  // (or create = false) of a missing file fails in connection::open and makes nothing.
-  if (path != ":memory:" && options.connection.create && !options.connection.read_only) prepare_database_path(path);
-  journal_mode wanted = options.connection.journal;
-  options.connection.journal = journal_mode::keep;
-  auto db = connection::open(path, options.connection);
-  int found = store_schema_version(db);
-  if (found > cpm::target_version(store_migrations()))
-    throw schema_too_new(std::string(store_component), found, cpm::target_version(store_migrations()));
-  // A database with no version may be one the original system made: refuse one cpm cannot
-  // adopt (cpm::adoption_error) here too, before the switch to WAL rewrites its header.
-  if (found == 0 && options.migrate) detail::check_adoptable(db);
-  // Rows that break the rules version 3 enforces are reported before any step runs.
-  if (found < 3 && options.migrate) {
-    if (auto conflicts = detail::service_rule_conflicts(db); !conflicts.empty()) throw rule_conflict(std::move(conflicts));
-  }
-  // The journal mode is switched once the migrations succeeded: a refused file (a step that
-  // fails, an adoption that cannot finish) is left byte for byte as it was.
-  // Unmigrated (migrate = false on an older schema), the switch waits for migrate().
-  basic_store store(std::move(db), options.migrate);
-  if (!store.db_.is_memory() && !options.connection.read_only) {
-    if (options.migrate || found == cpm::target_version(store_migrations())) {
-      store.db_.set_journal_mode(wanted);
-    } else {
-      store.pending_journal_ = wanted;
+  if constexpr (!on_sqlite) {
+    // A PostgreSQL connection string or URI: migrated on open as the SQLite file is.
+    return basic_store(backend::open(path), options.migrate);
+  } else {
+    // Only a database that may be created gets its directory and file made; a read-only open
+    // (or create = false) of a missing file fails in connection::open and makes nothing.
+    if (path != ":memory:" && options.connection.create && !options.connection.read_only) prepare_database_path(path);
+    journal_mode wanted = options.connection.journal;
+    options.connection.journal = journal_mode::keep;
+    auto db = connection::open(path, options.connection);
+    int found = store_schema_version(db);
+    if (found > cpm::target_version(store_migrations()))
+      throw schema_too_new(std::string(store_component), found, cpm::target_version(store_migrations()));
+    // A database with no version may be one the original system made: refuse one cpm cannot
+    // adopt (cpm::adoption_error) here too, before the switch to WAL rewrites its header.
+    if (found == 0 && options.migrate) detail::check_adoptable(db);
+    // Rows that break the rules version 3 enforces are reported before any step runs.
+    if (found < 3 && options.migrate) {
+      if (auto conflicts = detail::service_rule_conflicts(db); !conflicts.empty()) throw rule_conflict(std::move(conflicts));
     }
+    // The journal mode is switched once the migrations succeeded: a refused file (a step that
+    // fails, an adoption that cannot finish) is left byte for byte as it was.
+    // Unmigrated (migrate = false on an older schema), the switch waits for migrate().
+    basic_store store(std::move(db), options.migrate);
+    if (!store.db_.is_memory() && !options.connection.read_only) {
+      if (options.migrate || found == cpm::target_version(store_migrations())) {
+        store.db_.set_journal_mode(wanted);
+      } else {
+        store.pending_journal_ = wanted;
+      }
+    }
+    return store;
   }
-  return store;
 }
 
 template <class Connection>
 basic_store<Connection> basic_store<Connection>::open_default(store_options options) {
+  static_assert(on_sqlite, "cpm: open_default opens ~/.cpm/cpm.db, an SQLite file: open a PostgreSQL store with open(conninfo)");
   return open(default_database_path(), std::move(options));
 }
 
 template <class Connection>
 basic_store<Connection> basic_store<Connection>::open_memory() {
+  static_assert(on_sqlite, "cpm: open_memory opens an in-memory SQLite database: open a PostgreSQL store with open(conninfo)");
   return basic_store(connection::open_memory());
 }
 
@@ -9095,24 +9267,32 @@ basic_store<Connection>::basic_store(Connection db, bool migrate) : db_(std::mov
 #ifndef NDEBUG
     // Debug builds check that the tables still match the models (cpm::schema_mismatch names
     // every difference): a hand-edited or foreign database is caught at open, not mid-request.
-    check_store_schema(db_);
+    if constexpr (on_sqlite) check_store_schema(db_);
 #endif
   }
 }
 
 template <class Connection>
 migration_report basic_store<Connection>::migrate() {
-  auto report = cpm::migrate(db_, store_component, store_migrations(), {.record_user_version = true});
-  if (pending_journal_) {
-    db_.set_journal_mode(*pending_journal_);
-    pending_journal_.reset();
+  if constexpr (!on_sqlite) {
+    return backend::migrate(db_);
+  } else {
+    auto report = cpm::migrate(db_, store_component, store_migrations(), {.record_user_version = true});
+    if (pending_journal_) {
+      db_.set_journal_mode(*pending_journal_);
+      pending_journal_.reset();
+    }
+    return report;
   }
-  return report;
 }
 
 template <class Connection>
 int basic_store<Connection>::schema_version() {
-  return store_schema_version(db_);
+  if constexpr (!on_sqlite) {
+    return backend::schema_version(db_);
+  } else {
+    return store_schema_version(db_);
+  }
 }
 
 template <class Connection>
@@ -9122,7 +9302,7 @@ int basic_store<Connection>::target_version() {
 
 template <class Connection>
 user basic_store<Connection>::create_user(const user& u) {
-  transaction tx(db_);
+  transaction_type tx(db_);
   user stored = insert_user(u);
   tx.commit();
   return stored;
@@ -9146,19 +9326,28 @@ std::optional<user> basic_store<Connection>::user_by_public_key(std::string_view
   key.remove_prefix(begin);
   key = detail::normalize_public_key(key);
   if (key.find(' ') == std::string_view::npos) return std::nullopt;  // a key type alone is no key
-  if (auto found = first_row<user>(sql_constant<detail::user_by_key_sql<dep<user>>>{}, key)) return found;
-  // A key the original system wrote since (into users.public_key only).
-  return first_row<user>(sql_constant<detail::user_by_original_key_sql<dep<user>>>{}, key);
+  if constexpr (!on_sqlite) {
+    if (auto found = backend::user_by_key(db_, key)) return found;
+    return backend::user_by_original_key(db_, key);
+  } else {
+    if (auto found = first_row<user>(sql_constant<detail::user_by_key_sql<dep<user>>>{}, key)) return found;
+    // A key the original system wrote since (into users.public_key only).
+    return first_row<user>(sql_constant<detail::user_by_original_key_sql<dep<user>>>{}, key);
+  }
 }
 
 template <class Connection>
 std::optional<user> basic_store<Connection>::user_by_fingerprint(std::string_view fingerprint) {
-  return first_row<user>(sql_constant<detail::user_by_fingerprint_sql<dep<user>>>{}, fingerprint);
+  if constexpr (!on_sqlite) {
+    return backend::user_by_fingerprint(db_, fingerprint);
+  } else {
+    return first_row<user>(sql_constant<detail::user_by_fingerprint_sql<dep<user>>>{}, fingerprint);
+  }
 }
 
 template <class Connection>
-rows<user> basic_store<Connection>::list_users(page_request p) {
-  return cpm::page<user>(db_, p.after, p.limit);
+auto basic_store<Connection>::list_users(page_request p) -> rows_of<user> {
+  return page<user>(db_, p.after, p.limit);
 }
 
 template <class Connection>
@@ -9171,7 +9360,7 @@ user basic_store<Connection>::update_user(std::int64_t id, user_patch change) {
     if (*change.public_key) *key = parse_public_key(**change.public_key, "user.public_key");
     change.public_key.reset();  // users.public_key follows user_keys (mirror_public_key)
   }
-  transaction tx(db_);
+  transaction_type tx(db_);
   require<user>(id, "user");
   if (key) {
     auto first = first_key(id);
@@ -9200,7 +9389,7 @@ user basic_store<Connection>::update_user(std::int64_t id, user_patch change) {
 
 template <class Connection>
 void basic_store<Connection>::delete_user(std::int64_t id) {
-  transaction tx(db_);
+  transaction_type tx(db_);
   require_not_last_owner(id, std::nullopt);
   remove_or_throw<user>(id, "user");
   tx.commit();
@@ -9211,7 +9400,7 @@ user_key basic_store<Connection>::add_user_key(std::int64_t user_id, std::string
                                                std::string_view public_key) {
   validate::name(name, "user_key.name");
   auto key = parse_public_key(public_key, "user_key.public_key");
-  transaction tx(db_);
+  transaction_type tx(db_);
   require<user>(user_id, "user");
   require_unused_key(key.key, "user_key");
   user_key stored = insert_key(user_id, name, key);
@@ -9231,13 +9420,13 @@ std::optional<user_key> basic_store<Connection>::user_key_by_fingerprint(std::st
 }
 
 template <class Connection>
-rows<user_key> basic_store<Connection>::user_keys(std::int64_t user_id) {
+auto basic_store<Connection>::user_keys(std::int64_t user_id) -> rows_of<user_key> {
   return find<&user_key::user_id>(db_, user_id);
 }
 
 template <class Connection>
 void basic_store<Connection>::remove_user_key(std::int64_t key_id) {
-  transaction tx(db_);
+  transaction_type tx(db_);
   auto key = get<user_key>(db_, key_id);
   if (!key) throw record_not_found("user_key", std::to_string(key_id));
   (void)remove<user_key>(db_, key_id);
@@ -9255,7 +9444,7 @@ template <class Connection>
 organization basic_store<Connection>::create_organization(const organization& org, std::optional<std::int64_t> owner) {
   validate::name(org.name, "organization.name");
   if (org.description) validate::text(*org.description, "organization.description");
-  transaction tx(db_);
+  transaction_type tx(db_);
   if (owner) require<user>(*owner, "user");
   organization stored = insert_new<&organization::name>(org, "organization");
   if (owner) (void)insert(db_, org_member{0, stored.id, *owner, org_role::owner, {}});
@@ -9274,15 +9463,15 @@ std::optional<organization> basic_store<Connection>::organization_by_name(std::s
 }
 
 template <class Connection>
-rows<organization> basic_store<Connection>::list_organizations(page_request p) {
-  return cpm::page<organization>(db_, p.after, p.limit);
+auto basic_store<Connection>::list_organizations(page_request p) -> rows_of<organization> {
+  return page<organization>(db_, p.after, p.limit);
 }
 
 template <class Connection>
 organization basic_store<Connection>::update_organization(std::int64_t id, const organization_patch& change) {
   if (change.name) validate::name(*change.name, "organization.name");
   if (change.description && *change.description) validate::text(**change.description, "organization.description");
-  transaction tx(db_);
+  transaction_type tx(db_);
   require<organization>(id, "organization");
   organization stored = patch_existing<&organization::name>(id, change, "organization", change.name);
   tx.commit();
@@ -9296,7 +9485,7 @@ void basic_store<Connection>::delete_organization(std::int64_t id) {
 
 template <class Connection>
 org_member basic_store<Connection>::add_org_member(std::int64_t org_id, std::int64_t user_id, org_role role) {
-  transaction tx(db_);
+  transaction_type tx(db_);
   require<organization>(org_id, "organization");
   require<user>(user_id, "user");
   org_member stored;
@@ -9321,23 +9510,31 @@ std::optional<org_member> basic_store<Connection>::org_membership(std::int64_t o
 }
 
 template <class Connection>
-rows<org_member> basic_store<Connection>::list_org_members(page_request p) {
-  return cpm::page<org_member>(db_, p.after, p.limit);
+auto basic_store<Connection>::list_org_members(page_request p) -> rows_of<org_member> {
+  return page<org_member>(db_, p.after, p.limit);
 }
 
 template <class Connection>
-rows<member_info> basic_store<Connection>::org_members(std::int64_t org_id) {
-  return query<member_info>(db_, sql_constant<detail::org_members_sql<dep<void>>>{}, org_id);
+auto basic_store<Connection>::org_members(std::int64_t org_id) -> rows_of<member_info> {
+  if constexpr (!on_sqlite) {
+    return backend::org_members(db_, org_id);
+  } else {
+    return query<member_info>(db_, sql_constant<detail::org_members_sql<dep<void>>>{}, org_id);
+  }
 }
 
 template <class Connection>
-rows<membership_info> basic_store<Connection>::user_organizations(std::int64_t user_id) {
-  return query<membership_info>(db_, sql_constant<detail::user_organizations_sql<dep<void>>>{}, user_id);
+auto basic_store<Connection>::user_organizations(std::int64_t user_id) -> rows_of<membership_info> {
+  if constexpr (!on_sqlite) {
+    return backend::user_organizations(db_, user_id);
+  } else {
+    return query<membership_info>(db_, sql_constant<detail::user_organizations_sql<dep<void>>>{}, user_id);
+  }
 }
 
 template <class Connection>
 org_member basic_store<Connection>::set_org_role(std::int64_t org_id, std::int64_t user_id, org_role role) {
-  transaction tx(db_);
+  transaction_type tx(db_);
   auto member = org_membership(org_id, user_id);
   if (!member) throw record_not_found("org_member", fmt::format("(org {}, user {})", org_id, user_id));
   if (member->role == org_role::owner && role != org_role::owner) require_not_last_owner(user_id, org_id);
@@ -9349,7 +9546,7 @@ org_member basic_store<Connection>::set_org_role(std::int64_t org_id, std::int64
 
 template <class Connection>
 void basic_store<Connection>::remove_org_member(std::int64_t org_id, std::int64_t user_id) {
-  transaction tx(db_);
+  transaction_type tx(db_);
   auto member = org_membership(org_id, user_id);
   if (!member) throw record_not_found("org_member", fmt::format("(org {}, user {})", org_id, user_id));
   if (member->role == org_role::owner) require_not_last_owner(user_id, org_id);
@@ -9359,7 +9556,7 @@ void basic_store<Connection>::remove_org_member(std::int64_t org_id, std::int64_
 
 template <class Connection>
 repository basic_store<Connection>::create_repository(const repository& repo, std::optional<std::int64_t> creator) {
-  transaction tx(db_);
+  transaction_type tx(db_);
   repository stored = insert_repository(repo);
   if (creator) {
     require<user>(*creator, "user");
@@ -9378,7 +9575,12 @@ template <class Connection>
 std::optional<repository> basic_store<Connection>::repository_by_name(std::int64_t org_id, std::string_view name) {
   // Hand-written: as a typed query (from<repository>.where(org_id == ... && name == ...)) it
   // measured 1.014x the instructions, for the copy of the name the predicate keeps.
-  return query<repository>(db_, sql_constant<detail::repository_by_name_sql<dep<repository>>>{}, org_id, name).first();
+  if constexpr (!on_sqlite) {
+    using repo = dep<repository>;
+    return from<repo>.where(col<&repo::org_id> == org_id && col<&repo::name> == name).first(db_);
+  } else {
+    return query<repository>(db_, sql_constant<detail::repository_by_name_sql<dep<repository>>>{}, org_id, name).first();
+  }
 }
 
 template <class Connection>
@@ -9390,18 +9592,22 @@ template <class Connection>
 std::optional<repository> basic_store<Connection>::repository_by_full_name(std::string_view full_name) {
   auto slash = full_name.find('/');
   if (slash == std::string_view::npos) return std::nullopt;
-  return query<repository>(db_, sql_constant<detail::repository_by_full_name_sql<dep<repository>>>{}, full_name.substr(0, slash),
-                           full_name.substr(slash + 1))
-      .first();
+  if constexpr (!on_sqlite) {
+    return backend::repository_by_full_name(db_, full_name.substr(0, slash), full_name.substr(slash + 1));
+  } else {
+    return query<repository>(db_, sql_constant<detail::repository_by_full_name_sql<dep<repository>>>{}, full_name.substr(0, slash),
+                             full_name.substr(slash + 1))
+        .first();
+  }
 }
 
 template <class Connection>
-rows<repository> basic_store<Connection>::list_repositories(page_request p) {
-  return cpm::page<repository>(db_, p.after, p.limit);
+auto basic_store<Connection>::list_repositories(page_request p) -> rows_of<repository> {
+  return page<repository>(db_, p.after, p.limit);
 }
 
 template <class Connection>
-rows<repository> basic_store<Connection>::org_repositories(std::int64_t org_id) {
+auto basic_store<Connection>::org_repositories(std::int64_t org_id) -> rows_of<repository> {
   return find<&repository::org_id>(db_, org_id);
 }
 
@@ -9410,7 +9616,7 @@ repository basic_store<Connection>::update_repository(std::int64_t id, const rep
   if (change.name) validate::name(*change.name, "repository.name");
   if (change.path) validate::absolute_path(*change.path, "repository.path");
   if (change.description && *change.description) validate::text(**change.description, "repository.description");
-  transaction tx(db_);
+  transaction_type tx(db_);
   require<repository>(id, "repository");
   if (change.org_id) require<organization>(*change.org_id, "organization");
   // UNIQUE(org_id, name): a move to another organization can clash with the stored name.
@@ -9427,7 +9633,7 @@ void basic_store<Connection>::delete_repository(std::int64_t id) {
 
 template <class Connection>
 repo_access basic_store<Connection>::grant_access(std::int64_t repo_id, std::int64_t user_id, cpm::access_level level) {
-  transaction tx(db_);
+  transaction_type tx(db_);
   require<repository>(repo_id, "repository");
   require<user>(user_id, "user");
   repo_access stored = upsert<&repo_access::repo_id, &repo_access::user_id>(db_, repo_access{0, repo_id, user_id, level});
@@ -9437,7 +9643,7 @@ repo_access basic_store<Connection>::grant_access(std::int64_t repo_id, std::int
 
 template <class Connection>
 void basic_store<Connection>::revoke_access(std::int64_t repo_id, std::int64_t user_id) {
-  transaction tx(db_);
+  transaction_type tx(db_);
   using grant = dep<repo_access>;
   if (from<grant>.where(col<&grant::repo_id> == repo_id && col<&grant::user_id> == user_id).remove(db_) == 0)
     throw record_not_found("repo_access", fmt::format("(repository {}, user {})", repo_id, user_id));
@@ -9456,36 +9662,46 @@ std::optional<repo_access> basic_store<Connection>::repo_grant(std::int64_t repo
 }
 
 template <class Connection>
-rows<repo_access> basic_store<Connection>::list_repo_access(page_request p) {
-  return cpm::page<repo_access>(db_, p.after, p.limit);
+auto basic_store<Connection>::list_repo_access(page_request p) -> rows_of<repo_access> {
+  return page<repo_access>(db_, p.after, p.limit);
 }
 
 template <class Connection>
-rows<repo_access> basic_store<Connection>::repository_grants(std::int64_t repo_id) {
+auto basic_store<Connection>::repository_grants(std::int64_t repo_id) -> rows_of<repo_access> {
   return find<&repo_access::repo_id>(db_, repo_id);
 }
 
 template <class Connection>
-rows<repository> basic_store<Connection>::user_repositories(std::int64_t user_id) {
-  return query<repository>(db_, sql_constant<detail::user_repositories_sql<dep<repository>>>{}, user_id);
+auto basic_store<Connection>::user_repositories(std::int64_t user_id) -> rows_of<repository> {
+  if constexpr (!on_sqlite) {
+    return backend::user_repositories(db_, user_id);
+  } else {
+    return query<repository>(db_, sql_constant<detail::user_repositories_sql<dep<repository>>>{}, user_id);
+  }
 }
 
 template <class Connection>
 std::optional<cpm::access_level> basic_store<Connection>::access_level(std::int64_t user_id, std::int64_t repo_id) {
   // One row, always (an aggregate): stepped directly, no range around it. Called for every
   // request that touches a repository.
-  auto stmt = db_.cached(sql_constant<detail::access_level_sql<dep<void>>>{});
-  stmt.bind(user_id, repo_id);
-  stmt.step();
-  auto level = stmt.template column<std::optional<int>>(0);
-  if (!level) return std::nullopt;
-  return static_cast<cpm::access_level>(*level);
+  if constexpr (!on_sqlite) {
+    auto level = backend::access_level(db_, user_id, repo_id);
+    if (!level) return std::nullopt;
+    return static_cast<cpm::access_level>(*level);
+  } else {
+    auto stmt = db_.cached(sql_constant<detail::access_level_sql<dep<void>>>{});
+    stmt.bind(user_id, repo_id);
+    stmt.step();
+    auto level = stmt.template column<std::optional<int>>(0);
+    if (!level) return std::nullopt;
+    return static_cast<cpm::access_level>(*level);
+  }
 }
 
 template <class Connection>
 ssh_key basic_store<Connection>::create_ssh_key(const ssh_key& key) {
   validate_ssh_key(key.name, key.public_key, key.private_key_path);
-  transaction tx(db_);
+  transaction_type tx(db_);
   ssh_key stored = insert_new<&ssh_key::name>(key, "ssh_key");
   tx.commit();
   return stored;
@@ -9502,8 +9718,8 @@ std::optional<ssh_key> basic_store<Connection>::ssh_key_by_name(std::string_view
 }
 
 template <class Connection>
-rows<ssh_key> basic_store<Connection>::list_ssh_keys(page_request p) {
-  return cpm::page<ssh_key>(db_, p.after, p.limit);
+auto basic_store<Connection>::list_ssh_keys(page_request p) -> rows_of<ssh_key> {
+  return page<ssh_key>(db_, p.after, p.limit);
 }
 
 template <class Connection>
@@ -9511,7 +9727,7 @@ ssh_key basic_store<Connection>::update_ssh_key(std::int64_t id, const ssh_key_p
   if (change.name) validate::name(*change.name, "ssh_key.name");
   if (change.public_key) validate::ssh_public_key(*change.public_key, "ssh_key.public_key");
   if (change.private_key_path) validate::absolute_path(*change.private_key_path, "ssh_key.private_key_path");
-  transaction tx(db_);
+  transaction_type tx(db_);
   require<ssh_key>(id, "ssh_key");
   ssh_key stored = patch_existing<&ssh_key::name>(id, change, "ssh_key", change.name);
   tx.commit();
@@ -9528,7 +9744,7 @@ server basic_store<Connection>::create_server(const server& s) {
   validate::name(s.name, "server.name");
   validate::host(s.host);
   validate::port(s.port);
-  transaction tx(db_);
+  transaction_type tx(db_);
   if (s.ssh_key_id) require<ssh_key>(*s.ssh_key_id, "ssh_key");
   server stored = insert_new<&server::name>(s, "server");
   tx.commit();
@@ -9546,12 +9762,12 @@ std::optional<server> basic_store<Connection>::server_by_name(std::string_view n
 }
 
 template <class Connection>
-rows<server> basic_store<Connection>::list_servers(page_request p) {
-  return cpm::page<server>(db_, p.after, p.limit);
+auto basic_store<Connection>::list_servers(page_request p) -> rows_of<server> {
+  return page<server>(db_, p.after, p.limit);
 }
 
 template <class Connection>
-rows<server> basic_store<Connection>::neighbor_servers() {
+auto basic_store<Connection>::neighbor_servers() -> rows_of<server> {
   return find<&server::is_neighbor>(db_, true);
 }
 
@@ -9560,7 +9776,7 @@ server basic_store<Connection>::update_server(std::int64_t id, const server_patc
   if (change.name) validate::name(*change.name, "server.name");
   if (change.host) validate::host(*change.host);
   if (change.port) validate::port(*change.port);
-  transaction tx(db_);
+  transaction_type tx(db_);
   require<server>(id, "server");
   if (change.ssh_key_id && *change.ssh_key_id) require<ssh_key>(**change.ssh_key_id, "ssh_key");
   server stored = patch_existing<&server::name>(id, change, "server", change.name);
@@ -9575,26 +9791,45 @@ void basic_store<Connection>::delete_server(std::int64_t id) {
 
 template <class Connection>
 store_counts basic_store<Connection>::counts() {
-  auto stmt = db_.cached(sql_constant<detail::store_counts_sql<dep<void>>>{});
-  stmt.step();
-  store_counts c;
-  detail::read_row(stmt.native(), c);
-  return c;
+  if constexpr (!on_sqlite) {
+    return backend::counts(db_);
+  } else {
+    auto stmt = db_.cached(sql_constant<detail::store_counts_sql<dep<void>>>{});
+    stmt.step();
+    store_counts c;
+    detail::read_row(stmt.native(), c);
+    return c;
+  }
 }
 
 template <class Connection>
 std::int64_t basic_store<Connection>::org_member_count(std::int64_t org_id) {
-  return query<std::int64_t>(db_, sql<"SELECT count(*) FROM org_members WHERE org_id = ?">, org_id).one();
+  if constexpr (!on_sqlite) {
+    using row = dep<org_member>;
+    return from<row>.where(col<&row::org_id> == org_id).count(db_);
+  } else {
+    return query<std::int64_t>(db_, sql<"SELECT count(*) FROM org_members WHERE org_id = ?">, org_id).one();
+  }
 }
 
 template <class Connection>
 std::int64_t basic_store<Connection>::org_repository_count(std::int64_t org_id) {
-  return query<std::int64_t>(db_, sql<"SELECT count(*) FROM repositories WHERE org_id = ?">, org_id).one();
+  if constexpr (!on_sqlite) {
+    using row = dep<repository>;
+    return from<row>.where(col<&row::org_id> == org_id).count(db_);
+  } else {
+    return query<std::int64_t>(db_, sql<"SELECT count(*) FROM repositories WHERE org_id = ?">, org_id).one();
+  }
 }
 
 template <class Connection>
 std::int64_t basic_store<Connection>::user_key_count(std::int64_t user_id) {
-  return query<std::int64_t>(db_, sql<"SELECT count(*) FROM user_keys WHERE user_id = ?">, user_id).one();
+  if constexpr (!on_sqlite) {
+    using row = dep<user_key>;
+    return from<row>.where(col<&row::user_id> == user_id).count(db_);
+  } else {
+    return query<std::int64_t>(db_, sql<"SELECT count(*) FROM user_keys WHERE user_id = ?">, user_id).one();
+  }
 }
 
 template <class Connection>
@@ -9604,7 +9839,11 @@ void basic_store<Connection>::require_unused_key(const std::string& key, const c
 
 template <class Connection>
 std::optional<user_key> basic_store<Connection>::first_key(std::int64_t user_id) {
-  return first_row<user_key>(sql_constant<detail::first_user_key_sql<dep<user_key>>>{}, user_id);
+  if constexpr (!on_sqlite) {
+    return backend::first_user_key(db_, user_id);
+  } else {
+    return first_row<user_key>(sql_constant<detail::first_user_key_sql<dep<user_key>>>{}, user_id);
+  }
 }
 
 template <class Connection>
@@ -9616,16 +9855,27 @@ user_key basic_store<Connection>::insert_key(std::int64_t user_id, std::string_v
 
 template <class Connection>
 void basic_store<Connection>::mirror_public_key(std::int64_t user_id) {
-  auto stmt = db_.cached(sql_constant<detail::mirror_public_key_sql<dep<void>>>{});
-  stmt.bind(user_id);
-  stmt.run();
+  if constexpr (!on_sqlite) {
+    return backend::mirror_public_key(db_, user_id);
+  } else {
+    auto stmt = db_.cached(sql_constant<detail::mirror_public_key_sql<dep<void>>>{});
+    stmt.bind(user_id);
+    stmt.run();
+  }
 }
 
 template <class Connection>
 void basic_store<Connection>::require_not_last_owner(std::int64_t user_id, std::optional<std::int64_t> org_id) {
   std::vector<std::string> orgs;
-  for (detail::sole_owned& org : query<detail::sole_owned>(db_, sql_constant<detail::sole_owner_of_sql<dep<void>>>{}, user_id))
+  auto each = [&](detail::sole_owned& org) {
     if (!org_id || org.id == *org_id) orgs.push_back(std::move(org.name));
+  };
+  if constexpr (on_sqlite) {
+    for (detail::sole_owned& org : query<detail::sole_owned>(db_, sql_constant<detail::sole_owner_of_sql<dep<void>>>{}, user_id))
+      each(org);
+  } else {
+    for (detail::sole_owned& org : backend::template sole_owner_of<detail::sole_owned>(db_, user_id)) each(org);
+  }
   if (!orgs.empty()) {
     auto u = get<user>(db_, user_id);
     throw last_owner(u ? u->username : std::to_string(user_id), std::move(orgs));

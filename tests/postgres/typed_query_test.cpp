@@ -214,7 +214,7 @@ TEST_CASE("pg: glob matches the same strings as SQLite's GLOB, pattern by patter
   }
 }
 
-TEST_CASE("pg: in binds one array of any length; an empty list matches nothing, NOT of it everything", "[pg][typed]") {
+TEST_CASE("pg: in binds one array of any length, an empty list matches nothing and NOT of it everything", "[pg][typed]") {
   both db;
   CHECK(db.ids(items.where(col<&item::id>.in({5, 1, 5, 99}))) == id_list{1, 5});
   CHECK(db.ids(items.where(col<&item::name>.in(std::vector<std::string>{"date", "apple", "it's"}))) == id_list{1, 5});

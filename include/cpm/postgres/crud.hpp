@@ -21,7 +21,8 @@
 // empty takes the column's DEFAULT, and update keeps the stored value) and none_as_empty
 // (none stored as '', '' read as none) behave as on SQLite. Lists are returned as vectors
 // (read at once: the connection is free for the next statement while they are used); a
-// result too large for memory is what cpm::pg::connection::stream is for.
+// result too large for memory is what cpm::pg::connection::stream is for. insert_all sends
+// its rows in libpq's pipeline mode.
 #pragma once
 
 #include <cpm/detail/fixed_string.hpp>
@@ -67,11 +68,12 @@ consteval bool model_supported() {
 template <class T>
 using key_t = typename model_info<T>::template field_type<model_info<T>::primary_key>;
 
-// INSERT of the fields variant `Omit` writes (the key too when `Key`), RETURNING the row.
-template <class T, unsigned Omit, bool Key>
+// INSERT of the fields variant `Omit` writes (the key too when `Key`), RETURNING the row (or,
+// for insert_all, nothing).
+template <class T, unsigned Omit, bool Key, bool Returning = true>
 inline constexpr auto insert_sql = make_sql<dialect::postgres>([](auto& out) {
   cpm::detail::insert_into<T, Omit>(out, Key);
-  cpm::detail::returning<T>(out);
+  if (Returning) cpm::detail::returning<T>(out);
 });
 
 template <class T, unsigned Omit, bool Key, std::size_t... Keys>
@@ -240,15 +242,102 @@ template <model T>
   });
 }
 
+namespace detail {
+
+// Sends the inserts of `rows` in libpq's pipeline mode: every statement goes out before the
+// first result is read (one round trip for the batch, not one per row), then the results are
+// read; the first failure is thrown, typed, once the batch's results are consumed.
+template <class T>
+void insert_pipelined(connection& db, const std::vector<const T*>& rows) {
+  auto state = db.share();
+  state->require_idle();
+  // The statements first (preparing is not possible inside the pipeline).
+  auto send = [&](const T& obj, bool prepare_only) {
+    with_insert_variant(obj, [&](auto omit, auto key) {
+      constexpr auto& fields = inserted_fields<T, decltype(omit)::value, decltype(key)::value>;
+      constexpr std::string_view sql = insert_sql<T, decltype(omit)::value, decltype(key)::value, false>.view();
+      [&]<std::size_t... J>(std::index_sequence<J...>) {
+        parameter_pack<fields.size()> pack(field_arg<T, fields[J]>(obj)...);
+        const auto& stmt = state->prepare(sql, pack.type_data(), static_cast<int>(fields.size()));
+        if (prepare_only) return;
+        if (!PQsendQueryPrepared(state->conn, stmt.name.c_str(), static_cast<int>(fields.size()), pack.value_data(),
+                                 pack.length_data(), pack.format_data(), 1))
+          state->fail(nullptr, sql);
+      }(std::make_index_sequence<fields.size()>{});
+    });
+  };
+  for (const T* row : rows) send(*row, true);
+  if (!PQenterPipelineMode(state->conn)) state->fail(nullptr, "pipeline mode");
+  result_ptr failure;
+  std::string failed_sql;
+  try {
+    for (const T* row : rows) send(*row, false);
+    if (!PQpipelineSync(state->conn)) state->fail(nullptr, "pipeline sync");
+  } catch (...) {
+    // Nothing more is sent: read what the server answers, then leave pipeline mode.
+    (void)PQpipelineSync(state->conn);
+    for (;;) {
+      result_ptr r(PQgetResult(state->conn));
+      if (r && PQresultStatus(r.get()) == PGRES_PIPELINE_SYNC) break;
+      if (!r && PQstatus(state->conn) != CONNECTION_OK) break;
+    }
+    PQexitPipelineMode(state->conn);
+    throw;
+  }
+  for (;;) {
+    result_ptr r(PQgetResult(state->conn));
+    if (!r) {
+      if (PQstatus(state->conn) != CONNECTION_OK) break;
+      continue;  // the end of one statement's results
+    }
+    ExecStatusType status = PQresultStatus(r.get());
+    if (status == PGRES_PIPELINE_SYNC) break;
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK && status != PGRES_PIPELINE_ABORTED && !failure)
+      failure = std::move(r);
+  }
+  PQexitPipelineMode(state->conn);
+  if (failure) state->fail(failure.get(), "INSERT (pipelined insert_all)");
+  if (PQstatus(state->conn) != CONNECTION_OK) state->fail(nullptr, "INSERT (pipelined insert_all)");
+}
+
+}  // namespace detail
+
 // Inserts every element of `objects` in one transaction (a savepoint inside one) and returns
-// how many were inserted; all or, on error, none.
+// how many were inserted; all or, on error (the first one, typed), none. The rows are sent in
+// pipeline mode, up to 1,000 at a time: one round trip per batch, not one per row.
 template <std::ranges::input_range Range, model T = std::ranges::range_value_t<Range>>
 std::size_t insert_all(connection& db, Range&& objects) {
+  static_assert(detail::model_supported<T>());
+  constexpr std::size_t batch = 1000;
   transaction tx(db);
   std::size_t count = 0;
-  for (const T& obj : objects) {
-    (void)insert(db, obj);
-    ++count;
+  std::vector<const T*> pending;
+  pending.reserve(batch);
+  auto flush = [&] {
+    if (!pending.empty()) detail::insert_pipelined(db, pending);
+    count += pending.size();
+    pending.clear();
+  };
+  if constexpr (std::ranges::forward_range<Range> && std::is_lvalue_reference_v<std::ranges::range_reference_t<Range>>) {
+    for (const T& obj : objects) {
+      pending.push_back(&obj);
+      if (pending.size() == batch) flush();
+    }
+    flush();
+  } else {
+    // Elements that do not outlive the iteration are kept for the batch.
+    std::vector<T> held;
+    held.reserve(batch);
+    for (auto&& obj : objects) {
+      held.push_back(T(std::forward<decltype(obj)>(obj)));
+      if (held.size() == batch) {
+        for (const T& h : held) pending.push_back(&h);
+        flush();
+        held.clear();
+      }
+    }
+    for (const T& h : held) pending.push_back(&h);
+    flush();
   }
   tx.commit();
   return count;

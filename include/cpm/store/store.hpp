@@ -441,34 +441,34 @@ basic_store<Connection> basic_store<Connection>::open(const std::string& path, s
     // A PostgreSQL connection string or URI: migrated on open as the SQLite file is.
     return basic_store(backend::open(path), options.migrate);
   } else {
-  // Only a database that may be created gets its directory and file made; a read-only open
-  // (or create = false) of a missing file fails in connection::open and makes nothing.
-  if (path != ":memory:" && options.connection.create && !options.connection.read_only) prepare_database_path(path);
-  journal_mode wanted = options.connection.journal;
-  options.connection.journal = journal_mode::keep;
-  auto db = connection::open(path, options.connection);
-  int found = store_schema_version(db);
-  if (found > cpm::target_version(store_migrations()))
-    throw schema_too_new(std::string(store_component), found, cpm::target_version(store_migrations()));
-  // A database with no version may be one the original system made: refuse one cpm cannot
-  // adopt (cpm::adoption_error) here too, before the switch to WAL rewrites its header.
-  if (found == 0 && options.migrate) detail::check_adoptable(db);
-  // Rows that break the rules version 3 enforces are reported before any step runs.
-  if (found < 3 && options.migrate) {
-    if (auto conflicts = detail::service_rule_conflicts(db); !conflicts.empty()) throw rule_conflict(std::move(conflicts));
-  }
-  // The journal mode is switched once the migrations succeeded: a refused file (a step that
-  // fails, an adoption that cannot finish) is left byte for byte as it was.
-  // Unmigrated (migrate = false on an older schema), the switch waits for migrate().
-  basic_store store(std::move(db), options.migrate);
-  if (!store.db_.is_memory() && !options.connection.read_only) {
-    if (options.migrate || found == cpm::target_version(store_migrations())) {
-      store.db_.set_journal_mode(wanted);
-    } else {
-      store.pending_journal_ = wanted;
+    // Only a database that may be created gets its directory and file made; a read-only open
+    // (or create = false) of a missing file fails in connection::open and makes nothing.
+    if (path != ":memory:" && options.connection.create && !options.connection.read_only) prepare_database_path(path);
+    journal_mode wanted = options.connection.journal;
+    options.connection.journal = journal_mode::keep;
+    auto db = connection::open(path, options.connection);
+    int found = store_schema_version(db);
+    if (found > cpm::target_version(store_migrations()))
+      throw schema_too_new(std::string(store_component), found, cpm::target_version(store_migrations()));
+    // A database with no version may be one the original system made: refuse one cpm cannot
+    // adopt (cpm::adoption_error) here too, before the switch to WAL rewrites its header.
+    if (found == 0 && options.migrate) detail::check_adoptable(db);
+    // Rows that break the rules version 3 enforces are reported before any step runs.
+    if (found < 3 && options.migrate) {
+      if (auto conflicts = detail::service_rule_conflicts(db); !conflicts.empty()) throw rule_conflict(std::move(conflicts));
     }
-  }
-  return store;
+    // The journal mode is switched once the migrations succeeded: a refused file (a step that
+    // fails, an adoption that cannot finish) is left byte for byte as it was.
+    // Unmigrated (migrate = false on an older schema), the switch waits for migrate().
+    basic_store store(std::move(db), options.migrate);
+    if (!store.db_.is_memory() && !options.connection.read_only) {
+      if (options.migrate || found == cpm::target_version(store_migrations())) {
+        store.db_.set_journal_mode(wanted);
+      } else {
+        store.pending_journal_ = wanted;
+      }
+    }
+    return store;
   }
 }
 
