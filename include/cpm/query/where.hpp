@@ -114,9 +114,9 @@ constexpr std::size_t in_list_size(unsigned code, unsigned ordinal) {
 }
 
 template <class T>
-struct is_sys_time : std::false_type {};
+struct in_list_time_point : std::false_type {};
 template <class Duration>
-struct is_sys_time<std::chrono::sys_time<Duration>> : std::true_type {};
+struct in_list_time_point<std::chrono::sys_time<Duration>> : std::true_type {};
 
 // Whether a list of T can be sent as a JSON array whose json_each values are exactly what
 // binding each T would bind: integers, bool (0 and 1), text, enums (their name or their
@@ -128,7 +128,7 @@ consteval bool in_list_json_exact() {
   if constexpr (requires(const T& v) { value_traits<T>::to_stored(v); }) {
     return in_list_json_exact<std::remove_cvref_t<decltype(value_traits<T>::to_stored(std::declval<const T&>()))>>();
   } else {
-    return std::is_integral_v<T> || std::is_enum_v<T> || std::is_same_v<T, std::string> || is_sys_time<T>::value;
+    return std::is_integral_v<T> || std::is_enum_v<T> || std::is_same_v<T, std::string> || in_list_time_point<T>::value;
   }
 }
 
@@ -180,7 +180,7 @@ void append_json_value(std::string& out, const parameter& p, const T& v) {
     } else {
       append_json_value(out, p, static_cast<std::underlying_type_t<T>>(v));
     }
-  } else if constexpr (is_sys_time<T>::value) {
+  } else if constexpr (in_list_time_point<T>::value) {
     char buf[timestamp_buffer_size];
     std::size_t n = format_timestamp(v, buf);
     if (n == 0) p.fail(value_error::kind::out_of_range, "time point outside the years 0000..9999");
