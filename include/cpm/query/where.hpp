@@ -103,7 +103,7 @@ constexpr unsigned in_list_class(std::size_t n) noexcept {
   if (n <= 8) return n == 8 ? 0u : static_cast<unsigned>(n);
   if (n <= 64) return 8;
   if (n <= 512) return 9;
-  if (n <= 4096) return 10;
+  if (n <= in_list_max_parameters) return 10;
   return in_list_json_class;
 }
 
