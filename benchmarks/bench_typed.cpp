@@ -3,7 +3,8 @@
 // Count them with callgrind, the difference between N calls and 0 calls divided by N:
 //   valgrind --tool=callgrind --callgrind-out-file=/dev/null bench_typed MODE N
 // MODE: raw, query, typed (two-condition SELECT of ~10 rows); query_count, typed_count;
-// query_in, typed_in (an IN list of three ids; the typed one is sent with 8 parameters).
+// query_in, typed_in (an IN list of three ids; the typed one is sent with 3 parameters, as
+// every list of 1 to 8 values is sent with exactly its size).
 #include <cpm/query.hpp>
 #include <sqlite3.h>
 #include <cstdint>

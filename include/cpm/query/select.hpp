@@ -220,7 +220,7 @@ inline constexpr auto update_text = make_sql<Lang>([](auto& out) {
   where_clause<typename Q::source, typename Q::predicate>(out, Code);
 });
 
-// The number of statement variants of a predicate: 5 per IN list it holds.
+// The number of statement variants of a predicate: one per size class of each IN list it holds.
 constexpr unsigned variants(unsigned in_lists) {
   unsigned n = 1;
   for (unsigned i = 0; i < in_lists; ++i) n *= in_list_classes;
