@@ -4983,8 +4983,13 @@ std::int64_t execute(connection& db, sql_constant<Text> sql, const Args&... args
 
 
 #include <algorithm>
+#include <charconv>
+#include <chrono>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
 #include <optional>
 #include <ranges>
 #include <string>
@@ -5030,27 +5035,132 @@ void bind_field_value(statement_base& stmt, int index, const V& value) {
   }
 }
 
-// ---- IN lists: one statement per size class, a short list repeating its last value -----------
+// ---- IN lists: one statement per size class ---------------------------------------------------
 
-// The size classes of an IN list: a list is sent with the smallest that holds it. The last
-// class, 0 parameters, is the empty list (SQLite's "x IN ()", false; NOT of it true).
-inline constexpr std::size_t in_list_sizes[] = {8, 64, 512, 4096, 0};
-inline constexpr unsigned in_list_classes = 5;
+// The size classes of an IN list: a list is sent with the smallest that holds it, a list of 1
+// to 8 values with exactly its size, 9 to 4096 with 64, 512 or 4096 parameters (a short list
+// repeating its last value, which IN ignores). A longer list is one parameter, the values as a
+// JSON array: "column" IN (SELECT +value FROM json_each(?)) (the unary + leaves the value no
+// affinity, so that the column's affinity and collation apply as they do to an IN list's
+// parameters). The last class, 0 parameters, is the empty list (SQLite's "x IN ()", false;
+// NOT of it true). Class 0 is 8 parameters: the SQL a query shape shows (`::sql`).
+inline constexpr std::size_t in_list_json = static_cast<std::size_t>(-1);
+inline constexpr std::size_t in_list_sizes[] = {8, 1, 2, 3, 4, 5, 6, 7, 64, 512, 4096, in_list_json, 0};
+inline constexpr unsigned in_list_classes = 13;
+inline constexpr unsigned in_list_json_class = 11;
+inline constexpr unsigned in_list_empty_class = 12;
+inline constexpr std::size_t in_list_max_parameters = 4096;
 // At most this many IN lists in one statement: each multiplies the statements a shape has.
 inline constexpr unsigned max_in_lists = 2;
 
-// Which size class holds n values; throws above the largest.
-inline unsigned in_list_class(std::size_t n) {
-  if (n == 0) return 4;
-  for (unsigned c = 0; c < 4; ++c)
-    if (n <= in_list_sizes[c]) return c;
-  throw usage_error("cpm: an IN list of a typed query holds at most 4096 values (after removing duplicates)");
+// Which size class holds n values.
+constexpr unsigned in_list_class(std::size_t n) noexcept {
+  if (n == 0) return in_list_empty_class;
+  if (n <= 8) return n == 8 ? 0u : static_cast<unsigned>(n);
+  if (n <= 64) return 8;
+  if (n <= 512) return 9;
+  if (n <= in_list_max_parameters) return 10;
+  return in_list_json_class;
 }
 
-// The size class of the IN list numbered `ordinal` in a statement variant `code` (base 5 digits).
+// The size class of the IN list numbered `ordinal` in a statement variant `code` (base 13 digits).
 constexpr std::size_t in_list_size(unsigned code, unsigned ordinal) {
   for (unsigned i = 0; i < ordinal; ++i) code /= in_list_classes;
   return in_list_sizes[code % in_list_classes];
+}
+
+template <class T>
+struct in_list_time_point : std::false_type {};
+template <class Duration>
+struct in_list_time_point<std::chrono::sys_time<Duration>> : std::true_type {};
+
+// Whether a list of T can be sent as a JSON array whose json_each values are exactly what
+// binding each T would bind: integers, bool (0 and 1), text, enums (their name or their
+// integer), time points (their text), and types stored as one of those (cpm::converted_value).
+// Not doubles (SQLite's JSON reader does not promise to read every double back exactly) nor
+// blobs (JSON has no blob).
+template <class T>
+consteval bool in_list_json_exact() {
+  if constexpr (requires(const T& v) { value_traits<T>::to_stored(v); }) {
+    return in_list_json_exact<std::remove_cvref_t<decltype(value_traits<T>::to_stored(std::declval<const T&>()))>>();
+  } else {
+    return std::is_integral_v<T> || std::is_enum_v<T> || std::is_same_v<T, std::string> || in_list_time_point<T>::value;
+  }
+}
+
+// Appends `text` as a JSON string. False for text holding a NUL, which json_each would cut.
+inline bool append_json_text(std::string& out, std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20) {
+      if (c == 0) return false;
+      out += "\\u00";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += ch;  // UTF-8 (and any other byte) as it is
+    }
+  }
+  out += '"';
+  return true;
+}
+
+// Appends `v` as a JSON value, as value_traits<T>::bind would bind it; throws as it would.
+template <class T>
+void append_json_value(std::string& out, const parameter& p, const T& v) {
+  if constexpr (requires { value_traits<T>::to_stored(v); }) {
+    append_json_value(out, p, value_traits<T>::to_stored(v));
+  } else if constexpr (std::is_same_v<T, bool>) {
+    out += v ? '1' : '0';
+  } else if constexpr (std::is_integral_v<T>) {
+    if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
+      if (v > static_cast<T>(std::numeric_limits<std::int64_t>::max()))
+        p.fail(value_error::kind::out_of_range, fmt::format("{} does not fit SQLite's 64-bit signed integer", v));
+    }
+    char buf[24];
+    auto end = std::to_chars(buf, buf + sizeof buf, static_cast<std::int64_t>(v)).ptr;
+    out.append(buf, end);
+  } else if constexpr (std::is_enum_v<T>) {
+    if constexpr (named_enum<T>) {
+      std::string_view name = enum_to_text(v);
+      if (name.empty())
+        p.fail(value_error::kind::bad_enum,
+               fmt::format("enumerator {} has no name in cpm::enum_names",
+                           static_cast<long long>(static_cast<std::underlying_type_t<T>>(v))));
+      append_json_value(out, p, std::string(name));
+    } else {
+      append_json_value(out, p, static_cast<std::underlying_type_t<T>>(v));
+    }
+  } else if constexpr (in_list_time_point<T>::value) {
+    char buf[timestamp_buffer_size];
+    std::size_t n = format_timestamp(v, buf);
+    if (n == 0) p.fail(value_error::kind::out_of_range, "time point outside the years 0000..9999");
+    append_json_value(out, p, std::string(buf, n));
+  } else {
+    static_assert(std::is_same_v<T, std::string>);
+    if (!append_json_text(out, v))
+      throw usage_error("cpm: an IN list of more than 4096 values is sent as JSON, which cannot hold a text "
+                        "value with a NUL character: split the list");
+  }
+}
+
+// The values of a list as one JSON array.
+template <class T>
+std::string in_list_json_text(const std::vector<T>& values, const parameter& p) {
+  std::string out;
+  out.reserve(values.size() * 8 + 2);
+  out += '[';
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    append_json_value(out, p, values[i]);
+  }
+  out += ']';
+  return out;
 }
 
 // How a predicate is written: which IN-list variant (`code`), the next IN list's number, and
@@ -5180,8 +5290,9 @@ struct between : predicate_node {
   void choose(unsigned&, unsigned&) const noexcept {}
 };
 
-// "column" IN (?, ?, ...): as many parameters as the list's size class. On PostgreSQL
-// "column" = ANY($n), the list bound as one array.
+// "column" IN (?, ?, ...): as many parameters as the list's size class; above 4096 values,
+// "column" IN (SELECT +value FROM json_each(?)). On PostgreSQL "column" = ANY($n), the list
+// bound as one array.
 template <auto Member>
 struct in_list : predicate_node {
   using model = member_class_t<Member>;
@@ -5200,25 +5311,46 @@ struct in_list : predicate_node {
       out << ")";
       return;
     }
-    out << " IN (";
     const std::size_t size = in_list_size(cx.code, cx.ordinal++);
+    if (size == in_list_json) {
+      out << " IN (SELECT +value FROM json_each(";
+      placeholder(out);
+      out << "))";
+      return;
+    }
+    out << " IN (";
     for (std::size_t i = 0; i < size; ++i) {
       if (i) out << ", ";
       placeholder(out);
     }
     out << ")";
   }
-  // Binds the size class's parameters: a short list repeats its last value, which IN ignores.
+  // Binds the size class's parameters: a short list repeats its last value, which IN ignores;
+  // a list above 4096 values is one JSON array (a copy: it is made here).
   template <bool Borrow>
   void bind(statement_base& stmt, int& index) const {
     if (values.empty()) return;
-    const std::size_t size = in_list_sizes[in_list_class(values.size())];
+    const unsigned c = in_list_class(values.size());
+    if (c == in_list_json_class) {
+      if constexpr (in_list_json_exact<stored>()) {
+        const parameter p(stmt.native(), index++);
+        p.text(in_list_json_text(values, p));
+      }
+      return;
+    }
+    const std::size_t size = in_list_sizes[c];
     for (std::size_t i = 0; i < size; ++i)
       bind_field_value<model, field_index<Member>, Borrow>(stmt, index++, values[std::min(i, values.size() - 1)]);
   }
   // Adds this list's size class to the statement variant `code`, as digit `place`.
   void choose(unsigned& code, unsigned& place) const {
-    code += in_list_class(values.size()) * place;
+    const unsigned c = in_list_class(values.size());
+    if constexpr (!in_list_json_exact<stored>()) {
+      if (c == in_list_json_class)
+        throw usage_error("cpm: an IN list of more than 4096 values (after removing duplicates) is sent as a JSON "
+                          "array, which cannot hold this field's type exactly (a double or a blob): split the list");
+    }
+    code += c * place;
     place *= in_list_classes;
   }
 };
@@ -5369,20 +5501,32 @@ struct column {
     using value = std::ranges::range_value_t<Values>;
     detail::in_list<Member> out;
     if constexpr (detail::check_value<model, stored, value>()) {
+      if constexpr (std::ranges::sized_range<Values>) out.values.reserve(std::ranges::size(values));
       for (auto&& v : values) out.values.emplace_back(std::forward<decltype(v)>(v));
-      if constexpr (std::totally_ordered<stored>) {
-        std::sort(out.values.begin(), out.values.end());
-        out.values.erase(std::unique(out.values.begin(), out.values.end()), out.values.end());
-      }
+      unique_values(out.values);
     }
     return out;
   }
   template <class V>
   [[nodiscard]] detail::in_list<Member> in(std::initializer_list<V> values) const {
-    return in(std::vector<V>(values));
+    using stored = detail::value_of_t<field>;
+    detail::in_list<Member> out;
+    if constexpr (detail::check_value<model, stored, V>()) {
+      out.values.reserve(values.size());
+      for (const V& v : values) out.values.emplace_back(v);
+      unique_values(out.values);
+    }
+    return out;
   }
 
  private:
+  template <class Stored>
+  static void unique_values(std::vector<Stored>& values) {
+    if constexpr (std::totally_ordered<Stored>) {
+      std::sort(values.begin(), values.end());
+      values.erase(std::unique(values.begin(), values.end()), values.end());
+    }
+  }
   template <detail::cmp_op Op, class V>
   static detail::compare<Member, Op> text_match(const V& pattern) {
     static_assert(detail::is_text_field<field>, "cpm: LIKE and GLOB are for text fields (std::string)");
@@ -5680,7 +5824,7 @@ inline constexpr auto update_text = make_sql<Lang>([](auto& out) {
   where_clause<typename Q::source, typename Q::predicate>(out, Code);
 });
 
-// The number of statement variants of a predicate: 5 per IN list it holds.
+// The number of statement variants of a predicate: one per size class of each IN list it holds.
 constexpr unsigned variants(unsigned in_lists) {
   unsigned n = 1;
   for (unsigned i = 0; i < in_lists; ++i) n *= in_list_classes;
