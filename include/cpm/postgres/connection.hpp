@@ -43,6 +43,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -69,11 +71,44 @@ struct prepared_statement {
   int parameters = 0;
 };
 
+// A prepared statement's key: its parameter types and its SQL text. Stored as one string (the
+// types' byte count in 4 bytes, the types, the text); looked up from the two parts without
+// building that string.
+struct statement_key {
+  std::string_view types;
+  std::string_view sql;
+};
+
+inline statement_key split_key(const std::string& stored) noexcept {
+  std::uint32_t n = 0;
+  std::memcpy(&n, stored.data(), sizeof n);
+  std::string_view all(stored);
+  return {all.substr(sizeof n, n), all.substr(sizeof n + n)};
+}
+
+struct statement_key_hash {
+  using is_transparent = void;
+  std::size_t operator()(statement_key k) const noexcept {
+    std::size_t h = std::hash<std::string_view>{}(k.sql);
+    return h ^ (std::hash<std::string_view>{}(k.types) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+  }
+  std::size_t operator()(const std::string& stored) const noexcept { return (*this)(split_key(stored)); }
+};
+
+struct statement_key_equal {
+  using is_transparent = void;
+  static bool same(statement_key a, statement_key b) noexcept { return a.types == b.types && a.sql == b.sql; }
+  bool operator()(const std::string& a, const std::string& b) const noexcept { return a == b; }
+  bool operator()(statement_key a, const std::string& b) const noexcept { return same(a, split_key(b)); }
+  bool operator()(const std::string& a, statement_key b) const noexcept { return same(split_key(a), b); }
+};
+
 // What a connection is: libpq's handle and the statements prepared on it. Shared by the
 // connection, its streams and its transactions.
 struct connection_state {
   PGconn* conn = nullptr;
-  std::unordered_map<std::string, prepared_statement> statements;  // by parameter types + SQL
+  // By parameter types and SQL text.
+  std::unordered_map<std::string, prepared_statement, statement_key_hash, statement_key_equal> statements;
   std::size_t prepares = 0;
   std::size_t savepoints = 0;
   bool streaming = false;  // a stream is reading a result
@@ -105,15 +140,16 @@ struct connection_state {
 
   // The prepared statement for `sql` with parameters of `types`, prepared on first use.
   const prepared_statement& prepare(std::string_view sql, const Oid* types, int count) {
-    std::string key;
-    key.reserve(sql.size() + 1 + 4 * static_cast<std::size_t>(count));
-    key.append(reinterpret_cast<const char*>(types), sizeof(Oid) * static_cast<std::size_t>(count));
-    key += '\x01';
-    key.append(sql);
-    if (auto it = statements.find(key); it != statements.end()) {
+    const auto type_bytes = static_cast<std::uint32_t>(sizeof(Oid) * static_cast<std::size_t>(count));
+    std::string_view type_view(count ? reinterpret_cast<const char*>(types) : "", type_bytes);
+    if (auto it = statements.find(statement_key{type_view, sql}); it != statements.end()) {
       if (it->second.parameters != count) wrong_count(it->second.parameters, count, sql);
       return it->second;
     }
+    std::string key(sizeof type_bytes, '\0');
+    std::memcpy(key.data(), &type_bytes, sizeof type_bytes);
+    key.append(type_view);
+    key.append(sql);
     std::string name = fmt::format("cpm_{}", statements.size() + 1);
     std::string text(sql);
     result_ptr res(PQprepare(conn, name.c_str(), text.c_str(), count, count ? types : nullptr));
@@ -223,26 +259,28 @@ void check_shape(const PGresult* res, std::string_view sql) {
 }
 
 template <class T>
-void read_value(const PGresult* res, int row, int column, T& out) {
+void read_value(const PGresult* res, int row, int column, T& out, const Oid* types = nullptr) {
   static_assert(mapped_value<T>, "cpm: this type has no cpm::pg::value_traits mapping; specialise cpm::pg::value_traits");
-  value_traits<T>::read(field(res, row, column), out);
+  value_traits<T>::read(field(res, row, column, types), out);
 }
 
+// Row `row` of `res` into `out`; `types`, when given, holds the result's column types (looked
+// up once for a result of many rows).
 template <class Row>
-void read_row(const PGresult* res, int row, Row& out) {
+void read_row(const PGresult* res, int row, Row& out, const Oid* types = nullptr) {
   if constexpr (row_parts<Row>::split) {
-    row_parts<Row>::read(res, row, out);
+    row_parts<Row>::read(res, row, out, types);
   } else if constexpr (mapped_value<Row>) {
-    read_value(res, row, 0, out);
+    read_value(res, row, 0, out, types);
   } else if constexpr (is_tuple<Row>::value) {
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (read_value(res, row, static_cast<int>(I), std::get<I>(out)), ...);
+      (read_value(res, row, static_cast<int>(I), std::get<I>(out), types), ...);
     }(std::make_index_sequence<std::tuple_size_v<Row>>{});
   } else {
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       auto read_one = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
         auto& value = boost::pfr::get<J>(out);
-        read_value(res, row, static_cast<int>(J), value);
+        read_value(res, row, static_cast<int>(J), value, types);
         if constexpr (cpm::detail::empty_is_none<Row, J>()) {  // model_traits<Row>::none_as_empty
           if (value && value->empty()) value.reset();
         }
@@ -522,7 +560,9 @@ class connection {
     detail::check_shape<Row, ByName>(res.get(), sql);
     int count = PQntuples(res.get());
     std::vector<Row> out(static_cast<std::size_t>(count));
-    for (int i = 0; i < count; ++i) detail::read_row(res.get(), i, out[static_cast<std::size_t>(i)]);
+    std::array<Oid, detail::row_width<Row>()> types{};  // the shape check made the width match
+    for (std::size_t c = 0; c < types.size(); ++c) types[c] = PQftype(res.get(), static_cast<int>(c));
+    for (int i = 0; i < count; ++i) detail::read_row(res.get(), i, out[static_cast<std::size_t>(i)], types.data());
     return out;
   }
 

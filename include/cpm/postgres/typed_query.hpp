@@ -178,17 +178,17 @@ auto values_of(const negation<E>& node) {
 
 // A typed join's pair of rows: the left model's columns, then the right one's.
 template <class Row, std::size_t Offset, std::size_t... I>
-void read_fields(const PGresult* res, int row, Row& out, std::index_sequence<I...>) {
-  (read_value(res, row, static_cast<int>(Offset + I), boost::pfr::get<I>(out)), ...);
+void read_fields(const PGresult* res, int row, Row& out, const Oid* types, std::index_sequence<I...>) {
+  (read_value(res, row, static_cast<int>(Offset + I), boost::pfr::get<I>(out), types), ...);
 }
 
 template <class L, class R>
 struct row_parts<cpm::detail::joined_row<L, R>> {
   static constexpr bool split = true;
   static constexpr std::size_t width = model_info<L>::size + model_info<R>::size;
-  static void read(const PGresult* res, int row, cpm::detail::joined_row<L, R>& out) {
-    read_fields<L, 0>(res, row, out.first, std::make_index_sequence<model_info<L>::size>{});
-    read_fields<R, model_info<L>::size>(res, row, out.second, std::make_index_sequence<model_info<R>::size>{});
+  static void read(const PGresult* res, int row, cpm::detail::joined_row<L, R>& out, const Oid* types) {
+    read_fields<L, 0>(res, row, out.first, types, std::make_index_sequence<model_info<L>::size>{});
+    read_fields<R, model_info<L>::size>(res, row, out.second, types, std::make_index_sequence<model_info<R>::size>{});
   }
 };
 

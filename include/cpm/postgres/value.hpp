@@ -232,9 +232,11 @@ class parameter {
 // One column of a result row (binary format), handed to value_traits<T>::read.
 class field {
  public:
-  field(const PGresult* res, int row, int column) noexcept : res_(res), row_(row), column_(column) {}
+  // `types`: the result's column types, when the reader looked them up once for all its rows.
+  field(const PGresult* res, int row, int column, const Oid* types = nullptr) noexcept
+      : res_(res), types_(types), row_(row), column_(column) {}
 
-  [[nodiscard]] Oid type() const noexcept { return PQftype(res_, column_); }
+  [[nodiscard]] Oid type() const noexcept { return types_ ? types_[column_] : PQftype(res_, column_); }
   [[nodiscard]] bool is_null() const noexcept { return PQgetisnull(res_, row_, column_) != 0; }
   [[nodiscard]] const char* data() const noexcept { return PQgetvalue(res_, row_, column_); }
   [[nodiscard]] std::size_t size() const noexcept { return static_cast<std::size_t>(PQgetlength(res_, row_, column_)); }
@@ -279,6 +281,7 @@ class field {
 
  private:
   const PGresult* res_;
+  const Oid* types_;
   int row_;
   int column_;
 };
