@@ -9,7 +9,7 @@
 //   user_by_name       a user by username (cpm: store.user_by_name)
 //   org_repositories   an organization's 50 repositories (cpm: store.org_repositories)
 //   user_repositories  the repositories a user reaches (cpm: store.user_repositories)
-//   access_level       a user's access to a repository (cpm: store.access_level)
+//   access_level       a user's access to a repository they hold a grant on (cpm: store.access_level)
 //   insert_1000        1,000 users inserted in one transaction (rolled back): cpm_pipeline
 //                      (cpm::pg::insert_all: pipeline mode, the rows sent before the results
 //                      are read), cpm_rows (cpm::pg::insert per row: a round trip each, the row
@@ -106,7 +106,8 @@ keys make_keys() {
   for (int i = 0; i < 4096; ++i) {
     k.users.push_back(rnd(scale_users));
     k.orgs.push_back(rnd(orgs));
-    k.repos.push_back(rnd(orgs * 50));
+    // A repository the user holds a direct grant on (repo_access above: k = 0).
+    k.repos.push_back((k.users.back() * 101) % (orgs * 50) + 1);
     k.names.push_back("user_" + std::to_string(k.users.back()));
   }
   return k;
