@@ -60,11 +60,12 @@ T pick(std::mt19937& rng, const std::vector<T>& from) {
 
 }  // namespace
 
-TEST_CASE("access_level matches a reference model on random histories", "[access_level]") {
+CPM_STORE_TEST_CASE("access_level matches a reference model on random histories", "[access_level]") {
   const std::uint32_t seed = GENERATE(1u, 2u, 3u);
   INFO("seed " << seed);
   std::mt19937 rng(seed);
-  auto store = cpm::store::open_memory();
+  TestType backend;
+  auto& store = backend.store;
   reference ref;
 
   constexpr int user_count = 200, org_count = 30, repo_count = 250, operations = 4000;

@@ -56,7 +56,7 @@ std::int64_t count_where(cpm::connection& db, const std::string& sql, std::int64
 
 }  // namespace
 
-TEST_CASE("a store opened afresh on a file has foreign keys on", "[store][cascade]") {
+CPM_STORE_TEST_CASE("a store opened afresh on a file has foreign keys on", "[store][cascade]") {
   cpm_test::temp_dir dir;
   const auto path = (dir / "cpm.db").string();
   (void)populate(path);
@@ -64,7 +64,7 @@ TEST_CASE("a store opened afresh on a file has foreign keys on", "[store][cascad
   CHECK(cpm::query<int>(store.db(), "PRAGMA foreign_keys").one() == 1);
 }
 
-TEST_CASE("deleting an organization removes its repositories, its memberships and their grants", "[store][cascade]") {
+CPM_STORE_TEST_CASE("deleting an organization removes its repositories, its memberships and their grants", "[store][cascade]") {
   cpm_test::temp_dir dir;
   const auto path = (dir / "cpm.db").string();
   const ids i = populate(path);
@@ -79,8 +79,8 @@ TEST_CASE("deleting an organization removes its repositories, its memberships an
   CHECK(count_where(db, "SELECT count(*) FROM org_members WHERE org_id = ?", i.acme) == 0);
   CHECK_FALSE(store.get_repository(i.tools));
   CHECK_FALSE(store.get_repository(i.site));
-  CHECK(store.repository_grants(i.tools).to_vector().empty());
-  CHECK(store.repository_grants(i.site).to_vector().empty());
+  CHECK(list_of(store.repository_grants(i.tools)).empty());
+  CHECK(list_of(store.repository_grants(i.site)).empty());
   // The other organization and the users are untouched.
   CHECK(store.get_organization(i.globex));
   CHECK(store.get_repository(i.plans));
@@ -92,7 +92,7 @@ TEST_CASE("deleting an organization removes its repositories, its memberships an
   CHECK(cpm::foreign_key_violations(db).empty());
 }
 
-TEST_CASE("deleting a user removes their memberships and grants, and nothing else", "[store][cascade]") {
+CPM_STORE_TEST_CASE("deleting a user removes their memberships and grants, and nothing else", "[store][cascade]") {
   cpm_test::temp_dir dir;
   const auto path = (dir / "cpm.db").string();
   const ids i = populate(path);
@@ -113,7 +113,7 @@ TEST_CASE("deleting a user removes their memberships and grants, and nothing els
   CHECK(cpm::foreign_key_violations(db).empty());
 }
 
-TEST_CASE("deleting a repository removes its grants only", "[store][cascade]") {
+CPM_STORE_TEST_CASE("deleting a repository removes its grants only", "[store][cascade]") {
   cpm_test::temp_dir dir;
   const auto path = (dir / "cpm.db").string();
   const ids i = populate(path);
@@ -128,7 +128,7 @@ TEST_CASE("deleting a repository removes its grants only", "[store][cascade]") {
   CHECK(store.get_organization(i.acme));
 }
 
-TEST_CASE("deleting an SSH key sets servers.ssh_key_id to NULL and keeps the servers", "[store][cascade]") {
+CPM_STORE_TEST_CASE("deleting an SSH key sets servers.ssh_key_id to NULL and keeps the servers", "[store][cascade]") {
   cpm_test::temp_dir dir;
   const auto path = (dir / "cpm.db").string();
   const ids i = populate(path);
@@ -145,7 +145,7 @@ TEST_CASE("deleting an SSH key sets servers.ssh_key_id to NULL and keeps the ser
   CHECK(cpm::foreign_key_violations(store.db()).empty());
 }
 
-TEST_CASE("with foreign keys off, as the original system ran, the same deletes leave orphans", "[store][cascade]") {
+CPM_STORE_TEST_CASE("with foreign keys off, as the original system ran, the same deletes leave orphans", "[store][cascade]") {
   // Why cpm turns them on: this is what the original system's database went through.
   cpm_test::temp_dir dir;
   const auto path = (dir / "cpm.db").string();

@@ -28,7 +28,7 @@ std::vector<std::string> organizations_of(const cpm::last_owner& e) { return e.o
 
 }  // namespace
 
-TEST_CASE("usernames and organization names are unique regardless of case", "[store][rules]") {
+CPM_STORE_TEST_CASE("usernames and organization names are unique regardless of case", "[store][rules]") {
   acme_fixture f;
   CHECK_THROWS_MATCHES(f.store.create_user({.username = "Alice", .email = "a2@example.org"}), cpm::already_exists,
                        Catch::Message("user with username 'Alice' already exists"));
@@ -41,7 +41,7 @@ TEST_CASE("usernames and organization names are unique regardless of case", "[st
   CHECK(f.store.update_user(f.alice.id, {.username = "Alice"}).username == "Alice");
 }
 
-TEST_CASE("a repository's path is unique, on create and on update", "[store][rules]") {
+CPM_STORE_TEST_CASE("a repository's path is unique, on create and on update", "[store][rules]") {
   acme_fixture f;
   auto tools = f.store.create_repository({.name = "tools", .org_id = f.acme.id, .path = "/srv/git/acme/tools.git"});
   CHECK_THROWS_MATCHES(
@@ -65,7 +65,7 @@ TEST_CASE("a repository's path is unique, on create and on update", "[store][rul
   }
 }
 
-TEST_CASE("the database refuses what breaks the rules from any writer, not only through the store", "[store][rules]") {
+CPM_STORE_TEST_CASE("the database refuses what breaks the rules from any writer, not only through the store", "[store][rules]") {
   acme_fixture f;
   auto& db = f.store.db();
   (void)f.store.create_repository({.name = "tools", .org_id = f.acme.id, .path = "/srv/git/tools.git"});
@@ -82,7 +82,7 @@ TEST_CASE("the database refuses what breaks the rules from any writer, not only 
   CHECK(count_rows(db, "org_members") == 0);
 }
 
-TEST_CASE("an organization's last owner cannot be removed, demoted or deleted", "[store][rules]") {
+CPM_STORE_TEST_CASE("an organization's last owner cannot be removed, demoted or deleted", "[store][rules]") {
   acme_fixture f;
   (void)f.store.add_org_member(f.acme.id, f.bob.id, cpm::org_role::member);
   auto globex = f.store.create_organization({.name = "globex"}, f.alice.id);
@@ -117,9 +117,10 @@ TEST_CASE("an organization's last owner cannot be removed, demoted or deleted", 
   }
 }
 
-TEST_CASE("an organization without members, as the original system allowed, is kept and can get an owner",
+CPM_STORE_TEST_CASE("an organization without members, as the original system allowed, is kept and can get an owner",
           "[store][rules]") {
-  auto store = cpm::store::open_memory();
+  TestType backend;
+  auto& store = backend.store;
   auto bob = store.create_user({.username = "bob", .email = "bob@example.org"});
   auto empty = store.create_organization({.name = "empty"});
   CHECK(store.org_member_count(empty.id) == 0);
@@ -129,7 +130,7 @@ TEST_CASE("an organization without members, as the original system allowed, is k
   CHECK_THROWS_AS(store.remove_org_member(empty.id, bob.id), cpm::last_owner);
 }
 
-TEST_CASE("a legacy database that breaks the rules is refused with every conflicting row named, and left as it was",
+CPM_STORE_TEST_CASE("a legacy database that breaks the rules is refused with every conflicting row named, and left as it was",
           "[store][rules][adoption]") {
   cpm_test::temp_dir dir;
   const auto path = dir.path() / "legacy.db";
@@ -163,7 +164,7 @@ TEST_CASE("a legacy database that breaks the rules is refused with every conflic
   CHECK(cpm_test::file_bytes(path) == before);
 }
 
-TEST_CASE("users hold many SSH keys, each found by key and by fingerprint as OpenSSH prints it", "[store][keys]") {
+CPM_STORE_TEST_CASE("users hold many SSH keys, each found by key and by fingerprint as OpenSSH prints it", "[store][keys]") {
   acme_fixture f;
   // ssh-keygen -l -f on this key prints SHA256:JCNnxenJUXmqiOJnwpXLvCaiSLBk9xRNALZz6Eo8j3M.
   const std::string laptop =
@@ -234,8 +235,9 @@ TEST_CASE("users hold many SSH keys, each found by key and by fingerprint as Ope
   }
 }
 
-TEST_CASE("a user's first key cannot be replaced by another key the user already holds", "[store][keys]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("a user's first key cannot be replaced by another key the user already holds", "[store][keys]") {
+  TestType backend;
+  auto& store = backend.store;
   auto u = store.create_user({.username = "u", .email = "u@example.org", .public_key = cpm_test::ssh_key(1)});
   (void)store.add_user_key(u.id, "second", cpm_test::ssh_key(2));
   const std::string before = dump(store.db());
@@ -249,11 +251,12 @@ TEST_CASE("a user's first key cannot be replaced by another key the user already
   CHECK(dump(store.db()) == before);
   // The first key itself may be given again, with another comment.
   (void)store.update_user(u.id, {.public_key = std::optional<std::string>(cpm_test::ssh_key(1, "new@host"))});
-  CHECK(store.user_keys(u.id).first()->comment == "new@host");
+  CHECK(first_of(store.user_keys(u.id)).comment == "new@host");
 }
 
-TEST_CASE("user_by_public_key finds no one for a key type alone or a base64 spelled another way", "[store][keys]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("user_by_public_key finds no one for a key type alone or a base64 spelled another way", "[store][keys]") {
+  TestType backend;
+  auto& store = backend.store;
   (void)store.create_user({.username = "u", .email = "u@example.org", .public_key = cpm_test::ssh_key(1)});
   CHECK_FALSE(store.user_by_public_key("ssh-ed25519").has_value());
   CHECK_FALSE(store.user_by_public_key("ssh-ed25519 ").has_value());
@@ -268,13 +271,14 @@ TEST_CASE("user_by_public_key finds no one for a key type alone or a base64 spel
   CHECK_THROWS_AS(store.add_user_key(1, "alias", key), cpm::validation_error);
 }
 
-TEST_CASE("a user's public_key is their first key: create, replace, remove", "[store][keys]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("a user's public_key is their first key: create, replace, remove", "[store][keys]") {
+  TestType backend;
+  auto& store = backend.store;
   auto carol = store.create_user({.username = "carol", .email = "c@example.org", .public_key = cpm_test::ssh_key(3, "c@h")});
   CHECK(carol.public_key == cpm_test::ssh_key(3));
-  CHECK(store.user_keys(carol.id).first()->comment == "c@h");
+  CHECK(first_of(store.user_keys(carol.id)).comment == "c@h");
   REQUIRE(store.user_key_count(carol.id) == 1);
-  CHECK(store.user_keys(carol.id).first()->name == "default");
+  CHECK(first_of(store.user_keys(carol.id)).name == "default");
   auto replaced = store.update_user(carol.id, {.public_key = std::optional<std::string>(cpm_test::ssh_key(4))});
   CHECK(replaced.public_key == cpm_test::ssh_key(4));
   CHECK(store.user_key_count(carol.id) == 1);
@@ -284,8 +288,9 @@ TEST_CASE("a user's public_key is their first key: create, replace, remove", "[s
   CHECK(store.user_key_count(carol.id) == 0);
 }
 
-TEST_CASE("'' in the original system's text columns reads as none, and none is written as ''", "[store][compat]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("'' in the original system's text columns reads as none, and none is written as ''", "[store][compat]") {
+  TestType backend;
+  auto& store = backend.store;
   auto& db = store.db();
   db.exec("INSERT INTO users(username, email, public_key) VALUES ('go', 'go@example.org', '')");
   db.exec("INSERT INTO organizations(name, description) VALUES ('goorg', '')");
@@ -305,7 +310,7 @@ TEST_CASE("'' in the original system's text columns reads as none, and none is w
   CHECK_FALSE(store.get_organization(org.id)->description.has_value());
 }
 
-TEST_CASE("repositories are found by path and by full name, a user's organizations list the role in each",
+CPM_STORE_TEST_CASE("repositories are found by path and by full name, a user's organizations list the role in each",
           "[store][lookups]") {
   acme_fixture f;
   auto globex = f.store.create_organization({.name = "globex"}, f.bob.id);
@@ -324,7 +329,7 @@ TEST_CASE("repositories are found by path and by full name, a user's organizatio
   for (const auto& m : f.store.user_organizations(f.alice.id))
     seen.push_back(m.name + ":" + std::string(cpm::enum_to_text(m.role)));
   CHECK(seen == std::vector<std::string>{"acme:owner", "globex:admin"});
-  CHECK(f.store.user_organizations(f.bob.id).first()->name == "globex");
+  CHECK(first_of(f.store.user_organizations(f.bob.id)).name == "globex");
 
   auto c = f.store.counts();
   CHECK(c.users == 2);

@@ -69,7 +69,7 @@ std::string long_host(std::size_t n) {
 
 }  // namespace
 
-TEST_CASE("usernames: letters, digits, '-' and '_', 1 to 64 characters, no leading '-'", "[store][validation]") {
+CPM_STORE_TEST_CASE("usernames: letters, digits, '-' and '_', 1 to 64 characters, no leading '-'", "[store][validation]") {
   fixture f;
   int n = 0;
   for (const std::string& ok : {"a"s, "Bob"s, "a-b_9"s, "_x"s, repeat('u', 64)}) {
@@ -84,7 +84,7 @@ TEST_CASE("usernames: letters, digits, '-' and '_', 1 to 64 characters, no leadi
   }
 }
 
-TEST_CASE("emails: one '@' after a name, a dotted domain, printable ASCII, at most 254", "[store][validation]") {
+CPM_STORE_TEST_CASE("emails: one '@' after a name, a dotted domain, printable ASCII, at most 254", "[store][validation]") {
   fixture f;
   int n = 0;
   for (const std::string& ok : {"a@b.co"s, "first.last+tag@sub.example.org"s, "o'brien@example.org"s}) {
@@ -101,7 +101,7 @@ TEST_CASE("emails: one '@' after a name, a dotted domain, printable ASCII, at mo
   }
 }
 
-TEST_CASE("organization, repository, SSH key and server names are safe as one path component", "[store][validation]") {
+CPM_STORE_TEST_CASE("organization, repository, SSH key and server names are safe as one path component", "[store][validation]") {
   fixture f;
   const std::string good[] = {"x"s, "my.repo"s, "a..b"s, "x-1_2"s, repeat('n', 100)};
   int n = 0;
@@ -130,7 +130,7 @@ TEST_CASE("organization, repository, SSH key and server names are safe as one pa
   }
 }
 
-TEST_CASE("repository paths and private key paths are absolute and normalised", "[store][validation]") {
+CPM_STORE_TEST_CASE("repository paths and private key paths are absolute and normalised", "[store][validation]") {
   fixture f;
   int n = 0;
   for (const std::string& ok : {"/a"s, "/srv/git/acme/x.git"s, "/srv/git/ünïcode.git"s, "/" + repeat('p', 4095)}) {
@@ -155,7 +155,7 @@ TEST_CASE("repository paths and private key paths are absolute and normalised", 
   }
 }
 
-TEST_CASE("ports are 1 to 65535", "[store][validation]") {
+CPM_STORE_TEST_CASE("ports are 1 to 65535", "[store][validation]") {
   fixture f;
   CHECK(f.store.create_server({.name = "low", .host = "h.example.org", .port = 1}).port == 1);
   CHECK(f.store.create_server({.name = "high", .host = "h.example.org", .port = 65535}).port == 65535);
@@ -166,7 +166,7 @@ TEST_CASE("ports are 1 to 65535", "[store][validation]") {
   }
 }
 
-TEST_CASE("SSH public keys: a known type and a base64 blob that starts with that type", "[store][validation]") {
+CPM_STORE_TEST_CASE("SSH public keys: a known type and a base64 blob that starts with that type", "[store][validation]") {
   fixture f;
   int n = 0;
   for (const std::string& ok :
@@ -207,7 +207,7 @@ TEST_CASE("SSH public keys: a known type and a base64 blob that starts with that
   }
 }
 
-TEST_CASE("hosts: DNS names, IPv4 and IPv6 addresses, bad labels refused", "[store][validation]") {
+CPM_STORE_TEST_CASE("hosts: DNS names, IPv4 and IPv6 addresses, bad labels refused", "[store][validation]") {
   fixture f;
   int n = 0;
   for (const std::string& ok : {"example.org"s, "localhost"s, "a-b.example"s, "xn--bcher-kva.example"s, "192.0.2.1"s,
@@ -242,7 +242,7 @@ TEST_CASE("hosts: DNS names, IPv4 and IPv6 addresses, bad labels refused", "[sto
   }
 }
 
-TEST_CASE("descriptions: valid UTF-8 without NUL, at most 4096 bytes", "[store][validation]") {
+CPM_STORE_TEST_CASE("descriptions: valid UTF-8 without NUL, at most 4096 bytes", "[store][validation]") {
   fixture f;
   int n = 0;
   for (const std::string& ok : {""s, "plain"s, "héllo ✓ 😀"s, "line\nbreak\ttab"s, repeat('d', 4096)}) {
@@ -273,7 +273,7 @@ TEST_CASE("descriptions: valid UTF-8 without NUL, at most 4096 bytes", "[store][
   }
 }
 
-TEST_CASE("a refused element of a bulk insert names its field and stores none of the range", "[store][validation]") {
+CPM_STORE_TEST_CASE("a refused element of a bulk insert names its field and stores none of the range", "[store][validation]") {
   fixture f;
   const auto before = cpm_test::dump(f.store.db());
   std::vector<cpm::user> users = {{.username = "u1", .email = "u1@example.org"},
@@ -298,7 +298,7 @@ TEST_CASE("a refused element of a bulk insert names its field and stores none of
   CHECK(cpm_test::dump(f.store.db()) == before);
 }
 
-TEST_CASE("taken unique values raise already_exists naming entity, field and value, changing nothing", "[store][validation]") {
+CPM_STORE_TEST_CASE("taken unique values raise already_exists naming entity, field and value, changing nothing", "[store][validation]") {
   fixture f;
   const auto before = cpm_test::dump(f.store.db());
   auto expect = [&](const char* entity, const char* field, const std::string& value, const std::function<void()>& op) {
@@ -327,7 +327,7 @@ TEST_CASE("taken unique values raise already_exists naming entity, field and val
   CHECK(cpm_test::dump(f.store.db()) == before);
 }
 
-TEST_CASE("missing references raise record_not_found naming the entity and the id, changing nothing",
+CPM_STORE_TEST_CASE("missing references raise record_not_found naming the entity and the id, changing nothing",
           "[store][validation]") {
   fixture f;
   const auto before = cpm_test::dump(f.store.db());
@@ -359,7 +359,7 @@ TEST_CASE("missing references raise record_not_found naming the entity and the i
   CHECK(cpm_test::dump(f.store.db()) == before);
 }
 
-TEST_CASE("strings that look like SQL are stored verbatim and never run", "[store][validation]") {
+CPM_STORE_TEST_CASE("strings that look like SQL are stored verbatim and never run", "[store][validation]") {
   fixture f;
   const std::string sql[] = {"x'); DROP TABLE users; --"s, "'; DELETE FROM organizations; --"s,
                              "Robert'); DROP TABLE repositories;--"s, "\" OR 1=1 --"s, "1; ATTACH DATABASE '/tmp/x' AS x"s};
