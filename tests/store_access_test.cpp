@@ -4,6 +4,7 @@
 #include <cpm/store.hpp>
 
 #include <catch2/catch.hpp>
+#include <store_backends.hpp>
 #include <store_support.hpp>
 
 #include <cstdint>
@@ -14,23 +15,25 @@
 namespace {
 
 using cpm_test::count_rows;
+using cpm_test::list_of;
 using cpm_test::text;
 using cpm_test::texts;
 
-struct fixture {
-  cpm::store store = cpm::store::open_memory();
-  cpm::user alice = store.create_user({.username = "alice", .email = "alice@example.org"});
-  cpm::user bob = store.create_user({.username = "bob", .email = "bob@example.org"});
-  cpm::organization acme = store.create_organization({.name = "acme"});
-  cpm::organization globex = store.create_organization({.name = "globex"});
-  cpm::repository tools = store.create_repository({.name = "tools", .org_id = acme.id, .path = "/git/tools"});
-  cpm::repository plans = store.create_repository({.name = "plans", .org_id = globex.id, .path = "/git/plans"});
+// A store of the backend B (on_sqlite, on_postgres) with two users and two repositories.
+template <class B>
+struct fixture : B {
+  cpm::user alice = this->store.create_user({.username = "alice", .email = "alice@example.org"});
+  cpm::user bob = this->store.create_user({.username = "bob", .email = "bob@example.org"});
+  cpm::organization acme = this->store.create_organization({.name = "acme"});
+  cpm::organization globex = this->store.create_organization({.name = "globex"});
+  cpm::repository tools = this->store.create_repository({.name = "tools", .org_id = acme.id, .path = "/git/tools"});
+  cpm::repository plans = this->store.create_repository({.name = "plans", .org_id = globex.id, .path = "/git/plans"});
 };
 
 }  // namespace
 
 CPM_STORE_TEST_CASE("grant_access stores a grant that the get, find and list operations return", "[store][access]") {
-  fixture f;
+  fixture<TestType> f;
   auto g1 = f.store.grant_access(f.tools.id, f.alice.id, cpm::access_level::write);
   auto g2 = f.store.grant_access(f.tools.id, f.bob.id, cpm::access_level::read);
   auto g3 = f.store.grant_access(f.plans.id, f.alice.id, cpm::access_level::admin);
@@ -50,7 +53,7 @@ CPM_STORE_TEST_CASE("grant_access stores a grant that the get, find and list ope
 }
 
 CPM_STORE_TEST_CASE("grant_access again replaces the level in the same row", "[store][access]") {
-  fixture f;
+  fixture<TestType> f;
   auto first = f.store.grant_access(f.tools.id, f.alice.id, cpm::access_level::read);
   auto second = f.store.grant_access(f.tools.id, f.alice.id, cpm::access_level::admin);
   CHECK(second.id == first.id);
@@ -63,7 +66,7 @@ CPM_STORE_TEST_CASE("grant_access again replaces the level in the same row", "[s
 }
 
 CPM_STORE_TEST_CASE("grant_access refuses a missing repository or user, storing nothing", "[store][access]") {
-  fixture f;
+  fixture<TestType> f;
   try {
     (void)f.store.grant_access(f.plans.id + 8, f.alice.id, cpm::access_level::read);
     FAIL("a grant on a missing repository");
@@ -82,7 +85,7 @@ CPM_STORE_TEST_CASE("grant_access refuses a missing repository or user, storing 
 }
 
 CPM_STORE_TEST_CASE("revoke_access removes one grant and refuses a missing one", "[store][access]") {
-  fixture f;
+  fixture<TestType> f;
   (void)f.store.grant_access(f.tools.id, f.alice.id, cpm::access_level::write);
   auto kept = f.store.grant_access(f.tools.id, f.bob.id, cpm::access_level::write);
   f.store.revoke_access(f.tools.id, f.alice.id);
@@ -99,7 +102,7 @@ CPM_STORE_TEST_CASE("revoke_access removes one grant and refuses a missing one",
 }
 
 CPM_STORE_TEST_CASE("access_level is the higher of the direct grant and the organization role", "[store][access]") {
-  fixture f;
+  fixture<TestType> f;
   using L = cpm::access_level;
   using R = cpm::org_role;
   struct scenario {
@@ -123,7 +126,7 @@ CPM_STORE_TEST_CASE("access_level is the higher of the direct grant and the orga
   };
   for (const auto& s : scenarios) {
     TestType backend;
-  auto& store = backend.store;
+    auto& store = backend.store;
     auto u = store.create_user({.username = "u", .email = "u@example.org"});
     auto org = store.create_organization({.name = "org"});
     auto repo = store.create_repository({.name = "r", .org_id = org.id, .path = "/r"});
@@ -136,7 +139,7 @@ CPM_STORE_TEST_CASE("access_level is the higher of the direct grant and the orga
 }
 
 CPM_STORE_TEST_CASE("access_level takes the role in the repository's own organization only", "[store][access]") {
-  fixture f;
+  fixture<TestType> f;
   (void)f.store.add_org_member(f.globex.id, f.alice.id, cpm::org_role::owner);
   CHECK(f.store.access_level(f.alice.id, f.plans.id) == cpm::access_level::admin);
   CHECK(f.store.access_level(f.alice.id, f.tools.id) == std::nullopt);  // tools is acme's

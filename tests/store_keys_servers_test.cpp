@@ -3,6 +3,7 @@
 #include <cpm/store.hpp>
 
 #include <catch2/catch.hpp>
+#include <store_backends.hpp>
 #include <store_support.hpp>
 
 #include <fmt/core.h>
@@ -15,6 +16,7 @@
 namespace {
 
 using cpm_test::count_rows;
+using cpm_test::list_of;
 using cpm_test::ssh_key;
 using cpm_test::text;
 using cpm_test::texts;

@@ -4,6 +4,7 @@
 #include <cpm/store.hpp>
 
 #include <catch2/catch.hpp>
+#include <store_backends.hpp>
 #include <store_support.hpp>
 
 #include <fmt/core.h>
@@ -17,10 +18,12 @@
 namespace {
 
 using cpm_test::count_rows;
+using cpm_test::list_of;
 using cpm_test::text;
 using cpm_test::texts;
 
-cpm::user add_user(cpm::store& store, const std::string& name) {
+template <class Store>
+cpm::user add_user(Store& store, const std::string& name) {
   return store.create_user({.username = name, .email = name + "@example.org"});
 }
 

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <range/v3/view/iota.hpp>
 #include <range/v3/view/transform.hpp>
+#include <store_backends.hpp>
 #include <store_support.hpp>
 
 #include <fmt/core.h>
@@ -15,36 +16,42 @@
 #include <optional>
 #include <ranges>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
 
 using cpm_test::count_rows;
+using cpm_test::list_of;
 using cpm_test::text;
 using cpm_test::texts;
 
-struct fixture {
-  cpm::store store = cpm::store::open_memory();
-  cpm::user alice = store.create_user({.username = "alice", .email = "alice@example.org"});
-  cpm::user bob = store.create_user({.username = "bob", .email = "bob@example.org"});
-  cpm::organization acme = store.create_organization({.name = "acme"});
-  cpm::organization globex = store.create_organization({.name = "globex"});
+// A store of the backend B (on_sqlite, on_postgres) with two users and two organizations.
+template <class B>
+struct fixture : B {
+  cpm::user alice = this->store.create_user({.username = "alice", .email = "alice@example.org"});
+  cpm::user bob = this->store.create_user({.username = "bob", .email = "bob@example.org"});
+  cpm::organization acme = this->store.create_organization({.name = "acme"});
+  cpm::organization globex = this->store.create_organization({.name = "globex"});
 
   cpm::repository repo(const std::string& name, std::int64_t org, std::optional<std::int64_t> creator = {}) {
-    return store.create_repository({.name = name, .org_id = org, .path = fmt::format("/srv/git/{}/{}.git", org, name)},
-                                   creator);
+    return this->store.create_repository(
+        {.name = name, .org_id = org, .path = fmt::format("/srv/git/{}/{}.git", org, name)}, creator);
   }
 };
 
-std::vector<std::string> names(cpm::rows<cpm::repository> rows) {
+// A list of repositories (cpm::rows or std::vector): their names, in its order.
+template <class Rows>
+std::vector<std::string> names(Rows&& rows) {
   std::vector<std::string> out;
   for (const auto& r : rows) out.push_back(r.name);
   return out;
 }
 
 // For user_repositories, which gives each repository once in no particular order.
-std::vector<std::string> sorted_names(cpm::rows<cpm::repository> rows) {
-  auto out = names(std::move(rows));
+template <class Rows>
+std::vector<std::string> sorted_names(Rows&& rows) {
+  auto out = names(std::forward<Rows>(rows));
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -52,7 +59,7 @@ std::vector<std::string> sorted_names(cpm::rows<cpm::repository> rows) {
 }  // namespace
 
 CPM_STORE_TEST_CASE("create_repository stores the repository and returns it with id and creation time", "[store][repos]") {
-  fixture f;
+  fixture<TestType> f;
   auto tools = f.store.create_repository(
       {.name = "tools", .org_id = f.acme.id, .path = "/srv/git/acme/tools.git", .description = "Tools"});
   CHECK(tools.id > 0);
@@ -66,7 +73,7 @@ CPM_STORE_TEST_CASE("create_repository stores the repository and returns it with
 }
 
 CPM_STORE_TEST_CASE("a repository name is unique within its organization only", "[store][repos]") {
-  fixture f;
+  fixture<TestType> f;
   auto a = f.repo("tools", f.acme.id);
   auto b = f.repo("tools", f.globex.id);
   CHECK(a.id != b.id);
@@ -82,7 +89,7 @@ CPM_STORE_TEST_CASE("a repository name is unique within its organization only", 
 }
 
 CPM_STORE_TEST_CASE("create_repository with a creator grants the creator admin in the same transaction", "[store][repos]") {
-  fixture f;
+  fixture<TestType> f;
   auto tools = f.repo("tools", f.acme.id, f.bob.id);
   auto grant = f.store.repo_grant(tools.id, f.bob.id);
   REQUIRE(grant);
@@ -92,7 +99,7 @@ CPM_STORE_TEST_CASE("create_repository with a creator grants the creator admin i
 }
 
 CPM_STORE_TEST_CASE("create_repository with a missing creator stores nothing", "[store][repos]") {
-  fixture f;
+  fixture<TestType> f;
   try {
     (void)f.repo("tools", f.acme.id, f.bob.id + 77);
     FAIL("a repository was made for a creator that does not exist");
@@ -108,7 +115,7 @@ CPM_STORE_TEST_CASE("create_repository with a missing creator stores nothing", "
 }
 
 CPM_STORE_TEST_CASE("create_repository in a missing organization is record_not_found", "[store][repos]") {
-  fixture f;
+  fixture<TestType> f;
   try {
     (void)f.repo("tools", f.globex.id + 10);
     FAIL("a repository in no organization");
@@ -120,7 +127,7 @@ CPM_STORE_TEST_CASE("create_repository in a missing organization is record_not_f
 }
 
 CPM_STORE_TEST_CASE("get_repository and repository_by_name find repositories, nullopt otherwise", "[store][repos]") {
-  fixture f;
+  fixture<TestType> f;
   auto a = f.repo("tools", f.acme.id);
   auto b = f.repo("tools", f.globex.id);
   CHECK(f.store.get_repository(b.id)->org_id == f.globex.id);
@@ -132,7 +139,7 @@ CPM_STORE_TEST_CASE("get_repository and repository_by_name find repositories, nu
 }
 
 CPM_STORE_TEST_CASE("list_repositories pages through every repository, org_repositories lists one organization's", "[store][repos]") {
-  fixture f;
+  fixture<TestType> f;
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 17; ++i) ids.push_back(f.repo(fmt::format("r{}", i), i % 3 ? f.acme.id : f.globex.id).id);
 
@@ -159,7 +166,7 @@ CPM_STORE_TEST_CASE("list_repositories pages through every repository, org_repos
 }
 
 CPM_STORE_TEST_CASE("update_repository changes what the patch sets, a description can be cleared", "[store][repos]") {
-  fixture f;
+  fixture<TestType> f;
   auto tools = f.store.create_repository(
       {.name = "tools", .org_id = f.acme.id, .path = "/srv/git/tools.git", .description = "Tools"});
   auto other = f.repo("other", f.acme.id);
@@ -184,7 +191,7 @@ CPM_STORE_TEST_CASE("update_repository changes what the patch sets, a descriptio
 }
 
 CPM_STORE_TEST_CASE("update_repository refuses a taken name, a missing organization and an unknown id", "[store][repos]") {
-  fixture f;
+  fixture<TestType> f;
   auto tools = f.repo("tools", f.acme.id);
   auto site = f.repo("site", f.acme.id);
   auto globex_tools = f.repo("tools", f.globex.id);
@@ -231,7 +238,7 @@ CPM_STORE_TEST_CASE("update_repository refuses a taken name, a missing organizat
 }
 
 CPM_STORE_TEST_CASE("delete_repository removes it and its grants, an unknown id is record_not_found", "[store][repos]") {
-  fixture f;
+  fixture<TestType> f;
   auto tools = f.repo("tools", f.acme.id, f.alice.id);
   auto site = f.repo("site", f.acme.id, f.alice.id);
   (void)f.store.grant_access(tools.id, f.bob.id, cpm::access_level::write);
@@ -250,7 +257,7 @@ CPM_STORE_TEST_CASE("delete_repository removes it and its grants, an unknown id 
 }
 
 CPM_STORE_TEST_CASE("create_repositories stores a range in one transaction, all or nothing", "[store][repos]") {
-  fixture f;
+  fixture<TestType> f;
   auto make = [&](int i) {
     return cpm::repository{.name = fmt::format("r{}", i), .org_id = f.acme.id, .path = fmt::format("/git/r{}", i)};
   };
@@ -283,7 +290,7 @@ CPM_STORE_TEST_CASE("create_repositories stores a range in one transaction, all 
 }
 
 CPM_STORE_TEST_CASE("user_repositories gives the repositories reached through membership or a grant, each once", "[store][repos]") {
-  fixture f;
+  fixture<TestType> f;
   auto initech = f.store.create_organization({.name = "initech"});
   auto a1 = f.repo("a1", f.acme.id);
   auto a2 = f.repo("a2", f.acme.id);
