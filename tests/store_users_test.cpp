@@ -313,6 +313,10 @@ CPM_STORE_TEST_CASE("create_users stores all or nothing: one bad element and non
     users[9].username = users[2].username;
     CHECK_THROWS_AS(store.create_users(users), cpm::already_exists);
   }
+  SECTION("a duplicate inside the range that differs only in case") {
+    users[9].username = "USER3";
+    CHECK_THROWS_AS(store.create_users(users), cpm::already_exists);
+  }
   SECTION("an invalid email in the middle") {
     users[5].email = "not an address";
     CHECK_THROWS_AS(store.create_users(users), cpm::validation_error);
@@ -324,5 +328,28 @@ CPM_STORE_TEST_CASE("create_users stores all or nothing: one bad element and non
   }
   CHECK(count_rows(store.db(), "users") == 1);
   CHECK(texts(list_of(store.list_users())) == std::vector<std::string>{text(existing)});
+  CHECK_FALSE(store.db().in_transaction());
+}
+
+CPM_STORE_TEST_CASE("a store write inside the caller's transaction is a savepoint of it", "[store][users]") {
+  TestType backend;
+  auto& store = backend.store;
+  CHECK(store.schema_version() == store.target_version());
+  {
+    typename TestType::transaction tx(store.db());
+    (void)store.create_user(make_user(1));
+    CHECK_THROWS_AS(store.create_user(make_user(1)), cpm::already_exists);  // refused: the transaction goes on
+    CHECK_THROWS_AS(store.create_user({.username = "USER1", .email = "x@example.org"}), cpm::already_exists);
+    (void)store.create_user(make_user(2));
+    tx.commit();
+  }
+  CHECK(store.counts().users == 2);
+  {
+    typename TestType::transaction tx(store.db());
+    (void)store.create_user(make_user(3));
+    CHECK(store.user_by_name("user3"));
+  }  // rolled back
+  CHECK_FALSE(store.user_by_name("user3"));
+  CHECK(count_rows(store.db(), "users") == 2);
   CHECK_FALSE(store.db().in_transaction());
 }
