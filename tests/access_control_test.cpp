@@ -8,6 +8,7 @@
 #include <cpm/cpm.hpp>
 
 #include <catch2/catch.hpp>
+#include <store_backends.hpp>
 
 #include <fmt/core.h>
 
@@ -73,10 +74,11 @@ struct check_figures {
 // Compares the store with the model on `samples` random (user, repository) pairs (ids of deleted
 // and never-made rows included), on every repository for `full_users` random users, whose
 // user_repositories must also match, and on every repository for each of `outsiders`.
-check_figures compare(cpm::store& store, const model& m, std::mt19937_64& rng, int samples, int full_users,
+template <class Store, class Snapshot>
+check_figures compare(Store& store, const model& m, std::mt19937_64& rng, int samples, int full_users,
                       const std::vector<id>& outsiders, id max_user, id max_repo) {
   check_figures figures;
-  cpm::read_snapshot snapshot(store.db());
+  Snapshot snapshot(store.db());
   auto check_pair = [&](id u, id r) {
     auto expected = m.level(u, r);
     auto actual = store.access_level(u, r);
@@ -110,26 +112,27 @@ check_figures compare(cpm::store& store, const model& m, std::mt19937_64& rng, i
     if (listed != expected_repos) FAIL_CHECK("user_repositories(" << u << ") differs from the model");
   }
   for (id u : outsiders) {
-    CHECK(store.user_repositories(u).to_vector().empty());
+    CHECK(cpm_test::list_of(store.user_repositories(u)).empty());
   }
   return figures;
 }
 
 }  // namespace
 
-TEST_CASE("access_level agrees with a reference model on 110,000 random memberships and grants, through changes",
+CPM_STORE_TEST_CASE("access_level agrees with a reference model on 110,000 random memberships and grants, through changes",
           "[access]") {
   constexpr int user_count = 3000, org_count = 60, repo_count = 1500;
   constexpr int membership_count = 40000, grant_count = 70000;
   std::mt19937_64 rng(20240607);
   const auto started = std::chrono::steady_clock::now();
 
-  auto store = cpm::store::open_memory();
+  TestType backend;
+  auto& store = backend.store;
   model m;
   std::vector<id> user_ids, org_ids, repo_ids;
   std::vector<id> outsiders;
   {
-    cpm::transaction tx(store.db());
+    typename TestType::transaction tx(store.db());
     std::vector<cpm::user> users;
     for (int i = 0; i < user_count; ++i)
       users.push_back({.username = fmt::format("user{}", i), .email = fmt::format("user{}@example.org", i)});
@@ -171,17 +174,18 @@ TEST_CASE("access_level agrees with a reference model on 110,000 random membersh
     }
     tx.commit();
   }
-  REQUIRE(cpm::query<std::int64_t>(store.db(), "SELECT count(*) FROM org_members").one() == membership_count);
-  REQUIRE(cpm::query<std::int64_t>(store.db(), "SELECT count(*) FROM repo_access").one() == grant_count);
+  REQUIRE(cpm_test::count_rows(store.db(), "org_members") == membership_count);
+  REQUIRE(cpm_test::count_rows(store.db(), "repo_access") == grant_count);
 
   id max_user = user_ids.back() + 50, max_repo = repo_ids.back() + 10;
-  auto first = compare(store, m, rng, 100000, 25, outsiders, max_user, max_repo);
+  auto first = compare<typename TestType::store_type, typename TestType::read_snapshot>(store, m, rng, 100000, 25, outsiders,
+                                                                                     max_user, max_repo);
   CHECK(first.granted > first.pairs / 20);  // the sample is not all refusals
 
   // Changes, all through the store, mirrored in the model.
   std::int64_t changes = 0;
   {
-    cpm::transaction tx(store.db());
+    typename TestType::transaction tx(store.db());
     auto pick = [&](const auto& container) {
       auto it = container.begin();
       std::advance(it, static_cast<std::ptrdiff_t>(rng() % container.size()));
@@ -253,13 +257,14 @@ TEST_CASE("access_level agrees with a reference model on 110,000 random membersh
     tx.commit();
   }
   max_user = std::max(max_user, outsiders.back() + 10);
-  auto second = compare(store, m, rng, 100000, 25, outsiders, max_user, max_repo);
+  auto second = compare<typename TestType::store_type, typename TestType::read_snapshot>(store, m, rng, 100000, 25, outsiders,
+                                                                                     max_user, max_repo);
   CHECK(second.granted > second.pairs / 20);
-  CHECK(cpm::query<std::int64_t>(store.db(), "SELECT count(*) FROM org_members").one() ==
+  CHECK(cpm_test::count_rows(store.db(), "org_members") ==
         static_cast<std::int64_t>(m.role.size()));
-  CHECK(cpm::query<std::int64_t>(store.db(), "SELECT count(*) FROM repo_access").one() ==
+  CHECK(cpm_test::count_rows(store.db(), "repo_access") ==
         static_cast<std::int64_t>(m.grant.size()));
-  CHECK(cpm::foreign_key_violations(store.db()).empty());
+  CHECK(cpm_test::no_foreign_key_violations(store.db()));
 
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::printf("access control: %d memberships + %d grants, %ld changes, %ld + %ld (user, repository) pairs checked "

@@ -5,6 +5,7 @@
 #include <cpm/store.hpp>
 
 #include <catch2/catch.hpp>
+#include <store_backends.hpp>
 
 #include <fmt/core.h>
 
@@ -60,17 +61,18 @@ T pick(std::mt19937& rng, const std::vector<T>& from) {
 
 }  // namespace
 
-TEST_CASE("access_level matches a reference model on random histories", "[access_level]") {
+CPM_STORE_TEST_CASE("access_level matches a reference model on random histories", "[access_level]") {
   const std::uint32_t seed = GENERATE(1u, 2u, 3u);
   INFO("seed " << seed);
   std::mt19937 rng(seed);
-  auto store = cpm::store::open_memory();
+  TestType backend;
+  auto& store = backend.store;
   reference ref;
 
   constexpr int user_count = 200, org_count = 30, repo_count = 250, operations = 4000;
   std::vector<std::int64_t> user_ids, org_ids, repo_ids;  // every id ever made (deleted ones too)
   {
-    cpm::transaction tx(store.db());
+    typename TestType::transaction tx(store.db());
     for (int i = 0; i < user_count; ++i) {
       auto u = store.create_user({.username = fmt::format("u{}", i), .email = fmt::format("u{}@example.org", i)});
       user_ids.push_back(u.id);
@@ -107,7 +109,7 @@ TEST_CASE("access_level matches a reference model on random histories", "[access
   };
 
   auto check_sample = [&](int count) {
-    cpm::read_snapshot snapshot(store.db());
+    typename TestType::read_snapshot snapshot(store.db());
     for (int k = 0; k < count; ++k) {
       auto u = pick(rng, user_ids);
       auto r = pick(rng, repo_ids);
@@ -117,7 +119,7 @@ TEST_CASE("access_level matches a reference model on random histories", "[access
   };
 
   {
-    cpm::transaction tx(store.db());  // one transaction for the whole history: fast, same semantics
+    typename TestType::transaction tx(store.db());  // one transaction for the whole history: fast, same semantics
     for (int op = 0; op < operations; ++op) {
       const int p = percent(rng);
       const auto u = pick(rng, user_ids);
@@ -210,9 +212,9 @@ TEST_CASE("access_level matches a reference model on random histories", "[access
   CHECK(ref.members.size() > 100);
 
   // Every pair, once the history is done; the store's rows agree with the model's.
-  cpm::read_snapshot snapshot(store.db());
-  CHECK(cpm::count<cpm::repo_access>(store.db()) == static_cast<std::int64_t>(ref.grants.size()));
-  CHECK(cpm::count<cpm::org_member>(store.db()) == static_cast<std::int64_t>(ref.members.size()));
+  typename TestType::read_snapshot snapshot(store.db());
+  CHECK(cpm_test::count_of_model<cpm::repo_access>(store.db()) == static_cast<std::int64_t>(ref.grants.size()));
+  CHECK(cpm_test::count_of_model<cpm::org_member>(store.db()) == static_cast<std::int64_t>(ref.members.size()));
   int with_access = 0, mismatches = 0;
   std::map<level, int> by_level;
   for (auto u : user_ids) {

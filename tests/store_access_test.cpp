@@ -4,6 +4,7 @@
 #include <cpm/store.hpp>
 
 #include <catch2/catch.hpp>
+#include <store_backends.hpp>
 #include <store_support.hpp>
 
 #include <cstdint>
@@ -14,23 +15,25 @@
 namespace {
 
 using cpm_test::count_rows;
+using cpm_test::list_of;
 using cpm_test::text;
 using cpm_test::texts;
 
-struct fixture {
-  cpm::store store = cpm::store::open_memory();
-  cpm::user alice = store.create_user({.username = "alice", .email = "alice@example.org"});
-  cpm::user bob = store.create_user({.username = "bob", .email = "bob@example.org"});
-  cpm::organization acme = store.create_organization({.name = "acme"});
-  cpm::organization globex = store.create_organization({.name = "globex"});
-  cpm::repository tools = store.create_repository({.name = "tools", .org_id = acme.id, .path = "/git/tools"});
-  cpm::repository plans = store.create_repository({.name = "plans", .org_id = globex.id, .path = "/git/plans"});
+// A store of the backend B (on_sqlite, on_postgres) with two users and two repositories.
+template <class B>
+struct fixture : B {
+  cpm::user alice = this->store.create_user({.username = "alice", .email = "alice@example.org"});
+  cpm::user bob = this->store.create_user({.username = "bob", .email = "bob@example.org"});
+  cpm::organization acme = this->store.create_organization({.name = "acme"});
+  cpm::organization globex = this->store.create_organization({.name = "globex"});
+  cpm::repository tools = this->store.create_repository({.name = "tools", .org_id = acme.id, .path = "/git/tools"});
+  cpm::repository plans = this->store.create_repository({.name = "plans", .org_id = globex.id, .path = "/git/plans"});
 };
 
 }  // namespace
 
-TEST_CASE("grant_access stores a grant that the get, find and list operations return", "[store][access]") {
-  fixture f;
+CPM_STORE_TEST_CASE("grant_access stores a grant that the get, find and list operations return", "[store][access]") {
+  fixture<TestType> f;
   auto g1 = f.store.grant_access(f.tools.id, f.alice.id, cpm::access_level::write);
   auto g2 = f.store.grant_access(f.tools.id, f.bob.id, cpm::access_level::read);
   auto g3 = f.store.grant_access(f.plans.id, f.alice.id, cpm::access_level::admin);
@@ -43,14 +46,14 @@ TEST_CASE("grant_access stores a grant that the get, find and list operations re
   CHECK_FALSE(f.store.get_repo_access(g3.id + 1));
   CHECK(text(f.store.repo_grant(f.plans.id, f.alice.id)) == text(g3));
   CHECK_FALSE(f.store.repo_grant(f.plans.id, f.bob.id));
-  CHECK(texts(f.store.repository_grants(f.tools.id).to_vector()) == std::vector<std::string>{text(g1), text(g2)});
-  CHECK(texts(f.store.list_repo_access().to_vector()) == std::vector<std::string>{text(g1), text(g2), text(g3)});
-  CHECK(texts(f.store.list_repo_access({.after = g1.id, .limit = 1}).to_vector()) == std::vector<std::string>{text(g2)});
-  CHECK(texts(f.store.list_repo_access({.after = g2.id, .limit = 10}).to_vector()) == std::vector<std::string>{text(g3)});
+  CHECK(texts(list_of(f.store.repository_grants(f.tools.id))) == std::vector<std::string>{text(g1), text(g2)});
+  CHECK(texts(list_of(f.store.list_repo_access())) == std::vector<std::string>{text(g1), text(g2), text(g3)});
+  CHECK(texts(list_of(f.store.list_repo_access({.after = g1.id, .limit = 1}))) == std::vector<std::string>{text(g2)});
+  CHECK(texts(list_of(f.store.list_repo_access({.after = g2.id, .limit = 10}))) == std::vector<std::string>{text(g3)});
 }
 
-TEST_CASE("grant_access again replaces the level in the same row", "[store][access]") {
-  fixture f;
+CPM_STORE_TEST_CASE("grant_access again replaces the level in the same row", "[store][access]") {
+  fixture<TestType> f;
   auto first = f.store.grant_access(f.tools.id, f.alice.id, cpm::access_level::read);
   auto second = f.store.grant_access(f.tools.id, f.alice.id, cpm::access_level::admin);
   CHECK(second.id == first.id);
@@ -62,8 +65,8 @@ TEST_CASE("grant_access again replaces the level in the same row", "[store][acce
   CHECK(f.store.access_level(f.alice.id, f.tools.id) == cpm::access_level::read);
 }
 
-TEST_CASE("grant_access refuses a missing repository or user, storing nothing", "[store][access]") {
-  fixture f;
+CPM_STORE_TEST_CASE("grant_access refuses a missing repository or user, storing nothing", "[store][access]") {
+  fixture<TestType> f;
   try {
     (void)f.store.grant_access(f.plans.id + 8, f.alice.id, cpm::access_level::read);
     FAIL("a grant on a missing repository");
@@ -81,14 +84,14 @@ TEST_CASE("grant_access refuses a missing repository or user, storing nothing", 
   CHECK(count_rows(f.store.db(), "repo_access") == 0);
 }
 
-TEST_CASE("revoke_access removes one grant and refuses a missing one", "[store][access]") {
-  fixture f;
+CPM_STORE_TEST_CASE("revoke_access removes one grant and refuses a missing one", "[store][access]") {
+  fixture<TestType> f;
   (void)f.store.grant_access(f.tools.id, f.alice.id, cpm::access_level::write);
   auto kept = f.store.grant_access(f.tools.id, f.bob.id, cpm::access_level::write);
   f.store.revoke_access(f.tools.id, f.alice.id);
   CHECK_FALSE(f.store.repo_grant(f.tools.id, f.alice.id));
   CHECK(f.store.access_level(f.alice.id, f.tools.id) == std::nullopt);
-  CHECK(texts(f.store.list_repo_access().to_vector()) == std::vector<std::string>{text(kept)});
+  CHECK(texts(list_of(f.store.list_repo_access())) == std::vector<std::string>{text(kept)});
   try {
     f.store.revoke_access(f.tools.id, f.alice.id);
     FAIL("revoked twice");
@@ -98,8 +101,8 @@ TEST_CASE("revoke_access removes one grant and refuses a missing one", "[store][
   }
 }
 
-TEST_CASE("access_level is the higher of the direct grant and the organization role", "[store][access]") {
-  fixture f;
+CPM_STORE_TEST_CASE("access_level is the higher of the direct grant and the organization role", "[store][access]") {
+  fixture<TestType> f;
   using L = cpm::access_level;
   using R = cpm::org_role;
   struct scenario {
@@ -122,7 +125,8 @@ TEST_CASE("access_level is the higher of the direct grant and the organization r
       {L::admin, R::member, L::admin},
   };
   for (const auto& s : scenarios) {
-    auto store = cpm::store::open_memory();
+    TestType backend;
+    auto& store = backend.store;
     auto u = store.create_user({.username = "u", .email = "u@example.org"});
     auto org = store.create_organization({.name = "org"});
     auto repo = store.create_repository({.name = "r", .org_id = org.id, .path = "/r"});
@@ -134,8 +138,8 @@ TEST_CASE("access_level is the higher of the direct grant and the organization r
   }
 }
 
-TEST_CASE("access_level takes the role in the repository's own organization only", "[store][access]") {
-  fixture f;
+CPM_STORE_TEST_CASE("access_level takes the role in the repository's own organization only", "[store][access]") {
+  fixture<TestType> f;
   (void)f.store.add_org_member(f.globex.id, f.alice.id, cpm::org_role::owner);
   CHECK(f.store.access_level(f.alice.id, f.plans.id) == cpm::access_level::admin);
   CHECK(f.store.access_level(f.alice.id, f.tools.id) == std::nullopt);  // tools is acme's

@@ -1,9 +1,10 @@
-// The foreign-key actions of the seed's schema, on a file database opened afresh (a new
-// connection, as a new process would make): deleting an organization, a user, a repository
-// or an SSH key removes or clears what refers to it.
+// The foreign-key actions of the seed's schema, on a database opened afresh (a new connection,
+// as a new process would make: a file on SQLite, the same schema on PostgreSQL): deleting an
+// organization, a user, a repository or an SSH key removes or clears what refers to it.
 #include <cpm/store.hpp>
 
 #include <catch2/catch.hpp>
+#include <store_backends.hpp>
 #include <store_support.hpp>
 #include <support.hpp>
 
@@ -26,8 +27,8 @@ struct ids {
 
 // Two organizations with repositories, members and grants, two keys and three servers,
 // written by one store that is then closed.
-ids populate(const std::string& path) {
-  auto store = cpm::store::open(path);
+template <class Store>
+ids populate(Store store) {
   ids i{};
   i.alice = store.create_user({.username = "alice", .email = "alice@example.org"}).id;
   i.bob = store.create_user({.username = "bob", .email = "bob@example.org"}).id;
@@ -50,37 +51,41 @@ ids populate(const std::string& path) {
   return i;
 }
 
-std::int64_t count_where(cpm::connection& db, const std::string& sql, std::int64_t id) {
-  return cpm::query<std::int64_t>(db, sql, id).one();
+template <class Connection>
+std::int64_t count_where(Connection& db, const std::string& sql, std::int64_t id) {
+  return cpm_test::scalar<std::int64_t>(db, sql, id);
 }
 
 }  // namespace
 
+#if !CPM_STORE_TESTS_POSTGRES
+// SQLite only: foreign keys are a per-connection PRAGMA on SQLite, which cpm turns on for each
+// connection; PostgreSQL always enforces them.
 TEST_CASE("a store opened afresh on a file has foreign keys on", "[store][cascade]") {
   cpm_test::temp_dir dir;
   const auto path = (dir / "cpm.db").string();
-  (void)populate(path);
+  (void)populate(cpm::store::open(path));
   auto store = cpm::store::open(path);
   CHECK(cpm::query<int>(store.db(), "PRAGMA foreign_keys").one() == 1);
 }
+#endif
 
-TEST_CASE("deleting an organization removes its repositories, its memberships and their grants", "[store][cascade]") {
-  cpm_test::temp_dir dir;
-  const auto path = (dir / "cpm.db").string();
-  const ids i = populate(path);
+CPM_STORE_TEST_CASE("deleting an organization removes its repositories, its memberships and their grants", "[store][cascade]") {
+  typename TestType::shared_database database;
+  const ids i = populate(database.open());
   {
-    auto store = cpm::store::open(path);
+    auto store = database.open();
     store.delete_organization(i.acme);
   }
-  auto store = cpm::store::open(path);  // what a later process sees
+  auto store = database.open();  // what a later process sees
   auto& db = store.db();
   CHECK_FALSE(store.get_organization(i.acme));
   CHECK(count_where(db, "SELECT count(*) FROM repositories WHERE org_id = ?", i.acme) == 0);
   CHECK(count_where(db, "SELECT count(*) FROM org_members WHERE org_id = ?", i.acme) == 0);
   CHECK_FALSE(store.get_repository(i.tools));
   CHECK_FALSE(store.get_repository(i.site));
-  CHECK(store.repository_grants(i.tools).to_vector().empty());
-  CHECK(store.repository_grants(i.site).to_vector().empty());
+  CHECK(cpm_test::list_of(store.repository_grants(i.tools)).empty());
+  CHECK(cpm_test::list_of(store.repository_grants(i.site)).empty());
   // The other organization and the users are untouched.
   CHECK(store.get_organization(i.globex));
   CHECK(store.get_repository(i.plans));
@@ -89,18 +94,17 @@ TEST_CASE("deleting an organization removes its repositories, its memberships an
   CHECK(count_rows(db, "repo_access") == 2);  // bob's admin grant on plans, alice's read
   CHECK(count_rows(db, "users") == 3);
   CHECK(store.access_level(i.alice, i.plans) == cpm::access_level::read);
-  CHECK(cpm::foreign_key_violations(db).empty());
+  CHECK(cpm_test::no_foreign_key_violations(db));
 }
 
-TEST_CASE("deleting a user removes their memberships and grants, and nothing else", "[store][cascade]") {
-  cpm_test::temp_dir dir;
-  const auto path = (dir / "cpm.db").string();
-  const ids i = populate(path);
+CPM_STORE_TEST_CASE("deleting a user removes their memberships and grants, and nothing else", "[store][cascade]") {
+  typename TestType::shared_database database;
+  const ids i = populate(database.open());
   {
-    auto store = cpm::store::open(path);
+    auto store = database.open();
     store.delete_user(i.carol);
   }
-  auto store = cpm::store::open(path);
+  auto store = database.open();
   auto& db = store.db();
   CHECK_FALSE(store.get_user(i.carol));
   CHECK(count_where(db, "SELECT count(*) FROM org_members WHERE user_id = ?", i.carol) == 0);
@@ -110,46 +114,47 @@ TEST_CASE("deleting a user removes their memberships and grants, and nothing els
   CHECK(count_rows(db, "org_members") == 3);  // alice, bob in acme; bob in globex
   CHECK(count_rows(db, "repo_access") == 3);  // alice on tools and plans, bob on plans
   CHECK(store.org_membership(i.globex, i.bob));
-  CHECK(cpm::foreign_key_violations(db).empty());
+  CHECK(cpm_test::no_foreign_key_violations(db));
 }
 
-TEST_CASE("deleting a repository removes its grants only", "[store][cascade]") {
-  cpm_test::temp_dir dir;
-  const auto path = (dir / "cpm.db").string();
-  const ids i = populate(path);
+CPM_STORE_TEST_CASE("deleting a repository removes its grants only", "[store][cascade]") {
+  typename TestType::shared_database database;
+  const ids i = populate(database.open());
   {
-    auto store = cpm::store::open(path);
+    auto store = database.open();
     store.delete_repository(i.tools);
   }
-  auto store = cpm::store::open(path);
+  auto store = database.open();
   CHECK(count_where(store.db(), "SELECT count(*) FROM repo_access WHERE repo_id = ?", i.tools) == 0);
   CHECK(count_rows(store.db(), "repo_access") == 3);
   CHECK(count_rows(store.db(), "org_members") == 4);
   CHECK(store.get_organization(i.acme));
 }
 
-TEST_CASE("deleting an SSH key sets servers.ssh_key_id to NULL and keeps the servers", "[store][cascade]") {
-  cpm_test::temp_dir dir;
-  const auto path = (dir / "cpm.db").string();
-  const ids i = populate(path);
+CPM_STORE_TEST_CASE("deleting an SSH key sets servers.ssh_key_id to NULL and keeps the servers", "[store][cascade]") {
+  typename TestType::shared_database database;
+  const ids i = populate(database.open());
   {
-    auto store = cpm::store::open(path);
+    auto store = database.open();
     store.delete_ssh_key(i.deploy);
   }
-  auto store = cpm::store::open(path);
+  auto store = database.open();
   CHECK(count_rows(store.db(), "servers") == 3);
   CHECK_FALSE(store.get_server(i.north)->ssh_key_id.has_value());
   CHECK_FALSE(store.get_server(i.south)->ssh_key_id.has_value());
   CHECK(store.get_server(i.east)->ssh_key_id == std::optional<std::int64_t>(i.backup));
   CHECK(store.get_ssh_key(i.backup));
-  CHECK(cpm::foreign_key_violations(store.db()).empty());
+  CHECK(cpm_test::no_foreign_key_violations(store.db()));
 }
 
+#if !CPM_STORE_TESTS_POSTGRES
+// SQLite only: PRAGMA foreign_keys=OFF, as the original system ran SQLite; PostgreSQL cannot turn
+// foreign keys off.
 TEST_CASE("with foreign keys off, as the original system ran, the same deletes leave orphans", "[store][cascade]") {
   // Why cpm turns them on: this is what the original system's database went through.
   cpm_test::temp_dir dir;
   const auto path = (dir / "cpm.db").string();
-  const ids i = populate(path);
+  const ids i = populate(cpm::store::open(path));
   cpm::store_options options;
   options.connection.pragmas = {"PRAGMA foreign_keys=OFF"};
   auto store = cpm::store::open(path, options);
@@ -159,3 +164,4 @@ TEST_CASE("with foreign keys off, as the original system ran, the same deletes l
   CHECK(store.get_server(i.north)->ssh_key_id == std::optional<std::int64_t>(i.deploy));
   CHECK_FALSE(cpm::foreign_key_violations(store.db()).empty());
 }
+#endif

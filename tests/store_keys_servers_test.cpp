@@ -3,6 +3,7 @@
 #include <cpm/store.hpp>
 
 #include <catch2/catch.hpp>
+#include <store_backends.hpp>
 #include <store_support.hpp>
 
 #include <fmt/core.h>
@@ -15,6 +16,7 @@
 namespace {
 
 using cpm_test::count_rows;
+using cpm_test::list_of;
 using cpm_test::ssh_key;
 using cpm_test::text;
 using cpm_test::texts;
@@ -25,8 +27,9 @@ cpm::ssh_key key_named(const std::string& name, std::uint32_t seed) {
 
 }  // namespace
 
-TEST_CASE("create_ssh_key stores a key and returns it with id and creation time", "[store][keys]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("create_ssh_key stores a key and returns it with id and creation time", "[store][keys]") {
+  TestType backend;
+  auto& store = backend.store;
   auto deploy = store.create_ssh_key(key_named("deploy", 1));
   auto backup = store.create_ssh_key(
       {.name = "backup", .public_key = ssh_key(2, "cpm@host", "ssh-rsa"), .private_key_path = "/keys/backup"});
@@ -39,8 +42,9 @@ TEST_CASE("create_ssh_key stores a key and returns it with id and creation time"
   CHECK(text(store.get_ssh_key(backup.id)) == text(backup));
 }
 
-TEST_CASE("create_ssh_key and create_server ignore the id of the struct they are given", "[store][keys][servers]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("create_ssh_key and create_server ignore the id of the struct they are given", "[store][keys][servers]") {
+  TestType backend;
+  auto& store = backend.store;
   // A row read back, changed and created again is a new row, as with create_user.
   auto deploy = store.create_ssh_key(key_named("deploy", 1));
   cpm::ssh_key copy = deploy;
@@ -62,8 +66,9 @@ TEST_CASE("create_ssh_key and create_server ignore the id of the struct they are
   CHECK(count_rows(store.db(), "servers") == 2);
 }
 
-TEST_CASE("SSH key names are unique", "[store][keys]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("SSH key names are unique", "[store][keys]") {
+  TestType backend;
+  auto& store = backend.store;
   (void)store.create_ssh_key(key_named("deploy", 1));
   try {
     (void)store.create_ssh_key(key_named("deploy", 2));
@@ -79,22 +84,24 @@ TEST_CASE("SSH key names are unique", "[store][keys]") {
   CHECK(count_rows(store.db(), "ssh_keys") == 2);
 }
 
-TEST_CASE("get_ssh_key and ssh_key_by_name find keys, nullopt otherwise", "[store][keys]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("get_ssh_key and ssh_key_by_name find keys, nullopt otherwise", "[store][keys]") {
+  TestType backend;
+  auto& store = backend.store;
   auto deploy = store.create_ssh_key(key_named("deploy", 1));
   CHECK(store.ssh_key_by_name("deploy")->id == deploy.id);
   CHECK_FALSE(store.ssh_key_by_name("Deploy"));
   CHECK_FALSE(store.get_ssh_key(deploy.id + 1));
 }
 
-TEST_CASE("list_ssh_keys lists in id order and pages through all keys", "[store][keys]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("list_ssh_keys lists in id order and pages through all keys", "[store][keys]") {
+  TestType backend;
+  auto& store = backend.store;
   std::vector<std::string> all;
   for (std::uint32_t i = 0; i < 9; ++i) all.push_back(text(store.create_ssh_key(key_named(fmt::format("k{}", i), i))));
-  CHECK(texts(store.list_ssh_keys().to_vector()) == all);
+  CHECK(texts(list_of(store.list_ssh_keys())) == all);
   std::vector<std::string> paged;
   for (cpm::page_request p{.after = 0, .limit = 2};;) {
-    auto page = store.list_ssh_keys(p).to_vector();
+    auto page = list_of(store.list_ssh_keys(p));
     if (page.empty()) break;
     CHECK(page.size() <= 2);
     for (const auto& k : page) paged.push_back(text(k));
@@ -103,8 +110,9 @@ TEST_CASE("list_ssh_keys lists in id order and pages through all keys", "[store]
   CHECK(paged == all);
 }
 
-TEST_CASE("update_ssh_key changes only what the patch sets", "[store][keys]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("update_ssh_key changes only what the patch sets", "[store][keys]") {
+  TestType backend;
+  auto& store = backend.store;
   auto deploy = store.create_ssh_key(key_named("deploy", 1));
   auto other = store.create_ssh_key(key_named("other", 2));
   auto changed = store.update_ssh_key(deploy.id, {.public_key = ssh_key(5)});
@@ -127,8 +135,9 @@ TEST_CASE("update_ssh_key changes only what the patch sets", "[store][keys]") {
   }
 }
 
-TEST_CASE("delete_ssh_key removes the key, an unknown id is record_not_found", "[store][keys]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("delete_ssh_key removes the key, an unknown id is record_not_found", "[store][keys]") {
+  TestType backend;
+  auto& store = backend.store;
   auto deploy = store.create_ssh_key(key_named("deploy", 1));
   store.delete_ssh_key(deploy.id);
   CHECK_FALSE(store.get_ssh_key(deploy.id));
@@ -141,8 +150,9 @@ TEST_CASE("delete_ssh_key removes the key, an unknown id is record_not_found", "
   }
 }
 
-TEST_CASE("create_server stores a server with the seed's defaults and an optional key", "[store][servers]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("create_server stores a server with the seed's defaults and an optional key", "[store][servers]") {
+  TestType backend;
+  auto& store = backend.store;
   auto deploy = store.create_ssh_key(key_named("deploy", 1));
   auto plain = store.create_server({.name = "plain", .host = "plain.example.org"});
   CHECK(plain.id > 0);
@@ -161,8 +171,9 @@ TEST_CASE("create_server stores a server with the seed's defaults and an optiona
   CHECK_FALSE(store.get_server(peer.id + 1));
 }
 
-TEST_CASE("create_server refuses a missing SSH key and a taken name, storing nothing", "[store][servers]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("create_server refuses a missing SSH key and a taken name, storing nothing", "[store][servers]") {
+  TestType backend;
+  auto& store = backend.store;
   auto deploy = store.create_ssh_key(key_named("deploy", 1));
   (void)store.create_server({.name = "north", .host = "north.example.org"});
   try {
@@ -183,8 +194,9 @@ TEST_CASE("create_server refuses a missing SSH key and a taken name, storing not
   CHECK(count_rows(store.db(), "servers") == 1);
 }
 
-TEST_CASE("list_servers pages through all servers, neighbor_servers gives only the peers, in id order", "[store][servers]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("list_servers pages through all servers, neighbor_servers gives only the peers, in id order", "[store][servers]") {
+  TestType backend;
+  auto& store = backend.store;
   std::vector<std::string> all;
   std::vector<std::string> neighbours;
   for (int i = 0; i < 14; ++i) {
@@ -193,26 +205,27 @@ TEST_CASE("list_servers pages through all servers, neighbor_servers gives only t
     all.push_back(text(s));
     if (peer) neighbours.push_back(text(s));
   }
-  CHECK(texts(store.list_servers().to_vector()) == all);
+  CHECK(texts(list_of(store.list_servers())) == all);
   std::vector<std::string> paged;
   for (cpm::page_request p{.after = 0, .limit = 5};;) {
-    auto page = store.list_servers(p).to_vector();
+    auto page = list_of(store.list_servers(p));
     if (page.empty()) break;
     for (const auto& s : page) paged.push_back(text(s));
     p.after = page.back().id;
   }
   CHECK(paged == all);
   CHECK(neighbours.size() == 5);
-  CHECK(texts(store.neighbor_servers().to_vector()) == neighbours);
+  CHECK(texts(list_of(store.neighbor_servers())) == neighbours);
 
   // A server that stops being a neighbour leaves the list.
   auto s1 = store.server_by_name("s1");
   (void)store.update_server(s1->id, {.is_neighbor = false});
-  CHECK(store.neighbor_servers().to_vector().size() == 4);
+  CHECK(list_of(store.neighbor_servers()).size() == 4);
 }
 
-TEST_CASE("update_server changes what the patch sets, ssh_key_id can be set and cleared", "[store][servers]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("update_server changes what the patch sets, ssh_key_id can be set and cleared", "[store][servers]") {
+  TestType backend;
+  auto& store = backend.store;
   auto k1 = store.create_ssh_key(key_named("k1", 1));
   auto k2 = store.create_ssh_key(key_named("k2", 2));
   auto north = store.create_server({.name = "north", .host = "north.example.org", .ssh_key_id = k1.id});
@@ -243,8 +256,9 @@ TEST_CASE("update_server changes what the patch sets, ssh_key_id can be set and 
   CHECK(text(store.get_server(north.id)) == text(changed));
 }
 
-TEST_CASE("delete_server removes the server, an unknown id is record_not_found", "[store][servers]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("delete_server removes the server, an unknown id is record_not_found", "[store][servers]") {
+  TestType backend;
+  auto& store = backend.store;
   auto deploy = store.create_ssh_key(key_named("deploy", 1));
   auto north = store.create_server({.name = "north", .host = "north.example.org", .ssh_key_id = deploy.id});
   store.delete_server(north.id);

@@ -4,6 +4,7 @@
 #include <cpm/store.hpp>
 
 #include <catch2/catch.hpp>
+#include <store_backends.hpp>
 #include <store_support.hpp>
 
 #include <fmt/core.h>
@@ -17,17 +18,20 @@
 namespace {
 
 using cpm_test::count_rows;
+using cpm_test::list_of;
 using cpm_test::text;
 using cpm_test::texts;
 
-cpm::user add_user(cpm::store& store, const std::string& name) {
+template <class Store>
+cpm::user add_user(Store& store, const std::string& name) {
   return store.create_user({.username = name, .email = name + "@example.org"});
 }
 
 }  // namespace
 
-TEST_CASE("create_organization stores the organization and returns it with id and creation time", "[store][orgs]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("create_organization stores the organization and returns it with id and creation time", "[store][orgs]") {
+  TestType backend;
+  auto& store = backend.store;
   auto acme = store.create_organization({.name = "acme", .description = "Tools"});
   auto globex = store.create_organization({.name = "globex"});
   CHECK(acme.id > 0);
@@ -40,8 +44,9 @@ TEST_CASE("create_organization stores the organization and returns it with id an
   CHECK(text(store.get_organization(acme.id)) == text(acme));
 }
 
-TEST_CASE("create_organization with an owner makes the owner's membership in the same transaction", "[store][orgs]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("create_organization with an owner makes the owner's membership in the same transaction", "[store][orgs]") {
+  TestType backend;
+  auto& store = backend.store;
   auto alice = add_user(store, "alice");
   auto acme = store.create_organization({.name = "acme"}, alice.id);
   auto member = store.org_membership(acme.id, alice.id);
@@ -52,8 +57,9 @@ TEST_CASE("create_organization with an owner makes the owner's membership in the
         cpm::access_level::admin);
 }
 
-TEST_CASE("create_organization with a missing owner stores nothing", "[store][orgs]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("create_organization with a missing owner stores nothing", "[store][orgs]") {
+  TestType backend;
+  auto& store = backend.store;
   auto alice = add_user(store, "alice");
   try {
     (void)store.create_organization({.name = "acme"}, alice.id + 41);
@@ -70,8 +76,9 @@ TEST_CASE("create_organization with a missing owner stores nothing", "[store][or
   CHECK(store.create_organization({.name = "acme"}, alice.id).name == "acme");
 }
 
-TEST_CASE("get_organization and organization_by_name find organizations, nullopt otherwise", "[store][orgs]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("get_organization and organization_by_name find organizations, nullopt otherwise", "[store][orgs]") {
+  TestType backend;
+  auto& store = backend.store;
   auto acme = store.create_organization({.name = "acme"});
   auto globex = store.create_organization({.name = "globex", .description = "G"});
   CHECK(store.get_organization(globex.id)->name == "globex");
@@ -81,8 +88,9 @@ TEST_CASE("get_organization and organization_by_name find organizations, nullopt
   CHECK_FALSE(store.organization_by_name("initech"));
 }
 
-TEST_CASE("list_organizations lists in id order and pages through the whole table", "[store][orgs]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("list_organizations lists in id order and pages through the whole table", "[store][orgs]") {
+  TestType backend;
+  auto& store = backend.store;
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 12; ++i) ids.push_back(store.create_organization({.name = fmt::format("org{}", i)}).id);
   std::vector<std::int64_t> listed;
@@ -92,7 +100,7 @@ TEST_CASE("list_organizations lists in id order and pages through the whole tabl
   std::vector<std::int64_t> paged;
   std::size_t pages = 0;
   for (cpm::page_request p{.after = 0, .limit = 5};;) {
-    auto page = store.list_organizations(p).to_vector();
+    auto page = list_of(store.list_organizations(p));
     if (page.empty()) break;
     ++pages;
     CHECK(page.size() <= 5);
@@ -103,8 +111,9 @@ TEST_CASE("list_organizations lists in id order and pages through the whole tabl
   CHECK(paged == ids);
 }
 
-TEST_CASE("update_organization changes only what the patch sets, a description can be cleared", "[store][orgs]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("update_organization changes only what the patch sets, a description can be cleared", "[store][orgs]") {
+  TestType backend;
+  auto& store = backend.store;
   auto acme = store.create_organization({.name = "acme", .description = "Tools"});
   auto other = store.create_organization({.name = "other", .description = "Other"});
 
@@ -123,8 +132,9 @@ TEST_CASE("update_organization changes only what the patch sets, a description c
   CHECK(text(store.get_organization(other.id)) == text(other));
 }
 
-TEST_CASE("update_organization refuses an unknown id and a taken name", "[store][orgs]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("update_organization refuses an unknown id and a taken name", "[store][orgs]") {
+  TestType backend;
+  auto& store = backend.store;
   auto acme = store.create_organization({.name = "acme"});
   auto globex = store.create_organization({.name = "globex"});
   try {
@@ -146,8 +156,9 @@ TEST_CASE("update_organization refuses an unknown id and a taken name", "[store]
   CHECK(text(store.get_organization(acme.id)) == text(acme));
 }
 
-TEST_CASE("delete_organization removes it, an unknown id is record_not_found", "[store][orgs]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("delete_organization removes it, an unknown id is record_not_found", "[store][orgs]") {
+  TestType backend;
+  auto& store = backend.store;
   auto acme = store.create_organization({.name = "acme"});
   auto globex = store.create_organization({.name = "globex"});
   store.delete_organization(acme.id);
@@ -162,8 +173,9 @@ TEST_CASE("delete_organization removes it, an unknown id is record_not_found", "
   }
 }
 
-TEST_CASE("add_org_member adds a membership that the get, find and list operations return", "[store][orgs]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("add_org_member adds a membership that the get, find and list operations return", "[store][orgs]") {
+  TestType backend;
+  auto& store = backend.store;
   auto alice = add_user(store, "alice");
   auto bob = add_user(store, "bob");
   auto acme = store.create_organization({.name = "acme"});
@@ -182,12 +194,13 @@ TEST_CASE("add_org_member adds a membership that the get, find and list operatio
   CHECK_FALSE(store.get_org_member(m3.id + 1));
   CHECK(text(store.org_membership(globex.id, bob.id)) == text(m3));
   CHECK_FALSE(store.org_membership(globex.id, alice.id));
-  CHECK(texts(store.list_org_members().to_vector()) == std::vector<std::string>{text(m1), text(m2), text(m3)});
-  CHECK(texts(store.list_org_members({.after = m1.id, .limit = 1}).to_vector()) == std::vector<std::string>{text(m2)});
+  CHECK(texts(list_of(store.list_org_members())) == std::vector<std::string>{text(m1), text(m2), text(m3)});
+  CHECK(texts(list_of(store.list_org_members({.after = m1.id, .limit = 1}))) == std::vector<std::string>{text(m2)});
 }
 
-TEST_CASE("add_org_member refuses a second membership and missing organizations or users", "[store][orgs]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("add_org_member refuses a second membership and missing organizations or users", "[store][orgs]") {
+  TestType backend;
+  auto& store = backend.store;
   auto alice = add_user(store, "alice");
   auto acme = store.create_organization({.name = "acme"});
   (void)store.add_org_member(acme.id, alice.id, cpm::org_role::member);
@@ -216,8 +229,9 @@ TEST_CASE("add_org_member refuses a second membership and missing organizations 
   CHECK(count_rows(store.db(), "org_members") == 1);
 }
 
-TEST_CASE("org_members lists owners, then admins, then members, each by username", "[store][orgs]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("org_members lists owners, then admins, then members, each by username", "[store][orgs]") {
+  TestType backend;
+  auto& store = backend.store;
   // Role names sort admin < member < owner as text; the list must follow rank instead.
   struct entry {
     const char* name;
@@ -251,14 +265,15 @@ TEST_CASE("org_members lists owners, then admins, then members, each by username
                                             cpm::org_role::admin, cpm::org_role::member, cpm::org_role::member,
                                             cpm::org_role::member});
 
-  auto others = store.org_members(other.id).to_vector();
+  auto others = list_of(store.org_members(other.id));
   REQUIRE(others.size() == 1);
   CHECK(others[0].username == "aaron");
-  CHECK(store.org_members(other.id + 100).to_vector().empty());
+  CHECK(list_of(store.org_members(other.id + 100)).empty());
 }
 
-TEST_CASE("set_org_role changes a member's role and refuses a missing membership", "[store][orgs]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("set_org_role changes a member's role and refuses a missing membership", "[store][orgs]") {
+  TestType backend;
+  auto& store = backend.store;
   auto alice = add_user(store, "alice");
   auto bob = add_user(store, "bob");
   auto acme = store.create_organization({.name = "acme"}, alice.id);
@@ -282,8 +297,9 @@ TEST_CASE("set_org_role changes a member's role and refuses a missing membership
   CHECK_FALSE(store.org_membership(acme.id, carol.id));
 }
 
-TEST_CASE("remove_org_member removes one membership and refuses a missing one", "[store][orgs]") {
-  auto store = cpm::store::open_memory();
+CPM_STORE_TEST_CASE("remove_org_member removes one membership and refuses a missing one", "[store][orgs]") {
+  TestType backend;
+  auto& store = backend.store;
   auto alice = add_user(store, "alice");
   auto bob = add_user(store, "bob");
   auto acme = store.create_organization({.name = "acme"}, alice.id);

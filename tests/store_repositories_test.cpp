@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <range/v3/view/iota.hpp>
 #include <range/v3/view/transform.hpp>
+#include <store_backends.hpp>
 #include <store_support.hpp>
 
 #include <fmt/core.h>
@@ -15,44 +16,50 @@
 #include <optional>
 #include <ranges>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
 
 using cpm_test::count_rows;
+using cpm_test::list_of;
 using cpm_test::text;
 using cpm_test::texts;
 
-struct fixture {
-  cpm::store store = cpm::store::open_memory();
-  cpm::user alice = store.create_user({.username = "alice", .email = "alice@example.org"});
-  cpm::user bob = store.create_user({.username = "bob", .email = "bob@example.org"});
-  cpm::organization acme = store.create_organization({.name = "acme"});
-  cpm::organization globex = store.create_organization({.name = "globex"});
+// A store of the backend B (on_sqlite, on_postgres) with two users and two organizations.
+template <class B>
+struct fixture : B {
+  cpm::user alice = this->store.create_user({.username = "alice", .email = "alice@example.org"});
+  cpm::user bob = this->store.create_user({.username = "bob", .email = "bob@example.org"});
+  cpm::organization acme = this->store.create_organization({.name = "acme"});
+  cpm::organization globex = this->store.create_organization({.name = "globex"});
 
   cpm::repository repo(const std::string& name, std::int64_t org, std::optional<std::int64_t> creator = {}) {
-    return store.create_repository({.name = name, .org_id = org, .path = fmt::format("/srv/git/{}/{}.git", org, name)},
-                                   creator);
+    return this->store.create_repository(
+        {.name = name, .org_id = org, .path = fmt::format("/srv/git/{}/{}.git", org, name)}, creator);
   }
 };
 
-std::vector<std::string> names(cpm::rows<cpm::repository> rows) {
+// A list of repositories (cpm::rows or std::vector): their names, in its order.
+template <class Rows>
+std::vector<std::string> names(Rows&& rows) {
   std::vector<std::string> out;
   for (const auto& r : rows) out.push_back(r.name);
   return out;
 }
 
 // For user_repositories, which gives each repository once in no particular order.
-std::vector<std::string> sorted_names(cpm::rows<cpm::repository> rows) {
-  auto out = names(std::move(rows));
+template <class Rows>
+std::vector<std::string> sorted_names(Rows&& rows) {
+  auto out = names(std::forward<Rows>(rows));
   std::sort(out.begin(), out.end());
   return out;
 }
 
 }  // namespace
 
-TEST_CASE("create_repository stores the repository and returns it with id and creation time", "[store][repos]") {
-  fixture f;
+CPM_STORE_TEST_CASE("create_repository stores the repository and returns it with id and creation time", "[store][repos]") {
+  fixture<TestType> f;
   auto tools = f.store.create_repository(
       {.name = "tools", .org_id = f.acme.id, .path = "/srv/git/acme/tools.git", .description = "Tools"});
   CHECK(tools.id > 0);
@@ -65,8 +72,8 @@ TEST_CASE("create_repository stores the repository and returns it with id and cr
   CHECK(count_rows(f.store.db(), "repo_access") == 0);  // no creator, no grant
 }
 
-TEST_CASE("a repository name is unique within its organization only", "[store][repos]") {
-  fixture f;
+CPM_STORE_TEST_CASE("a repository name is unique within its organization only", "[store][repos]") {
+  fixture<TestType> f;
   auto a = f.repo("tools", f.acme.id);
   auto b = f.repo("tools", f.globex.id);
   CHECK(a.id != b.id);
@@ -81,8 +88,8 @@ TEST_CASE("a repository name is unique within its organization only", "[store][r
   CHECK(count_rows(f.store.db(), "repositories") == 2);
 }
 
-TEST_CASE("create_repository with a creator grants the creator admin in the same transaction", "[store][repos]") {
-  fixture f;
+CPM_STORE_TEST_CASE("create_repository with a creator grants the creator admin in the same transaction", "[store][repos]") {
+  fixture<TestType> f;
   auto tools = f.repo("tools", f.acme.id, f.bob.id);
   auto grant = f.store.repo_grant(tools.id, f.bob.id);
   REQUIRE(grant);
@@ -91,8 +98,8 @@ TEST_CASE("create_repository with a creator grants the creator admin in the same
   CHECK_FALSE(f.store.repo_grant(tools.id, f.alice.id));
 }
 
-TEST_CASE("create_repository with a missing creator stores nothing", "[store][repos]") {
-  fixture f;
+CPM_STORE_TEST_CASE("create_repository with a missing creator stores nothing", "[store][repos]") {
+  fixture<TestType> f;
   try {
     (void)f.repo("tools", f.acme.id, f.bob.id + 77);
     FAIL("a repository was made for a creator that does not exist");
@@ -107,8 +114,8 @@ TEST_CASE("create_repository with a missing creator stores nothing", "[store][re
   CHECK(f.repo("tools", f.acme.id, f.bob.id).name == "tools");  // the name is still free
 }
 
-TEST_CASE("create_repository in a missing organization is record_not_found", "[store][repos]") {
-  fixture f;
+CPM_STORE_TEST_CASE("create_repository in a missing organization is record_not_found", "[store][repos]") {
+  fixture<TestType> f;
   try {
     (void)f.repo("tools", f.globex.id + 10);
     FAIL("a repository in no organization");
@@ -119,8 +126,8 @@ TEST_CASE("create_repository in a missing organization is record_not_found", "[s
   CHECK(count_rows(f.store.db(), "repositories") == 0);
 }
 
-TEST_CASE("get_repository and repository_by_name find repositories, nullopt otherwise", "[store][repos]") {
-  fixture f;
+CPM_STORE_TEST_CASE("get_repository and repository_by_name find repositories, nullopt otherwise", "[store][repos]") {
+  fixture<TestType> f;
   auto a = f.repo("tools", f.acme.id);
   auto b = f.repo("tools", f.globex.id);
   CHECK(f.store.get_repository(b.id)->org_id == f.globex.id);
@@ -131,8 +138,8 @@ TEST_CASE("get_repository and repository_by_name find repositories, nullopt othe
   CHECK_FALSE(f.store.repository_by_name(f.globex.id + 1, "tools"));
 }
 
-TEST_CASE("list_repositories pages through every repository, org_repositories lists one organization's", "[store][repos]") {
-  fixture f;
+CPM_STORE_TEST_CASE("list_repositories pages through every repository, org_repositories lists one organization's", "[store][repos]") {
+  fixture<TestType> f;
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 17; ++i) ids.push_back(f.repo(fmt::format("r{}", i), i % 3 ? f.acme.id : f.globex.id).id);
 
@@ -142,24 +149,24 @@ TEST_CASE("list_repositories pages through every repository, org_repositories li
 
   std::vector<std::int64_t> paged;
   for (cpm::page_request p{.after = 0, .limit = 4};;) {
-    auto page = f.store.list_repositories(p).to_vector();
+    auto page = list_of(f.store.list_repositories(p));
     if (page.empty()) break;
     for (const auto& r : page) paged.push_back(r.id);
     p.after = page.back().id;
   }
   CHECK(paged == ids);
 
-  auto acme_repos = f.store.org_repositories(f.acme.id).to_vector();
-  auto globex_repos = f.store.org_repositories(f.globex.id).to_vector();
+  auto acme_repos = list_of(f.store.org_repositories(f.acme.id));
+  auto globex_repos = list_of(f.store.org_repositories(f.globex.id));
   CHECK(acme_repos.size() == 11);
   CHECK(globex_repos.size() == 6);
   for (const auto& r : acme_repos) CHECK(r.org_id == f.acme.id);
   for (const auto& r : globex_repos) CHECK(r.org_id == f.globex.id);
-  CHECK(f.store.org_repositories(f.globex.id + 1).to_vector().empty());
+  CHECK(list_of(f.store.org_repositories(f.globex.id + 1)).empty());
 }
 
-TEST_CASE("update_repository changes what the patch sets, a description can be cleared", "[store][repos]") {
-  fixture f;
+CPM_STORE_TEST_CASE("update_repository changes what the patch sets, a description can be cleared", "[store][repos]") {
+  fixture<TestType> f;
   auto tools = f.store.create_repository(
       {.name = "tools", .org_id = f.acme.id, .path = "/srv/git/tools.git", .description = "Tools"});
   auto other = f.repo("other", f.acme.id);
@@ -183,8 +190,8 @@ TEST_CASE("update_repository changes what the patch sets, a description can be c
   CHECK(text(f.store.get_repository(other.id)) == text(other));
 }
 
-TEST_CASE("update_repository refuses a taken name, a missing organization and an unknown id", "[store][repos]") {
-  fixture f;
+CPM_STORE_TEST_CASE("update_repository refuses a taken name, a missing organization and an unknown id", "[store][repos]") {
+  fixture<TestType> f;
   auto tools = f.repo("tools", f.acme.id);
   auto site = f.repo("site", f.acme.id);
   auto globex_tools = f.repo("tools", f.globex.id);
@@ -226,19 +233,19 @@ TEST_CASE("update_repository refuses a taken name, a missing organization and an
       CHECK(e.key() == std::to_string(globex_tools.id + 1));
     }
   }
-  CHECK(texts(f.store.list_repositories().to_vector()) ==
+  CHECK(texts(list_of(f.store.list_repositories())) ==
         std::vector<std::string>{text(tools), text(site), text(globex_tools)});
 }
 
-TEST_CASE("delete_repository removes it and its grants, an unknown id is record_not_found", "[store][repos]") {
-  fixture f;
+CPM_STORE_TEST_CASE("delete_repository removes it and its grants, an unknown id is record_not_found", "[store][repos]") {
+  fixture<TestType> f;
   auto tools = f.repo("tools", f.acme.id, f.alice.id);
   auto site = f.repo("site", f.acme.id, f.alice.id);
   (void)f.store.grant_access(tools.id, f.bob.id, cpm::access_level::write);
   f.store.delete_repository(tools.id);
   CHECK_FALSE(f.store.get_repository(tools.id));
-  CHECK(f.store.repository_grants(tools.id).to_vector().empty());
-  CHECK(f.store.repository_grants(site.id).to_vector().size() == 1);
+  CHECK(list_of(f.store.repository_grants(tools.id)).empty());
+  CHECK(list_of(f.store.repository_grants(site.id)).size() == 1);
   CHECK(count_rows(f.store.db(), "repo_access") == 1);
   try {
     f.store.delete_repository(tools.id);
@@ -249,8 +256,8 @@ TEST_CASE("delete_repository removes it and its grants, an unknown id is record_
   }
 }
 
-TEST_CASE("create_repositories stores a range in one transaction, all or nothing", "[store][repos]") {
-  fixture f;
+CPM_STORE_TEST_CASE("create_repositories stores a range in one transaction, all or nothing", "[store][repos]") {
+  fixture<TestType> f;
   auto make = [&](int i) {
     return cpm::repository{.name = fmt::format("r{}", i), .org_id = f.acme.id, .path = fmt::format("/git/r{}", i)};
   };
@@ -282,8 +289,8 @@ TEST_CASE("create_repositories stores a range in one transaction, all or nothing
   CHECK_FALSE(f.store.db().in_transaction());
 }
 
-TEST_CASE("user_repositories gives the repositories reached through membership or a grant, each once", "[store][repos]") {
-  fixture f;
+CPM_STORE_TEST_CASE("user_repositories gives the repositories reached through membership or a grant, each once", "[store][repos]") {
+  fixture<TestType> f;
   auto initech = f.store.create_organization({.name = "initech"});
   auto a1 = f.repo("a1", f.acme.id);
   auto a2 = f.repo("a2", f.acme.id);
@@ -299,11 +306,11 @@ TEST_CASE("user_repositories gives the repositories reached through membership o
   CHECK(sorted_names(f.store.user_repositories(f.alice.id)) == std::vector<std::string>{"a1", "a2", "g2"});
   CHECK(sorted_names(f.store.user_repositories(f.bob.id)) == std::vector<std::string>{"g1", "i1"});
   auto carol = f.store.create_user({.username = "carol", .email = "carol@example.org"});
-  CHECK(f.store.user_repositories(carol.id).to_vector().empty());
-  CHECK(f.store.user_repositories(carol.id + 100).to_vector().empty());
+  CHECK(list_of(f.store.user_repositories(carol.id)).empty());
+  CHECK(list_of(f.store.user_repositories(carol.id + 100)).empty());
 
   // Each row is the whole repository.
-  auto rows = f.store.user_repositories(f.alice.id).to_vector();
+  auto rows = list_of(f.store.user_repositories(f.alice.id));
   REQUIRE(rows.size() == 3);
   auto found = std::find_if(rows.begin(), rows.end(), [&](const cpm::repository& r) { return r.id == a2.id; });
   REQUIRE(found != rows.end());
