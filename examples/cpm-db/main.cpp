@@ -265,6 +265,9 @@ class cli {
       return fail({"connect", e.what(), cpmdb::exit_failure});
     } catch (const cpm::pg::error& e) {
       return fail({"database", e.what(), cpmdb::exit_failure});
+    } catch (const cpm::pg::diagnostics& e) {  // a server error mapped to a shared kind (cpm::pg::data_error, ...)
+      const auto* as_exception = dynamic_cast<const std::exception*>(&e);
+      return fail({"database", as_exception ? std::string(as_exception->what()) : e.server_message(), cpmdb::exit_failure});
 #endif
     } catch (const std::exception& e) {
       return fail({"failed", e.what(), cpmdb::exit_failure});
