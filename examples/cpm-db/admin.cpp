@@ -65,7 +65,7 @@ std::string quoted_identifier(const std::string& name) {
                           target);
   else
     instead = fmt::format("the server enforces the foreign keys and constraints on every write; check its tables and "
-                          "indexes with pg_amcheck: pg_amcheck --heapallindexed {}",
+                          "indexes with pg_amcheck (after CREATE EXTENSION amcheck): pg_amcheck --heapallindexed {}",
                           target);
   throw failure("not_applicable",
                 fmt::format("'cpm-db {}' works on SQLite database files, not on PostgreSQL; {}", command, instead));

@@ -117,7 +117,13 @@ template <class T, class From, class To, class Step, class Stamp = std::nullptr_
 std::int64_t copy_table(From& from, To& to, Step& step, Stamp stamp = nullptr, std::string_view stamp_column = {}) {
   std::int64_t n = 0;
   for (const T& row : all_rows<T>(from)) {
-    const T stored = insert_row(to, row);
+    T stored;
+    try {
+      stored = insert_row(to, row);
+    } catch (const cpm::value_error& e) {  // text that is not UTF-8 or holds a NUL byte, on PostgreSQL
+      throw failure("database", fmt::format("the target cannot store a value of {} row id {}: {}",
+                                            cpm::model_traits<T>::table, row.id, e.what()));
+    }
     if constexpr (!std::is_same_v<Stamp, std::nullptr_t>) {
       if (!(row.*stamp) && (stored.*stamp)) set_null(to, cpm::model_traits<T>::table, stamp_column, stored.id);
     }

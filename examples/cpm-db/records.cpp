@@ -1,5 +1,7 @@
 // cpm-db: users, organizations and their members, repositories, access, SSH keys, servers.
-// Records are named on the command line by name (alice, acme, acme/tools) or id (id:1).
+// Records are named on the command line by name (alice, acme, acme/tools) or id (id:1). Each
+// command's body is written once, generic over the store (with_store: cpm::store on an SQLite
+// file, cpm::pg::store on PostgreSQL); it only range-fors over the lists the store returns.
 #include "commands.hpp"
 #include "output.hpp"
 
@@ -418,12 +420,12 @@ int member_list(const common& c, const std::string& org) {
 // ---- repositories ----------------------------------------------------------------------------
 
 int repo_add(const common& c, const repo_args& a) {
-  auto [org_name, name] = split_repo_name(a.name);
+  const repo_name full = split_repo_name(a.name);  // (not a structured binding: the lambda captures it)
   return with_store(c, [&](auto& s) {
-    auto o = find_org(s, org_name);
+    auto o = find_org(s, full.org);
     std::optional<std::int64_t> admin;
     if (a.admin) admin = find_user(s, *a.admin).id;
-    auto r = s.create_repository({.name = name, .org_id = o.id, .path = a.path, .description = a.description}, admin);
+    auto r = s.create_repository({.name = full.name, .org_id = o.id, .path = a.path, .description = a.description}, admin);
     if (c.json) print_json(repo_json(r, o.name));
     else fmt::print("created repository {}/{} (id {}) at {}\n", o.name, r.name, r.id, r.path);
     return 0;

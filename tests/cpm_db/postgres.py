@@ -365,7 +365,12 @@ def copy_atomic(tmp):
         sql(source.db, "INSERT INTO servers (name, host) VALUES ('bad', CAST(X'61ff62' AS TEXT))")
         pg = pg_tool(tmp, schema)
         error = source.json_fails("copy", "--to", pg.db, kind="database", contains="UTF8")
-        expect("servers" in error["message"], f"the failure names the table: {error}")
+        expect("servers row id 3" in error["message"], f"the failure names the table and row: {error}")
+        for t in TABLES:
+            expect(schema.query(f"SELECT count(*) FROM {t}") == "0", f"{t} holds rows after a failed copy")
+        # Text with a NUL byte, which PostgreSQL text cannot hold: refused by the client, the same way.
+        sql(source.db, "UPDATE servers SET host = CAST(X'610062' AS TEXT) WHERE name = 'bad'")
+        source.json_fails("copy", "--to", pg.db, kind="database", contains=["servers row id 3", "NUL byte"])
         for t in TABLES:
             expect(schema.query(f"SELECT count(*) FROM {t}") == "0", f"{t} holds rows after a failed copy")
         # The target is left migrated and empty: a good source copies into it afterwards.
