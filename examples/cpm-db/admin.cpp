@@ -55,6 +55,9 @@ std::string quoted_identifier(const std::string& name) {
 // backup, restore and check work on an SQLite file; on PostgreSQL the server's own tools do
 // that work: said, with the command to run, as a failure of kind not_applicable.
 [[noreturn]] void not_on_postgres(const char* command, const std::string& db) {
+#ifndef CPM_DB_POSTGRES
+  no_postgres(db);  // a build without PostgreSQL says that first, as for every command
+#endif
   const std::string target = shell_quoted(shown_database(db));
   std::string instead;
   if (std::string_view(command) == "backup")

@@ -277,7 +277,7 @@ class cli {
  private:
   int fail(report r) {
     std::string message = one_line(r.message);
-    if (r.code == cpmdb::exit_usage) message += fmt::format(" (see '{} --help')", command_path(app_));
+    if (r.code == cpmdb::exit_usage && r.kind == "usage") message += fmt::format(" (see '{} --help')", command_path(app_));
     if (json_) {
       nlohmann::ordered_json error = {{"kind", r.kind}, {"message", message}, {"exit_code", r.code}};
       error.update(r.details);

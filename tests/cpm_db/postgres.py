@@ -3,7 +3,8 @@
 --db naming a PostgreSQL database, backup/restore/check refused there, and `copy` between
 SQLite and PostgreSQL. Python 3 standard library only, plus psql to make a schema per case.
 
-    postgres.py --cpm-db PATH CASE   run one case (CTest runs each as cpm.cpm_db.pg_CASE)
+    postgres.py --cpm-db PATH CASE   run one case (CTest runs each as cpm.cpm_db.pg_CASE; the case
+                                     unsupported, for a cpm-db built without libpq, alone)
     postgres.py --cpm-db PATH all    run every case
     postgres.py --list               list the cases
 
@@ -387,6 +388,21 @@ def copy_atomic(tmp):
         expect(all(scalar(target, f"SELECT count(*) FROM {t}") == 0 for t in TABLES), "the SQLite target stays empty")
     finally:
         schema.drop()
+
+
+@case
+def unsupported(tmp):
+    """For a cpm-db built without libpq (no server needed): a connection string is refused, exit 2."""
+    t = Tool(tmp)
+    for db in ["postgresql://cpm@db.internal/cpm", "postgres://db.internal/cpm", "host=/run/postgresql dbname=cpm"]:
+        t.db = db
+        for command in [["user", "list"], ["init"], ["status"], ["backup", "--output", os.path.join(tmp, "b")],
+                        ["copy", "--to", os.path.join(tmp, "x.db")]]:
+            t.json_fails(*command, kind="unsupported", contains="without PostgreSQL support", rc=2)
+    t.db = os.path.join(tmp, "cpm.db")
+    t.ok("init")
+    t.json_fails("copy", "--to", "dbname=cpm", kind="unsupported", contains="without PostgreSQL support", rc=2)
+    expect(not os.path.exists(os.path.join(tmp, "x.db")), "nothing was made")
 
 
 def main():
