@@ -36,16 +36,6 @@ void print_applied(const cpm::migration_report& r) {
   for (int v : r.applied) fmt::print("applied {}: {}\n", v, step_name(v));
 }
 
-// The file starts with SQLite's header ("SQLite format 3" and a NUL).
-bool is_sqlite_file(const std::string& path) {
-  char header[16] = {};
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return true;  // unreadable: let SQLite say why
-  const std::size_t n = std::fread(header, 1, sizeof header, f);
-  std::fclose(f);
-  return n == sizeof header && std::string_view(header, sizeof header) == std::string_view("SQLite format 3\0", 16);
-}
-
 // The file's header says it is in WAL mode (its read and write versions are 2).
 bool wal_header(const std::string& path) {
   unsigned char header[20] = {};
@@ -62,49 +52,147 @@ std::string quoted_identifier(const std::string& name) {
   return out + "\"";
 }
 
-// The backup's progress: a bar redrawn in place on a terminal, otherwise a line at every
-// tenth of the way (and when the copy starts over).
-class progress_report {
- public:
-  progress_report(bool quiet) : quiet_(quiet), terminal_(::isatty(STDERR_FILENO) == 1) {}
+// backup, restore and check work on an SQLite file; on PostgreSQL the server's own tools do
+// that work: said, with the command to run, as a failure of kind not_applicable.
+[[noreturn]] void not_on_postgres(const char* command, const std::string& db) {
+#ifndef CPM_DB_POSTGRES
+  no_postgres(db);  // a build without PostgreSQL says that first, as for every command
+#endif
+  const std::string target = shell_quoted(shown_database(db));
+  std::string instead;
+  if (std::string_view(command) == "backup")
+    instead = fmt::format("back it up with pg_dump: pg_dump --format=custom --file=cpm.dump --dbname={}", target);
+  else if (std::string_view(command) == "restore")
+    instead = fmt::format("restore a pg_dump archive with pg_restore into an empty database: pg_restore --single-transaction "
+                          "--exit-on-error --dbname={} cpm.dump",
+                          target);
+  else
+    instead = fmt::format("the server enforces the foreign keys and constraints on every write; check its tables and "
+                          "indexes with pg_amcheck (after CREATE EXTENSION amcheck): pg_amcheck --heapallindexed {}",
+                          target);
+  throw failure("not_applicable",
+                fmt::format("'cpm-db {}' works on SQLite database files, not on PostgreSQL; {}", command, instead));
+}
 
-  void operator()(int remaining, int total) {
-    if (quiet_ || total <= 0) return;
-    const int done = total - remaining;
-    const int percent = static_cast<int>(100LL * done / total);
-    if (remaining > last_remaining_ && last_remaining_ >= 0 && !terminal_)
-      fmt::print(stderr, "backup: the database changed; the copy started over\n");
-    last_remaining_ = remaining;
-    if (terminal_) {
-      constexpr int width = 30;
-      const int filled = percent * width / 100;
-      fmt::print(stderr, "\rbackup [{}{}] {:3}%  {}/{} pages", std::string(filled, '#'), std::string(width - filled, '.'),
-                 percent, done, total);
-      drawn_ = true;
-    } else if (percent / 10 > last_tenth_ || remaining == 0) {
-      last_tenth_ = percent / 10;
-      fmt::print(stderr, "backup: {}% ({}/{} pages)\n", percent, done, total);
-    }
-    std::fflush(stderr);
+#ifdef CPM_DB_POSTGRES
+std::string pg_step_name(int version) {
+  for (const auto& step : cpm::pg::store_migrations())
+    if (step.version == version) return std::string(step.name);
+  return {};
+}
+
+json pg_migration_json(const std::string& db, const cpm::migration_report& r) {
+  json applied = json::array();
+  for (int v : r.applied) applied.push_back({{"version", v}, {"name", pg_step_name(v)}});
+  return {{"database", shown_database(db)}, {"from", r.from}, {"to", r.to}, {"target", cpm::pg::store::target_version()},
+          {"applied", applied}};
+}
+
+void pg_print_applied(const cpm::migration_report& r) {
+  for (int v : r.applied) fmt::print("applied {}: {}\n", v, pg_step_name(v));
+}
+
+cpm::pg::store open_pg_unmigrated(const std::string& db) {
+  cpm::store_options options;
+  options.migrate = false;
+  return cpm::pg::store::open(db, options);
+}
+
+int pg_init(const common& c, const std::string& db) {
+  auto s = open_pg_unmigrated(db);
+  if (s.schema_version() > 0)
+    throw failure("already_exists", fmt::format("a cpm database already exists at '{}' (use 'cpm-db migrate' to update it)",
+                                                shown_database(db)));
+  auto report = s.migrate();
+  if (c.json) {
+    auto doc = pg_migration_json(db, report);
+    doc["created"] = true;
+    print_json(doc);
+  } else {
+    fmt::print("created the cpm tables in {} at schema version {}\n", shown_database(db), report.to);
+    pg_print_applied(report);
   }
+  return 0;
+}
 
-  // Ends the bar's line, so that what follows starts on a line of its own.
-  void finish() {
-    if (drawn_) fmt::print(stderr, "\n");
-    drawn_ = false;
+int pg_migrate(const common& c, const std::string& db) {
+  auto s = open_pg_unmigrated(db);
+  const int current = s.schema_version();
+  const int target = cpm::pg::store::target_version();
+  if (current == 0)
+    throw failure("no_database", fmt::format("no cpm database at '{}' (create one with 'cpm-db init')", shown_database(db)));
+  if (current > target) throw cpm::schema_too_new(std::string(cpm::pg::store_component), current, target);
+  if (!c.json) fmt::print("{}: schema version {}, target version {}\n", shown_database(db), current, target);
+  auto report = s.migrate();
+  if (c.json) print_json(pg_migration_json(db, report));
+  else if (report.applied.empty()) fmt::print("nothing to do: the schema is current\n");
+  else pg_print_applied(report);
+  return 0;
+}
+
+int pg_status(const common& c, const std::string& db_text) {
+  auto s = open_pg_unmigrated(db_text);
+  cpm::pg::connection& db = s.db();
+  const int version = s.schema_version();
+  const int target = cpm::pg::store::target_version();
+  const char* state = version == target ? "current" : version < target ? "behind" : "newer";
+  const auto server_version = db.query_one<std::string>("SHOW server_version");
+  const auto database = db.query_one<std::string>("SELECT current_database()::text");
+  const auto schema = db.query_one<std::optional<std::string>>("SELECT current_schema()::text");
+  const auto bytes = db.query_one<std::int64_t>("SELECT pg_database_size(current_database())");
+  json tables = json::object();
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& name : db.query<std::string>("SELECT table_name::text FROM information_schema.tables WHERE table_schema = "
+                                                "current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name")) {
+    const auto count = db.query_one<std::int64_t>("SELECT count(*) FROM " + quoted_identifier(name));
+    tables[name] = count;
+    rows.push_back({name, std::to_string(count)});
   }
+  if (c.json) {
+    print_json({{"database", shown_database(db_text)},
+                {"backend", "postgresql"},
+                {"server_version", server_version},
+                {"database_name", database},
+                {"schema_name", or_null(schema)},
+                {"bytes", bytes},
+                {"schema_version", version},
+                {"code_version", target},
+                {"schema", state},
+                {"tables", tables}});
+    return 0;
+  }
+  fmt::print("database:       {}\n", shown_database(db_text));
+  fmt::print("server:         PostgreSQL {} (database {}, schema {})\n", server_version, database, schema.value_or("none"));
+  fmt::print("size:           {} bytes (the whole database)\n", bytes);
+  fmt::print("schema version: {} (this cpm-db: {}; {})\n", version, target,
+             version == 0        ? "no cpm tables: run 'cpm-db init'"
+             : version == target ? "current"
+             : version < target  ? "behind: run 'cpm-db migrate'"
+                                 : "newer than this cpm-db: upgrade it");
+  if (rows.empty()) {
+    fmt::print("tables:         none\n");
+  } else {
+    fmt::print("tables:\n");
+    for (auto& row : rows) row[0] = "  " + row[0];
+    print_table({"  TABLE", "ROWS"}, rows);
+  }
+  return 0;
+}
+#endif
 
- private:
-  bool quiet_;
-  bool terminal_;
-  bool drawn_ = false;
-  int last_tenth_ = -1;
-  int last_remaining_ = -1;
-};
+// The PostgreSQL form of a database command, or no_postgres in a build without it.
+#ifdef CPM_DB_POSTGRES
+#define CPM_DB_ON_POSTGRES(c, call)                 \
+  if (const std::string db = database_path(c); is_postgres(db)) return call
+#else
+#define CPM_DB_ON_POSTGRES(c, call) \
+  if (const std::string db = database_path(c); is_postgres(db)) no_postgres(db)
+#endif
 
 }  // namespace
 
 int init(const common& c) {
+  CPM_DB_ON_POSTGRES(c, pg_init(c, db));
   const std::string path = database_path(c);
   struct stat st{};
   if (::stat(path.c_str(), &st) == 0) {
@@ -135,6 +223,7 @@ int init(const common& c) {
 }
 
 int migrate(const common& c) {
+  CPM_DB_ON_POSTGRES(c, pg_migrate(c, db));
   const std::string path = database_path(c);
   require_database(path);
   cpm::store_options options;
@@ -150,6 +239,7 @@ int migrate(const common& c) {
 }
 
 int status(const common& c) {
+  CPM_DB_ON_POSTGRES(c, pg_status(c, db));
   const std::string path = database_path(c);
   auto source = open_for_reading(path);
   cpm::connection& db = source.db;  // (a name, not a structured binding: lambdas below capture it)
@@ -209,6 +299,7 @@ int status(const common& c) {
 
 int backup(const common& c, const backup_args& a) {
   const std::string path = database_path(c);
+  if (is_postgres(path)) not_on_postgres("backup", path);
   auto db = open_for_reading(path).db;
   cpm::backup_options options;
   options.pages_per_step = a.pages;
@@ -240,6 +331,7 @@ int backup(const common& c, const backup_args& a) {
 
 int restore(const common& c, const std::string& file) {
   const std::string path = database_path(c);
+  if (is_postgres(path)) not_on_postgres("restore", path);
   cpm::restore_result r;
   try {
     r = cpm::restore(path, file);
@@ -265,6 +357,7 @@ int restore(const common& c, const std::string& file) {
 
 int check(const common& c) {
   const std::string path = database_path(c);
+  if (is_postgres(path)) not_on_postgres("check", path);
   auto db = open_for_reading(path).db;
   auto r = cpm::check(db);
   if (c.json) {

@@ -34,7 +34,8 @@ class failure : public std::runtime_error {
 
 // Options every command takes.
 struct common {
-  std::optional<std::string> db;  // --db; not given: $CPMDB_PATH, then cpm::default_database_path()
+  std::optional<std::string> db;  // --db (a path, or a PostgreSQL connection string); not given:
+                                  // $CPMDB_PATH, then cpm::default_database_path()
   bool json = false;              // --json
 };
 
@@ -53,6 +54,14 @@ struct backup_args {
 int backup(const common& c, const backup_args& a);
 int restore(const common& c, const std::string& file);
 int check(const common& c);
+
+// ---- copying a database to another (copy.cpp) -------------------------------------------------
+
+struct copy_args {
+  std::string to;      // --to TARGET: an SQLite file's path or a PostgreSQL connection string
+  bool quiet = false;  // --quiet: no progress
+};
+int copy(const common& c, const copy_args& a);
 
 // ---- records (records.cpp) -------------------------------------------------------------------
 

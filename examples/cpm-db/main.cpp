@@ -14,6 +14,9 @@
 
 #include <CLI/CLI.hpp>
 #include <cpm/cpm.hpp>
+#ifdef CPM_DB_POSTGRES
+#include <cpm/postgres.hpp>
+#endif
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
@@ -178,7 +181,9 @@ long long number(const std::string& option, const std::string& text, long long l
   return value;
 }
 
-constexpr const char* db_help = "the database file (default: $CPMDB_PATH, then ~/.cpm/cpm.db)";
+constexpr const char* db_help =
+    "the database file (default: $CPMDB_PATH, then ~/.cpm/cpm.db), or a PostgreSQL database: postgresql://... or "
+    "a libpq key=value string (host=... dbname=...)";
 constexpr const char* user_help = "a username, or id:N";
 constexpr const char* org_help = "an organization's name, or id:N";
 constexpr const char* repo_help = "ORG/NAME (ORG by name or id:N), or the repository's id:N";
@@ -188,7 +193,7 @@ constexpr const char* server_help = "a server's name, or id:N";
 class cli {
  public:
   cli() : app_("cpm-db: administer the database of a cpm git service (users, organizations, repositories, "
-               "access, SSH keys, servers; backup, restore, check)",
+               "access, SSH keys, servers; backup, restore, check; copy to or from PostgreSQL)",
                "cpm-db") {
     app_.require_subcommand(1);
     app_.add_option("--db", c_.db, db_help);
@@ -204,6 +209,7 @@ class cli {
     access_commands();
     key_commands();
     server_commands();
+    copy_command();
     name_values(&app_);
   }
 
@@ -254,6 +260,15 @@ class cli {
       return fail({"read_only", e.what(), cpmdb::exit_failure});
     } catch (const cpm::sqlite_error& e) {
       return fail({"database", e.what(), cpmdb::exit_failure});
+#ifdef CPM_DB_POSTGRES
+    } catch (const cpm::pg::connect_error& e) {
+      return fail({"connect", e.what(), cpmdb::exit_failure});
+    } catch (const cpm::pg::error& e) {
+      return fail({"database", e.what(), cpmdb::exit_failure});
+    } catch (const cpm::pg::diagnostics& e) {  // a server error mapped to a shared kind (cpm::pg::data_error, ...)
+      const auto* as_exception = dynamic_cast<const std::exception*>(&e);
+      return fail({"database", as_exception ? std::string(as_exception->what()) : e.server_message(), cpmdb::exit_failure});
+#endif
     } catch (const std::exception& e) {
       return fail({"failed", e.what(), cpmdb::exit_failure});
     }
@@ -262,7 +277,7 @@ class cli {
  private:
   int fail(report r) {
     std::string message = one_line(r.message);
-    if (r.code == cpmdb::exit_usage) message += fmt::format(" (see '{} --help')", command_path(app_));
+    if (r.code == cpmdb::exit_usage && r.kind == "usage") message += fmt::format(" (see '{} --help')", command_path(app_));
     if (json_) {
       nlohmann::ordered_json error = {{"kind", r.kind}, {"message", message}, {"exit_code", r.code}};
       error.update(r.details);
@@ -482,6 +497,15 @@ class cli {
     rm->add_option("SERVER", name_, server_help)->required();
   }
 
+  void copy_command() {
+    auto* cp = command(&app_, "copy",
+                       "copy the whole database into an empty one (SQLite to PostgreSQL or back), ids kept, in one "
+                       "transaction",
+                       [this] { return cpmdb::copy(c_, copy_); });
+    cp->add_option("--to", copy_.to, "the target: an SQLite file's path, or a PostgreSQL connection string")->required();
+    cp->add_flag("-q,--quiet", copy_.quiet, "no progress report");
+  }
+
   // An option's value is shown as its name, "--email EMAIL", not as CLI11's "TEXT" (in --help
   // and in the manual page).
   static void name_values(CLI::App* app) {
@@ -489,7 +513,7 @@ class cli {
       if (o->get_positional() || o->get_type_name().empty() || o->get_lnames().empty()) continue;
       std::string value;
       for (char ch : o->get_lnames().back()) value += ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-      o->type_name(value == "DB" ? "PATH" : value);
+      o->type_name(value == "DB" ? "PATH" : value == "TO" ? "TARGET" : value);
     }
     for (CLI::App* sub : app->get_subcommands([](CLI::App*) { return true; })) name_values(sub);
   }
@@ -500,6 +524,7 @@ class cli {
   std::function<int()> action_;
   // What the commands' arguments are parsed into.
   cpmdb::backup_args backup_;
+  cpmdb::copy_args copy_;
   cpmdb::user_args user_;
   cpmdb::user_update_args user_update_;
   cpmdb::org_args org_;
