@@ -363,6 +363,9 @@ class basic_store {
     try {
       return insert(db_, row);
     } catch (const unique_violation& e) {
+      // A clash on the key the database chose (a PostgreSQL sequence behind ids inserted as
+      // given) names no taken value: it stays the database's error.
+      if (!e.columns().empty() && e.columns().back() == model_info<T>::columns[model_info<T>::primary_key]) throw;
       throw clash<Unique...>(e, row, entity);
     }
   }
@@ -438,8 +441,12 @@ class basic_store {
 template <class Connection>
 basic_store<Connection> basic_store<Connection>::open(const std::string& path, store_options options) {
   if constexpr (!on_sqlite) {
-    // A PostgreSQL connection string or URI: migrated on open as the SQLite file is.
-    return basic_store(backend::open(path), options.migrate);
+    // A PostgreSQL connection string or URI: migrated on open as the SQLite file is; a schema
+    // newer than this code is refused, migrating or not, before anything changes.
+    auto db = backend::open(path);
+    int found = backend::schema_version(db);
+    if (found > target_version()) throw schema_too_new(std::string(store_component), found, target_version());
+    return basic_store(std::move(db), options.migrate);
   } else {
     // Only a database that may be created gets its directory and file made; a read-only open
     // (or create = false) of a missing file fails in connection::open and makes nothing.
