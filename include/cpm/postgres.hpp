@@ -6,6 +6,7 @@
 
 #include <cpm/detail/config.hpp>
 #include <cpm/postgres/connection.hpp>
+#include <cpm/postgres/create_table.hpp>
 #include <cpm/postgres/crud.hpp>
 #include <cpm/postgres/errors.hpp>
 #include <cpm/postgres/migration.hpp>

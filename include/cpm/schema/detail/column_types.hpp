@@ -170,6 +170,54 @@ consteval column_type column_type_of() {
   }
 }
 
+// The PostgreSQL column type of a (non-optional) field type, as cpm::pg binds and reads it; an
+// empty name when it has none (a type with its own SQLite sql_type, a converted_value type).
+template <class F>
+consteval std::string_view pg_column_type_of() {
+  if constexpr (declares_sql_type<F>) {
+    return {};
+  } else if constexpr (is_optional<F>::value) {
+    return pg_column_type_of<typename F::value_type>();
+  } else if constexpr (std::is_same_v<F, bool>) {
+    return "BOOLEAN";
+  } else if constexpr (std::is_integral_v<F>) {
+    if constexpr (std::is_signed_v<F> && sizeof(F) <= 2) return "SMALLINT";
+    if constexpr ((std::is_signed_v<F> && sizeof(F) == 4) || (std::is_unsigned_v<F> && sizeof(F) <= 2)) return "INTEGER";
+    return "BIGINT";
+  } else if constexpr (std::is_floating_point_v<F>) {
+    return "DOUBLE PRECISION";
+  } else if constexpr (std::is_same_v<F, std::string>) {
+    return "TEXT";
+  } else if constexpr (std::is_same_v<F, std::vector<std::byte>>) {
+    return "BYTEA";
+  } else if constexpr (is_sys_time<F>::value) {
+    return "TIMESTAMPTZ";
+  } else if constexpr (named_enum<F>) {
+    return "TEXT";
+  } else if constexpr (std::is_enum_v<F>) {
+    return pg_column_type_of<std::underlying_type_t<F>>();
+  } else {
+    return {};
+  }
+}
+
+template <class Model, auto FieldName, class FieldType>
+struct field_has_pg_type : std::bool_constant<!pg_column_type_of<FieldType>().empty()> {};
+
+template <class T, std::size_t I>
+consteval std::string_view field_pg_column_type() {
+  using field = typename model_info<T>::template field_type<I>;
+  static_assert(field_has_pg_type<T, field_name_storage<T, I>, field>::value,
+                "cpm: a field of this model has no PostgreSQL column type (field_has_pg_type<model, field name, "
+                "field type> names it): write its CREATE TABLE by hand");
+  return pg_column_type_of<field>();
+}
+
+template <class T>
+inline constexpr auto field_pg_column_types = []<std::size_t... I>(std::index_sequence<I...>) {
+  return std::array<std::string_view, sizeof...(I)>{field_pg_column_type<T, I>()...};
+}(std::make_index_sequence<model_info<T>::size>{});
+
 // Named in the error when a field's type has no SQL type: g++ and clang++ print this
 // template's arguments (model, field name, field type) above the message.
 template <class Model, auto FieldName, class FieldType>
