@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <cstddef>
+#include <iterator>
 #include <ranges>
 #include <string>
 #include <vector>
@@ -78,6 +80,27 @@ std::vector<gadget> to_vector(Range&& rows) {
   for (const gadget& g : rows) out.push_back(g);
   return out;
 }
+
+// An input range whose elements are made as it is read (prvalues, gone after each step).
+struct made_gadgets {
+  int count = 0;
+  struct iterator {
+    using iterator_concept = std::input_iterator_tag;
+    using value_type = gadget;
+    using difference_type = std::ptrdiff_t;
+    int i = 0;
+    gadget operator*() const { return gadget{0, "m" + std::to_string(i), "made", std::nullopt, 1}; }
+    iterator& operator++() {
+      ++i;
+      return *this;
+    }
+    void operator++(int) { ++i; }
+    bool operator==(const iterator&) const = default;
+  };
+  [[nodiscard]] iterator begin() const { return {0}; }
+  [[nodiscard]] iterator end() const { return {count}; }
+};
+static_assert(std::ranges::input_range<made_gadgets>);
 
 }  // namespace
 
@@ -232,9 +255,7 @@ TEST_CASE("pg: insert_all pipelines batches of rows, and a failure in any batch 
   // Rows made while iterating (not lvalues of a container), inside a caller's transaction.
   {
     cpm::pg::transaction tx(db.pg);
-    auto made = std::views::iota(0, 1200) | std::views::transform([](int i) {
-                  return gadget{0, "m" + std::to_string(i), "made", std::nullopt, 1};
-                });
+    made_gadgets made{1200};
     CHECK(cpm::pg::insert_all(db.pg, made) == 1200);
     tx.commit();
   }
