@@ -163,6 +163,26 @@ inline constexpr auto unpacked = unpack<Packed>();
 //   └─ cpm::usage_error              the API was used against its contract
 //      └─ cpm::column_count_mismatch a result's columns do not match the row type's fields
 
+// ---- begin cpm/detail/message.hpp ----
+// cpm: formatting the text of its messages (and of SQL it builds at run time).
+
+#include <fmt/core.h>
+
+#include <string>
+
+namespace cpm::detail {
+
+// fmt::format with the format string checked at run time instead of compile time: the same
+// text, without the compile-time check's instantiations, which cost more to compile than the
+// rest of a cold error path. cpm's own format strings are covered by its tests.
+template <class... Args>
+std::string message(fmt::string_view text, const Args&... args) {
+  return fmt::vformat(text, fmt::make_format_args(args...));
+}
+
+}  // namespace cpm::detail
+// ---- end cpm/detail/message.hpp ----
+
 #include <fmt/core.h>
 #include <sqlite3.h>
 
@@ -190,8 +210,8 @@ class usage_error : public error {
 class column_count_mismatch : public usage_error {
  public:
   column_count_mismatch(std::size_t expected, std::size_t actual, std::string sql)
-      : usage_error(fmt::format("cpm: the row type has {} fields but the query returns {} columns: {}", expected,
-                                actual, sql)),
+      : usage_error(detail::message("cpm: the row type has {} fields but the query returns {} columns: {}", expected,
+                                    actual, sql)),
         expected_(expected),
         actual_(actual),
         sql_(std::move(sql)) {}
@@ -922,7 +942,7 @@ class parameter {
   [[nodiscard]] sqlite3_stmt* native() const noexcept { return stmt_; }
   // True when text_ref() and blob_ref() bind without a copy.
   [[nodiscard]] bool borrows() const noexcept { return borrow_; }
-  [[nodiscard]] std::string name() const { return fmt::format("parameter {}", index_); }
+  [[nodiscard]] std::string name() const { return detail::message("parameter {}", index_); }
 
   // Throws cpm::value_error naming this parameter.
   [[noreturn]] void fail(value_error::kind k, const std::string& detail) const {
@@ -954,17 +974,6 @@ class parameter {
   int index_;
   bool borrow_;
 };
-
-namespace detail {
-
-// The message of a read error. The format string is checked at run time, not compile time:
-// these are the cold paths, kept cheap to compile.
-template <class... Args>
-std::string message(fmt::string_view text, const Args&... args) {
-  return fmt::vformat(text, fmt::make_format_args(args...));
-}
-
-}  // namespace detail
 
 // One column of the current result row, handed to value_traits<T>::read.
 //
@@ -1032,7 +1041,7 @@ class field {
   }
   [[nodiscard]] std::string name() const {
     const char* n = sqlite3_column_name(stmt_, index_);
-    return n ? std::string(n) : fmt::format("#{}", index_);
+    return n ? std::string(n) : detail::message("#{}", index_);
   }
 
   // The stored value as read errors show it: its storage class, then the value ("INTEGER 7",
@@ -1184,7 +1193,7 @@ struct value_traits<T> {
   static void bind(const parameter& p, T v) {
     if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
       if (v > static_cast<T>(std::numeric_limits<std::int64_t>::max()))
-        p.fail(value_error::kind::out_of_range, fmt::format("{} does not fit SQLite's 64-bit signed integer", v));
+        p.fail(value_error::kind::out_of_range, detail::message("{} does not fit SQLite's 64-bit signed integer", v));
     }
     p.integer(static_cast<std::int64_t>(v));
   }
@@ -1453,8 +1462,8 @@ struct value_traits<E> {
       std::string_view name = enum_to_text(v);
       if (name.empty())
         p.fail(value_error::kind::bad_enum,
-               fmt::format("enumerator {} has no name in cpm::enum_names",
-                           static_cast<long long>(static_cast<std::underlying_type_t<E>>(v))));
+               detail::message("enumerator {} has no name in cpm::enum_names",
+                               static_cast<long long>(static_cast<std::underlying_type_t<E>>(v))));
       p.text_ref(name);  // enum_names' text is static
     } else {
       value_traits<std::underlying_type_t<E>>::bind(p, static_cast<std::underlying_type_t<E>>(v));
@@ -1651,8 +1660,8 @@ class statement_base {
   template <mapped_value T>
   void read_column(int index, T& out) const {
     if (index < 0 || index >= column_count())
-      throw usage_error(fmt::format("cpm: column {} requested, but the statement has {} columns: {}", index,
-                                    column_count(), sql()));
+      throw usage_error(detail::message("cpm: column {} requested, but the statement has {} columns: {}", index,
+                                        column_count(), sql()));
     value_traits<T>::read(field(stmt_, index), out);
   }
 
@@ -1672,8 +1681,8 @@ class statement_base {
   void check_parameter_count(std::size_t given) const {
     int expected = sqlite3_bind_parameter_count(stmt_);
     if (expected != static_cast<int>(given))
-      throw usage_error(fmt::format("cpm: the statement has {} parameters but {} values were given: {}", expected,
-                                    given, sql()));
+      throw usage_error(detail::message("cpm: the statement has {} parameters but {} values were given: {}", expected,
+                                        given, sql()));
   }
 
   [[noreturn]] void fail(int rc) {
@@ -1871,7 +1880,7 @@ class state_ref {
     return *this;
   }
   ~state_ref() {
-    if (s_ && --s_->refs == 0) delete s_;
+    if (s_ && --s_->refs == 0) close(s_);
   }
 
   [[nodiscard]] connection_state* get() const noexcept { return s_; }
@@ -1880,6 +1889,10 @@ class state_ref {
   explicit operator bool() const noexcept { return s_ != nullptr; }
 
  private:
+  // Out of line, so that the common case (a moved-from or not the last reference) inlines
+  // into every lease and range that ends.
+  [[gnu::noinline]] static void close(connection_state* s) noexcept { delete s; }
+
   connection_state* s_ = nullptr;
 };
 
@@ -2611,7 +2624,7 @@ namespace cpm {
 class file_error : public error {
  public:
   file_error(std::string operation, std::string path, int err)
-      : error(fmt::format("cpm: cannot {} '{}': {}", operation, path, std::strerror(err))),
+      : error(detail::message("cpm: cannot {} '{}': {}", operation, path, std::strerror(err))),
         operation_(std::move(operation)),
         path_(std::move(path)),
         errno_(err) {}
@@ -2629,7 +2642,7 @@ class file_error : public error {
 class destination_exists : public error {
  public:
   explicit destination_exists(std::string path)
-      : error(fmt::format("cpm: '{}' already exists; a backup never replaces a file", path)), path_(std::move(path)) {}
+      : error(detail::message("cpm: '{}' already exists; a backup never replaces a file", path)), path_(std::move(path)) {}
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
  private:
@@ -2646,7 +2659,7 @@ class integrity_check_failed : public error {
 
  private:
   static std::string describe(const std::string& path, const std::vector<std::string>& problems) {
-    std::string text = fmt::format("cpm: '{}' failed PRAGMA integrity_check with {} problem(s)", path, problems.size());
+    std::string text = detail::message("cpm: '{}' failed PRAGMA integrity_check with {} problem(s)", path, problems.size());
     for (std::size_t i = 0; i < problems.size() && i < 3; ++i) text += (i ? "; " : ": ") + problems[i];
     if (problems.size() > 3) text += "; ...";
     return text;
@@ -2685,7 +2698,7 @@ struct backup_result {
 inline std::vector<std::string> integrity_check(connection& db, int max_problems = 100) {
   std::vector<std::string> problems;
   try {
-    auto stmt = db.prepare(fmt::format("PRAGMA integrity_check({})", max_problems > 0 ? max_problems : 100));
+    auto stmt = db.prepare(detail::message("PRAGMA integrity_check({})", max_problems > 0 ? max_problems : 100));
     while (stmt.step()) {
       const auto text = stmt.column<std::string>(0);
       if (text == "ok") continue;
@@ -2861,7 +2874,7 @@ inline void copy_pages(connection& source, connection& dest, const backup_progre
     if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
       ++result.busy_retries;
       if (clock::now() - last_success >= options.busy_timeout)
-        throw busy_error(rc, fmt::format("the source stayed locked for {} ms; backup gave up", options.busy_timeout.count()),
+        throw busy_error(rc, detail::message("the source stayed locked for {} ms; backup gave up", options.busy_timeout.count()),
                          {});
       sqlite3_sleep(static_cast<int>(options.retry_sleep.count()));  // not <thread>: it is heavy to include
       continue;
@@ -4815,9 +4828,9 @@ inline constexpr by_position_t by_position{};
 class column_name_mismatch : public usage_error {
  public:
   column_name_mismatch(std::size_t index, std::string expected, std::string actual, std::string sql)
-      : usage_error(fmt::format("cpm: column {} of the result is named \"{}\" but field {} of the row type is \"{}\" "
-                                "(alias the column: AS {}; or map by position with cpm::by_position): {}",
-                                index, actual, index, expected, expected, sql)),
+      : usage_error(detail::message("cpm: column {} of the result is named \"{}\" but field {} of the row type is \"{}\" "
+                                    "(alias the column: AS {}; or map by position with cpm::by_position): {}",
+                                    index, actual, index, expected, expected, sql)),
         index_(index),
         expected_(std::move(expected)),
         actual_(std::move(actual)),
@@ -5120,7 +5133,7 @@ void append_json_value(std::string& out, const parameter& p, const T& v) {
   } else if constexpr (std::is_integral_v<T>) {
     if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
       if (v > static_cast<T>(std::numeric_limits<std::int64_t>::max()))
-        p.fail(value_error::kind::out_of_range, fmt::format("{} does not fit SQLite's 64-bit signed integer", v));
+        p.fail(value_error::kind::out_of_range, detail::message("{} does not fit SQLite's 64-bit signed integer", v));
     }
     char buf[24];
     auto end = std::to_chars(buf, buf + sizeof buf, static_cast<std::int64_t>(v)).ptr;
@@ -5130,8 +5143,8 @@ void append_json_value(std::string& out, const parameter& p, const T& v) {
       std::string_view name = enum_to_text(v);
       if (name.empty())
         p.fail(value_error::kind::bad_enum,
-               fmt::format("enumerator {} has no name in cpm::enum_names",
-                           static_cast<long long>(static_cast<std::underlying_type_t<T>>(v))));
+               detail::message("enumerator {} has no name in cpm::enum_names",
+                               static_cast<long long>(static_cast<std::underlying_type_t<T>>(v))));
       append_json_value(out, p, std::string(name));
     } else {
       append_json_value(out, p, static_cast<std::underlying_type_t<T>>(v));
@@ -6627,29 +6640,29 @@ struct schema_difference {
 
   // One line saying what differs, naming the table and column.
   [[nodiscard]] std::string message() const {
-    const std::string where = fmt::format("table \"{}\", column \"{}\"", table, column);
-    const std::string which = fmt::format("field {}::{}", model, field);
+    const std::string where = detail::message("table \"{}\", column \"{}\"", table, column);
+    const std::string which = detail::message("field {}::{}", model, field);
     switch (what) {
       case kind::missing_table:
-        return fmt::format("table \"{}\" does not exist (model {})", table, model);
+        return detail::message("table \"{}\" does not exist (model {})", table, model);
       case kind::missing_column:
-        return fmt::format("{}: no such column ({})", where, which);
+        return detail::message("{}: no such column ({})", where, which);
       case kind::extra_column:
-        return fmt::format("{}: NOT NULL without a DEFAULT, and model {} has no field for it: its inserts would fail",
-                           where, model);
+        return detail::message("{}: NOT NULL without a DEFAULT, and model {} has no field for it: its inserts would fail",
+                               where, model);
       case kind::affinity_mismatch:
-        return fmt::format("{}: declared {} ({} affinity), but {} is stored as {}", where,
-                           actual.empty() ? std::string("without a type") : "'" + actual + "'",
-                           detail::ddl::affinity_name(detail::ddl::affinity_of(actual)), which, expected);
+        return detail::message("{}: declared {} ({} affinity), but {} is stored as {}", where,
+                               actual.empty() ? std::string("without a type") : "'" + actual + "'",
+                               detail::ddl::affinity_name(detail::ddl::affinity_of(actual)), which, expected);
       case kind::nullable_column:
-        return fmt::format("{}: allows NULL, but {} is not std::optional (reading a NULL would throw)", where, which);
+        return detail::message("{}: allows NULL, but {} is not std::optional (reading a NULL would throw)", where, which);
       case kind::not_null_column:
-        return fmt::format("{}: NOT NULL, but {} is std::optional (an empty one cannot be stored)", where, which);
+        return detail::message("{}: NOT NULL, but {} is std::optional (an empty one cannot be stored)", where, which);
       case kind::primary_key:
-        return fmt::format("{}: {} is the model's key, but {}", where, which, actual);
+        return detail::message("{}: {} is the model's key, but {}", where, which, actual);
       case kind::missing_default:
-        return fmt::format("{}: no DEFAULT, but {} is one the database fills in (model_traits defaults)", where,
-                           which);
+        return detail::message("{}: no DEFAULT, but {} is one the database fills in (model_traits defaults)", where,
+                               which);
     }
     return where;
   }
@@ -6665,8 +6678,8 @@ class schema_mismatch : public error {
 
  private:
   static std::string describe(const std::vector<schema_difference>& differences) {
-    std::string text = fmt::format("cpm: the database does not match the models ({} difference{}):",
-                                   differences.size(), differences.size() == 1 ? "" : "s");
+    std::string text = detail::message("cpm: the database does not match the models ({} difference{}):",
+                                       differences.size(), differences.size() == 1 ? "" : "s");
     for (const auto& d : differences) {
       text += "\n  - ";
       text += d.message();
@@ -7192,9 +7205,9 @@ struct migration {
 class schema_too_new : public error {
  public:
   schema_too_new(std::string component, int database_version, int code_version)
-      : error(fmt::format("cpm: the database is at schema version {} of '{}', newer than this code knows ({}); "
-                          "it was left untouched",
-                          database_version, component, code_version)),
+      : error(detail::message("cpm: the database is at schema version {} of '{}', newer than this code knows ({}); "
+                              "it was left untouched",
+                              database_version, component, code_version)),
         component_(std::move(component)),
         database_(database_version),
         code_(code_version) {}
@@ -7212,10 +7225,10 @@ class schema_too_new : public error {
 class migration_changed : public error {
  public:
   migration_changed(std::string component, int version, std::string name, std::string applied, std::string now)
-      : error(fmt::format("cpm: migration {} '{}' of '{}' was changed after it was applied (checksum {} applied, "
-                          "{} now); restore its SQL, or accept the change with "
-                          "cpm::accept_migration_change(db, \"{}\", steps, {})",
-                          version, name, component, applied, now, component, version)),
+      : error(detail::message("cpm: migration {} '{}' of '{}' was changed after it was applied (checksum {} applied, "
+                              "{} now); restore its SQL, or accept the change with "
+                              "cpm::accept_migration_change(db, \"{}\", steps, {})",
+                              version, name, component, applied, now, component, version)),
         component_(std::move(component)),
         version_(version),
         name_(std::move(name)) {}
@@ -7233,7 +7246,7 @@ class migration_changed : public error {
 class migration_error : public error {
  public:
   migration_error(int version, std::string name, const std::string& cause)
-      : error(fmt::format("cpm: migration {} '{}' failed and was rolled back: {}", version, name, cause)),
+      : error(detail::message("cpm: migration {} '{}' failed and was rolled back: {}", version, name, cause)),
         version_(version),
         name_(std::move(name)) {}
   [[nodiscard]] int version() const noexcept { return version_; }
@@ -7258,9 +7271,9 @@ class foreign_key_check_error : public error {
 
  private:
   static std::string describe(const std::vector<violation>& found) {
-    std::string text = fmt::format("cpm: {} row(s) violate foreign keys", found.size());
+    std::string text = detail::message("cpm: {} row(s) violate foreign keys", found.size());
     for (std::size_t i = 0; i < found.size() && i < 5; ++i)
-      text += fmt::format("{} {} row {} -> {}", i ? ";" : ":", found[i].table, found[i].rowid, found[i].parent);
+      text += detail::message("{} {} row {} -> {}", i ? ";" : ":", found[i].table, found[i].rowid, found[i].parent);
     return text;
   }
   std::vector<violation> violations_;
@@ -7308,10 +7321,10 @@ inline void check_steps(std::string_view component, std::span<const migration> s
   int previous = 0;
   for (const auto& step : steps) {
     if (step.version <= previous)
-      throw usage_error(fmt::format("cpm: migration versions must increase from 1; {} '{}' follows {}", step.version,
-                                    step.name, previous));
+      throw usage_error(detail::message("cpm: migration versions must increase from 1; {} '{}' follows {}", step.version,
+                                        step.name, previous));
     if (step.sql.empty() && !step.apply)
-      throw usage_error(fmt::format("cpm: migration {} '{}' has neither SQL nor a function", step.version, step.name));
+      throw usage_error(detail::message("cpm: migration {} '{}' has neither SQL nor a function", step.version, step.name));
     previous = step.version;
   }
 }
@@ -7324,7 +7337,7 @@ inline std::string step_checksum(const migration& step) {
     h ^= c;
     h *= 1099511628211ull;
   }
-  return fmt::format("fnv1a64:{:016x}", h);
+  return detail::message("fnv1a64:{:016x}", h);
 }
 
 // The statements of the schema history, as named constants: a constant is keyed by its
@@ -7438,7 +7451,7 @@ inline bool apply_step(connection& db, std::string_view component, const migrati
       sql_constant<history_record_sql>{});
   record.bind(component, step.version, step.name, step_checksum(step));
   record.run();
-  if (options.record_user_version) db.exec(fmt::format("PRAGMA user_version = {}", step.version));
+  if (options.record_user_version) db.exec(detail::message("PRAGMA user_version = {}", step.version));
   tx.commit();
   return true;
 }
@@ -7507,7 +7520,7 @@ inline void accept_migration_change(connection& db, std::string_view component, 
   const migration* step = nullptr;
   for (const auto& s : steps)
     if (s.version == version) step = &s;
-  if (!step) throw usage_error(fmt::format("cpm: the steps of '{}' have no version {}", component, version));
+  if (!step) throw usage_error(detail::message("cpm: the steps of '{}' have no version {}", component, version));
   bool updated = false;
   if (detail::table_exists(db, "cpm_schema_history")) {
     auto update = db.prepare("UPDATE cpm_schema_history SET checksum = ? WHERE component = ? AND version = ?");
@@ -7515,7 +7528,7 @@ inline void accept_migration_change(connection& db, std::string_view component, 
     update.run();
     updated = db.changes() > 0;
   }
-  if (!updated) throw not_found(fmt::format("cpm: migration {} of '{}' was never applied", version, component));
+  if (!updated) throw not_found(detail::message("cpm: migration {} of '{}' was never applied", version, component));
 }
 
 }  // namespace cpm
@@ -7632,17 +7645,17 @@ inline void rebuild_table(connection& db, const table_rebuild& change) {
     if (stmt.step()) sequence = stmt.column<std::int64_t>(0);
   }
   std::string quoted = detail::quoted_identifier(change.table);
-  std::string temporary = detail::quoted_identifier(fmt::format("cpm_rebuild_{}", change.table));
-  db.exec(fmt::format("CREATE TABLE {} {}", temporary, change.definition));
-  db.exec(fmt::format("INSERT INTO {} ({}) SELECT {} FROM {}", temporary, change.columns,
-                      change.select.empty() ? change.columns : change.select, quoted));
-  db.exec(fmt::format("DROP TABLE {}", quoted));
+  std::string temporary = detail::quoted_identifier(detail::message("cpm_rebuild_{}", change.table));
+  db.exec(detail::message("CREATE TABLE {} {}", temporary, change.definition));
+  db.exec(detail::message("INSERT INTO {} ({}) SELECT {} FROM {}", temporary, change.columns,
+                          change.select.empty() ? change.columns : change.select, quoted));
+  db.exec(detail::message("DROP TABLE {}", quoted));
   {
     // Since SQLite 3.26 a RENAME checks every view and trigger of the schema, and one that names
     // the table (a view over it, another table's trigger) fails it, the table being dropped by
     // now. SQLite's procedure expects them to be left alone here; legacy mode does that.
     detail::legacy_rename legacy(db);
-    db.exec(fmt::format("ALTER TABLE {} RENAME TO {}", temporary, quoted));
+    db.exec(detail::message("ALTER TABLE {} RENAME TO {}", temporary, quoted));
   }
   if (sequence) {
     auto autoincrement = db.prepare(
@@ -7697,12 +7710,12 @@ inline std::string printable(std::string_view value, std::size_t limit = 80) {
   for (std::size_t i = 0; i < value.size() && i < limit; ++i) {
     unsigned char c = static_cast<unsigned char>(value[i]);
     if (c < 0x20 || c == 0x7f || c == '\'' || c == '\\') {
-      out += fmt::format("\\x{:02x}", c);
+      out += detail::message("\\x{:02x}", c);
     } else {
       out += static_cast<char>(c);
     }
   }
-  if (value.size() > limit) out += fmt::format("...' ({} bytes)", value.size());
+  if (value.size() > limit) out += detail::message("...' ({} bytes)", value.size());
   else out += "'";
   return out;
 }
@@ -7712,7 +7725,7 @@ inline std::string printable(std::string_view value, std::size_t limit = 80) {
 class validation_error : public error {
  public:
   validation_error(std::string field, std::string_view value, std::string problem)
-      : error(fmt::format("{}: {} {}", field, detail::printable(value), problem)),
+      : error(detail::message("{}: {} {}", field, detail::printable(value), problem)),
         field_(std::move(field)),
         value_(value),
         problem_(std::move(problem)) {}
@@ -7730,7 +7743,7 @@ class validation_error : public error {
 class already_exists : public error {
  public:
   already_exists(std::string entity, std::string field, std::string value)
-      : error(fmt::format("{} with {} {} already exists", entity, field, detail::printable(value))),
+      : error(detail::message("{} with {} {} already exists", entity, field, detail::printable(value))),
         entity_(std::move(entity)),
         field_(std::move(field)),
         value_(std::move(value)) {}
@@ -7757,9 +7770,9 @@ class last_owner : public error {
   static std::string message(const std::string& username, const std::vector<std::string>& organizations) {
     std::string names;
     for (const auto& o : organizations) names += (names.empty() ? "" : ", ") + detail::printable(o);
-    return fmt::format("user {} is the last owner of {} {}: make another member an owner first",
-                       detail::printable(username), organizations.size() == 1 ? "organization" : "organizations",
-                       names);
+    return detail::message("user {} is the last owner of {} {}: make another member an owner first",
+                           detail::printable(username), organizations.size() == 1 ? "organization" : "organizations",
+                           names);
   }
   std::string username_;
   std::vector<std::string> organizations_;
@@ -7768,7 +7781,7 @@ class last_owner : public error {
 class record_not_found : public not_found {
  public:
   record_not_found(std::string entity, std::string key)
-      : not_found(fmt::format("{} {} not found", entity, key)), entity_(std::move(entity)), key_(std::move(key)) {}
+      : not_found(detail::message("{} {} not found", entity, key)), entity_(std::move(entity)), key_(std::move(key)) {}
   [[nodiscard]] const std::string& entity() const noexcept { return entity_; }
   // The id or name looked for, as text ("42", "'alice'").
   [[nodiscard]] const std::string& key() const noexcept { return key_; }
@@ -7806,7 +7819,7 @@ namespace cpm {
 class location_error : public error {
  public:
   location_error(std::string path, int err)
-      : error(fmt::format("cpm: cannot prepare '{}': {}", path, std::strerror(err))), path_(std::move(path)) {}
+      : error(detail::message("cpm: cannot prepare '{}': {}", path, std::strerror(err))), path_(std::move(path)) {}
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
  private:
@@ -8437,8 +8450,8 @@ class rule_conflict : public error {
 class adoption_error : public error {
  public:
   adoption_error(std::string table, std::string column)
-      : error(fmt::format("cpm: cannot adopt this database: table '{}' has no column '{}'; it was left untouched",
-                          table, column)),
+      : error(detail::message("cpm: cannot adopt this database: table '{}' has no column '{}'; it was left untouched",
+                              table, column)),
         table_(std::move(table)),
         column_(std::move(column)) {}
   [[nodiscard]] const std::string& table() const noexcept { return table_; }
@@ -8503,7 +8516,7 @@ inline std::vector<std::string> service_rule_conflicts(connection& db) {
       if (group.size() > 1) {
         std::string names;
         for (const auto& n : group) names += (names.empty() ? "" : ", ") + printable(n);
-        found.push_back(fmt::format("{} {} differ only in case", what, names));
+        found.push_back(detail::message("{} {} differ only in case", what, names));
       }
       group.clear();
     };
@@ -8521,8 +8534,8 @@ inline std::vector<std::string> service_rule_conflicts(connection& db) {
   collect("SELECT r.path, group_concat(quote(coalesce(o.name, '?') || '/' || r.name), ', ') FROM repositories AS r "
           "LEFT JOIN organizations AS o ON o.id = r.org_id GROUP BY r.path HAVING count(*) > 1",
           [](auto& s) {
-            return fmt::format("repositories {} share the path {}", s.template column<std::string>(1),
-                               printable(s.template column<std::string>(0)));
+            return detail::message("repositories {} share the path {}", s.template column<std::string>(1),
+                                   printable(s.template column<std::string>(0)));
           });
   // Keys: parsed in C++ (the comment is not part of the key).
   std::vector<std::pair<std::string, std::string>> keys;  // (key, username)
@@ -8533,7 +8546,7 @@ inline std::vector<std::string> service_rule_conflicts(connection& db) {
     try {
       keys.emplace_back(parse_public_key(line, "users.public_key").key, std::move(name));
     } catch (const validation_error& e) {
-      found.push_back(fmt::format("user {} has a public key cpm cannot read ({})", printable(name), e.problem()));
+      found.push_back(detail::message("user {} has a public key cpm cannot read ({})", printable(name), e.problem()));
     }
   }
   std::sort(keys.begin(), keys.end());
@@ -8543,7 +8556,7 @@ inline std::vector<std::string> service_rule_conflicts(connection& db) {
     if (j - i > 1) {
       std::string names;
       for (std::size_t k = i; k < j; ++k) names += (k > i ? ", " : "") + printable(keys[k].second);
-      found.push_back(fmt::format("users {} hold the same public key {}", names, ssh_fingerprint(keys[i].first)));
+      found.push_back(detail::message("users {} hold the same public key {}", names, ssh_fingerprint(keys[i].first)));
     }
     i = j;
   }
@@ -9699,7 +9712,7 @@ org_member basic_store<Connection>::add_org_member(std::int64_t org_id, std::int
   try {
     stored = insert(db_, org_member{0, org_id, user_id, role, {}});
   } catch (const unique_violation&) {
-    throw already_exists("org_member", "org_id, user_id", fmt::format("{}, {}", org_id, user_id));
+    throw already_exists("org_member", "org_id, user_id", detail::message("{}, {}", org_id, user_id));
   }
   tx.commit();
   return stored;
@@ -9743,7 +9756,7 @@ template <class Connection>
 org_member basic_store<Connection>::set_org_role(std::int64_t org_id, std::int64_t user_id, org_role role) {
   transaction_type tx(db_);
   auto member = org_membership(org_id, user_id);
-  if (!member) throw record_not_found("org_member", fmt::format("(org {}, user {})", org_id, user_id));
+  if (!member) throw record_not_found("org_member", detail::message("(org {}, user {})", org_id, user_id));
   if (member->role == org_role::owner && role != org_role::owner) require_not_last_owner(user_id, org_id);
   member->role = role;
   update(db_, *member);
@@ -9755,7 +9768,7 @@ template <class Connection>
 void basic_store<Connection>::remove_org_member(std::int64_t org_id, std::int64_t user_id) {
   transaction_type tx(db_);
   auto member = org_membership(org_id, user_id);
-  if (!member) throw record_not_found("org_member", fmt::format("(org {}, user {})", org_id, user_id));
+  if (!member) throw record_not_found("org_member", detail::message("(org {}, user {})", org_id, user_id));
   if (member->role == org_role::owner) require_not_last_owner(user_id, org_id);
   (void)remove<org_member>(db_, member->id);
   tx.commit();
@@ -9853,7 +9866,7 @@ void basic_store<Connection>::revoke_access(std::int64_t repo_id, std::int64_t u
   transaction_type tx(db_);
   using grant = dep<repo_access>;
   if (from<grant>.where(col<&grant::repo_id> == repo_id && col<&grant::user_id> == user_id).remove(db_) == 0)
-    throw record_not_found("repo_access", fmt::format("(repository {}, user {})", repo_id, user_id));
+    throw record_not_found("repo_access", detail::message("(repository {}, user {})", repo_id, user_id));
   tx.commit();
 }
 
@@ -10177,7 +10190,7 @@ namespace cpm {
 class database_in_use : public error {
  public:
   explicit database_in_use(std::string path)
-      : error(fmt::format("cpm: '{}' is open in another process; stop it before restoring", path)),
+      : error(detail::message("cpm: '{}' is open in another process; stop it before restoring", path)),
         path_(std::move(path)) {}
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
@@ -10199,7 +10212,7 @@ class restore_refused : public error {
   };
 
   restore_refused(std::string path, reason why, std::string detail, std::vector<std::string> problems = {})
-      : error(fmt::format("cpm: refusing to restore '{}': {}", path, detail)),
+      : error(detail::message("cpm: refusing to restore '{}': {}", path, detail)),
         path_(std::move(path)),
         reason_(why),
         problems_(std::move(problems)) {}
@@ -10229,8 +10242,8 @@ struct check_result {
     std::vector<std::string> lines;
     for (const auto& p : integrity_problems) lines.push_back("integrity_check: " + p);
     for (const auto& v : foreign_key_violations)
-      lines.push_back(fmt::format("foreign_key_check: {} row {} refers to a row of {} that does not exist", v.table,
-                                  v.rowid, v.parent));
+      lines.push_back(detail::message("foreign_key_check: {} row {} refers to a row of {} that does not exist", v.table,
+                                      v.rowid, v.parent));
     return lines;
   }
 };
@@ -10256,9 +10269,9 @@ inline std::string utc_stamp(std::chrono::sys_seconds t) {
   const auto day = floor<days>(t);
   const year_month_day ymd{day};
   const hh_mm_ss hms{t - day};
-  return fmt::format("{:04}{:02}{:02}-{:02}{:02}{:02}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                     static_cast<unsigned>(ymd.day()), hms.hours().count(), hms.minutes().count(),
-                     hms.seconds().count());
+  return detail::message("{:04}{:02}{:02}-{:02}{:02}{:02}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                         static_cast<unsigned>(ymd.day()), hms.hours().count(), hms.minutes().count(),
+                         hms.seconds().count());
 }
 
 inline std::chrono::sys_seconds now_seconds() {
@@ -10306,21 +10319,21 @@ inline int verify_restorable(const std::string& copy, const std::string& shown) 
   } catch (const sqlite_error& e) {
     if (e.code() == SQLITE_CORRUPT)
       throw restore_refused(shown, restore_refused::reason::damaged,
-                            fmt::format("it is damaged ({})", sqlite3_errstr(e.code())), {e.sqlite_message()});
+                            detail::message("it is damaged ({})", sqlite3_errstr(e.code())), {e.sqlite_message()});
     if (e.code() != SQLITE_NOTADB && e.code() != SQLITE_CANTOPEN) throw;
     throw restore_refused(shown, restore_refused::reason::not_a_database,
-                          fmt::format("it is not an SQLite database ({})", sqlite3_errstr(e.code())));
+                          detail::message("it is not an SQLite database ({})", sqlite3_errstr(e.code())));
   }
   if (auto problems = integrity_check(*db); !problems.empty()) {
     std::string message =
-        fmt::format("PRAGMA integrity_check found {} problem(s), first: {}", problems.size(), problems.front());
+        detail::message("PRAGMA integrity_check found {} problem(s), first: {}", problems.size(), problems.front());
     throw restore_refused(shown, restore_refused::reason::damaged, std::move(message), std::move(problems));
   }
   if (auto found = foreign_key_violations(*db); !found.empty()) {
     std::vector<std::string> problems;
-    for (const auto& v : found) problems.push_back(fmt::format("{} row {} -> {}", v.table, v.rowid, v.parent));
-    std::string message = fmt::format("PRAGMA foreign_key_check found {} row(s) pointing nowhere, first: {}",
-                                      problems.size(), problems.front());
+    for (const auto& v : found) problems.push_back(detail::message("{} row {} -> {}", v.table, v.rowid, v.parent));
+    std::string message = detail::message("PRAGMA foreign_key_check found {} row(s) pointing nowhere, first: {}",
+                                          problems.size(), problems.front());
     throw restore_refused(shown, restore_refused::reason::foreign_keys, std::move(message), std::move(problems));
   }
   const int version = store_schema_version(*db);
@@ -10329,12 +10342,12 @@ inline int verify_restorable(const std::string& copy, const std::string& shown) 
   for (const auto& table : original_tables)
     if (!table_exists(*db, table.name))
       throw restore_refused(shown, restore_refused::reason::not_cpm,
-                            fmt::format("it is not a cpm database (it has no table '{}')", table.name));
+                            detail::message("it is not a cpm database (it has no table '{}')", table.name));
   try {
     check_adoptable(*db);
   } catch (const adoption_error& e) {
     throw restore_refused(shown, restore_refused::reason::not_cpm,
-                          fmt::format("it is not a cpm database (table '{}' has no column '{}')", e.table(), e.column()));
+                          detail::message("it is not a cpm database (table '{}' has no column '{}')", e.table(), e.column()));
   }
   return version;
 }
@@ -10367,7 +10380,7 @@ inline std::optional<connection> lock_for_replacement(const std::string& target,
 // "<target>.replaced-<stamp>", or with "-2", "-3", ... when that name is taken.
 inline std::string side_copy_name(const std::string& target, std::chrono::sys_seconds when, int attempt) {
   std::string name = target + ".replaced-" + utc_stamp(when);
-  if (attempt > 1) name += fmt::format("-{}", attempt);
+  if (attempt > 1) name += detail::message("-{}", attempt);
   return name;
 }
 
@@ -10449,14 +10462,14 @@ inline restore_result restore(const std::string& target, const std::string& back
 
   struct stat source_stat{};
   if (::stat(backup_file.c_str(), &source_stat) != 0)
-    throw restore_refused(backup_file, reason::not_a_file, fmt::format("cannot read it ({})", std::strerror(errno)));
+    throw restore_refused(backup_file, reason::not_a_file, detail::message("cannot read it ({})", std::strerror(errno)));
   if (!S_ISREG(source_stat.st_mode)) throw restore_refused(backup_file, reason::not_a_file, "it is not a regular file");
   for (const char* suffix : {"-wal", "-journal"})
     if (detail::nonempty_file(backup_file + suffix))
       throw restore_refused(backup_file, reason::unfinished,
-                            fmt::format("it has a {} file beside it (open elsewhere, or not closed cleanly); "
-                                        "open and close it once with sqlite3 first",
-                                        suffix + 1));
+                            detail::message("it has a {} file beside it (open elsewhere, or not closed cleanly); "
+                                            "open and close it once with sqlite3 first",
+                                            suffix + 1));
   struct stat target_stat{};
   const bool target_exists = ::stat(target.c_str(), &target_stat) == 0;
   if (target_exists && target_stat.st_dev == source_stat.st_dev && target_stat.st_ino == source_stat.st_ino)
@@ -10640,12 +10653,12 @@ class pool_timeout : public error {
                               std::chrono::milliseconds oldest, std::size_t waiting) {
     std::string text =
         which == side::read
-            ? fmt::format("cpm::pool: no reader connection came free within {} ms", wait.count())
-            : fmt::format("cpm::pool: the writer connection did not come free within {} ms", wait.count());
-    text += fmt::format(" ({} handle{} out: {} of {} readers, the writer {}; the oldest out for {} ms",
-                        handles_out, handles_out == 1 ? "" : "s", readers_out, readers,
-                        writer_out ? "out" : "free", oldest.count());
-    if (waiting > 0) text += fmt::format("; {} more {} waiting", waiting, which == side::read ? "readers" : "writers");
+            ? detail::message("cpm::pool: no reader connection came free within {} ms", wait.count())
+            : detail::message("cpm::pool: the writer connection did not come free within {} ms", wait.count());
+    text += detail::message(" ({} handle{} out: {} of {} readers, the writer {}; the oldest out for {} ms",
+                            handles_out, handles_out == 1 ? "" : "s", readers_out, readers,
+                            writer_out ? "out" : "free", oldest.count());
+    if (waiting > 0) text += detail::message("; {} more {} waiting", waiting, which == side::read ? "readers" : "writers");
     text += ')';
     if (which == side::write)
       text += ". A thread that asks for the writer while it holds a write handle waits for itself.";
@@ -10797,8 +10810,8 @@ class pool_state {
     if (options_.readers == 0) options_.readers = default_readers();
     if (options_.max_readers == 0) options_.max_readers = std::max<std::size_t>(64, options_.readers);
     if (options_.max_readers < options_.readers)
-      throw usage_error(fmt::format("cpm::pool: max_readers ({}) is less than readers ({})", options_.max_readers,
-                                    options_.readers));
+      throw usage_error(detail::message("cpm::pool: max_readers ({}) is less than readers ({})", options_.max_readers,
+                                        options_.readers));
     // Every reader slot there can be, made now: a slot never moves, so a checkout can scan them
     // without the lock. Unused ones stay unpublished (reader_count_).
     slots_.reserve(options_.max_readers + 1);
@@ -11422,9 +11435,9 @@ class basic_pool {
     state_.reset();
 #if CPM_POOL_CHECKS
     if (out > 0)
-      detail::pool_misuse(fmt::format("cpm::pool: destroyed while {} handle{} still out (the oldest for {} ms) on '{}'; "
-                                      "every reader and writer must be destroyed before its pool",
-                                      out, out == 1 ? " is" : "s are", oldest.count(), path));
+      detail::pool_misuse(detail::message("cpm::pool: destroyed while {} handle{} still out (the oldest for {} ms) on '{}'; "
+                                          "every reader and writer must be destroyed before its pool",
+                                          out, out == 1 ? " is" : "s are", oldest.count(), path));
 #else
     (void)out;
     (void)oldest;

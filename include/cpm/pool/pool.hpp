@@ -28,6 +28,7 @@
 // when they return.
 #pragma once
 
+#include <cpm/detail/message.hpp>
 #include <cpm/pool/detail/state.hpp>
 #include <cpm/sqlite/error.hpp>
 #include <cpm/store/store.hpp>
@@ -173,9 +174,9 @@ class basic_pool {
     state_.reset();
 #if CPM_POOL_CHECKS
     if (out > 0)
-      detail::pool_misuse(fmt::format("cpm::pool: destroyed while {} handle{} still out (the oldest for {} ms) on '{}'; "
-                                      "every reader and writer must be destroyed before its pool",
-                                      out, out == 1 ? " is" : "s are", oldest.count(), path));
+      detail::pool_misuse(detail::message("cpm::pool: destroyed while {} handle{} still out (the oldest for {} ms) on '{}'; "
+                                          "every reader and writer must be destroyed before its pool",
+                                          out, out == 1 ? " is" : "s are", oldest.count(), path));
 #else
     (void)out;
     (void)oldest;

@@ -1,6 +1,7 @@
 // cpm: a list bound as one PostgreSQL array parameter (binary format), for "column" = ANY($n).
 #pragma once
 
+#include <cpm/detail/message.hpp>
 #include <cpm/postgres/value.hpp>
 
 #include <fmt/core.h>
@@ -57,7 +58,7 @@ struct value_traits<detail::array_ref<T>> {
     const Oid array = detail::array_type(element);
     if (array == 0)
       p.fail(value_error::kind::type_mismatch,
-             fmt::format("cpm: an IN list of {} values cannot be sent as a PostgreSQL array", detail::type_name(element)));
+             detail::message("cpm: an IN list of {} values cannot be sent as a PostgreSQL array", detail::type_name(element)));
     std::string& out = list.encoded;
     out.clear();
     const std::vector<T>& values = *list.values;
@@ -66,7 +67,7 @@ struct value_traits<detail::array_ref<T>> {
     detail::put_int32(out, element);
     if (!values.empty()) {
       if (values.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
-        p.fail(value_error::kind::out_of_range, fmt::format("{} values exceed one PostgreSQL array", values.size()));
+        p.fail(value_error::kind::out_of_range, detail::message("{} values exceed one PostgreSQL array", values.size()));
       detail::put_int32(out, static_cast<std::uint32_t>(values.size()));
       detail::put_int32(out, 1);  // lower bound
     }

@@ -30,6 +30,7 @@
 // open a new one.
 #pragma once
 
+#include <cpm/detail/message.hpp>
 #include <cpm/postgres/errors.hpp>
 #include <cpm/postgres/value.hpp>
 #include <cpm/query/raw.hpp>
@@ -150,7 +151,7 @@ struct connection_state {
     std::memcpy(key.data(), &type_bytes, sizeof type_bytes);
     key.append(type_view);
     key.append(sql);
-    std::string name = fmt::format("cpm_{}", statements.size() + 1);
+    std::string name = detail::message("cpm_{}", statements.size() + 1);
     std::string text(sql);
     result_ptr res(PQprepare(conn, name.c_str(), text.c_str(), count, count ? types : nullptr));
     if (!res || PQresultStatus(res.get()) != PGRES_COMMAND_OK) fail(res.get(), sql);
@@ -167,7 +168,7 @@ struct connection_state {
 
   [[noreturn, gnu::cold]] static void wrong_count(int wanted, int given, std::string_view sql) {
     throw usage_error(
-        fmt::format("cpm: the statement has {} parameters but {} values were given: {}", wanted, given, sql));
+        detail::message("cpm: the statement has {} parameters but {} values were given: {}", wanted, given, sql));
   }
 };
 
@@ -490,7 +491,7 @@ class connection {
   // How many prepared statements it holds now.
   [[nodiscard]] std::size_t statement_count() { return state().statements.size(); }
   // A name no other savepoint of this connection uses.
-  [[nodiscard]] std::string next_savepoint_name() { return fmt::format("cpm_sp_{}", ++state().savepoints); }
+  [[nodiscard]] std::string next_savepoint_name() { return detail::message("cpm_sp_{}", ++state().savepoints); }
   // The server's process id for this session (pg_backend_pid()).
   [[nodiscard]] int backend_pid() { return PQbackendPID(state().conn); }
   // The server's version, as 150004 for 15.4.
@@ -525,12 +526,12 @@ class connection {
 
   [[noreturn]] void fail_connect(std::string_view what) {
     error_fields f;
-    f.message = fmt::format("cpm: {}: {}", what, detail::trimmed(PQerrorMessage(state_->conn)));
+    f.message = detail::message("cpm: {}: {}", what, detail::trimmed(PQerrorMessage(state_->conn)));
     // The connection string may hold a password: name only where it went.
     const char* host = PQhost(state_->conn);
     const char* port = PQport(state_->conn);
     const char* db = PQdb(state_->conn);
-    f.detail = fmt::format("host={} port={} dbname={}", host ? host : "", port ? port : "", db ? db : "");
+    f.detail = detail::message("host={} port={} dbname={}", host ? host : "", port ? port : "", db ? db : "");
     throw connect_error(std::move(f));
   }
 
@@ -571,7 +572,7 @@ class connection {
     auto res = run(sql, args...);
     detail::check_shape<Row, ByName>(res.get(), sql);
     int count = PQntuples(res.get());
-    if (count > 1) throw usage_error(fmt::format("cpm: the query returned {} rows, not at most one: {}", count, sql));
+    if (count > 1) throw usage_error(detail::message("cpm: the query returned {} rows, not at most one: {}", count, sql));
     if (count == 0) return std::nullopt;
     std::optional<Row> out(std::in_place);
     detail::read_row(res.get(), 0, *out);
@@ -581,7 +582,7 @@ class connection {
   template <class Row, bool ByName, class... Args>
   Row one(std::string_view sql, const Args&... args) {
     auto row = optional<Row, ByName>(sql, args...);
-    if (!row) throw not_found(fmt::format("cpm: the query returned no row: {}", sql));
+    if (!row) throw not_found(detail::message("cpm: the query returned no row: {}", sql));
     return std::move(*row);
   }
 
@@ -596,7 +597,7 @@ class connection {
       s.fail(nullptr, sql);
     if (!PQsetSingleRowMode(s.conn)) {
       while (PGresult* r = PQgetResult(s.conn)) PQclear(r);
-      throw usage_error(fmt::format("cpm: libpq refused single-row mode for: {}", sql));
+      throw usage_error(detail::message("cpm: libpq refused single-row mode for: {}", sql));
     }
     s.streaming = true;
     return row_stream<Row, ByName>(state_, std::string(sql));

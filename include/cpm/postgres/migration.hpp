@@ -30,6 +30,7 @@
 //   cpm::pg::migrate(db, "notes-app", steps);
 #pragma once
 
+#include <cpm/detail/message.hpp>
 #include <cpm/postgres/connection.hpp>
 #include <cpm/postgres/errors.hpp>
 #include <cpm/postgres/transaction.hpp>
@@ -77,10 +78,10 @@ inline void check_steps(std::string_view component, std::span<const migration> s
   int previous = 0;
   for (const auto& step : steps) {
     if (step.version <= previous)
-      throw usage_error(fmt::format("cpm: migration versions must increase from 1; {} '{}' follows {}", step.version,
-                                    step.name, previous));
+      throw usage_error(detail::message("cpm: migration versions must increase from 1; {} '{}' follows {}", step.version,
+                                        step.name, previous));
     if (step.sql.empty() && !step.apply)
-      throw usage_error(fmt::format("cpm: migration {} '{}' has neither SQL nor a function", step.version, step.name));
+      throw usage_error(detail::message("cpm: migration {} '{}' has neither SQL nor a function", step.version, step.name));
     previous = step.version;
   }
 }
@@ -92,7 +93,7 @@ inline std::string step_checksum(const migration& step) {
     h ^= c;
     h *= 1099511628211ull;
   }
-  return fmt::format("fnv1a64:{:016x}", h);
+  return detail::message("fnv1a64:{:016x}", h);
 }
 
 // The history table of the current schema (the one CREATE TABLE writes to and unqualified
@@ -137,13 +138,13 @@ inline void check_history(connection& db, std::string_view component, std::span<
 class advisory_lock {
  public:
   advisory_lock(connection& db, std::int64_t key) : db_(&db), key_(key) {
-    db.exec(fmt::format("SELECT pg_advisory_lock({})", key));
+    db.exec(detail::message("SELECT pg_advisory_lock({})", key));
   }
   advisory_lock(const advisory_lock&) = delete;
   advisory_lock& operator=(const advisory_lock&) = delete;
   ~advisory_lock() {
     try {
-      if (db_->is_healthy()) db_->exec(fmt::format("SELECT pg_advisory_unlock({})", key_));
+      if (db_->is_healthy()) db_->exec(detail::message("SELECT pg_advisory_unlock({})", key_));
     } catch (...) {
       // The connection failed meanwhile: the server has released the lock with the session.
     }
@@ -156,9 +157,9 @@ class advisory_lock {
 
 inline std::int64_t lock_key(connection& db, std::string_view component) {
   if (!db.query_one<std::optional<std::string>>("SELECT current_schema()::text"))
-    throw usage_error(fmt::format("cpm: migrate of '{}' needs a schema to write to, and the search_path ({}) names "
-                                  "none that exists",
-                                  component, db.query_one<std::string>("SELECT current_setting('search_path')")));
+    throw usage_error(detail::message("cpm: migrate of '{}' needs a schema to write to, and the search_path ({}) names "
+                                      "none that exists",
+                                      component, db.query_one<std::string>("SELECT current_setting('search_path')")));
   return db.query_one<std::int64_t>(lock_key_sql, component);
 }
 
@@ -226,12 +227,12 @@ inline void accept_migration_change(connection& db, std::string_view component, 
   const migration* step = nullptr;
   for (const auto& s : steps)
     if (s.version == version) step = &s;
-  if (!step) throw usage_error(fmt::format("cpm: the steps of '{}' have no version {}", component, version));
+  if (!step) throw usage_error(detail::message("cpm: the steps of '{}' have no version {}", component, version));
   std::int64_t updated = 0;
   if (detail::history_exists(db))
     updated = db.execute("UPDATE cpm_schema_history SET checksum = $1 WHERE component = $2 AND version = $3",
                          detail::step_checksum(*step), component, version);
-  if (updated == 0) throw not_found(fmt::format("cpm: migration {} of '{}' was never applied", version, component));
+  if (updated == 0) throw not_found(detail::message("cpm: migration {} of '{}' was never applied", version, component));
 }
 
 }  // namespace cpm::pg

@@ -29,6 +29,7 @@
 // are microseconds on the server: a finer time point is bound floored to the microsecond.
 #pragma once
 
+#include <cpm/detail/message.hpp>
 #include <cpm/postgres/errors.hpp>
 #include <cpm/sqlite/detail/enum_probe.hpp>
 #include <cpm/sqlite/detail/timestamp.hpp>
@@ -76,6 +77,8 @@ inline constexpr Oid timestamptz = 1184;
 
 namespace detail {
 
+using cpm::detail::message;  // run-time formatted messages (cpm/detail/message.hpp)
+
 // The name of a type OID in messages.
 inline std::string type_name(Oid type) {
   switch (type) {
@@ -98,7 +101,7 @@ inline std::string type_name(Oid type) {
     case 1700: return "NUMERIC";
     case 3802: return "JSONB";
     case 2950: return "UUID";
-    default: return fmt::format("type oid {}", type);
+    default: return detail::message("type oid {}", type);
   }
 }
 
@@ -160,7 +163,7 @@ class parameter {
   // Bytes that stay alive until the statement has run (BYTEA, binary).
   void bytes_ref(Oid type, std::span<const std::byte> v) {
     if (v.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
-      fail(value_error::kind::out_of_range, fmt::format("{} bytes exceed libpq's limit for one parameter", v.size()));
+      fail(value_error::kind::out_of_range, detail::message("{} bytes exceed libpq's limit for one parameter", v.size()));
     type_ = type;
     value_ = v.empty() ? "" : reinterpret_cast<const char*>(v.data());
     length_ = static_cast<int>(v.size());
@@ -191,7 +194,7 @@ class parameter {
   [[nodiscard]] int format() const noexcept { return format_; }
   [[nodiscard]] int index() const noexcept { return index_; }
   void set_index(int index) noexcept { index_ = index; }
-  [[nodiscard]] std::string name() const { return fmt::format("parameter ${}", index_); }
+  [[nodiscard]] std::string name() const { return detail::message("parameter ${}", index_); }
 
   [[noreturn, gnu::cold]] void fail(value_error::kind k, const std::string& detail) const {
     throw value_error(k, name(), detail);
@@ -212,12 +215,12 @@ class parameter {
   }
   void check_text(std::string_view v) const {
     if (v.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
-      fail(value_error::kind::out_of_range, fmt::format("{} bytes of text exceed libpq's limit for one parameter", v.size()));
+      fail(value_error::kind::out_of_range, detail::message("{} bytes of text exceed libpq's limit for one parameter", v.size()));
     if (auto at = v.find('\0'); at != std::string_view::npos)
       fail(value_error::kind::type_mismatch,
-           fmt::format("the text holds a NUL byte at offset {} (of {}), which PostgreSQL text cannot store; "
-                       "bind such bytes as std::vector<std::byte> into a BYTEA column",
-                       at, v.size()));
+           detail::message("the text holds a NUL byte at offset {} (of {}), which PostgreSQL text cannot store; "
+                           "bind such bytes as std::vector<std::byte> into a BYTEA column",
+                           at, v.size()));
   }
 
   Oid type_ = oid::unknown;
@@ -244,7 +247,7 @@ class field {
   [[nodiscard]] int index() const noexcept { return column_; }
   [[nodiscard]] std::string name() const {
     const char* n = PQfname(res_, column_);
-    return n ? std::string(n) : fmt::format("#{}", column_);
+    return n ? std::string(n) : detail::message("#{}", column_);
   }
 
   // The value as messages show it: "INT8 5000000000", "TEXT 'abc'", "NULL", "BYTEA (12 bytes)".
@@ -252,19 +255,19 @@ class field {
     if (is_null()) return "NULL";
     Oid t = type();
     switch (t) {
-      case oid::int2: return fmt::format("INT2 {}", static_cast<std::int16_t>(detail::get_be<std::uint16_t>(data())));
-      case oid::int4: return fmt::format("INT4 {}", static_cast<std::int32_t>(detail::get_be<std::uint32_t>(data())));
-      case oid::int8: return fmt::format("INT8 {}", static_cast<std::int64_t>(detail::get_be<std::uint64_t>(data())));
+      case oid::int2: return detail::message("INT2 {}", static_cast<std::int16_t>(detail::get_be<std::uint16_t>(data())));
+      case oid::int4: return detail::message("INT4 {}", static_cast<std::int32_t>(detail::get_be<std::uint32_t>(data())));
+      case oid::int8: return detail::message("INT8 {}", static_cast<std::int64_t>(detail::get_be<std::uint64_t>(data())));
       case oid::text:
       case oid::varchar:
       case oid::bpchar:
       case oid::name: {
         constexpr std::size_t shown = 64;
         std::string_view v = bytes();
-        return fmt::format(fmt::runtime(v.size() <= shown ? "{} '{}'" : "{} '{}...' ({} bytes)"), detail::type_name(t),
-                           v.substr(0, shown), v.size());
+        return detail::message(v.size() <= shown ? "{} '{}'" : "{} '{}...' ({} bytes)", detail::type_name(t),
+                               v.substr(0, shown), v.size());
       }
-      default: return fmt::format("{} ({} bytes)", detail::type_name(t), size());
+      default: return detail::message("{} ({} bytes)", detail::type_name(t), size());
     }
   }
 
@@ -274,9 +277,9 @@ class field {
   // NULL into a type that cannot hold it, or a column type `target` does not read.
   [[noreturn, gnu::cold, gnu::noinline]] void mismatch(std::string_view target, std::string_view accepted) const {
     if (is_null())
-      fail(value_error::kind::null_value, fmt::format("NULL cannot be read as {} (use std::optional)", target));
+      fail(value_error::kind::null_value, detail::message("NULL cannot be read as {} (use std::optional)", target));
     fail(value_error::kind::type_mismatch,
-         fmt::format("{} cannot be read as {} (it reads {}; cast the column in SQL)", describe(), target, accepted));
+         detail::message("{} cannot be read as {} (it reads {}; cast the column in SQL)", describe(), target, accepted));
   }
 
  private:
@@ -329,7 +332,7 @@ struct value_traits<T> {
     } else {
       if constexpr (std::is_unsigned_v<T> && sizeof(T) >= 8) {
         if (v > static_cast<T>(std::numeric_limits<std::int64_t>::max()))
-          p.fail(value_error::kind::out_of_range, fmt::format("{} does not fit PostgreSQL's INT8", v));
+          p.fail(value_error::kind::out_of_range, detail::message("{} does not fit PostgreSQL's INT8", v));
       }
       p.int8(static_cast<std::int64_t>(v));
     }
@@ -339,9 +342,9 @@ struct value_traits<T> {
     std::int64_t v = detail::read_int64(f, target);
     if (!fits(v)) [[unlikely]]
       f.fail(value_error::kind::out_of_range,
-             fmt::format("{} does not fit {} (range {}..{})", f.describe(), target,
-                         static_cast<std::int64_t>(std::numeric_limits<T>::min()),
-                         static_cast<std::uint64_t>(std::numeric_limits<T>::max())));
+             detail::message("{} does not fit {} (range {}..{})", f.describe(), target,
+                             static_cast<std::int64_t>(std::numeric_limits<T>::min()),
+                             static_cast<std::uint64_t>(std::numeric_limits<T>::max())));
     out = static_cast<T>(v);
   }
   static constexpr bool fits(std::int64_t v) noexcept {
@@ -544,19 +547,19 @@ struct value_traits<std::chrono::sys_time<Duration>> {
     if (t == oid::timestamptz || t == oid::timestamp) {
       auto micros = static_cast<std::int64_t>(detail::get_be<std::uint64_t>(f.data()));
       if (micros == std::numeric_limits<std::int64_t>::max() || micros == std::numeric_limits<std::int64_t>::min())
-        f.fail(value_error::kind::out_of_range, fmt::format("{} is infinity, which {} cannot hold", detail::type_name(t), target));
+        f.fail(value_error::kind::out_of_range, detail::message("{} is infinity, which {} cannot hold", detail::type_name(t), target));
       seconds = cpm::detail::floor_div(micros, 1'000'000) + detail::pg_epoch_seconds;
       nanos = (micros - cpm::detail::floor_div(micros, 1'000'000) * 1'000'000) * 1000;
     } else if (t == oid::date) {
       auto days = static_cast<std::int32_t>(detail::get_be<std::uint32_t>(f.data()));
       if (days == std::numeric_limits<std::int32_t>::max() || days == std::numeric_limits<std::int32_t>::min())
-        f.fail(value_error::kind::out_of_range, fmt::format("DATE is infinity, which {} cannot hold", target));
+        f.fail(value_error::kind::out_of_range, detail::message("DATE is infinity, which {} cannot hold", target));
       seconds = static_cast<std::int64_t>(days) * 86'400 + detail::pg_epoch_seconds;
     } else {
       f.mismatch(target, "TIMESTAMPTZ, TIMESTAMP, DATE");
     }
     if (!cpm::detail::to_time_point(seconds, nanos, out)) [[unlikely]]
-      f.fail(value_error::kind::out_of_range, fmt::format("{} is outside the range of {}", detail::type_name(t), target));
+      f.fail(value_error::kind::out_of_range, detail::message("{} is outside the range of {}", detail::type_name(t), target));
   }
 };
 
@@ -572,8 +575,8 @@ struct value_traits<E> {
     if constexpr (named_enum<E>) {
       std::string_view name = enum_to_text(v);
       if (name.empty())
-        p.fail(value_error::kind::bad_enum, fmt::format("enumerator {} has no name in cpm::enum_names",
-                                                        static_cast<long long>(static_cast<U>(v))));
+        p.fail(value_error::kind::bad_enum, detail::message("enumerator {} has no name in cpm::enum_names",
+                                                            static_cast<long long>(static_cast<U>(v))));
       p.text(name);
     } else {
       value_traits<U>::bind(p, static_cast<U>(v));
@@ -586,15 +589,15 @@ struct value_traits<E> {
       if (f.is_null() || !detail::is_text(f.type())) [[unlikely]]
         f.mismatch(target, "text: an enumerator's name in cpm::enum_names");
       auto e = enum_from_text<E>(f.bytes());
-      if (!e) f.fail(value_error::kind::bad_enum, fmt::format("{} names no enumerator of {} in cpm::enum_names", f.describe(), target));
+      if (!e) f.fail(value_error::kind::bad_enum, detail::message("{} names no enumerator of {} in cpm::enum_names", f.describe(), target));
       out = *e;
     } else if constexpr (cpm::detail::enum_probe<E>::values.any) {
       std::int64_t v = detail::read_int64(f, target);
       if (!cpm::detail::enum_value_named<E>(v)) [[unlikely]]
         f.fail(value_error::kind::bad_enum,
-               fmt::format("{} names no enumerator of {} (cpm sees the enumerators in {}..{}; give the enum "
-                           "cpm::enum_names, or specialise cpm::pg::value_traits, for others)",
-                           f.describe(), target, cpm::detail::enum_probe_min, cpm::detail::enum_probe_max));
+               detail::message("{} names no enumerator of {} (cpm sees the enumerators in {}..{}; give the enum "
+                               "cpm::enum_names, or specialise cpm::pg::value_traits, for others)",
+                               f.describe(), target, cpm::detail::enum_probe_min, cpm::detail::enum_probe_max));
       out = static_cast<E>(static_cast<U>(v));
     } else {
       U raw{};

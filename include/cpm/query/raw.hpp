@@ -16,6 +16,7 @@
 // cpm::sql<"..."> is cached in a slot of its own; other text is cached by its content.
 #pragma once
 
+#include <cpm/detail/message.hpp>
 #include <cpm/query/detail/row_io.hpp>
 #include <cpm/query/rows.hpp>
 #include <cpm/sqlite/connection.hpp>
@@ -47,9 +48,9 @@ inline constexpr by_position_t by_position{};
 class column_name_mismatch : public usage_error {
  public:
   column_name_mismatch(std::size_t index, std::string expected, std::string actual, std::string sql)
-      : usage_error(fmt::format("cpm: column {} of the result is named \"{}\" but field {} of the row type is \"{}\" "
-                                "(alias the column: AS {}; or map by position with cpm::by_position): {}",
-                                index, actual, index, expected, expected, sql)),
+      : usage_error(detail::message("cpm: column {} of the result is named \"{}\" but field {} of the row type is \"{}\" "
+                                    "(alias the column: AS {}; or map by position with cpm::by_position): {}",
+                                    index, actual, index, expected, expected, sql)),
         index_(index),
         expected_(std::move(expected)),
         actual_(std::move(actual)),

@@ -19,6 +19,7 @@
 // static_assert, its message beginning "cpm:".
 #pragma once
 
+#include <cpm/detail/message.hpp>
 #include <cpm/query/detail/row_io.hpp>
 #include <cpm/query/detail/sql_text.hpp>
 #include <cpm/query/find.hpp>
@@ -164,7 +165,7 @@ void append_json_value(std::string& out, const parameter& p, const T& v) {
   } else if constexpr (std::is_integral_v<T>) {
     if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
       if (v > static_cast<T>(std::numeric_limits<std::int64_t>::max()))
-        p.fail(value_error::kind::out_of_range, fmt::format("{} does not fit SQLite's 64-bit signed integer", v));
+        p.fail(value_error::kind::out_of_range, detail::message("{} does not fit SQLite's 64-bit signed integer", v));
     }
     char buf[24];
     auto end = std::to_chars(buf, buf + sizeof buf, static_cast<std::int64_t>(v)).ptr;
@@ -174,8 +175,8 @@ void append_json_value(std::string& out, const parameter& p, const T& v) {
       std::string_view name = enum_to_text(v);
       if (name.empty())
         p.fail(value_error::kind::bad_enum,
-               fmt::format("enumerator {} has no name in cpm::enum_names",
-                           static_cast<long long>(static_cast<std::underlying_type_t<T>>(v))));
+               detail::message("enumerator {} has no name in cpm::enum_names",
+                               static_cast<long long>(static_cast<std::underlying_type_t<T>>(v))));
       append_json_value(out, p, std::string(name));
     } else {
       append_json_value(out, p, static_cast<std::underlying_type_t<T>>(v));

@@ -27,6 +27,7 @@
 // Names are compared as SQLite compares them: ignoring ASCII case.
 #pragma once
 
+#include <cpm/detail/message.hpp>
 #include <cpm/reflect/model.hpp>
 #include <cpm/schema/detail/column_types.hpp>
 #include <cpm/sqlite/connection.hpp>
@@ -67,29 +68,29 @@ struct schema_difference {
 
   // One line saying what differs, naming the table and column.
   [[nodiscard]] std::string message() const {
-    const std::string where = fmt::format("table \"{}\", column \"{}\"", table, column);
-    const std::string which = fmt::format("field {}::{}", model, field);
+    const std::string where = detail::message("table \"{}\", column \"{}\"", table, column);
+    const std::string which = detail::message("field {}::{}", model, field);
     switch (what) {
       case kind::missing_table:
-        return fmt::format("table \"{}\" does not exist (model {})", table, model);
+        return detail::message("table \"{}\" does not exist (model {})", table, model);
       case kind::missing_column:
-        return fmt::format("{}: no such column ({})", where, which);
+        return detail::message("{}: no such column ({})", where, which);
       case kind::extra_column:
-        return fmt::format("{}: NOT NULL without a DEFAULT, and model {} has no field for it: its inserts would fail",
-                           where, model);
+        return detail::message("{}: NOT NULL without a DEFAULT, and model {} has no field for it: its inserts would fail",
+                               where, model);
       case kind::affinity_mismatch:
-        return fmt::format("{}: declared {} ({} affinity), but {} is stored as {}", where,
-                           actual.empty() ? std::string("without a type") : "'" + actual + "'",
-                           detail::ddl::affinity_name(detail::ddl::affinity_of(actual)), which, expected);
+        return detail::message("{}: declared {} ({} affinity), but {} is stored as {}", where,
+                               actual.empty() ? std::string("without a type") : "'" + actual + "'",
+                               detail::ddl::affinity_name(detail::ddl::affinity_of(actual)), which, expected);
       case kind::nullable_column:
-        return fmt::format("{}: allows NULL, but {} is not std::optional (reading a NULL would throw)", where, which);
+        return detail::message("{}: allows NULL, but {} is not std::optional (reading a NULL would throw)", where, which);
       case kind::not_null_column:
-        return fmt::format("{}: NOT NULL, but {} is std::optional (an empty one cannot be stored)", where, which);
+        return detail::message("{}: NOT NULL, but {} is std::optional (an empty one cannot be stored)", where, which);
       case kind::primary_key:
-        return fmt::format("{}: {} is the model's key, but {}", where, which, actual);
+        return detail::message("{}: {} is the model's key, but {}", where, which, actual);
       case kind::missing_default:
-        return fmt::format("{}: no DEFAULT, but {} is one the database fills in (model_traits defaults)", where,
-                           which);
+        return detail::message("{}: no DEFAULT, but {} is one the database fills in (model_traits defaults)", where,
+                               which);
     }
     return where;
   }
@@ -105,8 +106,8 @@ class schema_mismatch : public error {
 
  private:
   static std::string describe(const std::vector<schema_difference>& differences) {
-    std::string text = fmt::format("cpm: the database does not match the models ({} difference{}):",
-                                   differences.size(), differences.size() == 1 ? "" : "s");
+    std::string text = detail::message("cpm: the database does not match the models ({} difference{}):",
+                                       differences.size(), differences.size() == 1 ? "" : "s");
     for (const auto& d : differences) {
       text += "\n  - ";
       text += d.message();

@@ -18,6 +18,7 @@
 //   cpm::migrate(db, "notes-app", steps);
 #pragma once
 
+#include <cpm/detail/message.hpp>
 #include <cpm/sqlite/connection.hpp>
 #include <cpm/sqlite/error.hpp>
 #include <cpm/sqlite/transaction.hpp>
@@ -50,9 +51,9 @@ struct migration {
 class schema_too_new : public error {
  public:
   schema_too_new(std::string component, int database_version, int code_version)
-      : error(fmt::format("cpm: the database is at schema version {} of '{}', newer than this code knows ({}); "
-                          "it was left untouched",
-                          database_version, component, code_version)),
+      : error(detail::message("cpm: the database is at schema version {} of '{}', newer than this code knows ({}); "
+                              "it was left untouched",
+                              database_version, component, code_version)),
         component_(std::move(component)),
         database_(database_version),
         code_(code_version) {}
@@ -70,10 +71,10 @@ class schema_too_new : public error {
 class migration_changed : public error {
  public:
   migration_changed(std::string component, int version, std::string name, std::string applied, std::string now)
-      : error(fmt::format("cpm: migration {} '{}' of '{}' was changed after it was applied (checksum {} applied, "
-                          "{} now); restore its SQL, or accept the change with "
-                          "cpm::accept_migration_change(db, \"{}\", steps, {})",
-                          version, name, component, applied, now, component, version)),
+      : error(detail::message("cpm: migration {} '{}' of '{}' was changed after it was applied (checksum {} applied, "
+                              "{} now); restore its SQL, or accept the change with "
+                              "cpm::accept_migration_change(db, \"{}\", steps, {})",
+                              version, name, component, applied, now, component, version)),
         component_(std::move(component)),
         version_(version),
         name_(std::move(name)) {}
@@ -91,7 +92,7 @@ class migration_changed : public error {
 class migration_error : public error {
  public:
   migration_error(int version, std::string name, const std::string& cause)
-      : error(fmt::format("cpm: migration {} '{}' failed and was rolled back: {}", version, name, cause)),
+      : error(detail::message("cpm: migration {} '{}' failed and was rolled back: {}", version, name, cause)),
         version_(version),
         name_(std::move(name)) {}
   [[nodiscard]] int version() const noexcept { return version_; }
@@ -116,9 +117,9 @@ class foreign_key_check_error : public error {
 
  private:
   static std::string describe(const std::vector<violation>& found) {
-    std::string text = fmt::format("cpm: {} row(s) violate foreign keys", found.size());
+    std::string text = detail::message("cpm: {} row(s) violate foreign keys", found.size());
     for (std::size_t i = 0; i < found.size() && i < 5; ++i)
-      text += fmt::format("{} {} row {} -> {}", i ? ";" : ":", found[i].table, found[i].rowid, found[i].parent);
+      text += detail::message("{} {} row {} -> {}", i ? ";" : ":", found[i].table, found[i].rowid, found[i].parent);
     return text;
   }
   std::vector<violation> violations_;
@@ -166,10 +167,10 @@ inline void check_steps(std::string_view component, std::span<const migration> s
   int previous = 0;
   for (const auto& step : steps) {
     if (step.version <= previous)
-      throw usage_error(fmt::format("cpm: migration versions must increase from 1; {} '{}' follows {}", step.version,
-                                    step.name, previous));
+      throw usage_error(detail::message("cpm: migration versions must increase from 1; {} '{}' follows {}", step.version,
+                                        step.name, previous));
     if (step.sql.empty() && !step.apply)
-      throw usage_error(fmt::format("cpm: migration {} '{}' has neither SQL nor a function", step.version, step.name));
+      throw usage_error(detail::message("cpm: migration {} '{}' has neither SQL nor a function", step.version, step.name));
     previous = step.version;
   }
 }
@@ -182,7 +183,7 @@ inline std::string step_checksum(const migration& step) {
     h ^= c;
     h *= 1099511628211ull;
   }
-  return fmt::format("fnv1a64:{:016x}", h);
+  return detail::message("fnv1a64:{:016x}", h);
 }
 
 // The statements of the schema history, as named constants: a constant is keyed by its
@@ -296,7 +297,7 @@ inline bool apply_step(connection& db, std::string_view component, const migrati
       sql_constant<history_record_sql>{});
   record.bind(component, step.version, step.name, step_checksum(step));
   record.run();
-  if (options.record_user_version) db.exec(fmt::format("PRAGMA user_version = {}", step.version));
+  if (options.record_user_version) db.exec(detail::message("PRAGMA user_version = {}", step.version));
   tx.commit();
   return true;
 }
@@ -365,7 +366,7 @@ inline void accept_migration_change(connection& db, std::string_view component, 
   const migration* step = nullptr;
   for (const auto& s : steps)
     if (s.version == version) step = &s;
-  if (!step) throw usage_error(fmt::format("cpm: the steps of '{}' have no version {}", component, version));
+  if (!step) throw usage_error(detail::message("cpm: the steps of '{}' have no version {}", component, version));
   bool updated = false;
   if (detail::table_exists(db, "cpm_schema_history")) {
     auto update = db.prepare("UPDATE cpm_schema_history SET checksum = ? WHERE component = ? AND version = ?");
@@ -373,7 +374,7 @@ inline void accept_migration_change(connection& db, std::string_view component, 
     update.run();
     updated = db.changes() > 0;
   }
-  if (!updated) throw not_found(fmt::format("cpm: migration {} of '{}' was never applied", version, component));
+  if (!updated) throw not_found(detail::message("cpm: migration {} of '{}' was never applied", version, component));
 }
 
 }  // namespace cpm

@@ -15,6 +15,7 @@
 //    }, true}
 #pragma once
 
+#include <cpm/detail/message.hpp>
 #include <cpm/query/detail/sql_text.hpp>
 #include <cpm/schema/migration.hpp>
 #include <cpm/sqlite/connection.hpp>
@@ -114,17 +115,17 @@ inline void rebuild_table(connection& db, const table_rebuild& change) {
     if (stmt.step()) sequence = stmt.column<std::int64_t>(0);
   }
   std::string quoted = detail::quoted_identifier(change.table);
-  std::string temporary = detail::quoted_identifier(fmt::format("cpm_rebuild_{}", change.table));
-  db.exec(fmt::format("CREATE TABLE {} {}", temporary, change.definition));
-  db.exec(fmt::format("INSERT INTO {} ({}) SELECT {} FROM {}", temporary, change.columns,
-                      change.select.empty() ? change.columns : change.select, quoted));
-  db.exec(fmt::format("DROP TABLE {}", quoted));
+  std::string temporary = detail::quoted_identifier(detail::message("cpm_rebuild_{}", change.table));
+  db.exec(detail::message("CREATE TABLE {} {}", temporary, change.definition));
+  db.exec(detail::message("INSERT INTO {} ({}) SELECT {} FROM {}", temporary, change.columns,
+                          change.select.empty() ? change.columns : change.select, quoted));
+  db.exec(detail::message("DROP TABLE {}", quoted));
   {
     // Since SQLite 3.26 a RENAME checks every view and trigger of the schema, and one that names
     // the table (a view over it, another table's trigger) fails it, the table being dropped by
     // now. SQLite's procedure expects them to be left alone here; legacy mode does that.
     detail::legacy_rename legacy(db);
-    db.exec(fmt::format("ALTER TABLE {} RENAME TO {}", temporary, quoted));
+    db.exec(detail::message("ALTER TABLE {} RENAME TO {}", temporary, quoted));
   }
   if (sequence) {
     auto autoincrement = db.prepare(

@@ -23,6 +23,7 @@
 // and its temporary file is removed.
 #pragma once
 
+#include <cpm/detail/message.hpp>
 #include <cpm/sqlite/connection.hpp>
 #include <cpm/sqlite/error.hpp>
 #include <cpm/sqlite/transaction.hpp>
@@ -52,7 +53,7 @@ namespace cpm {
 class file_error : public error {
  public:
   file_error(std::string operation, std::string path, int err)
-      : error(fmt::format("cpm: cannot {} '{}': {}", operation, path, std::strerror(err))),
+      : error(detail::message("cpm: cannot {} '{}': {}", operation, path, std::strerror(err))),
         operation_(std::move(operation)),
         path_(std::move(path)),
         errno_(err) {}
@@ -70,7 +71,7 @@ class file_error : public error {
 class destination_exists : public error {
  public:
   explicit destination_exists(std::string path)
-      : error(fmt::format("cpm: '{}' already exists; a backup never replaces a file", path)), path_(std::move(path)) {}
+      : error(detail::message("cpm: '{}' already exists; a backup never replaces a file", path)), path_(std::move(path)) {}
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
  private:
@@ -87,7 +88,7 @@ class integrity_check_failed : public error {
 
  private:
   static std::string describe(const std::string& path, const std::vector<std::string>& problems) {
-    std::string text = fmt::format("cpm: '{}' failed PRAGMA integrity_check with {} problem(s)", path, problems.size());
+    std::string text = detail::message("cpm: '{}' failed PRAGMA integrity_check with {} problem(s)", path, problems.size());
     for (std::size_t i = 0; i < problems.size() && i < 3; ++i) text += (i ? "; " : ": ") + problems[i];
     if (problems.size() > 3) text += "; ...";
     return text;
@@ -126,7 +127,7 @@ struct backup_result {
 inline std::vector<std::string> integrity_check(connection& db, int max_problems = 100) {
   std::vector<std::string> problems;
   try {
-    auto stmt = db.prepare(fmt::format("PRAGMA integrity_check({})", max_problems > 0 ? max_problems : 100));
+    auto stmt = db.prepare(detail::message("PRAGMA integrity_check({})", max_problems > 0 ? max_problems : 100));
     while (stmt.step()) {
       const auto text = stmt.column<std::string>(0);
       if (text == "ok") continue;
@@ -302,7 +303,7 @@ inline void copy_pages(connection& source, connection& dest, const backup_progre
     if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
       ++result.busy_retries;
       if (clock::now() - last_success >= options.busy_timeout)
-        throw busy_error(rc, fmt::format("the source stayed locked for {} ms; backup gave up", options.busy_timeout.count()),
+        throw busy_error(rc, detail::message("the source stayed locked for {} ms; backup gave up", options.busy_timeout.count()),
                          {});
       sqlite3_sleep(static_cast<int>(options.retry_sleep.count()));  // not <thread>: it is heavy to include
       continue;

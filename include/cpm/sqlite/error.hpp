@@ -18,6 +18,8 @@
 //      └─ cpm::column_count_mismatch a result's columns do not match the row type's fields
 #pragma once
 
+#include <cpm/detail/message.hpp>
+
 #include <fmt/core.h>
 #include <sqlite3.h>
 
@@ -45,8 +47,8 @@ class usage_error : public error {
 class column_count_mismatch : public usage_error {
  public:
   column_count_mismatch(std::size_t expected, std::size_t actual, std::string sql)
-      : usage_error(fmt::format("cpm: the row type has {} fields but the query returns {} columns: {}", expected,
-                                actual, sql)),
+      : usage_error(detail::message("cpm: the row type has {} fields but the query returns {} columns: {}", expected,
+                                    actual, sql)),
         expected_(expected),
         actual_(actual),
         sql_(std::move(sql)) {}

@@ -9,6 +9,7 @@
 // step, reset, and column reads (0-based, checked against the column count).
 #pragma once
 
+#include <cpm/detail/message.hpp>
 #include <cpm/sqlite/error.hpp>
 #include <cpm/sqlite/value.hpp>
 
@@ -152,8 +153,8 @@ class statement_base {
   template <mapped_value T>
   void read_column(int index, T& out) const {
     if (index < 0 || index >= column_count())
-      throw usage_error(fmt::format("cpm: column {} requested, but the statement has {} columns: {}", index,
-                                    column_count(), sql()));
+      throw usage_error(detail::message("cpm: column {} requested, but the statement has {} columns: {}", index,
+                                        column_count(), sql()));
     value_traits<T>::read(field(stmt_, index), out);
   }
 
@@ -173,8 +174,8 @@ class statement_base {
   void check_parameter_count(std::size_t given) const {
     int expected = sqlite3_bind_parameter_count(stmt_);
     if (expected != static_cast<int>(given))
-      throw usage_error(fmt::format("cpm: the statement has {} parameters but {} values were given: {}", expected,
-                                    given, sql()));
+      throw usage_error(detail::message("cpm: the statement has {} parameters but {} values were given: {}", expected,
+                                        given, sql()));
   }
 
   [[noreturn]] void fail(int rc) {

@@ -15,6 +15,7 @@
 // stored as another mapped type.
 #pragma once
 
+#include <cpm/detail/message.hpp>
 #include <cpm/sqlite/detail/enum_probe.hpp>
 #include <cpm/sqlite/detail/timestamp.hpp>
 #include <cpm/sqlite/error.hpp>
@@ -62,7 +63,7 @@ class parameter {
   [[nodiscard]] sqlite3_stmt* native() const noexcept { return stmt_; }
   // True when text_ref() and blob_ref() bind without a copy.
   [[nodiscard]] bool borrows() const noexcept { return borrow_; }
-  [[nodiscard]] std::string name() const { return fmt::format("parameter {}", index_); }
+  [[nodiscard]] std::string name() const { return detail::message("parameter {}", index_); }
 
   // Throws cpm::value_error naming this parameter.
   [[noreturn]] void fail(value_error::kind k, const std::string& detail) const {
@@ -94,17 +95,6 @@ class parameter {
   int index_;
   bool borrow_;
 };
-
-namespace detail {
-
-// The message of a read error. The format string is checked at run time, not compile time:
-// these are the cold paths, kept cheap to compile.
-template <class... Args>
-std::string message(fmt::string_view text, const Args&... args) {
-  return fmt::vformat(text, fmt::make_format_args(args...));
-}
-
-}  // namespace detail
 
 // One column of the current result row, handed to value_traits<T>::read.
 //
@@ -172,7 +162,7 @@ class field {
   }
   [[nodiscard]] std::string name() const {
     const char* n = sqlite3_column_name(stmt_, index_);
-    return n ? std::string(n) : fmt::format("#{}", index_);
+    return n ? std::string(n) : detail::message("#{}", index_);
   }
 
   // The stored value as read errors show it: its storage class, then the value ("INTEGER 7",
@@ -324,7 +314,7 @@ struct value_traits<T> {
   static void bind(const parameter& p, T v) {
     if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
       if (v > static_cast<T>(std::numeric_limits<std::int64_t>::max()))
-        p.fail(value_error::kind::out_of_range, fmt::format("{} does not fit SQLite's 64-bit signed integer", v));
+        p.fail(value_error::kind::out_of_range, detail::message("{} does not fit SQLite's 64-bit signed integer", v));
     }
     p.integer(static_cast<std::int64_t>(v));
   }
@@ -593,8 +583,8 @@ struct value_traits<E> {
       std::string_view name = enum_to_text(v);
       if (name.empty())
         p.fail(value_error::kind::bad_enum,
-               fmt::format("enumerator {} has no name in cpm::enum_names",
-                           static_cast<long long>(static_cast<std::underlying_type_t<E>>(v))));
+               detail::message("enumerator {} has no name in cpm::enum_names",
+                               static_cast<long long>(static_cast<std::underlying_type_t<E>>(v))));
       p.text_ref(name);  // enum_names' text is static
     } else {
       value_traits<std::underlying_type_t<E>>::bind(p, static_cast<std::underlying_type_t<E>>(v));

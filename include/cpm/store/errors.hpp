@@ -6,6 +6,7 @@
 //   cpm::last_owner         an organization would be left without an owner: user, organizations
 #pragma once
 
+#include <cpm/detail/message.hpp>
 #include <cpm/sqlite/error.hpp>
 
 #include <fmt/core.h>
@@ -26,12 +27,12 @@ inline std::string printable(std::string_view value, std::size_t limit = 80) {
   for (std::size_t i = 0; i < value.size() && i < limit; ++i) {
     unsigned char c = static_cast<unsigned char>(value[i]);
     if (c < 0x20 || c == 0x7f || c == '\'' || c == '\\') {
-      out += fmt::format("\\x{:02x}", c);
+      out += detail::message("\\x{:02x}", c);
     } else {
       out += static_cast<char>(c);
     }
   }
-  if (value.size() > limit) out += fmt::format("...' ({} bytes)", value.size());
+  if (value.size() > limit) out += detail::message("...' ({} bytes)", value.size());
   else out += "'";
   return out;
 }
@@ -41,7 +42,7 @@ inline std::string printable(std::string_view value, std::size_t limit = 80) {
 class validation_error : public error {
  public:
   validation_error(std::string field, std::string_view value, std::string problem)
-      : error(fmt::format("{}: {} {}", field, detail::printable(value), problem)),
+      : error(detail::message("{}: {} {}", field, detail::printable(value), problem)),
         field_(std::move(field)),
         value_(value),
         problem_(std::move(problem)) {}
@@ -59,7 +60,7 @@ class validation_error : public error {
 class already_exists : public error {
  public:
   already_exists(std::string entity, std::string field, std::string value)
-      : error(fmt::format("{} with {} {} already exists", entity, field, detail::printable(value))),
+      : error(detail::message("{} with {} {} already exists", entity, field, detail::printable(value))),
         entity_(std::move(entity)),
         field_(std::move(field)),
         value_(std::move(value)) {}
@@ -86,9 +87,9 @@ class last_owner : public error {
   static std::string message(const std::string& username, const std::vector<std::string>& organizations) {
     std::string names;
     for (const auto& o : organizations) names += (names.empty() ? "" : ", ") + detail::printable(o);
-    return fmt::format("user {} is the last owner of {} {}: make another member an owner first",
-                       detail::printable(username), organizations.size() == 1 ? "organization" : "organizations",
-                       names);
+    return detail::message("user {} is the last owner of {} {}: make another member an owner first",
+                           detail::printable(username), organizations.size() == 1 ? "organization" : "organizations",
+                           names);
   }
   std::string username_;
   std::vector<std::string> organizations_;
@@ -97,7 +98,7 @@ class last_owner : public error {
 class record_not_found : public not_found {
  public:
   record_not_found(std::string entity, std::string key)
-      : not_found(fmt::format("{} {} not found", entity, key)), entity_(std::move(entity)), key_(std::move(key)) {}
+      : not_found(detail::message("{} {} not found", entity, key)), entity_(std::move(entity)), key_(std::move(key)) {}
   [[nodiscard]] const std::string& entity() const noexcept { return entity_; }
   // The id or name looked for, as text ("42", "'alice'").
   [[nodiscard]] const std::string& key() const noexcept { return key_; }

@@ -5,6 +5,7 @@
 // read and write which repository.
 #pragma once
 
+#include <cpm/detail/message.hpp>
 #include <cpm/sqlite/error.hpp>
 
 #include <fcntl.h>
@@ -25,7 +26,7 @@ namespace cpm {
 class location_error : public error {
  public:
   location_error(std::string path, int err)
-      : error(fmt::format("cpm: cannot prepare '{}': {}", path, std::strerror(err))), path_(std::move(path)) {}
+      : error(detail::message("cpm: cannot prepare '{}': {}", path, std::strerror(err))), path_(std::move(path)) {}
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
  private:

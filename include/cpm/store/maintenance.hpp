@@ -27,6 +27,7 @@
 // its -wal and -journal renamed along with it.
 #pragma once
 
+#include <cpm/detail/message.hpp>
 #include <cpm/schema/migration.hpp>
 #include <cpm/sqlite/backup.hpp>
 #include <cpm/sqlite/connection.hpp>
@@ -56,7 +57,7 @@ namespace cpm {
 class database_in_use : public error {
  public:
   explicit database_in_use(std::string path)
-      : error(fmt::format("cpm: '{}' is open in another process; stop it before restoring", path)),
+      : error(detail::message("cpm: '{}' is open in another process; stop it before restoring", path)),
         path_(std::move(path)) {}
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
@@ -78,7 +79,7 @@ class restore_refused : public error {
   };
 
   restore_refused(std::string path, reason why, std::string detail, std::vector<std::string> problems = {})
-      : error(fmt::format("cpm: refusing to restore '{}': {}", path, detail)),
+      : error(detail::message("cpm: refusing to restore '{}': {}", path, detail)),
         path_(std::move(path)),
         reason_(why),
         problems_(std::move(problems)) {}
@@ -108,8 +109,8 @@ struct check_result {
     std::vector<std::string> lines;
     for (const auto& p : integrity_problems) lines.push_back("integrity_check: " + p);
     for (const auto& v : foreign_key_violations)
-      lines.push_back(fmt::format("foreign_key_check: {} row {} refers to a row of {} that does not exist", v.table,
-                                  v.rowid, v.parent));
+      lines.push_back(detail::message("foreign_key_check: {} row {} refers to a row of {} that does not exist", v.table,
+                                      v.rowid, v.parent));
     return lines;
   }
 };
@@ -135,9 +136,9 @@ inline std::string utc_stamp(std::chrono::sys_seconds t) {
   const auto day = floor<days>(t);
   const year_month_day ymd{day};
   const hh_mm_ss hms{t - day};
-  return fmt::format("{:04}{:02}{:02}-{:02}{:02}{:02}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                     static_cast<unsigned>(ymd.day()), hms.hours().count(), hms.minutes().count(),
-                     hms.seconds().count());
+  return detail::message("{:04}{:02}{:02}-{:02}{:02}{:02}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                         static_cast<unsigned>(ymd.day()), hms.hours().count(), hms.minutes().count(),
+                         hms.seconds().count());
 }
 
 inline std::chrono::sys_seconds now_seconds() {
@@ -185,21 +186,21 @@ inline int verify_restorable(const std::string& copy, const std::string& shown) 
   } catch (const sqlite_error& e) {
     if (e.code() == SQLITE_CORRUPT)
       throw restore_refused(shown, restore_refused::reason::damaged,
-                            fmt::format("it is damaged ({})", sqlite3_errstr(e.code())), {e.sqlite_message()});
+                            detail::message("it is damaged ({})", sqlite3_errstr(e.code())), {e.sqlite_message()});
     if (e.code() != SQLITE_NOTADB && e.code() != SQLITE_CANTOPEN) throw;
     throw restore_refused(shown, restore_refused::reason::not_a_database,
-                          fmt::format("it is not an SQLite database ({})", sqlite3_errstr(e.code())));
+                          detail::message("it is not an SQLite database ({})", sqlite3_errstr(e.code())));
   }
   if (auto problems = integrity_check(*db); !problems.empty()) {
     std::string message =
-        fmt::format("PRAGMA integrity_check found {} problem(s), first: {}", problems.size(), problems.front());
+        detail::message("PRAGMA integrity_check found {} problem(s), first: {}", problems.size(), problems.front());
     throw restore_refused(shown, restore_refused::reason::damaged, std::move(message), std::move(problems));
   }
   if (auto found = foreign_key_violations(*db); !found.empty()) {
     std::vector<std::string> problems;
-    for (const auto& v : found) problems.push_back(fmt::format("{} row {} -> {}", v.table, v.rowid, v.parent));
-    std::string message = fmt::format("PRAGMA foreign_key_check found {} row(s) pointing nowhere, first: {}",
-                                      problems.size(), problems.front());
+    for (const auto& v : found) problems.push_back(detail::message("{} row {} -> {}", v.table, v.rowid, v.parent));
+    std::string message = detail::message("PRAGMA foreign_key_check found {} row(s) pointing nowhere, first: {}",
+                                          problems.size(), problems.front());
     throw restore_refused(shown, restore_refused::reason::foreign_keys, std::move(message), std::move(problems));
   }
   const int version = store_schema_version(*db);
@@ -208,12 +209,12 @@ inline int verify_restorable(const std::string& copy, const std::string& shown) 
   for (const auto& table : original_tables)
     if (!table_exists(*db, table.name))
       throw restore_refused(shown, restore_refused::reason::not_cpm,
-                            fmt::format("it is not a cpm database (it has no table '{}')", table.name));
+                            detail::message("it is not a cpm database (it has no table '{}')", table.name));
   try {
     check_adoptable(*db);
   } catch (const adoption_error& e) {
     throw restore_refused(shown, restore_refused::reason::not_cpm,
-                          fmt::format("it is not a cpm database (table '{}' has no column '{}')", e.table(), e.column()));
+                          detail::message("it is not a cpm database (table '{}' has no column '{}')", e.table(), e.column()));
   }
   return version;
 }
@@ -246,7 +247,7 @@ inline std::optional<connection> lock_for_replacement(const std::string& target,
 // "<target>.replaced-<stamp>", or with "-2", "-3", ... when that name is taken.
 inline std::string side_copy_name(const std::string& target, std::chrono::sys_seconds when, int attempt) {
   std::string name = target + ".replaced-" + utc_stamp(when);
-  if (attempt > 1) name += fmt::format("-{}", attempt);
+  if (attempt > 1) name += detail::message("-{}", attempt);
   return name;
 }
 
@@ -328,14 +329,14 @@ inline restore_result restore(const std::string& target, const std::string& back
 
   struct stat source_stat{};
   if (::stat(backup_file.c_str(), &source_stat) != 0)
-    throw restore_refused(backup_file, reason::not_a_file, fmt::format("cannot read it ({})", std::strerror(errno)));
+    throw restore_refused(backup_file, reason::not_a_file, detail::message("cannot read it ({})", std::strerror(errno)));
   if (!S_ISREG(source_stat.st_mode)) throw restore_refused(backup_file, reason::not_a_file, "it is not a regular file");
   for (const char* suffix : {"-wal", "-journal"})
     if (detail::nonempty_file(backup_file + suffix))
       throw restore_refused(backup_file, reason::unfinished,
-                            fmt::format("it has a {} file beside it (open elsewhere, or not closed cleanly); "
-                                        "open and close it once with sqlite3 first",
-                                        suffix + 1));
+                            detail::message("it has a {} file beside it (open elsewhere, or not closed cleanly); "
+                                            "open and close it once with sqlite3 first",
+                                            suffix + 1));
   struct stat target_stat{};
   const bool target_exists = ::stat(target.c_str(), &target_stat) == 0;
   if (target_exists && target_stat.st_dev == source_stat.st_dev && target_stat.st_ino == source_stat.st_ino)

@@ -34,6 +34,7 @@
 // so cpm has no org_repos table either.
 #pragma once
 
+#include <cpm/detail/message.hpp>
 #include <cpm/schema/migration.hpp>
 #include <cpm/sqlite/connection.hpp>
 #include <cpm/sqlite/error.hpp>
@@ -182,8 +183,8 @@ class rule_conflict : public error {
 class adoption_error : public error {
  public:
   adoption_error(std::string table, std::string column)
-      : error(fmt::format("cpm: cannot adopt this database: table '{}' has no column '{}'; it was left untouched",
-                          table, column)),
+      : error(detail::message("cpm: cannot adopt this database: table '{}' has no column '{}'; it was left untouched",
+                              table, column)),
         table_(std::move(table)),
         column_(std::move(column)) {}
   [[nodiscard]] const std::string& table() const noexcept { return table_; }
@@ -248,7 +249,7 @@ inline std::vector<std::string> service_rule_conflicts(connection& db) {
       if (group.size() > 1) {
         std::string names;
         for (const auto& n : group) names += (names.empty() ? "" : ", ") + printable(n);
-        found.push_back(fmt::format("{} {} differ only in case", what, names));
+        found.push_back(detail::message("{} {} differ only in case", what, names));
       }
       group.clear();
     };
@@ -266,8 +267,8 @@ inline std::vector<std::string> service_rule_conflicts(connection& db) {
   collect("SELECT r.path, group_concat(quote(coalesce(o.name, '?') || '/' || r.name), ', ') FROM repositories AS r "
           "LEFT JOIN organizations AS o ON o.id = r.org_id GROUP BY r.path HAVING count(*) > 1",
           [](auto& s) {
-            return fmt::format("repositories {} share the path {}", s.template column<std::string>(1),
-                               printable(s.template column<std::string>(0)));
+            return detail::message("repositories {} share the path {}", s.template column<std::string>(1),
+                                   printable(s.template column<std::string>(0)));
           });
   // Keys: parsed in C++ (the comment is not part of the key).
   std::vector<std::pair<std::string, std::string>> keys;  // (key, username)
@@ -278,7 +279,7 @@ inline std::vector<std::string> service_rule_conflicts(connection& db) {
     try {
       keys.emplace_back(parse_public_key(line, "users.public_key").key, std::move(name));
     } catch (const validation_error& e) {
-      found.push_back(fmt::format("user {} has a public key cpm cannot read ({})", printable(name), e.problem()));
+      found.push_back(detail::message("user {} has a public key cpm cannot read ({})", printable(name), e.problem()));
     }
   }
   std::sort(keys.begin(), keys.end());
@@ -288,7 +289,7 @@ inline std::vector<std::string> service_rule_conflicts(connection& db) {
     if (j - i > 1) {
       std::string names;
       for (std::size_t k = i; k < j; ++k) names += (k > i ? ", " : "") + printable(keys[k].second);
-      found.push_back(fmt::format("users {} hold the same public key {}", names, ssh_fingerprint(keys[i].first)));
+      found.push_back(detail::message("users {} hold the same public key {}", names, ssh_fingerprint(keys[i].first)));
     }
     i = j;
   }

@@ -18,6 +18,7 @@
 // (cpm::last_owner).
 #pragma once
 
+#include <cpm/detail/message.hpp>
 #include <cpm/query.hpp>
 #include <cpm/schema/migration.hpp>
 #include <cpm/sqlite/connection.hpp>
@@ -723,7 +724,7 @@ org_member basic_store<Connection>::add_org_member(std::int64_t org_id, std::int
   try {
     stored = insert(db_, org_member{0, org_id, user_id, role, {}});
   } catch (const unique_violation&) {
-    throw already_exists("org_member", "org_id, user_id", fmt::format("{}, {}", org_id, user_id));
+    throw already_exists("org_member", "org_id, user_id", detail::message("{}, {}", org_id, user_id));
   }
   tx.commit();
   return stored;
@@ -767,7 +768,7 @@ template <class Connection>
 org_member basic_store<Connection>::set_org_role(std::int64_t org_id, std::int64_t user_id, org_role role) {
   transaction_type tx(db_);
   auto member = org_membership(org_id, user_id);
-  if (!member) throw record_not_found("org_member", fmt::format("(org {}, user {})", org_id, user_id));
+  if (!member) throw record_not_found("org_member", detail::message("(org {}, user {})", org_id, user_id));
   if (member->role == org_role::owner && role != org_role::owner) require_not_last_owner(user_id, org_id);
   member->role = role;
   update(db_, *member);
@@ -779,7 +780,7 @@ template <class Connection>
 void basic_store<Connection>::remove_org_member(std::int64_t org_id, std::int64_t user_id) {
   transaction_type tx(db_);
   auto member = org_membership(org_id, user_id);
-  if (!member) throw record_not_found("org_member", fmt::format("(org {}, user {})", org_id, user_id));
+  if (!member) throw record_not_found("org_member", detail::message("(org {}, user {})", org_id, user_id));
   if (member->role == org_role::owner) require_not_last_owner(user_id, org_id);
   (void)remove<org_member>(db_, member->id);
   tx.commit();
@@ -877,7 +878,7 @@ void basic_store<Connection>::revoke_access(std::int64_t repo_id, std::int64_t u
   transaction_type tx(db_);
   using grant = dep<repo_access>;
   if (from<grant>.where(col<&grant::repo_id> == repo_id && col<&grant::user_id> == user_id).remove(db_) == 0)
-    throw record_not_found("repo_access", fmt::format("(repository {}, user {})", repo_id, user_id));
+    throw record_not_found("repo_access", detail::message("(repository {}, user {})", repo_id, user_id));
   tx.commit();
 }
 

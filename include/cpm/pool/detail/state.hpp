@@ -8,6 +8,7 @@
 // this state, so a handle that outlives its pool still refers to live memory.
 #pragma once
 
+#include <cpm/detail/message.hpp>
 #include <cpm/query.hpp>
 #include <cpm/sqlite/connection.hpp>
 #include <cpm/sqlite/error.hpp>
@@ -106,12 +107,12 @@ class pool_timeout : public error {
                               std::chrono::milliseconds oldest, std::size_t waiting) {
     std::string text =
         which == side::read
-            ? fmt::format("cpm::pool: no reader connection came free within {} ms", wait.count())
-            : fmt::format("cpm::pool: the writer connection did not come free within {} ms", wait.count());
-    text += fmt::format(" ({} handle{} out: {} of {} readers, the writer {}; the oldest out for {} ms",
-                        handles_out, handles_out == 1 ? "" : "s", readers_out, readers,
-                        writer_out ? "out" : "free", oldest.count());
-    if (waiting > 0) text += fmt::format("; {} more {} waiting", waiting, which == side::read ? "readers" : "writers");
+            ? detail::message("cpm::pool: no reader connection came free within {} ms", wait.count())
+            : detail::message("cpm::pool: the writer connection did not come free within {} ms", wait.count());
+    text += detail::message(" ({} handle{} out: {} of {} readers, the writer {}; the oldest out for {} ms",
+                            handles_out, handles_out == 1 ? "" : "s", readers_out, readers,
+                            writer_out ? "out" : "free", oldest.count());
+    if (waiting > 0) text += detail::message("; {} more {} waiting", waiting, which == side::read ? "readers" : "writers");
     text += ')';
     if (which == side::write)
       text += ". A thread that asks for the writer while it holds a write handle waits for itself.";
@@ -263,8 +264,8 @@ class pool_state {
     if (options_.readers == 0) options_.readers = default_readers();
     if (options_.max_readers == 0) options_.max_readers = std::max<std::size_t>(64, options_.readers);
     if (options_.max_readers < options_.readers)
-      throw usage_error(fmt::format("cpm::pool: max_readers ({}) is less than readers ({})", options_.max_readers,
-                                    options_.readers));
+      throw usage_error(detail::message("cpm::pool: max_readers ({}) is less than readers ({})", options_.max_readers,
+                                        options_.readers));
     // Every reader slot there can be, made now: a slot never moves, so a checkout can scan them
     // without the lock. Unused ones stay unpublished (reader_count_).
     slots_.reserve(options_.max_readers + 1);
