@@ -313,3 +313,66 @@ TEST_CASE("pg: a typed query shape is prepared once per connection and reused", 
   }
   CHECK(db.pg.prepare_count() == before + 2);
 }
+
+namespace {
+
+struct badge {
+  std::int64_t id = 0;
+  std::int64_t item_id = 0;
+  std::optional<std::string> label;  // stored as '' when empty (none_as_empty)
+};
+
+}  // namespace
+
+template <>
+struct cpm::model_traits<badge> {
+  static constexpr auto none_as_empty = std::tuple{&badge::label};
+};
+
+namespace {
+
+// The badge table on both backends, with one badge labelled and one stored as ''.
+void add_badges(both& db) {
+  db.lite.exec("CREATE TABLE badge(id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL, label TEXT NOT NULL)");
+  db.pg.exec(R"(CREATE TABLE badge(id BIGINT PRIMARY KEY, item_id BIGINT NOT NULL, label TEXT COLLATE "C" NOT NULL))");
+  for (auto* sql : {"INSERT INTO badge(id, item_id, label) VALUES (1, 1, 'gold'), (2, 3, '')"}) {
+    db.lite.exec(sql);
+    db.pg.exec(sql);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("pg: a join reads a none_as_empty field stored as '' as none, as on SQLite", "[pg][typed]") {
+  both db;
+  add_badges(db);
+  auto q = cpm::join<&badge::item_id, &item::id>.order_by(cpm::asc<&badge::id>);
+  auto labels = [&](auto& conn) {
+    std::vector<std::optional<std::string>> out;
+    for (auto& [b, i] : q.rows(conn)) out.push_back(b.label);
+    return out;
+  };
+  CHECK(labels(db.pg) == labels(db.lite));
+  CHECK(labels(db.pg) == std::vector<std::optional<std::string>>{"gold", std::nullopt});
+  auto first = q.where(col<&badge::id> == 2).first(db.pg);
+  REQUIRE(first);
+  CHECK_FALSE(first->first.label);
+}
+
+TEST_CASE("pg: update setting a none_as_empty field to none stores '', as on SQLite", "[pg][typed]") {
+  both db;
+  add_badges(db);
+  const auto badges = cpm::from<badge>;
+  CHECK(badges.where(col<&badge::id> == 1).update(db.pg, cpm::set<&badge::label>(std::nullopt)) == 1);
+  CHECK(badges.where(col<&badge::id> == 1).update(db.lite, cpm::set<&badge::label>(std::nullopt)) == 1);
+  CHECK(db.pg.query_one<std::string>("SELECT label FROM badge WHERE id = 1").empty());
+  CHECK(badges.where(col<&badge::label> == std::nullopt).count(db.pg) == 2);
+  CHECK(badges.where(col<&badge::label> == std::nullopt).count(db.lite) == 2);
+}
+
+TEST_CASE("pg: a negative offset is no offset, as on SQLite", "[pg][typed]") {
+  both db;
+  CHECK(db.ids(items.offset(-1)) == id_list{1, 2, 3, 4, 5});
+  CHECK(db.ids(items.limit(2).offset(-5)) == id_list{1, 2});
+  CHECK(items.offset(-1).first(db.pg)->id == 1);
+}

@@ -179,7 +179,14 @@ auto values_of(const negation<E>& node) {
 // A typed join's pair of rows: the left model's columns, then the right one's.
 template <class Row, std::size_t Offset, std::size_t... I>
 void read_fields(const PGresult* res, int row, Row& out, const Oid* types, std::index_sequence<I...>) {
-  (read_value(res, row, static_cast<int>(Offset + I), boost::pfr::get<I>(out), types), ...);
+  auto read_one = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
+    auto& value = boost::pfr::get<J>(out);
+    read_value(res, row, static_cast<int>(Offset + J), value, types);
+    if constexpr (cpm::detail::empty_is_none<Row, J>()) {  // model_traits<Row>::none_as_empty
+      if (value && value->empty()) value.reset();
+    }
+  };
+  (read_one(std::integral_constant<std::size_t, I>{}), ...);
 }
 
 template <class L, class R>
@@ -195,6 +202,21 @@ struct row_parts<cpm::detail::joined_row<L, R>> {
 // A limit as bound: a negative one is NULL, no limit (SQLite's LIMIT -1).
 inline std::optional<std::int64_t> limit_value(std::int64_t n) {
   return n < 0 ? std::nullopt : std::optional<std::int64_t>(n);
+}
+
+// An offset as bound: a negative one is 0, as SQLite takes it (PostgreSQL refuses it).
+inline std::int64_t offset_value(std::int64_t n) { return n < 0 ? 0 : n; }
+
+// The value an assignment binds: none as '' for a none_as_empty field.
+template <auto M>
+auto set_value(const cpm::assignment<M>& a) {
+  using node_type = cpm::assignment<M>;
+  if constexpr (cpm::detail::empty_is_none<typename node_type::model, field_index<M>>() &&
+                std::is_same_v<typename node_type::field, std::optional<std::string>>) {
+    return std::make_tuple(none_as_empty_arg{&a.value});
+  } else {
+    return std::tie(a.value);
+  }
 }
 
 }  // namespace detail
@@ -237,7 +259,7 @@ struct typed_backend<pg::connection> {
     std::int64_t limit = Q::has_limit && q.limit_ >= 0 && q.limit_ < 1 ? q.limit_ : 1;
     auto offset = [&] {
       if constexpr (Q::has_offset) {
-        return std::make_tuple(q.offset_);
+        return std::make_tuple(pg::detail::offset_value(q.offset_));
       } else {
         return std::tuple<>();
       }
@@ -274,18 +296,18 @@ struct typed_backend<pg::connection> {
         [&](const auto&... args) {
           return db.execute(pg::typed_sql<Q>::template update<Members...>, args...);
         },
-        std::tuple_cat(std::tie(sets.value...), pg::detail::values_of(q.where_)));
+        std::tuple_cat(pg::detail::set_value(sets)..., pg::detail::values_of(q.where_)));
   }
 
  private:
   template <class Q>
   static auto paging(const Q& q) {
     if constexpr (Q::has_limit && Q::has_offset) {
-      return std::make_tuple(pg::detail::limit_value(q.limit_), q.offset_);
+      return std::make_tuple(pg::detail::limit_value(q.limit_), pg::detail::offset_value(q.offset_));
     } else if constexpr (Q::has_limit) {
       return std::make_tuple(pg::detail::limit_value(q.limit_));
     } else if constexpr (Q::has_offset) {
-      return std::make_tuple(q.offset_);
+      return std::make_tuple(pg::detail::offset_value(q.offset_));
     } else {
       return std::tuple<>();
     }
