@@ -99,7 +99,7 @@ std::vector<std::string> typed(cpm::pg::connection& db) {
   // Its SQL in PostgreSQL's dialect, at compile time.
   static_assert(cpm::pg::typed_sql<decltype(recent)>::select ==
                 R"(SELECT "id", "login", "email", "created" FROM "user" )"
-                R"(WHERE "login" ILIKE $1 ESCAPE '' AND "email" IS DISTINCT FROM $2 ORDER BY "created" DESC LIMIT $3)");
+                R"(WHERE "login" ~ $1 AND "email" IS DISTINCT FROM $2 ORDER BY "created" DESC LIMIT $3)");
   // [end:typed]
   CHECK(known == 1);
   return logins;

@@ -73,7 +73,7 @@ static_assert(pg_sql<decltype(items.where(col<&item::note>.is_null()))>::select 
 static_assert(pg_sql<decltype(items.where(col<&item::note>.is_not_null()))>::select ==
               CPM_PG_SELECT R"( WHERE "note" IS NOT NULL ORDER BY "id")");
 static_assert(pg_sql<decltype(items.where(col<&item::name>.like("a%")))>::select ==
-              CPM_PG_SELECT R"( WHERE "name" ILIKE $1 ESCAPE '' ORDER BY "id")");
+              CPM_PG_SELECT R"( WHERE "name" ~ $1 ORDER BY "id")");
 static_assert(pg_sql<decltype(items.where(col<&item::note>.glob("f*")))>::select ==
               CPM_PG_SELECT R"( WHERE "note" ~ $1 ORDER BY "id")");
 static_assert(pg_sql<decltype(items.where(col<&item::rank>.between(1, 2)))>::select ==
@@ -195,6 +195,49 @@ TEST_CASE("pg: like ignores ASCII case and has no escape character, as SQLite's"
   CHECK(db.ids(items.where(col<&item::name>.like(R"(%a\b)"))) == id_list{6});
   CHECK(db.ids(items.where(col<&item::name>.like("50%"))) == id_list{6, 7});
   CHECK(db.ids(items.where(col<&item::name>.like("%t\xC3\x89"))) == id_list{8});  // ASCII T either case
+}
+
+namespace {
+
+struct phrase {
+  std::int64_t id = 0;
+  std::string text;
+};
+
+}  // namespace
+
+TEST_CASE("pg: like folds no case beyond ASCII and reads regular-expression characters as themselves", "[pg][typed]") {
+  // A column in the database's collation (C.UTF-8 here), in which PostgreSQL's own ILIKE would
+  // fold "É" to "é".
+  both db;
+  db.lite.exec("CREATE TABLE phrase(id INTEGER PRIMARY KEY, text TEXT NOT NULL)");
+  db.pg.exec("CREATE TABLE phrase(id BIGINT PRIMARY KEY, text TEXT NOT NULL)");
+  const char* texts[] = {"\xC3\xA9t\xC3\xA9",       // 1: "été"
+                         "\xC3\x89T\xC3\x89",       // 2: "ÉTÉ"
+                         "a.c(d)[e]^$*+?{1}|\\",  // 3
+                         "abc(d)[e]^$*+?{1}|\\",  // 4
+                         "line\nbreak"};           // 5
+  std::int64_t id = 0;
+  for (const char* text : texts) {
+    (void)cpm::insert(db.lite, phrase{++id, text});
+    (void)cpm::pg::insert(db.pg, phrase{id, text});
+  }
+  auto matches = [&](std::string pattern) {
+    auto q = cpm::from<phrase>.where(col<&phrase::text>.like(pattern));
+    id_list on_lite;
+    for (const phrase& p : q.rows(db.lite)) on_lite.push_back(p.id);
+    id_list on_pg;
+    for (const phrase& p : q.rows(db.pg)) on_pg.push_back(p.id);
+    CHECK(on_pg == on_lite);
+    return on_pg;
+  };
+  CHECK(matches("\xC3\xA9t\xC3\xA9") == id_list{1});  // not "ÉTÉ"
+  CHECK(matches("\xC3\xA9T_") == id_list{1});          // _ is one character
+  CHECK(matches("A.C(D)[E]^$*+?{1}|\\") == id_list{3});
+  CHECK(matches("a_c(%)[e]^$*+?{_}|\\") == id_list{3, 4});
+  CHECK(matches("LINE%BREAK") == id_list{5});
+  CHECK(matches("").empty());
+  CHECK(cpm::pg::like_to_regex("a_%.") == R"(^[aA]..*\.$)");
 }
 
 TEST_CASE("pg: glob matches the same strings as SQLite's GLOB, pattern by pattern", "[pg][typed]") {

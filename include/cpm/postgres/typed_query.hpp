@@ -12,9 +12,9 @@
 // The same query shapes as on SQLite, with the same meaning, written in PostgreSQL's SQL by the
 // same generator: placeholders $1..$N; IS / IS NOT on optional fields as IS NOT DISTINCT FROM /
 // IS DISTINCT FROM; an IN list as "column" = ANY($n), one array parameter of any length
-// (no size classes); LIKE as ILIKE ... ESCAPE '' (SQLite's LIKE: ASCII case ignored, no escape
-// character); GLOB as a regular expression match (~), the pattern translated when bound; a
-// negative limit as no limit. Each shape is one named server-side statement per connection
+// (no size classes); LIKE and GLOB as regular expression matches (~), the pattern translated
+// when bound (LIKE as SQLite's: ASCII case ignored, no escape character); a negative limit as
+// no limit, a negative offset as none. Each shape is one named server-side statement per connection
 // (cpm::pg::connection::prepare_count() counts them). Rows are read by position, in binary.
 // none_as_empty fields compare as on SQLite (none as '').
 #pragma once
@@ -43,26 +43,63 @@
 
 namespace cpm::pg {
 
+namespace detail {
+
+// The UTF-8 character at text[i] (not split: PostgreSQL reads characters); advances i past it.
+inline std::string_view next_character(std::string_view text, std::size_t& i) {
+  std::size_t n = 1;
+  auto lead = static_cast<unsigned char>(text[i]);
+  if (lead >= 0xF0) n = 4; else if (lead >= 0xE0) n = 3; else if (lead >= 0xC0) n = 2;
+  std::string_view c = text.substr(i, n);
+  i += c.size();
+  return c;
+}
+
+// Character c, matching itself in a regular expression (or in a bracket expression).
+inline void regex_literal(std::string& out, std::string_view c) {
+  unsigned char first = static_cast<unsigned char>(c[0]);
+  bool alnum = (first >= '0' && first <= '9') || (first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z');
+  if (c.size() == 1 && !alnum) out += '\\';  // \ and a non-alphanumeric character: that character
+  out += c;
+}
+
+}  // namespace detail
+
+// SQLite's LIKE pattern (no ESCAPE) as a PostgreSQL regular expression (advanced flavour)
+// matching the same strings: % any characters, _ one, ASCII letters in either case, every other
+// character literal and case-sensitive (SQLite folds ASCII case only; ILIKE would fold every
+// letter the collation knows), across newlines.
+inline std::string like_to_regex(std::string_view like) {
+  std::string out = "^";
+  std::size_t i = 0;
+  while (i < like.size()) {
+    std::string_view c = detail::next_character(like, i);
+    char ascii = c.size() == 1 ? c[0] : '\0';
+    if (ascii == '%') {
+      out += ".*";
+    } else if (ascii == '_') {
+      out += '.';
+    } else if ((ascii >= 'a' && ascii <= 'z') || (ascii >= 'A' && ascii <= 'Z')) {
+      char lower = static_cast<char>(ascii | 0x20);
+      out += '[';
+      out += lower;
+      out += static_cast<char>(lower - 'a' + 'A');
+      out += ']';
+    } else {
+      detail::regex_literal(out, c);
+    }
+  }
+  out += '$';
+  return out;
+}
+
 // SQLite's GLOB pattern as a PostgreSQL regular expression (advanced flavour) matching the
 // same strings: * any characters, ? one, [...] a set ([^...] its complement, a-z ranges, ]
 // first a member); everything else literal, case-sensitive, across newlines. A set left open
 // matches nothing, as in SQLite.
 inline std::string glob_to_regex(std::string_view glob) {
-  // One UTF-8 character (not split: PostgreSQL reads characters).
-  auto next = [&](std::size_t& i) {
-    std::size_t n = 1;
-    auto lead = static_cast<unsigned char>(glob[i]);
-    if (lead >= 0xF0) n = 4; else if (lead >= 0xE0) n = 3; else if (lead >= 0xC0) n = 2;
-    std::string_view c = glob.substr(i, n);
-    i += c.size();
-    return c;
-  };
-  auto literal = [](std::string& out, std::string_view c) {
-    unsigned char first = static_cast<unsigned char>(c[0]);
-    bool alnum = (first >= '0' && first <= '9') || (first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z');
-    if (c.size() == 1 && !alnum) out += '\\';  // \ and a non-alphanumeric character: that character
-    out += c;
-  };
+  auto next = [&](std::size_t& i) { return detail::next_character(glob, i); };
+  auto literal = [](std::string& out, std::string_view c) { detail::regex_literal(out, c); };
   auto code_point = [](std::string_view c) {
     auto b = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(c[k])); };
     if (c.size() == 1) return b(0);
@@ -147,6 +184,8 @@ auto values_of(const compare<M, Op>& node) {
   using node_type = compare<M, Op>;
   if constexpr (Op == cmp_op::glob) {
     return std::make_tuple(glob_to_regex(node.value));
+  } else if constexpr (Op == cmp_op::like) {
+    return std::make_tuple(like_to_regex(node.value));
   } else if constexpr (cpm::detail::empty_is_none<typename node_type::model, field_index<M>>() &&
                        std::is_same_v<typename node_type::stored, std::optional<std::string>>) {
     return std::make_tuple(none_as_empty_arg{&node.value});  // none as ''

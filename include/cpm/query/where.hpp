@@ -233,9 +233,9 @@ template <class E>
 concept predicate = std::is_base_of_v<predicate_node, E>;
 
 // The SQL spelling of each comparison. On PostgreSQL, IS and IS NOT are IS NOT DISTINCT FROM
-// and IS DISTINCT FROM; LIKE is ILIKE ... ESCAPE '' (SQLite's LIKE ignores ASCII case and has
-// no escape character); GLOB is a regular expression match, the pattern translated when it
-// is bound (cpm/postgres/typed_query.hpp).
+// and IS DISTINCT FROM; LIKE and GLOB are regular expression matches (~), the pattern
+// translated when it is bound (cpm/postgres/typed_query.hpp: SQLite's LIKE ignores ASCII case
+// only and has no escape character).
 enum class cmp_op : unsigned char { eq, ne, lt, le, gt, ge, like, glob };
 
 constexpr std::string_view cmp_op_text(cmp_op op, bool optional, bool postgres) {
@@ -246,7 +246,7 @@ constexpr std::string_view cmp_op_text(cmp_op op, bool optional, bool postgres) 
     case cmp_op::le: return " <= ";
     case cmp_op::gt: return " > ";
     case cmp_op::ge: return " >= ";
-    case cmp_op::like: return postgres ? " ILIKE " : " LIKE ";
+    case cmp_op::like: return postgres ? " ~ " : " LIKE ";
     case cmp_op::glob: return postgres ? " ~ " : " GLOB ";
   }
   return "";
@@ -275,7 +275,6 @@ struct compare : predicate_node {
     write_column<Member>(out, cx);
     out << cmp_op_text(Op, is_optional<field>::value, is_postgres(out));
     placeholder(out);
-    if (Op == cmp_op::like && is_postgres(out)) out << " ESCAPE ''";
   }
   template <bool Borrow>
   void bind(statement_base& stmt, int& index) const {
