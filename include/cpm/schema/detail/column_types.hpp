@@ -172,6 +172,8 @@ consteval column_type column_type_of() {
 
 // The PostgreSQL column type of a (non-optional) field type, as cpm::pg binds and reads it; an
 // empty name when it has none (a type with its own SQLite sql_type, a converted_value type).
+// Text sorts and compares byte by byte (COLLATE "C"), as SQLite's BINARY does: order_by, page,
+// < and > on text give the same rows on both backends, whatever the database's collation.
 template <class F>
 consteval std::string_view pg_column_type_of() {
   if constexpr (declares_sql_type<F>) {
@@ -187,13 +189,13 @@ consteval std::string_view pg_column_type_of() {
   } else if constexpr (std::is_floating_point_v<F>) {
     return "DOUBLE PRECISION";
   } else if constexpr (std::is_same_v<F, std::string>) {
-    return "TEXT";
+    return "TEXT COLLATE \"C\"";
   } else if constexpr (std::is_same_v<F, std::vector<std::byte>>) {
     return "BYTEA";
   } else if constexpr (is_sys_time<F>::value) {
     return "TIMESTAMPTZ";
   } else if constexpr (named_enum<F>) {
-    return "TEXT";
+    return "TEXT COLLATE \"C\"";
   } else if constexpr (std::is_enum_v<F>) {
     return pg_column_type_of<std::underlying_type_t<F>>();
   } else {
