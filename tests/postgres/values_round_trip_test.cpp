@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <string>
@@ -240,6 +241,20 @@ TEST_CASE("timestamps are TIMESTAMPTZ in UTC, to the microsecond", "[pg][values]
   CHECK_THROWS_MATCHES(db.query_one<sys_time<nanoseconds>>("SELECT '3000-01-01'::timestamptz"), cpm::value_error,
                        Catch::Matchers::Predicate<cpm::value_error>(
                            [](const cpm::value_error& e) { return e.what_kind() == cpm::value_error::kind::out_of_range; }));
+}
+
+TEST_CASE("a TIMESTAMP column holds time points as UTC, whatever zone the session was given", "[pg][values]") {
+  pg_test::scratch s;
+  ::setenv("PGTZ", "America/New_York", 1);  // libpq sends it as the session's TimeZone
+  auto db = s.open();
+  ::unsetenv("PGTZ");
+  CHECK(db.query_one<std::string>("SHOW TimeZone") == "UTC");
+  db.exec("CREATE TABLE moment(id INTEGER PRIMARY KEY, at TIMESTAMP NOT NULL)");
+  using namespace std::chrono;
+  sys_seconds t = sys_days{year{2023} / 11 / 14} + hours{22} + minutes{13} + seconds{20};
+  CHECK(db.execute("INSERT INTO moment(id, at) VALUES (1, $1)", t) == 1);
+  CHECK(db.query_one<sys_seconds>("SELECT at FROM moment WHERE id = 1") == t);
+  CHECK(db.query_one<std::string>("SELECT at::text FROM moment WHERE id = 1") == "2023-11-14 22:13:20");
 }
 
 TEST_CASE("enums: the underlying integer, or their name with cpm::enum_names", "[pg][values]") {

@@ -519,6 +519,16 @@ class connection {
     if (PQstatus(s.conn) != CONNECTION_OK) fail_connect("cannot connect to PostgreSQL");
     PQsetNoticeProcessor(s.conn, detail::collect_notice, &s);
     if (PQsetClientEncoding(s.conn, "UTF8") != 0) fail_connect("cannot set the client encoding to UTF8");
+    // Time points are UTC. A TIMESTAMP (without time zone) column stores the TIMESTAMPTZ cpm binds
+    // in the session's TimeZone and reads back as UTC: the two agree only when that zone is UTC,
+    // which a server, database, role or PGTZ setting may have made otherwise.
+    if (const char* zone = PQparameterStatus(s.conn, "TimeZone");
+        zone == nullptr || (std::string_view(zone) != "UTC" && std::string_view(zone) != "Etc/UTC")) {
+      PGresult* set = PQexec(s.conn, "SET TimeZone TO 'UTC'");
+      bool ok = PQresultStatus(set) == PGRES_COMMAND_OK;
+      PQclear(set);
+      if (!ok) fail_connect("cannot set the session's TimeZone to UTC");
+    }
     const char* datetimes = PQparameterStatus(s.conn, "integer_datetimes");
     if (datetimes == nullptr || std::string_view(datetimes) != "on")
       fail_connect("the server does not store timestamps as integers (integer_datetimes is off)");
