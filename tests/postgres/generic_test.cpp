@@ -56,6 +56,10 @@ static_assert(cpm::pg::crud_sql<gadget>::update ==
 static_assert(cpm::sql_text::update<gadget> ==
               R"(UPDATE "gadget" SET "name" = ?, "label" = ?, "remark" = ?, "stock" = coalesce(?, "stock") WHERE "id" = ?)");
 
+static_assert(cpm::pg::detail::advance_identity_sql<gadget>.view() ==
+              R"(SELECT setval(s::regclass, $1) FROM pg_get_serial_sequence('"gadget"', 'id') AS s )"
+              R"(WHERE s IS NOT NULL AND $1 > coalesce(pg_sequence_last_value(s::regclass), 0))");
+
 struct both {
   pg_test::scratch scratch;
   cpm::connection lite = cpm::connection::open_memory();
@@ -125,6 +129,37 @@ TEST_CASE("pg: insert returns the stored row with its id and defaults, as on SQL
   CHECK(cpm::insert(db.lite, gadget{100, "vice", std::nullopt, std::nullopt, std::nullopt}) == chosen);
   CHECK(chosen.id == 100);
   CHECK_THROWS_AS(cpm::pg::insert(db.pg, gadget{0, "saw", std::nullopt, std::nullopt, std::nullopt}), cpm::unique_violation);
+}
+
+TEST_CASE("pg: after keys inserted as given, the database chooses the next key past them, as on SQLite", "[pg][generic]") {
+  both db;
+  auto next_keys = [&](const char* name) {
+    gadget g{0, name, std::nullopt, std::nullopt, 1};
+    auto on_lite = cpm::insert(db.lite, g).id;
+    auto on_pg = cpm::pg::insert(db.pg, g).id;
+    CHECK(on_pg == on_lite);
+    return on_pg;
+  };
+  gadget given{5, "five", std::nullopt, std::nullopt, 1};
+  CHECK(cpm::insert(db.lite, given).id == 5);
+  CHECK(cpm::pg::insert(db.pg, given).id == 5);
+  CHECK(next_keys("a") == 6);
+  std::vector<gadget> batch{{10, "ten", std::nullopt, std::nullopt, 1}, {9, "nine", std::nullopt, std::nullopt, 1}};
+  CHECK(cpm::insert_all(db.lite, batch) == 2);
+  CHECK(cpm::pg::insert_all(db.pg, batch) == 2);
+  CHECK(next_keys("b") == 11);
+  gadget upserted{20, "twenty", std::nullopt, std::nullopt, 1};
+  CHECK(cpm::upsert<&gadget::name>(db.lite, upserted).id == 20);
+  CHECK(cpm::pg::upsert<&gadget::name>(db.pg, upserted).id == 20);
+  CHECK(next_keys("c") == 21);
+  gadget lower{3, "three", std::nullopt, std::nullopt, 1};  // below the largest: the sequence stays
+  CHECK(cpm::insert(db.lite, lower).id == 3);
+  CHECK(cpm::pg::insert(db.pg, lower).id == 3);
+  CHECK(next_keys("d") == 22);
+  // A key without a sequence (a plain BIGINT PRIMARY KEY) is inserted as given, nothing more.
+  db.pg.exec("ALTER TABLE gadget ALTER COLUMN id DROP IDENTITY");
+  gadget plain{40, "forty", std::nullopt, std::nullopt, 1};
+  CHECK(cpm::pg::insert(db.pg, plain).id == 40);
 }
 
 TEST_CASE("pg: get, update, patch and remove by key, as on SQLite", "[pg][generic]") {
