@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
 
 TEST_CASE("a statement is prepared once per connection and reused", "[pg][prepare]") {
   pg_test::scratch s;
@@ -53,4 +54,38 @@ TEST_CASE("a statement that fails to prepare is not kept - a rolled-back transac
   }  // rolled back: prepared statements are not transactional
   CHECK(db.query_one<int>("SELECT $1::int * 2", 3) == 6);
   CHECK(db.prepare_count() == 1);
+}
+
+TEST_CASE("a statement prepared before a column it reads changed type is prepared again, not failed for good",
+          "[pg][prepare]") {
+  pg_test::scratch s;
+  auto db = s.open();
+  db.exec("CREATE TABLE item(id BIGINT PRIMARY KEY, qty INTEGER NOT NULL); INSERT INTO item VALUES (1, 5)");
+  const char* sql = "SELECT id, qty FROM item WHERE id = $1";
+  using row = std::tuple<std::int64_t, std::int64_t>;
+  CHECK(db.query_one<row>(sql, std::int64_t{1}) == row{1, 5});
+  db.exec("ALTER TABLE item ALTER COLUMN qty TYPE BIGINT");
+  // Outside a transaction: prepared again and run at once.
+  CHECK(db.query_one<row>(sql, std::int64_t{1}) == row{1, 5});
+  CHECK(db.prepare_count() == 2);
+  // Inside one, the failure aborts it: the error is the caller's, the statement is forgotten,
+  // and its next use works.
+  db.exec("ALTER TABLE item ALTER COLUMN qty TYPE INTEGER");
+  {
+    cpm::pg::transaction tx(db);
+    CHECK_THROWS_AS(db.query_one<row>(sql, std::int64_t{1}), cpm::pg::error);
+  }
+  CHECK(db.query_one<row>(sql, std::int64_t{1}) == row{1, 5});
+  // A stream reports the failure once; the next one prepares the statement again.
+  db.exec("ALTER TABLE item ALTER COLUMN qty TYPE BIGINT");
+  auto read = [&] {
+    std::int64_t total = 0;
+    for (const row& r : db.stream<row>(sql, std::int64_t{1})) total += std::get<1>(r);
+    return total;
+  };
+  CHECK_THROWS_AS(read(), cpm::pg::error);
+  CHECK(read() == 5);
+  // New statements after all this get names of their own (none is given twice).
+  CHECK(db.query_one<int>("SELECT $1::int + 1", 1) == 2);
+  CHECK(db.query_one<int>("SELECT $1::int + 2", 1) == 3);
 }

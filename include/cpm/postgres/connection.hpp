@@ -111,6 +111,7 @@ struct connection_state {
   // By parameter types and SQL text.
   std::unordered_map<std::string, prepared_statement, statement_key_hash, statement_key_equal> statements;
   std::size_t prepares = 0;
+  std::size_t names = 0;  // statement names given: cpm_1, cpm_2, ... (never reused)
   std::size_t savepoints = 0;
   bool streaming = false;  // a stream is reading a result
   std::vector<std::string> notices;
@@ -151,7 +152,7 @@ struct connection_state {
     std::memcpy(key.data(), &type_bytes, sizeof type_bytes);
     key.append(type_view);
     key.append(sql);
-    std::string name = detail::message("cpm_{}", statements.size() + 1);
+    std::string name = detail::message("cpm_{}", ++names);
     std::string text(sql);
     result_ptr res(PQprepare(conn, name.c_str(), text.c_str(), count, count ? types : nullptr));
     if (!res || PQresultStatus(res.get()) != PGRES_COMMAND_OK) fail(res.get(), sql);
@@ -164,6 +165,28 @@ struct connection_state {
     auto& entry = statements.emplace(std::move(key), prepared_statement{std::move(name), wanted}).first->second;
     if (wanted != count) wrong_count(wanted, count, sql);
     return entry;
+  }
+
+  // After `res` failed: when the server refuses the statement because the type of a column it
+  // reads changed since it was prepared (SQLSTATE 0A000, "cached plan must not change result
+  // type"), the statement is forgotten, so that its next use prepares it again; true then. The
+  // server's copy is deallocated when the connection is outside a transaction (inside one, that
+  // would fail too; it stays, unused, under its name, which is never given again).
+  [[gnu::cold]] bool forget_stale(const PGresult* res, std::string_view sql) {
+    const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+    if (state == nullptr || std::string_view(state) != "0A000") return false;
+    bool idle = PQtransactionStatus(conn) == PQTRANS_IDLE;
+    bool found = false;
+    for (auto it = statements.begin(); it != statements.end();) {
+      if (split_key(it->first).sql != sql) {
+        ++it;
+        continue;
+      }
+      if (idle) result_ptr(PQexec(conn, ("DEALLOCATE " + it->second.name).c_str()));
+      it = statements.erase(it);
+      found = true;
+    }
+    return found;
   }
 
   [[noreturn, gnu::cold]] static void wrong_count(int wanted, int given, std::string_view sql) {
@@ -387,6 +410,7 @@ class row_stream {
         auto failed = std::move(res);
         drain();
         end_stream();
+        (void)state_->forget_stale(failed.get(), sql_);  // prepared again on its next use
         detail::throw_result(conn, failed.get(), sql_);
       }
     }
@@ -557,11 +581,22 @@ class connection {
     s.require_idle();
     constexpr int n = static_cast<int>(sizeof...(Args));
     detail::parameter_pack<sizeof...(Args)> pack(args...);
-    const auto& stmt = s.prepare(sql, pack.type_data(), n);
-    detail::result_ptr res(PQexecPrepared(s.conn, stmt.name.c_str(), n, pack.value_data(), pack.length_data(),
-                                          pack.format_data(), 1));
-    auto status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) s.fail(res.get(), sql);
+    auto execute = [&] {
+      const auto& stmt = s.prepare(sql, pack.type_data(), n);
+      return detail::result_ptr(PQexecPrepared(s.conn, stmt.name.c_str(), n, pack.value_data(), pack.length_data(),
+                                               pack.format_data(), 1));
+    };
+    auto failed = [](const detail::result_ptr& r) {
+      auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+      return status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK;
+    };
+    detail::result_ptr res = execute();
+    if (failed(res)) [[unlikely]] {
+      // A statement prepared before a column it reads changed type: prepared again and run once
+      // more, when no transaction was aborted by the failure (inside one, the caller retries).
+      if (s.forget_stale(res.get(), sql) && PQtransactionStatus(s.conn) == PQTRANS_IDLE) res = execute();
+      if (failed(res)) s.fail(res.get(), sql);
+    }
     return res;
   }
 
