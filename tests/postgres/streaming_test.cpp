@@ -99,3 +99,36 @@ TEST_CASE("while a stream reads, the connection runs nothing else - leaving earl
   CHECK_THROWS_AS(bad.begin(), cpm::column_count_mismatch);
   CHECK(db.query_one<int>("SELECT 4") == 4);
 }
+
+TEST_CASE("a stream moved out of its transaction's scope ends with it - the transaction is not left open",
+          "[pg][stream]") {
+  pg_test::scratch s;
+  auto db = s.open();
+  db.exec("CREATE TABLE n(i INTEGER NOT NULL); INSERT INTO n SELECT generate_series(1, 1000)");
+  auto escaped = [&] {
+    cpm::pg::transaction tx(db);
+    (void)db.execute("INSERT INTO n VALUES (-1)");
+    return db.stream<int>("SELECT i FROM n ORDER BY i");
+  }();  // the transaction ends here, uncommitted: rolled back, and the stream with it
+  CHECK_THROWS_AS(escaped.begin(), cpm::usage_error);
+  CHECK(db.query_one<std::int64_t>("SELECT count(*) FROM n WHERE i = -1") == 0);
+  // The connection is back in autocommit: another session sees what it writes now.
+  (void)db.execute("INSERT INTO n VALUES (-2)");
+  auto other = s.open();
+  CHECK(other.query_one<std::int64_t>("SELECT count(*) FROM n WHERE i = -2") == 1);
+  // A stream started later is not disturbed by the ended one's destruction.
+  auto fresh = db.stream<int>("SELECT i FROM n WHERE i > 995 ORDER BY i");
+  auto it = fresh.begin();
+  { auto gone = std::move(escaped); }
+  int total = 0;
+  for (; it != fresh.end(); ++it) total += *it;
+  CHECK(total == 996 + 997 + 998 + 999 + 1000);
+  // The same for a read snapshot.
+  auto from_snapshot = [&] {
+    cpm::pg::read_snapshot snap(db);
+    return db.stream<int>("SELECT i FROM n");
+  }();
+  CHECK_THROWS_AS(from_snapshot.begin(), cpm::usage_error);
+  (void)db.execute("INSERT INTO n VALUES (-3)");
+  CHECK(other.query_one<std::int64_t>("SELECT count(*) FROM n WHERE i = -3") == 1);
+}

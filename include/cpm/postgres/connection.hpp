@@ -114,6 +114,7 @@ struct connection_state {
   std::size_t names = 0;  // statement names given: cpm_1, cpm_2, ... (never reused)
   std::size_t savepoints = 0;
   bool streaming = false;  // a stream is reading a result
+  std::uint64_t stream_number = 0;  // of the last stream started (each has its own)
   std::vector<std::string> notices;
 
   connection_state() = default;
@@ -129,6 +130,14 @@ struct connection_state {
   }
 
   [[noreturn]] void fail(const PGresult* res, std::string_view sql) const { throw_result(conn, res, sql); }
+
+  // Ends the stream reading now, its rest unread (the stream, when read on, says so): for the
+  // end of the transaction it was started in, which must not be left open behind it.
+  void cancel_stream() noexcept {
+    if (!streaming) return;
+    while (PGresult* r = PQgetResult(conn)) PQclear(r);
+    streaming = false;
+  }
 
   // Runs a script without parameters (simple query protocol; several statements allowed).
   void exec(std::string_view script) {
@@ -345,10 +354,11 @@ class row_stream {
   };
 
   row_stream(std::shared_ptr<detail::connection_state> state, std::string sql)
-      : state_(std::move(state)), sql_(std::move(sql)) {}
+      : state_(std::move(state)), sql_(std::move(sql)), number_(state_->stream_number) {}
   row_stream(row_stream&& other) noexcept
       : state_(std::move(other.state_)),
         sql_(std::move(other.sql_)),
+        number_(other.number_),
         row_(std::move(other.row_)),
         started_(other.started_),
         done_(std::exchange(other.done_, true)),
@@ -378,6 +388,12 @@ class row_stream {
  private:
   void next() {
     if (done_) return;
+    if (!active()) [[unlikely]] {
+      done_ = true;
+      throw usage_error("cpm: a cpm::pg::row_stream was read after the transaction it was started in ended, which "
+                        "ended the stream too (its rest is unread): read a stream to its end inside its transaction: " +
+                        sql_);
+    }
     PGconn* conn = state_->conn;
     detail::result_ptr res(PQgetResult(conn));
     if (!res) return end_stream();
@@ -416,12 +432,15 @@ class row_stream {
     }
   }
 
+  // Whether this stream is the one the connection is reading (not ended by its transaction).
+  [[nodiscard]] bool active() const noexcept { return state_->streaming && state_->stream_number == number_; }
   void drain() noexcept {
+    if (!active()) return;
     while (PGresult* r = PQgetResult(state_->conn)) PQclear(r);
   }
   void end_stream() noexcept {
     done_ = true;
-    state_->streaming = false;
+    if (active()) state_->streaming = false;
   }
   void finish_quietly() noexcept {
     drain();
@@ -430,6 +449,7 @@ class row_stream {
 
   std::shared_ptr<detail::connection_state> state_;
   std::string sql_;
+  std::uint64_t number_ = 0;
   Row row_{};
   bool started_ = false;
   bool done_ = false;
@@ -645,6 +665,7 @@ class connection {
       throw usage_error(detail::message("cpm: libpq refused single-row mode for: {}", sql));
     }
     s.streaming = true;
+    ++s.stream_number;
     return row_stream<Row, ByName>(state_, std::string(sql));
   }
 

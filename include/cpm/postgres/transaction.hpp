@@ -151,8 +151,9 @@ class transaction {
 
   void rollback_now() {
     auto& s = *state_;
-    if (PQstatus(s.conn) != CONNECTION_OK || !detail::in_transaction(s)) return;
-    if (s.streaming) return;  // cannot happen through cpm: a stream ends before its transaction
+    if (PQstatus(s.conn) != CONNECTION_OK) return;
+    s.cancel_stream();  // a stream moved out of the transaction's scope ends with it
+    if (!detail::in_transaction(s)) return;
     if (savepoint_.empty()) {
       detail::command(s, "ROLLBACK");
     } else {
@@ -227,8 +228,9 @@ class read_snapshot {
     if (!active_) return;
     try {
       // Nothing was written: ending it by rollback loses nothing, also after a failed statement.
-      if (PQstatus(state_->conn) == CONNECTION_OK && detail::in_transaction(*state_) && !state_->streaming)
-        detail::command(*state_, "ROLLBACK");
+      if (PQstatus(state_->conn) != CONNECTION_OK) return;
+      state_->cancel_stream();  // a stream moved out of the snapshot's scope ends with it
+      if (detail::in_transaction(*state_)) detail::command(*state_, "ROLLBACK");
     } catch (...) {
     }
   }
