@@ -5201,9 +5201,9 @@ template <class E>
 concept predicate = std::is_base_of_v<predicate_node, E>;
 
 // The SQL spelling of each comparison. On PostgreSQL, IS and IS NOT are IS NOT DISTINCT FROM
-// and IS DISTINCT FROM; LIKE is ILIKE ... ESCAPE '' (SQLite's LIKE ignores ASCII case and has
-// no escape character); GLOB is a regular expression match, the pattern translated when it
-// is bound (cpm/postgres/typed_query.hpp).
+// and IS DISTINCT FROM; LIKE and GLOB are regular expression matches (~), the pattern
+// translated when it is bound (cpm/postgres/typed_query.hpp: SQLite's LIKE ignores ASCII case
+// only and has no escape character).
 enum class cmp_op : unsigned char { eq, ne, lt, le, gt, ge, like, glob };
 
 constexpr std::string_view cmp_op_text(cmp_op op, bool optional, bool postgres) {
@@ -5214,7 +5214,7 @@ constexpr std::string_view cmp_op_text(cmp_op op, bool optional, bool postgres) 
     case cmp_op::le: return " <= ";
     case cmp_op::gt: return " > ";
     case cmp_op::ge: return " >= ";
-    case cmp_op::like: return postgres ? " ILIKE " : " LIKE ";
+    case cmp_op::like: return postgres ? " ~ " : " LIKE ";
     case cmp_op::glob: return postgres ? " ~ " : " GLOB ";
   }
   return "";
@@ -5243,7 +5243,6 @@ struct compare : predicate_node {
     write_column<Member>(out, cx);
     out << cmp_op_text(Op, is_optional<field>::value, is_postgres(out));
     placeholder(out);
-    if (Op == cmp_op::like && is_postgres(out)) out << " ESCAPE ''";
   }
   template <bool Borrow>
   void bind(statement_base& stmt, int& index) const {
@@ -6529,6 +6528,8 @@ consteval column_type column_type_of() {
 
 // The PostgreSQL column type of a (non-optional) field type, as cpm::pg binds and reads it; an
 // empty name when it has none (a type with its own SQLite sql_type, a converted_value type).
+// Text sorts and compares byte by byte (COLLATE "C"), as SQLite's BINARY does: order_by, page,
+// < and > on text give the same rows on both backends, whatever the database's collation.
 template <class F>
 consteval std::string_view pg_column_type_of() {
   if constexpr (declares_sql_type<F>) {
@@ -6544,13 +6545,13 @@ consteval std::string_view pg_column_type_of() {
   } else if constexpr (std::is_floating_point_v<F>) {
     return "DOUBLE PRECISION";
   } else if constexpr (std::is_same_v<F, std::string>) {
-    return "TEXT";
+    return "TEXT COLLATE \"C\"";
   } else if constexpr (std::is_same_v<F, std::vector<std::byte>>) {
     return "BYTEA";
   } else if constexpr (is_sys_time<F>::value) {
     return "TIMESTAMPTZ";
   } else if constexpr (named_enum<F>) {
-    return "TEXT";
+    return "TEXT COLLATE \"C\"";
   } else if constexpr (std::is_enum_v<F>) {
     return pg_column_type_of<std::underlying_type_t<F>>();
   } else {
