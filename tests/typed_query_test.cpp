@@ -397,3 +397,31 @@ TEST_CASE("on a none_as_empty field, nullopt and IS NULL find the rows stored as
   CHECK(profiles.where(col<&profile::key> == "k1").update(db, cpm::set<&profile::key>(std::nullopt)) == 1);
   CHECK(profiles.where(col<&profile::key>.is_null()).count(db) == 2);
 }
+
+TEST_CASE("on a none_as_empty field that also holds NULLs, every comparison sees '' and NULL alike as none",
+          "[typed]") {
+  auto db = cpm::connection::open_memory();
+  db.exec("CREATE TABLE profile(id INTEGER PRIMARY KEY, key TEXT)");
+  db.exec("INSERT INTO profile(id, key) VALUES (1, 'k1'), (2, ''), (3, NULL)");  // 2 and 3 read as none
+  const auto profiles = cpm::from<profile>;
+  static_assert(decltype(profiles.where(col<&profile::key> == std::nullopt))::count_sql ==
+                R"(SELECT count(*) FROM "profile" WHERE coalesce("key", '') IS ?)");
+  static_assert(decltype(profiles.where(col<&profile::key> < "a"))::count_sql ==
+                R"(SELECT count(*) FROM "profile" WHERE nullif("key", '') < ?)");
+  auto ids = [&](const auto& q) {
+    std::vector<std::int64_t> out;
+    for (const profile& p : q.rows(db)) out.push_back(p.id);
+    return out;
+  };
+  using id_list = std::vector<std::int64_t>;
+  CHECK(ids(profiles.where(col<&profile::key>.is_null())) == id_list{2, 3});
+  CHECK(ids(profiles.where(col<&profile::key> == std::nullopt)) == id_list{2, 3});
+  CHECK(ids(profiles.where(col<&profile::key> != std::nullopt)) == id_list{1});
+  CHECK(ids(profiles.where(col<&profile::key> != "k1")) == id_list{2, 3});
+  CHECK(ids(profiles.where(col<&profile::key> == "k1")) == id_list{1});
+  // The others never match none, as they never match a NULL.
+  CHECK(ids(profiles.where(col<&profile::key> < "z")) == id_list{1});
+  CHECK(ids(profiles.where(col<&profile::key>.like("%"))) == id_list{1});
+  CHECK(ids(profiles.where(col<&profile::key>.between("", "z"))) == id_list{1});
+  CHECK(ids(profiles.where(!(col<&profile::key> >= "a"))).empty());
+}

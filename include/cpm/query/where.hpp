@@ -255,6 +255,20 @@ constexpr std::string_view cmp_op_text(cmp_op op, bool optional, bool postgres) 
 // Precedence, for parentheses: a leaf binds tightest, then NOT, AND, OR.
 inline constexpr int leaf_precedence = 4;
 
+// The column as a comparison sees it. A none_as_empty field reads both '' and NULL as none:
+// == and != (Equality, none bound as '') compare coalesce("column", ''), so that none finds
+// both; the other comparisons nullif("column", ''), so that none, like NULL, matches none of them.
+template <auto Member, bool Equality, class Out>
+constexpr void write_compared_column(Out& out, const sql_context& cx) {
+  if constexpr (empty_is_none<member_class_t<Member>, field_index<Member>>()) {
+    out << (Equality ? "coalesce(" : "nullif(");
+    write_column<Member>(out, cx);
+    out << ", '')";
+  } else {
+    write_column<Member>(out, cx);
+  }
+}
+
 // "column" <op> ?
 template <auto Member, cmp_op Op>
 struct compare : predicate_node {
@@ -272,7 +286,7 @@ struct compare : predicate_node {
 
   template <class Out>
   static constexpr void write(Out& out, sql_context& cx) {
-    write_column<Member>(out, cx);
+    write_compared_column<Member, Op == cmp_op::eq || Op == cmp_op::ne>(out, cx);
     out << cmp_op_text(Op, is_optional<field>::value, is_postgres(out));
     placeholder(out);
   }
@@ -320,7 +334,7 @@ struct between : predicate_node {
 
   template <class Out>
   static constexpr void write(Out& out, sql_context& cx) {
-    write_column<Member>(out, cx);
+    write_compared_column<Member, false>(out, cx);
     out << " BETWEEN ";
     placeholder(out);
     out << " AND ";
