@@ -29,6 +29,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -206,6 +207,49 @@ TEST_CASE("pool.write(f) commits when f returns, rolls back when it throws, and 
   pool.write([](cpm::store& s) { s.create_user(make_user("dave")); });  // void
   CHECK(pool.read(count_users) == 2);
   CHECK(pool.stats().writes == 4);
+}
+
+TEST_CASE("writes after SQLite ended the writer's transaction itself never commit on their own", "[pool]") {
+  cpm_test::temp_dir dir;
+  auto pool = cpm::pool::open((dir / "abort.db").string(), {.readers = 2});
+  // An interrupt in the middle of an INSERT makes SQLite roll the whole BEGIN IMMEDIATE back
+  // (as an I/O error or a full disk does); f catches it and writes on through its store.
+  auto interrupt_inserts = [](sqlite3* db, bool on) {
+    if (!on) return sqlite3_progress_handler(db, 0, nullptr, nullptr);
+    sqlite3_progress_handler(
+        db, 1,
+        [](void* arg) -> int {
+          auto* conn = static_cast<sqlite3*>(arg);
+          for (sqlite3_stmt* st = sqlite3_next_stmt(conn, nullptr); st; st = sqlite3_next_stmt(conn, st))
+            if (sqlite3_stmt_busy(st) && std::string_view(sqlite3_sql(st)).starts_with("INSERT")) return 1;
+          return 0;
+        },
+        db);
+  };
+  bool ended = true;
+  bool refused = false;
+  CHECK_THROWS(pool.write([&](cpm::store& s) {
+    s.create_user(make_user("first"));
+    interrupt_inserts(s.db().native(), true);
+    CHECK_THROWS_AS(s.create_user(make_user("second")), cpm::error);
+    interrupt_inserts(s.db().native(), false);
+    ended = !s.db().in_transaction();
+    try {
+      s.create_user(make_user("third"));  // would commit by itself
+    } catch (const cpm::error&) {
+      refused = true;
+    }
+  }));
+  CHECK(ended);
+  CHECK(refused);
+  CHECK(pool.read(count_users) == 0);  // first rolled back by SQLite, third refused
+  // The writer is in service again, and commits what its handle commits.
+  pool.write([](cpm::store& s) { s.create_user(make_user("fourth")); });
+  CHECK(pool.read(count_users) == 1);
+  auto w = pool.write();
+  w->create_user(make_user("fifth"));
+  w.commit();
+  CHECK(pool.read(count_users) == 2);
 }
 
 TEST_CASE("a reader sees one snapshot for its whole life, a read after a committed write sees it, in any thread",

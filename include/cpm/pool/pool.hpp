@@ -271,7 +271,13 @@ class basic_pool {
     // rolls back when destroyed), as cpm::transaction does.
     void commit() {
       if (!slot_) throw usage_error("cpm::pool::writer: commit() after commit(), rollback() or a move");
-      slot_->tx->commit();
+      slot_->guard_commits = false;  // this commit is the handle's own
+      try {
+        slot_->tx->commit();
+      } catch (...) {
+        slot_->guard_commits = true;
+        throw;
+      }
       release();
     }
     // Rolls back and gives the writer back.

@@ -179,6 +179,9 @@ struct pool_slot {
   std::atomic<clock::rep> out_since_ticks{0};  // read by stats and timeouts of other threads
   std::optional<read_snapshot> snapshot;       // a reader's, while out
   std::optional<transaction> tx;               // the writer's, while out
+  // The writer's, while out: any commit but the handle's own is refused (a write that would
+  // commit on its own after SQLite ended the handle's transaction fails instead).
+  bool guard_commits = false;
 
   [[nodiscard]] Store& get() noexcept { return *db; }
   [[nodiscard]] clock::time_point out_since() const noexcept {
@@ -320,6 +323,7 @@ class pool_state {
     try {
       if (!slot->db) slot->db.emplace(open_writer(false));
       slot->tx.emplace(slot->get().db(), tx_mode::immediate);
+      slot->guard_commits = true;
     } catch (...) {
       give_back(slot);
       throw;
@@ -332,6 +336,7 @@ class pool_state {
   // first waiter, if any). Never throws.
   void give_back(slot_type* slot) noexcept {
     bool broken = slot->broken;
+    slot->guard_commits = false;
     if (slot->db) {
       connection& db = slot->get().db();
       // First, before anything below overwrites it: the result of the last call on the
@@ -466,8 +471,16 @@ class pool_state {
     int every = cpm::query<int>(s.db(), "PRAGMA wal_autocheckpoint").one();  // 1000, or the caller's pragma
     checkpoint_after_.store(every);
     sqlite3_wal_hook(db, &pool_state::wal_committed, this);
+    // A checked-out writer works inside its BEGIN IMMEDIATE. When SQLite ends that transaction
+    // itself (an interrupt, an I/O error or a full disk in the middle of a write), the writes
+    // that follow would each commit on their own, and stay, whatever the handle does next:
+    // refused instead (SQLITE_CONSTRAINT_COMMITHOOK), so that nothing commits but
+    // writer::commit(). The writer is always slot 0.
+    sqlite3_commit_hook(db, &pool_state::writer_commit, slots_[0].get());
     return s;
   }
+
+  static int writer_commit(void* slot) noexcept { return static_cast<slot_type*>(slot)->guard_commits ? 1 : 0; }
 
   // The WAL's length in pages after the writer's commit, and how many times it has started
   // again from its beginning, in one word: (restarts << 32) | pages.
