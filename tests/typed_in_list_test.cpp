@@ -289,3 +289,38 @@ TEST_CASE("in: a long list of text on a NOCASE column matches as a short one doe
   for (int i = 0; i < 5000; ++i) list.push_back(std::to_string(i).insert(0, 1, 'x'));  // (g++ 12 -O3: no "x" + string)
   CHECK(ids(db, rows_of.where(col<&row::name>.in(list))) == id_list{1, 3});
 }
+
+namespace {
+
+enum class grade { low = 1, high = 2 };  // stored as 'L' and 'H' by a value_traits of its own
+
+}  // namespace
+
+template <>
+struct cpm::value_traits<grade> {
+  static void bind(const cpm::parameter& p, grade g) { p.text(g == grade::low ? "L" : "H"); }
+  static void read(const cpm::field& f, grade& g) { g = f.text() == "L" ? grade::low : grade::high; }
+};
+
+namespace {
+
+struct graded {
+  std::int64_t id = 0;
+  grade g = grade::low;
+};
+
+}  // namespace
+
+TEST_CASE("in: a type bound by a value_traits of your own is never sent as JSON, which would bind it otherwise",
+          "[typed][in]") {
+  auto db = cpm::connection::open_memory();
+  db.exec("CREATE TABLE graded(id INTEGER PRIMARY KEY, g TEXT NOT NULL)");
+  (void)cpm::insert(db, graded{1, grade::high});
+  (void)cpm::insert(db, graded{2, grade::low});
+  const auto all = cpm::from<graded>;
+  CHECK(all.where(col<&graded::g>.in({grade::high})).count(db) == 1);
+  // Above 4096 distinct values: refused, not matched against the enum's integers.
+  std::vector<grade> many;
+  for (int i = 0; i < 5000; ++i) many.push_back(static_cast<grade>(i + 1));
+  CHECK_THROWS_AS(all.where(col<&graded::g>.in(many)).count(db), cpm::usage_error);
+}

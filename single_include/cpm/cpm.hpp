@@ -1190,6 +1190,9 @@ inline constexpr std::string_view integer_accepts = "INTEGER, or a REAL with an 
 template <std::integral T>
   requires(!std::same_as<T, bool>)
 struct value_traits<T> {
+  // cpm's own: an IN list of more than 4096 of these is sent as JSON text that holds exactly
+  // what bind() binds (query/where.hpp); a specialisation of your own is never sent so.
+  static constexpr bool cpm_own = true;
   static void bind(const parameter& p, T v) {
     if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
       if (v > static_cast<T>(std::numeric_limits<std::int64_t>::max()))
@@ -1227,6 +1230,9 @@ struct value_traits<T> {
 // INTEGER 0 or 1 only.
 template <>
 struct value_traits<bool> {
+  // cpm's own: an IN list of more than 4096 of these is sent as JSON text that holds exactly
+  // what bind() binds (query/where.hpp); a specialisation of your own is never sent so.
+  static constexpr bool cpm_own = true;
   static void bind(const parameter& p, bool v) { p.integer(v ? 1 : 0); }
   static void read(const field& f, bool& out) {
     if (f.type() != SQLITE_INTEGER) [[unlikely]]
@@ -1261,6 +1267,9 @@ struct value_traits<T> {
 // TEXT only.
 template <>
 struct value_traits<std::string> {
+  // cpm's own: an IN list of more than 4096 of these is sent as JSON text that holds exactly
+  // what bind() binds (query/where.hpp); a specialisation of your own is never sent so.
+  static constexpr bool cpm_own = true;
   static void bind(const parameter& p, const std::string& v) { p.text_ref(v); }
   static void read(const field& f, std::string& out) {
     if (f.type() != SQLITE_TEXT) [[unlikely]]
@@ -1370,6 +1379,9 @@ inline constexpr std::string_view time_point_accepts = "TEXT (a timestamp) or IN
 // (sys_time<nanoseconds> spans the years 1677 to 2262) is out_of_range.
 template <class Duration>
 struct value_traits<std::chrono::sys_time<Duration>> {
+  // cpm's own: an IN list of more than 4096 of these is sent as JSON text that holds exactly
+  // what bind() binds (query/where.hpp); a specialisation of your own is never sent so.
+  static constexpr bool cpm_own = true;
   using time_point = std::chrono::sys_time<Duration>;
 
   static void bind(const parameter& p, time_point v) {
@@ -1457,6 +1469,9 @@ namespace detail {
 template <class E>
   requires std::is_enum_v<E>
 struct value_traits<E> {
+  // cpm's own: an IN list of more than 4096 of these is sent as JSON text that holds exactly
+  // what bind() binds (query/where.hpp); a specialisation of your own is never sent so.
+  static constexpr bool cpm_own = true;
   static void bind(const parameter& p, E v) {
     if constexpr (named_enum<E>) {
       std::string_view name = enum_to_text(v);
@@ -5089,15 +5104,18 @@ struct in_list_time_point<std::chrono::sys_time<Duration>> : std::true_type {};
 
 // Whether a list of T can be sent as a JSON array whose json_each values are exactly what
 // binding each T would bind: integers, bool (0 and 1), text, enums (their name or their
-// integer), time points (their text), and types stored as one of those (cpm::converted_value).
-// Not doubles (SQLite's JSON reader does not promise to read every double back exactly) nor
-// blobs (JSON has no blob).
+// integer), time points (their text), each as cpm's own value_traits binds it (not a
+// specialisation of your own, which may bind otherwise), and types stored as one of those
+// (cpm::converted_value). Not doubles (SQLite's JSON reader does not promise to read every
+// double back exactly) nor blobs (JSON has no blob).
 template <class T>
 consteval bool in_list_json_exact() {
   if constexpr (requires(const T& v) { value_traits<T>::to_stored(v); }) {
     return in_list_json_exact<std::remove_cvref_t<decltype(value_traits<T>::to_stored(std::declval<const T&>()))>>();
-  } else {
+  } else if constexpr (requires { requires value_traits<T>::cpm_own; }) {
     return std::is_integral_v<T> || std::is_enum_v<T> || std::is_same_v<T, std::string> || in_list_time_point<T>::value;
+  } else {
+    return false;
   }
 }
 
@@ -5223,6 +5241,20 @@ constexpr std::string_view cmp_op_text(cmp_op op, bool optional, bool postgres) 
 // Precedence, for parentheses: a leaf binds tightest, then NOT, AND, OR.
 inline constexpr int leaf_precedence = 4;
 
+// The column as a comparison sees it. A none_as_empty field reads both '' and NULL as none:
+// == and != (Equality, none bound as '') compare coalesce("column", ''), so that none finds
+// both; the other comparisons nullif("column", ''), so that none, like NULL, matches none of them.
+template <auto Member, bool Equality, class Out>
+constexpr void write_compared_column(Out& out, const sql_context& cx) {
+  if constexpr (empty_is_none<member_class_t<Member>, field_index<Member>>()) {
+    out << (Equality ? "coalesce(" : "nullif(");
+    write_column<Member>(out, cx);
+    out << ", '')";
+  } else {
+    write_column<Member>(out, cx);
+  }
+}
+
 // "column" <op> ?
 template <auto Member, cmp_op Op>
 struct compare : predicate_node {
@@ -5240,7 +5272,7 @@ struct compare : predicate_node {
 
   template <class Out>
   static constexpr void write(Out& out, sql_context& cx) {
-    write_column<Member>(out, cx);
+    write_compared_column<Member, Op == cmp_op::eq || Op == cmp_op::ne>(out, cx);
     out << cmp_op_text(Op, is_optional<field>::value, is_postgres(out));
     placeholder(out);
   }
@@ -5288,7 +5320,7 @@ struct between : predicate_node {
 
   template <class Out>
   static constexpr void write(Out& out, sql_context& cx) {
-    write_column<Member>(out, cx);
+    write_compared_column<Member, false>(out, cx);
     out << " BETWEEN ";
     placeholder(out);
     out << " AND ";
@@ -5360,7 +5392,8 @@ struct in_list : predicate_node {
     if constexpr (!in_list_json_exact<stored>()) {
       if (c == in_list_json_class)
         throw usage_error("cpm: an IN list of more than 4096 values (after removing duplicates) is sent as a JSON "
-                          "array, which cannot hold this field's type exactly (a double or a blob): split the list");
+                          "array, which cannot hold this field's type exactly (a double, a blob, or a type bound by a "
+                          "value_traits of your own): split the list");
     }
     code += c * place;
     place *= in_list_classes;
@@ -10726,6 +10759,9 @@ struct pool_slot {
   std::atomic<clock::rep> out_since_ticks{0};  // read by stats and timeouts of other threads
   std::optional<read_snapshot> snapshot;       // a reader's, while out
   std::optional<transaction> tx;               // the writer's, while out
+  // The writer's, while out: any commit but the handle's own is refused (a write that would
+  // commit on its own after SQLite ended the handle's transaction fails instead).
+  bool guard_commits = false;
 
   [[nodiscard]] Store& get() noexcept { return *db; }
   [[nodiscard]] clock::time_point out_since() const noexcept {
@@ -10867,6 +10903,7 @@ class pool_state {
     try {
       if (!slot->db) slot->db.emplace(open_writer(false));
       slot->tx.emplace(slot->get().db(), tx_mode::immediate);
+      slot->guard_commits = true;
     } catch (...) {
       give_back(slot);
       throw;
@@ -10879,6 +10916,7 @@ class pool_state {
   // first waiter, if any). Never throws.
   void give_back(slot_type* slot) noexcept {
     bool broken = slot->broken;
+    slot->guard_commits = false;
     if (slot->db) {
       connection& db = slot->get().db();
       // First, before anything below overwrites it: the result of the last call on the
@@ -11013,8 +11051,16 @@ class pool_state {
     int every = cpm::query<int>(s.db(), "PRAGMA wal_autocheckpoint").one();  // 1000, or the caller's pragma
     checkpoint_after_.store(every);
     sqlite3_wal_hook(db, &pool_state::wal_committed, this);
+    // A checked-out writer works inside its BEGIN IMMEDIATE. When SQLite ends that transaction
+    // itself (an interrupt, an I/O error or a full disk in the middle of a write), the writes
+    // that follow would each commit on their own, and stay, whatever the handle does next:
+    // refused instead (SQLITE_CONSTRAINT_COMMITHOOK), so that nothing commits but
+    // writer::commit(). The writer is always slot 0.
+    sqlite3_commit_hook(db, &pool_state::writer_commit, slots_[0].get());
     return s;
   }
+
+  static int writer_commit(void* slot) noexcept { return static_cast<slot_type*>(slot)->guard_commits ? 1 : 0; }
 
   // The WAL's length in pages after the writer's commit, and how many times it has started
   // again from its beginning, in one word: (restarts << 32) | pages.
@@ -11533,7 +11579,13 @@ class basic_pool {
     // rolls back when destroyed), as cpm::transaction does.
     void commit() {
       if (!slot_) throw usage_error("cpm::pool::writer: commit() after commit(), rollback() or a move");
-      slot_->tx->commit();
+      slot_->guard_commits = false;  // this commit is the handle's own
+      try {
+        slot_->tx->commit();
+      } catch (...) {
+        slot_->guard_commits = true;
+        throw;
+      }
       release();
     }
     // Rolls back and gives the writer back.

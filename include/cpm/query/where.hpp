@@ -121,15 +121,18 @@ struct in_list_time_point<std::chrono::sys_time<Duration>> : std::true_type {};
 
 // Whether a list of T can be sent as a JSON array whose json_each values are exactly what
 // binding each T would bind: integers, bool (0 and 1), text, enums (their name or their
-// integer), time points (their text), and types stored as one of those (cpm::converted_value).
-// Not doubles (SQLite's JSON reader does not promise to read every double back exactly) nor
-// blobs (JSON has no blob).
+// integer), time points (their text), each as cpm's own value_traits binds it (not a
+// specialisation of your own, which may bind otherwise), and types stored as one of those
+// (cpm::converted_value). Not doubles (SQLite's JSON reader does not promise to read every
+// double back exactly) nor blobs (JSON has no blob).
 template <class T>
 consteval bool in_list_json_exact() {
   if constexpr (requires(const T& v) { value_traits<T>::to_stored(v); }) {
     return in_list_json_exact<std::remove_cvref_t<decltype(value_traits<T>::to_stored(std::declval<const T&>()))>>();
-  } else {
+  } else if constexpr (requires { requires value_traits<T>::cpm_own; }) {
     return std::is_integral_v<T> || std::is_enum_v<T> || std::is_same_v<T, std::string> || in_list_time_point<T>::value;
+  } else {
+    return false;
   }
 }
 
@@ -406,7 +409,8 @@ struct in_list : predicate_node {
     if constexpr (!in_list_json_exact<stored>()) {
       if (c == in_list_json_class)
         throw usage_error("cpm: an IN list of more than 4096 values (after removing duplicates) is sent as a JSON "
-                          "array, which cannot hold this field's type exactly (a double or a blob): split the list");
+                          "array, which cannot hold this field's type exactly (a double, a blob, or a type bound by a "
+                          "value_traits of your own): split the list");
     }
     code += c * place;
     place *= in_list_classes;

@@ -311,6 +311,9 @@ inline constexpr std::string_view integer_accepts = "INTEGER, or a REAL with an 
 template <std::integral T>
   requires(!std::same_as<T, bool>)
 struct value_traits<T> {
+  // cpm's own: an IN list of more than 4096 of these is sent as JSON text that holds exactly
+  // what bind() binds (query/where.hpp); a specialisation of your own is never sent so.
+  static constexpr bool cpm_own = true;
   static void bind(const parameter& p, T v) {
     if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
       if (v > static_cast<T>(std::numeric_limits<std::int64_t>::max()))
@@ -348,6 +351,9 @@ struct value_traits<T> {
 // INTEGER 0 or 1 only.
 template <>
 struct value_traits<bool> {
+  // cpm's own: an IN list of more than 4096 of these is sent as JSON text that holds exactly
+  // what bind() binds (query/where.hpp); a specialisation of your own is never sent so.
+  static constexpr bool cpm_own = true;
   static void bind(const parameter& p, bool v) { p.integer(v ? 1 : 0); }
   static void read(const field& f, bool& out) {
     if (f.type() != SQLITE_INTEGER) [[unlikely]]
@@ -382,6 +388,9 @@ struct value_traits<T> {
 // TEXT only.
 template <>
 struct value_traits<std::string> {
+  // cpm's own: an IN list of more than 4096 of these is sent as JSON text that holds exactly
+  // what bind() binds (query/where.hpp); a specialisation of your own is never sent so.
+  static constexpr bool cpm_own = true;
   static void bind(const parameter& p, const std::string& v) { p.text_ref(v); }
   static void read(const field& f, std::string& out) {
     if (f.type() != SQLITE_TEXT) [[unlikely]]
@@ -491,6 +500,9 @@ inline constexpr std::string_view time_point_accepts = "TEXT (a timestamp) or IN
 // (sys_time<nanoseconds> spans the years 1677 to 2262) is out_of_range.
 template <class Duration>
 struct value_traits<std::chrono::sys_time<Duration>> {
+  // cpm's own: an IN list of more than 4096 of these is sent as JSON text that holds exactly
+  // what bind() binds (query/where.hpp); a specialisation of your own is never sent so.
+  static constexpr bool cpm_own = true;
   using time_point = std::chrono::sys_time<Duration>;
 
   static void bind(const parameter& p, time_point v) {
@@ -578,6 +590,9 @@ namespace detail {
 template <class E>
   requires std::is_enum_v<E>
 struct value_traits<E> {
+  // cpm's own: an IN list of more than 4096 of these is sent as JSON text that holds exactly
+  // what bind() binds (query/where.hpp); a specialisation of your own is never sent so.
+  static constexpr bool cpm_own = true;
   static void bind(const parameter& p, E v) {
     if constexpr (named_enum<E>) {
       std::string_view name = enum_to_text(v);
