@@ -425,3 +425,23 @@ TEST_CASE("on a none_as_empty field that also holds NULLs, every comparison sees
   CHECK(ids(profiles.where(col<&profile::key>.between("", "z"))) == id_list{1});
   CHECK(ids(profiles.where(!(col<&profile::key> >= "a"))).empty());
 }
+
+namespace {
+
+struct profile_key {  // a projection: no model_traits of its own
+  std::optional<std::string> key;
+};
+
+}  // namespace
+
+TEST_CASE("a projection reads a none_as_empty field of its model as the model does", "[typed]") {
+  auto db = cpm::connection::open_memory();
+  db.exec("CREATE TABLE profile(id INTEGER PRIMARY KEY, key TEXT)");
+  db.exec("INSERT INTO profile(id, key) VALUES (1, 'k1'), (2, ''), (3, NULL)");
+  std::vector<std::optional<std::string>> keys;
+  for (const profile_key& p : cpm::from<profile>.select<profile_key>().rows(db)) keys.push_back(p.key);
+  CHECK(keys == std::vector<std::optional<std::string>>{"k1", std::nullopt, std::nullopt});
+  auto second = cpm::from<profile>.where(col<&profile::id> == 2).select<profile_key>().first(db);
+  REQUIRE(second);
+  CHECK_FALSE(second->key);
+}

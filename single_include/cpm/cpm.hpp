@@ -4185,6 +4185,8 @@ struct cursor {
   Row current{};
   bool started = false;
   bool has_row = false;
+  // Reads a row instead of read_row, when set: a projection's, which reads as its model does.
+  void (*read)(sqlite3_stmt*, Row&) = nullptr;
 
   // Steps to the next row and reads it into `current`; at the end, finishes.
   void advance();
@@ -4206,7 +4208,11 @@ void cursor<Row>::advance() {
       }
       has_row = stmt.step();
       if (has_row) {
-        read_row(stmt.native(), current);
+        if (read) [[unlikely]] {
+          read(stmt.native(), current);
+        } else {
+          read_row(stmt.native(), current);
+        }
         return;
       }
       stmt = statement_lease();  // done: reset it and give it back now
@@ -4263,6 +4269,8 @@ class rows : public std::ranges::view_base {
   explicit rows(std::unique_ptr<detail::row_source> source) : cursor_(std::make_shared<detail::cursor<Row>>()) {
     cursor_->source = std::move(source);
   }
+  // Rows read by `read` instead of cpm's reader of Row.
+  rows(statement_lease stmt, void (*read)(sqlite3_stmt*, Row&)) : rows(std::move(stmt)) { cursor_->read = read; }
 
   // Reads the first row on the first call; later calls continue where iteration stopped.
   iterator begin() const {
@@ -5721,6 +5729,38 @@ consteval std::size_t projected_column() {
   return model_info<T>::size;
 }
 
+// Whether a projection row reads a none_as_empty field of its model that the row's own
+// model_traits do not name: it is read by read_projection, which knows.
+template <class Model, class Row>
+consteval bool projection_reads_none_as_empty() {
+  return []<std::size_t... J>(std::index_sequence<J...>) {
+    return ((projected_column<Model, Row, J>() < model_info<Model>::size &&
+             model_info<Model>::empty_is_none[projected_column<Model, Row, J>()] && !empty_is_none<Row, J>()) ||
+            ...);
+  }(std::make_index_sequence<boost::pfr::tuple_size_v<Row>>{});
+}
+
+// A projection row as its model reads those columns: '' as none in a none_as_empty field.
+template <class Model, class Row>
+void projection_none_as_empty(Row& row) {
+  [&]<std::size_t... J>(std::index_sequence<J...>) {
+    auto none = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
+      constexpr std::size_t column = projected_column<Model, Row, I>();
+      if constexpr (column < model_info<Model>::size && model_info<Model>::empty_is_none[column]) {
+        auto& value = boost::pfr::get<I>(row);
+        if (value && value->empty()) value.reset();
+      }
+    };
+    (none(std::integral_constant<std::size_t, J>{}), ...);
+  }(std::make_index_sequence<boost::pfr::tuple_size_v<Row>>{});
+}
+
+template <class Model, class Row>
+void read_projection(sqlite3_stmt* stmt, Row& row) {
+  read_row(stmt, row);
+  projection_none_as_empty<Model>(row);
+}
+
 template <class Model, class Row, std::size_t J>
 consteval bool check_projection_field() {
   constexpr std::size_t column = projected_column<Model, Row, J>();
@@ -6057,6 +6097,10 @@ class typed_query {
     int index = stmt.second;
     if constexpr (HasLimit) stmt.first.bind_at(index++, limit_);
     if constexpr (HasOffset) stmt.first.bind_at(index++, offset_);
+    if constexpr (Source::single && !std::is_same_v<Row, typename Source::row>) {
+      if constexpr (detail::projection_reads_none_as_empty<typename Source::row, Row>())
+        return cpm::rows<Row>(std::move(stmt.first), &detail::read_projection<typename Source::row, Row>);
+    }
     return cpm::rows<Row>(std::move(stmt.first));
   }
 

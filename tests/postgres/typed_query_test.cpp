@@ -402,6 +402,30 @@ TEST_CASE("pg: a join reads a none_as_empty field stored as '' as none, as on SQ
   CHECK_FALSE(first->first.label);
 }
 
+namespace {
+
+struct badge_label {  // a projection: no model_traits of its own
+  std::optional<std::string> label;
+};
+
+}  // namespace
+
+TEST_CASE("pg: a projection reads a none_as_empty field of its model as the model does, as on SQLite", "[pg][typed]") {
+  both db;
+  add_badges(db);
+  auto q = cpm::from<badge>.select<badge_label>();
+  auto labels = [&](auto& conn) {
+    std::vector<std::optional<std::string>> out;
+    for (const badge_label& b : q.rows(conn)) out.push_back(b.label);
+    return out;
+  };
+  CHECK(labels(db.pg) == labels(db.lite));
+  CHECK(labels(db.pg) == std::vector<std::optional<std::string>>{"gold", std::nullopt});
+  auto second = cpm::from<badge>.where(col<&badge::id> == 2).select<badge_label>().first(db.pg);
+  REQUIRE(second);
+  CHECK_FALSE(second->label);
+}
+
 TEST_CASE("pg: update setting a none_as_empty field to none stores '', as on SQLite", "[pg][typed]") {
   both db;
   add_badges(db);

@@ -360,6 +360,7 @@ class row_stream {
         sql_(std::move(other.sql_)),
         number_(other.number_),
         row_(std::move(other.row_)),
+        after_read_(other.after_read_),
         started_(other.started_),
         done_(std::exchange(other.done_, true)),
         checked_(other.checked_),
@@ -379,6 +380,9 @@ class row_stream {
     return iterator(this);
   }
   std::default_sentinel_t end() const noexcept { return {}; }
+
+  // Calls `f` on each row once it is read (a typed projection's none_as_empty fields).
+  void after_read(void (*f)(Row&)) noexcept { after_read_ = f; }
 
   // Rows read so far.
   [[nodiscard]] std::size_t rows_read() const noexcept { return rows_; }
@@ -410,6 +414,7 @@ class row_stream {
         }
         try {
           detail::read_row(res.get(), 0, row_);
+          if (after_read_) after_read_(row_);
         } catch (...) {
           finish_quietly();
           throw;
@@ -451,6 +456,7 @@ class row_stream {
   std::string sql_;
   std::uint64_t number_ = 0;
   Row row_{};
+  void (*after_read_)(Row&) = nullptr;
   bool started_ = false;
   bool done_ = false;
   bool checked_ = false;

@@ -283,11 +283,13 @@ struct typed_backend<pg::connection> {
 
   template <class Q>
   static auto rows(const Q& q, pg::connection& db) {
-    return std::apply(
+    auto stream = std::apply(
         [&](const auto&... args) {
           return db.stream<typename Q::row>(by_position, pg::typed_sql<Q>::select, args...);
         },
         std::tuple_cat(pg::detail::values_of(q.where_), paging(q)));
+    if constexpr (reads_projection<Q>()) stream.after_read(&projection_none_as_empty<typename Q::source::row, typename Q::row>);
+    return stream;
   }
 
   // The first row: the shape with a limit of (at most) one.
@@ -303,11 +305,15 @@ struct typed_backend<pg::connection> {
         return std::tuple<>();
       }
     }();
-    return std::apply(
+    auto row = std::apply(
         [&](const auto&... args) {
           return db.query_optional<typename Q::row>(by_position, pg::typed_sql<one>::select, args...);
         },
         std::tuple_cat(pg::detail::values_of(q.where_), std::make_tuple(limit), offset));
+    if constexpr (reads_projection<Q>()) {
+      if (row) projection_none_as_empty<typename Q::source::row>(*row);
+    }
+    return row;
   }
 
   template <class Q>
@@ -339,6 +345,16 @@ struct typed_backend<pg::connection> {
   }
 
  private:
+  // Whether Q reads a projection of a model with none_as_empty fields its row type does not name.
+  template <class Q>
+  static constexpr bool reads_projection() {
+    if constexpr (Q::source::single && !std::is_same_v<typename Q::row, typename Q::source::row>) {
+      return projection_reads_none_as_empty<typename Q::source::row, typename Q::row>();
+    } else {
+      return false;
+    }
+  }
+
   template <class Q>
   static auto paging(const Q& q) {
     if constexpr (Q::has_limit && Q::has_offset) {

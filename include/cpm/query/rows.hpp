@@ -46,6 +46,8 @@ struct cursor {
   Row current{};
   bool started = false;
   bool has_row = false;
+  // Reads a row instead of read_row, when set: a projection's, which reads as its model does.
+  void (*read)(sqlite3_stmt*, Row&) = nullptr;
 
   // Steps to the next row and reads it into `current`; at the end, finishes.
   void advance();
@@ -67,7 +69,11 @@ void cursor<Row>::advance() {
       }
       has_row = stmt.step();
       if (has_row) {
-        read_row(stmt.native(), current);
+        if (read) [[unlikely]] {
+          read(stmt.native(), current);
+        } else {
+          read_row(stmt.native(), current);
+        }
         return;
       }
       stmt = statement_lease();  // done: reset it and give it back now
@@ -124,6 +130,8 @@ class rows : public std::ranges::view_base {
   explicit rows(std::unique_ptr<detail::row_source> source) : cursor_(std::make_shared<detail::cursor<Row>>()) {
     cursor_->source = std::move(source);
   }
+  // Rows read by `read` instead of cpm's reader of Row.
+  rows(statement_lease stmt, void (*read)(sqlite3_stmt*, Row&)) : rows(std::move(stmt)) { cursor_->read = read; }
 
   // Reads the first row on the first call; later calls continue where iteration stopped.
   iterator begin() const {
