@@ -20,6 +20,7 @@
 #include <optional>
 #include <ranges>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -177,6 +178,22 @@ TEST_CASE("two ranges over the same query alive at once are both correct", "[row
   REQUIRE(i4 != r4.end());
   CHECK(i3->id == 3);
   CHECK(i4->id == 4);
+}
+
+TEST_CASE("a range moved to another thread is read and destroyed there, its cursor freed with that thread",
+          "[rows][threads]") {
+  auto db = memory_db(3);
+  CHECK(ids(cpm::all<row>(db)) == std::vector<std::int64_t>{1, 2, 3});  // leaves this thread a spare block
+  auto r = cpm::all<row>(db);                                             // and takes it
+  std::vector<std::int64_t> seen;
+  std::thread other([&seen, moved = std::move(r)]() mutable {
+    for (const row& x : moved) seen.push_back(x.id);
+    moved = {};  // the cursor's block becomes that thread's spare, freed when it ends
+  });
+  other.join();
+  CHECK(seen == std::vector<std::int64_t>{1, 2, 3});
+  CHECK(ids(cpm::all<row>(db)) == std::vector<std::int64_t>{1, 2, 3});
+  CHECK(select_all_statement(db).is_cached());
 }
 
 TEST_CASE("breaking out of a loop early resets the statement", "[rows][reset]") {

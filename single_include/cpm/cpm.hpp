@@ -975,6 +975,14 @@ class parameter {
   bool borrow_;
 };
 
+namespace detail {
+// Where a result column is: statement and index (passed in two registers).
+struct column_at {
+  sqlite3_stmt* stmt;
+  int index;
+};
+}  // namespace detail
+
 // One column of the current result row, handed to value_traits<T>::read.
 //
 // integer(), real(), text() and blob() return the value as SQLite converts it (TEXT '12abc'
@@ -982,19 +990,25 @@ class parameter {
 // a value only from the storage classes that hold it without loss; a value_traits of your own
 // can do the same, and call mismatch() for the rest.
 //
-// A field reads the column through its sqlite3_value (value(), asked for once), with the
-// sqlite3_value_* functions: they skip the per-call bookkeeping of sqlite3_column_*. That
-// value is what SQLite calls "unprotected", which is safe under cpm's contract that a
-// connection is used by one thread at a time (connection.hpp); it is valid until the
-// statement is stepped, reset or finalized.
+// A field reads the column through its sqlite3_value (value(), asked for once, when the field
+// is made), with the sqlite3_value_* functions: they skip the per-call bookkeeping of
+// sqlite3_column_*. That value is what SQLite calls "unprotected", which is safe under cpm's
+// contract that a connection is used by one thread at a time (connection.hpp); it is valid
+// until the statement is stepped, reset or finalized.
+//
+// The error paths are out of line and take only where the column is (at(): two registers),
+// and read it again there; so on the common path a field lives in registers, and a read costs
+// its sqlite3 calls and a compare.
 class field {
  public:
-  field(sqlite3_stmt* stmt, int index) noexcept : stmt_(stmt), index_(index) {}
+  field(sqlite3_stmt* stmt, int index) noexcept
+      : stmt_(stmt), value_(sqlite3_column_value(stmt, index)), index_(index) {}
+  explicit field(detail::column_at at) noexcept : field(at.stmt, at.index) {}
 
   // SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL: the column's type as
   // stepped (asked once; a std::optional<T> and then T's read may both want it).
   [[nodiscard]] int type() const noexcept {
-    if (type_ < 0) type_ = sqlite3_value_type(value());
+    if (type_ < 0) type_ = sqlite3_value_type(value_);
     return type_;
   }
   [[nodiscard]] bool is_null() const noexcept { return type() == SQLITE_NULL; }
@@ -1002,29 +1016,29 @@ class field {
   // The column as an integer; NULL throws. (The storage class is only asked for when SQLite
   // returns 0, so the common case costs one call.)
   [[nodiscard]] std::int64_t integer() const {
-    std::int64_t v = sqlite3_value_int64(value());
-    if (v == 0) require_value();
+    std::int64_t v = sqlite3_value_int64(value_);
+    if (v == 0) require_value(at());
     return v;
   }
   [[nodiscard]] double real() const {
-    double v = sqlite3_value_double(value());
-    if (v == 0.0) require_value();
+    double v = sqlite3_value_double(value_);
+    if (v == 0.0) require_value(at());
     return v;
   }
   // The column as UTF-8 text, valid until the next step or reset; NULL throws.
   [[nodiscard]] std::string_view text() const {
-    const unsigned char* p = sqlite3_value_text(value());
+    const unsigned char* p = sqlite3_value_text(value_);
     if (p == nullptr) [[unlikely]] {
-      require_empty();
+      require_empty(at());
       return {};
     }
     return {reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_value_bytes(value_))};
   }
   // The column as bytes, valid until the next step or reset; NULL throws.
   [[nodiscard]] std::span<const std::byte> blob() const {
-    const void* p = sqlite3_value_blob(value());
+    const void* p = sqlite3_value_blob(value_);
     if (p == nullptr) [[unlikely]] {
-      require_empty();
+      require_empty(at());
       return {};
     }
     return {static_cast<const std::byte*>(p), static_cast<std::size_t>(sqlite3_value_bytes(value_))};
@@ -1032,37 +1046,51 @@ class field {
 
   [[nodiscard]] int index() const noexcept { return index_; }
   [[nodiscard]] sqlite3_stmt* native() const noexcept { return stmt_; }
-  // The column's sqlite3_value, for the sqlite3_value_* functions (asked for once). Valid
-  // until the statement is stepped, reset or finalized; only for the thread using the
-  // connection (the value is unprotected); never NULL.
-  [[nodiscard]] sqlite3_value* value() const noexcept {
-    if (value_ == nullptr) value_ = sqlite3_column_value(stmt_, index_);
-    return value_;
-  }
-  [[nodiscard]] std::string name() const {
-    const char* n = sqlite3_column_name(stmt_, index_);
-    return n ? std::string(n) : detail::message("#{}", index_);
-  }
+  // Where the column is: what an out-of-line error path takes, to read it again (field(at)).
+  [[nodiscard]] detail::column_at at() const noexcept { return {stmt_, index_}; }
+  // The column's sqlite3_value, for the sqlite3_value_* functions. Valid until the statement
+  // is stepped, reset or finalized; only for the thread using the connection (the value is
+  // unprotected); never NULL.
+  [[nodiscard]] sqlite3_value* value() const noexcept { return value_; }
+  [[nodiscard]] std::string name() const { return name_at(at()); }
 
   // The stored value as read errors show it: its storage class, then the value ("INTEGER 7",
   // "REAL 3.7", "TEXT 'abc'", "BLOB x'00ff'", "NULL"); long text and blobs are shortened.
   // Call it before any read that converts the value (integer() on TEXT, ...).
-  [[nodiscard]] [[gnu::cold, gnu::noinline]] std::string describe() const {
-    switch (type()) {
+  [[nodiscard]] std::string describe() const { return describe_at(at()); }
+
+  // Throws cpm::value_error naming this column.
+  [[noreturn]] void fail(value_error::kind k, const std::string& detail) const { fail_at(at(), k, detail); }
+
+  // Throws for a value `target` (the C++ type's name) cannot be read from: null_value for NULL,
+  // else type_mismatch; `accepted` says which storage classes `target` reads.
+  [[noreturn]] void mismatch(std::string_view target, std::string_view accepted) const {
+    mismatch_at(at(), target, accepted);
+  }
+
+ private:
+  // The rare paths stay out of line, so that the reads above inline into the row readers.
+  [[gnu::cold, gnu::noinline]] static std::string name_at(detail::column_at at) {
+    const char* n = sqlite3_column_name(at.stmt, at.index);
+    return n ? std::string(n) : detail::message("#{}", at.index);
+  }
+  [[gnu::cold, gnu::noinline]] static std::string describe_at(detail::column_at at) {
+    const field f(at);
+    switch (f.type()) {
       case SQLITE_NULL:
         return "NULL";
       case SQLITE_INTEGER:
-        return detail::message("INTEGER {}", sqlite3_value_int64(value()));
+        return detail::message("INTEGER {}", sqlite3_value_int64(f.value_));
       case SQLITE_FLOAT:
-        return detail::message("REAL {}", sqlite3_value_double(value()));  // the shortest exact form
+        return detail::message("REAL {}", sqlite3_value_double(f.value_));  // the shortest exact form
       case SQLITE_TEXT: {
         constexpr std::size_t shown = 64;
-        std::string_view t = text();
+        std::string_view t = f.text();
         return detail::message(t.size() <= shown ? "TEXT '{}'" : "TEXT '{}...' ({} bytes)", t.substr(0, shown), t.size());
       }
       default: {
         constexpr std::size_t shown = 16;
-        auto b = blob();
+        auto b = f.blob();
         char hex[2 * shown];
         std::size_t n = 0;
         for (; n < b.size() && n < shown; ++n) {
@@ -1075,40 +1103,35 @@ class field {
       }
     }
   }
-
-  // Throws cpm::value_error naming this column.
-  [[noreturn, gnu::cold, gnu::noinline]] void fail(value_error::kind k, const std::string& detail) const {
-    throw value_error(k, name(), detail);
+  [[noreturn, gnu::cold, gnu::noinline]] static void fail_at(detail::column_at at, value_error::kind k,
+                                                             const std::string& detail) {
+    throw value_error(k, name_at(at), detail);
   }
-
-  // Throws for a value `target` (the C++ type's name) cannot be read from: null_value for NULL,
-  // else type_mismatch; `accepted` says which storage classes `target` reads.
-  [[noreturn, gnu::cold, gnu::noinline]] void mismatch(std::string_view target, std::string_view accepted) const {
-    if (is_null())
-      fail(value_error::kind::null_value, detail::message("NULL cannot be read as {} (use std::optional)", target));
-    fail(value_error::kind::type_mismatch, detail::message("{} cannot be read as {} (it reads {})", describe(), target, accepted));
+  [[noreturn, gnu::cold, gnu::noinline]] static void mismatch_at(detail::column_at at, std::string_view target,
+                                                                 std::string_view accepted) {
+    const field f(at);
+    if (f.is_null())
+      f.fail(value_error::kind::null_value, detail::message("NULL cannot be read as {} (use std::optional)", target));
+    f.fail(value_error::kind::type_mismatch, detail::message("{} cannot be read as {} (it reads {})", f.describe(), target, accepted));
   }
-
- private:
-  // The rare paths stay out of line, so that the reads above inline into the row readers.
-  [[gnu::cold, gnu::noinline]] void require_value() const {
-    if (is_null()) fail(value_error::kind::null_value, "NULL read into a type that cannot hold it (use std::optional)");
+  [[gnu::cold, gnu::noinline]] static void require_value(detail::column_at at) {
+    if (field(at).is_null()) fail_at(at, value_error::kind::null_value, "NULL read into a type that cannot hold it (use std::optional)");
   }
   // No pointer for text or a blob: out of memory, NULL (refused), or an empty value. Memory
   // comes first: sqlite3_value_* report running out of it only by returning NULL, and leave
   // the value NULL. A sqlite3_column_* call records it on the connection (sqlite3_errcode),
   // as reading through sqlite3_column_text would have.
-  [[gnu::cold, gnu::noinline]] void require_empty() const {
-    (void)sqlite3_column_type(stmt_, index_);
-    sqlite3* db = sqlite3_db_handle(stmt_);
-    if (int rc = sqlite3_errcode(db); rc == SQLITE_NOMEM) detail::throw_sqlite(db, rc, sqlite3_sql(stmt_));
-    require_value();
+  [[gnu::cold, gnu::noinline]] static void require_empty(detail::column_at at) {
+    (void)sqlite3_column_type(at.stmt, at.index);
+    sqlite3* db = sqlite3_db_handle(at.stmt);
+    if (int rc = sqlite3_errcode(db); rc == SQLITE_NOMEM) detail::throw_sqlite(db, rc, sqlite3_sql(at.stmt));
+    require_value(at);
   }
 
   sqlite3_stmt* stmt_;
+  sqlite3_value* value_;
   int index_;
   mutable int type_ = -1;
-  mutable sqlite3_value* value_ = nullptr;
 };
 
 // The customisation point. The primary template is left undefined: a type without a
@@ -1159,15 +1182,17 @@ constexpr std::string_view integer_name() noexcept {
 
 inline constexpr std::string_view integer_accepts = "INTEGER, or a REAL with an integral value";
 
-[[noreturn, gnu::cold, gnu::noinline]] inline void integer_out_of_range(const field& f, std::string_view target,
+[[noreturn, gnu::cold, gnu::noinline]] inline void integer_out_of_range(column_at at, std::string_view target,
                                                                        std::int64_t min, std::uint64_t max) {
+  const field f(at);
   f.fail(value_error::kind::out_of_range, message("{} does not fit {} (range {}..{})", f.describe(), target, min, max));
 }
 
 // A column that is not INTEGER, read into an integer type holding [min, max]: a REAL with an
 // integral value in range (what SQLite itself converts without loss), else the error.
-[[gnu::cold, gnu::noinline]] inline std::int64_t read_integer_slow(const field& f, std::string_view target,
+[[gnu::cold, gnu::noinline]] inline std::int64_t read_integer_slow(column_at at, std::string_view target,
                                                                    std::int64_t min, std::uint64_t max) {
+  const field f(at);
   if (f.type() != SQLITE_FLOAT) f.mismatch(target, integer_accepts);
   double r = sqlite3_value_double(f.value());
   if (r >= -0x1p63 && r < 0x1p63) {
@@ -1176,11 +1201,11 @@ inline constexpr std::string_view integer_accepts = "INTEGER, or a REAL with an 
       f.fail(value_error::kind::type_mismatch,
              message("{} cannot be read as {} without losing its fraction (it reads {})", f.describe(), target,
                      integer_accepts));
-    if (v < min || (v > 0 && static_cast<std::uint64_t>(v) > max)) integer_out_of_range(f, target, min, max);
+    if (v < min || (v > 0 && static_cast<std::uint64_t>(v) > max)) integer_out_of_range(at, target, min, max);
     return v;
   }
   if (r != r) f.mismatch(target, integer_accepts);  // NaN
-  integer_out_of_range(f, target, min, max);
+  integer_out_of_range(at, target, min, max);
 }
 
 }  // namespace detail
@@ -1201,14 +1226,14 @@ struct value_traits<T> {
     p.integer(static_cast<std::int64_t>(v));
   }
   // INTEGER in T's range; a REAL only with an integral value in range (3.0 reads, 3.7 throws).
-  static void read(const field& f, T& out) {
+  [[gnu::always_inline]] static void read(const field& f, T& out) {
     std::int64_t v;
     if (f.type() == SQLITE_INTEGER) [[likely]] {
       v = sqlite3_value_int64(f.value());
       if (!fits(v)) [[unlikely]]
-        detail::integer_out_of_range(f, detail::integer_name<T>(), min, max);
+        detail::integer_out_of_range(f.at(), detail::integer_name<T>(), min, max);
     } else {
-      v = detail::read_integer_slow(f, detail::integer_name<T>(), min, max);
+      v = detail::read_integer_slow(f.at(), detail::integer_name<T>(), min, max);
     }
     out = static_cast<T>(v);
   }
@@ -1234,17 +1259,18 @@ struct value_traits<bool> {
   // what bind() binds (query/where.hpp); a specialisation of your own is never sent so.
   static constexpr bool cpm_own = true;
   static void bind(const parameter& p, bool v) { p.integer(v ? 1 : 0); }
-  static void read(const field& f, bool& out) {
+  [[gnu::always_inline]] static void read(const field& f, bool& out) {
     if (f.type() != SQLITE_INTEGER) [[unlikely]]
       f.mismatch("bool", "INTEGER 0 or 1");
     std::int64_t v = sqlite3_value_int64(f.value());
     if (v != 0 && v != 1) [[unlikely]]
-      not_0_or_1(f);
+      not_0_or_1(f.at());
     out = v != 0;
   }
 
  private:
-  [[noreturn, gnu::cold, gnu::noinline]] static void not_0_or_1(const field& f) {
+  [[noreturn, gnu::cold, gnu::noinline]] static void not_0_or_1(detail::column_at at) {
+    const field f(at);
     f.fail(value_error::kind::out_of_range, f.describe() + " cannot be read as bool: it is not 0 or 1");
   }
 };
@@ -1253,7 +1279,7 @@ struct value_traits<bool> {
 template <std::floating_point T>
 struct value_traits<T> {
   static void bind(const parameter& p, T v) { p.real(static_cast<double>(v)); }
-  static void read(const field& f, T& out) {
+  [[gnu::always_inline]] static void read(const field& f, T& out) {
     int type = f.type();
     if (type != SQLITE_FLOAT && type != SQLITE_INTEGER) [[unlikely]]
       f.mismatch(std::is_same_v<T, float> ? "float" : std::is_same_v<T, double> ? "double" : "long double",
@@ -1271,10 +1297,14 @@ struct value_traits<std::string> {
   // what bind() binds (query/where.hpp); a specialisation of your own is never sent so.
   static constexpr bool cpm_own = true;
   static void bind(const parameter& p, const std::string& v) { p.text_ref(v); }
-  static void read(const field& f, std::string& out) {
+  [[gnu::always_inline]] static void read(const field& f, std::string& out) {
     if (f.type() != SQLITE_TEXT) [[unlikely]]
       f.mismatch("std::string", "TEXT");
-    out.assign(f.text());
+    // clear() and append(): the same as assign() for text that cannot overlap `out`, without
+    // assign's overlap handling (std::string::_M_replace), and inlined.
+    const std::string_view text = f.text();
+    out.clear();
+    out.append(text.data(), text.size());
   }
 };
 
@@ -1306,7 +1336,7 @@ struct value_traits<char[N]> {
 template <>
 struct value_traits<std::vector<std::byte>> {
   static void bind(const parameter& p, const std::vector<std::byte>& v) { p.blob_ref(v); }
-  static void read(const field& f, std::vector<std::byte>& out) {
+  [[gnu::always_inline]] static void read(const field& f, std::vector<std::byte>& out) {
     int type = f.type();
     if (type != SQLITE_BLOB && type != SQLITE_TEXT) [[unlikely]]
       f.mismatch("std::vector<std::byte>", "BLOB, TEXT");
@@ -1327,7 +1357,7 @@ struct value_traits<std::optional<T>> {
   static void bind(const parameter& p, const std::optional<T>& v) {
     if (v) value_traits<T>::bind(p, *v); else p.null();
   }
-  static void read(const field& f, std::optional<T>& out) {
+  [[gnu::always_inline]] static void read(const field& f, std::optional<T>& out) {
     if (f.is_null()) {
       out.reset();
     } else {
@@ -1362,11 +1392,13 @@ constexpr std::string_view time_point_name() noexcept {
 
 inline constexpr std::string_view time_point_accepts = "TEXT (a timestamp) or INTEGER (Unix seconds)";
 
-[[noreturn, gnu::cold, gnu::noinline]] inline void time_point_out_of_range(const field& f, std::string_view target) {
+[[noreturn, gnu::cold, gnu::noinline]] inline void time_point_out_of_range(column_at at, std::string_view target) {
+  const field f(at);
   f.fail(value_error::kind::out_of_range, message("{} is outside the range of {}", f.describe(), target));
 }
 
-[[noreturn, gnu::cold, gnu::noinline]] inline void bad_timestamp(const field& f, std::string_view target) {
+[[noreturn, gnu::cold, gnu::noinline]] inline void bad_timestamp(column_at at, std::string_view target) {
+  const field f(at);
   f.fail(value_error::kind::bad_timestamp,
          message("{} is not a timestamp (expected YYYY-MM-DD HH:MM:SS) for {}", f.describe(), target));
 }
@@ -1400,7 +1432,7 @@ struct value_traits<std::chrono::sys_time<Duration>> {
     if (type == SQLITE_TEXT) [[likely]] {
       detail::parsed_timestamp ts{};
       if (!detail::parse_timestamp(f.text(), ts)) [[unlikely]]
-        detail::bad_timestamp(f, target);
+        detail::bad_timestamp(f.at(), target);
       seconds = ts.seconds.time_since_epoch().count();
       nanos = ts.fraction.count();
     } else if (type == SQLITE_INTEGER) {
@@ -1409,7 +1441,7 @@ struct value_traits<std::chrono::sys_time<Duration>> {
       f.mismatch(target, detail::time_point_accepts);
     }
     if (!detail::to_time_point(seconds, nanos, out)) [[unlikely]]
-      detail::time_point_out_of_range(f, target);
+      detail::time_point_out_of_range(f.at(), target);
   }
 
  private:
@@ -1455,7 +1487,8 @@ constexpr std::optional<E> enum_from_text(std::string_view text) noexcept {
 
 namespace detail {
 
-[[noreturn, gnu::cold, gnu::noinline]] inline void no_enumerator(const field& f, std::string_view target, bool named) {
+[[noreturn, gnu::cold, gnu::noinline]] inline void no_enumerator(column_at at, std::string_view target, bool named) {
+  const field f(at);
   f.fail(value_error::kind::bad_enum,
          message(named ? "{} names no enumerator of {} in cpm::enum_names"
                        : "{} names no enumerator of {} (an enum without cpm::enum_names is read from its integer, "
@@ -1491,7 +1524,7 @@ struct value_traits<E> {
         f.mismatch(detail::enum_type_name<E>, "TEXT: an enumerator's name in cpm::enum_names");
       auto e = enum_from_text<E>(f.text());
       if (!e) [[unlikely]]
-        detail::no_enumerator(f, detail::enum_type_name<E>, true);
+        detail::no_enumerator(f.at(), detail::enum_type_name<E>, true);
       out = *e;
     } else {
       using U = std::underlying_type_t<E>;
@@ -1500,7 +1533,7 @@ struct value_traits<E> {
           f.mismatch(detail::enum_type_name<E>, "INTEGER: the value of an enumerator");
         std::int64_t v = sqlite3_value_int64(f.value());
         if (!detail::enum_value_named<E>(v)) [[unlikely]]
-          detail::no_enumerator(f, detail::enum_type_name<E>, false);
+          detail::no_enumerator(f.at(), detail::enum_type_name<E>, false);
         out = static_cast<E>(static_cast<U>(v));
       } else {
         // No enumerator to check against (enum class id : std::int64_t {}): any U.
@@ -1642,7 +1675,7 @@ class statement_base {
   // Advances to the next row: true when a row is ready, false when the statement is done.
   // On error the statement is reset and the typed error thrown. Inside a cpm::read_snapshot,
   // a statement that writes is refused before it runs (cpm::readonly_error).
-  bool step() {
+  [[gnu::always_inline]] bool step() {
     if (*read_only_ && !sqlite3_stmt_readonly(stmt_)) [[unlikely]]
       refuse_write();
     int rc = sqlite3_step(stmt_);
@@ -1700,7 +1733,7 @@ class statement_base {
                                         given, sql()));
   }
 
-  [[noreturn]] void fail(int rc) {
+  [[noreturn, gnu::cold, gnu::noinline]] void fail(int rc) {
     sqlite3* db = sqlite3_db_handle(stmt_);
     int code = sqlite3_extended_errcode(db);
     if ((code & 0xff) != (rc & 0xff)) code = rc;
@@ -1897,6 +1930,11 @@ class state_ref {
   ~state_ref() {
     if (s_ && --s_->refs == 0) close(s_);
   }
+  // Lets the state go now; empty afterwards.
+  void reset() noexcept {
+    if (s_ && --s_->refs == 0) close(s_);
+    s_ = nullptr;
+  }
 
   [[nodiscard]] connection_state* get() const noexcept { return s_; }
   connection_state* operator->() const noexcept { return s_; }
@@ -1961,9 +1999,14 @@ class statement_lease : public statement_base {
   // The connection state this lease keeps alive.
   [[nodiscard]] const detail::state_ref& owner() const noexcept { return owner_; }
 
- private:
+  // Resets the statement and gives it back now; the lease is empty afterwards.
   void release() noexcept {
-    if (!stmt_) return;
+    if (stmt_) give_back();
+  }
+
+ private:
+  // Out of line: the check above inlines into every lease's end (most are already empty).
+  [[gnu::noinline]] void give_back() noexcept {
     sqlite3_reset(stmt_);
     if (entry_) {
       entry_->busy = false;
@@ -1972,7 +2015,7 @@ class statement_lease : public statement_base {
       sqlite3_finalize(stmt_);
     }
     stmt_ = nullptr;
-    owner_ = detail::state_ref();
+    owner_.reset();
   }
 
   detail::state_ref owner_;
@@ -2028,8 +2071,9 @@ inline statement_lease lease_text(connection_state& s, std::string_view sql) {
   return statement_lease(s, added.entry);
 }
 
-// Borrows by compile-time text and slot; see sql_constant.
-inline statement_lease lease_slot(connection_state& s, std::string_view text, std::size_t slot) {
+// The slow paths of lease_slot: the first use of a slot on this connection, a slot another
+// copy of the library numbered, or a statement already leased.
+[[gnu::noinline]] inline statement_lease lease_slot_slow(connection_state& s, std::string_view text, std::size_t slot) {
   auto& slots = s.slots;
   if (slot < slots.size() && slots[slot]) {
     auto& entry = *slots[slot];
@@ -2042,6 +2086,16 @@ inline statement_lease lease_slot(connection_state& s, std::string_view text, st
   entry->stmt = s.prepare(text, SQLITE_PREPARE_PERSISTENT);
   slots[slot] = std::move(entry);
   return statement_lease(s, *slots[slot]);
+}
+
+// Borrows by compile-time text and slot; see sql_constant. The common case (the slot's
+// statement, prepared and free) inlines.
+inline statement_lease lease_slot(connection_state& s, std::string_view text, std::size_t slot) {
+  if (slot < s.slots.size()) [[likely]] {
+    if (cache_entry* entry = s.slots[slot].get(); entry && entry->key == text.data() && !entry->busy) [[likely]]
+      return statement_lease(s, *entry);
+  }
+  return lease_slot_slow(s, text, slot);
 }
 
 template <const auto& Text>
@@ -4048,18 +4102,22 @@ consteval bool empty_is_none() {
   }
 }
 
-template <class Row, std::size_t I>
-void read_field(sqlite3_stmt* stmt, Row& row) {
+// Field I of `row` from result column Offset + I. Inlined into read_fields: a row is read by
+// one function, without a call per column.
+template <class Row, std::size_t I, std::size_t Offset = 0>
+[[gnu::always_inline]] inline void read_field(sqlite3_stmt* stmt, Row& row) {
   auto& value = boost::pfr::get<I>(row);
-  value_traits<pfr_field_t<Row, I>>::read(field(stmt, static_cast<int>(I)), value);
+  value_traits<pfr_field_t<Row, I>>::read(field(stmt, static_cast<int>(Offset + I)), value);
   if constexpr (empty_is_none<Row, I>()) {
     if (value && value->empty()) value.reset();
   }
 }
 
-template <class Row, std::size_t... I>
-void read_fields(sqlite3_stmt* stmt, Row& row, std::index_sequence<I...>) {
-  (read_field<Row, I>(stmt, row), ...);
+// The fields of `row` from result columns Offset, Offset + 1, ... (a join reads two models
+// from one row).
+template <class Row, std::size_t Offset = 0, std::size_t... I>
+[[gnu::always_inline]] inline void read_fields(sqlite3_stmt* stmt, Row& row, std::index_sequence<I...>) {
+  (read_field<Row, I, Offset>(stmt, row), ...);
 }
 
 // Binds an optional string a none_as_empty field holds: '' for none.
@@ -4157,6 +4215,119 @@ decltype(auto) with_omit_mask(unsigned omit, F&& f) {
 // statement is reset, which ends its read transaction. A rows keeps its connection's database
 // handle open while it lives, so it stays valid when the connection is moved or destroyed.
 
+// ---- begin cpm/detail/spare_block.hpp ----
+// cpm: an allocator that keeps one freed block per size for the next allocation, per thread.
+//
+// A lazy range allocates its cursor once per query, and an IN list its values; under this
+// allocator a thread that runs queries one after another reuses the same blocks instead of
+// calling malloc and free each time.
+// Each thread keeps at most one block of each size; it frees it when the thread ends. A
+// block freed on another thread than the one that allocated it is simply kept there (or freed).
+
+#include <cstddef>
+#include <memory>
+#include <new>
+
+namespace cpm::detail {
+
+template <std::size_t Size, std::size_t Align>
+class spare_block {
+ public:
+  // A block of Size bytes: the spare one if this thread has it, else a new one.
+  static void* take() {
+    if (void* p = spare_) {
+      spare_ = nullptr;
+      return p;
+    }
+    return allocate();
+  }
+
+  // Keeps `p` as this thread's spare block, or frees it when there is one already (or when
+  // the thread is ending).
+  static void give(void* p) noexcept {
+    if (spare_ == nullptr && state_ != ended) [[likely]] {
+      if (state_ == unused) register_cleanup();
+      spare_ = p;
+      return;
+    }
+    deallocate(p);
+  }
+
+ private:
+  enum state { unused, kept, ended };
+
+  // Frees the spare block when the thread ends; from then on give() frees.
+  struct cleanup {
+    ~cleanup() {
+      if (spare_) deallocate(spare_);
+      spare_ = nullptr;
+      state_ = ended;
+    }
+  };
+  [[gnu::noinline]] static void register_cleanup() noexcept {
+    static thread_local cleanup at_exit;  // constructed here, once per thread
+    (void)at_exit;
+    state_ = kept;
+  }
+
+  static void* allocate() {
+    if constexpr (Align > __STDCPP_DEFAULT_NEW_ALIGNMENT__) {
+      return ::operator new(Size, std::align_val_t(Align));
+    } else {
+      return ::operator new(Size);
+    }
+  }
+  static void deallocate(void* p) noexcept {
+    if constexpr (Align > __STDCPP_DEFAULT_NEW_ALIGNMENT__) {
+      ::operator delete(p, std::align_val_t(Align));
+    } else {
+      ::operator delete(p);  // unsized: clang before 19 declares the sized one only with -fsized-deallocation
+    }
+  }
+
+  // Constant-initialised and trivially destructible: reached without a guard.
+  static inline thread_local void* spare_ = nullptr;
+  static inline thread_local state state_ = unused;
+};
+
+// An allocator over spare_block: single objects (std::allocate_shared), and arrays of up to
+// 8 elements, in size classes of 1, 2, 4 and 8 (a short std::vector); longer arrays are
+// allocated as std::allocator does.
+template <class T>
+struct spare_allocator {
+  using value_type = T;
+
+  spare_allocator() noexcept = default;
+  template <class U>
+  spare_allocator(const spare_allocator<U>&) noexcept {}  // NOLINT: rebinding converts implicitly
+
+  T* allocate(std::size_t n) {
+    switch (n) {
+      case 1: return static_cast<T*>(spare_block<sizeof(T), alignof(T)>::take());
+      case 2: return static_cast<T*>(spare_block<2 * sizeof(T), alignof(T)>::take());
+      case 3: case 4: return static_cast<T*>(spare_block<4 * sizeof(T), alignof(T)>::take());
+      case 5: case 6: case 7: case 8: return static_cast<T*>(spare_block<8 * sizeof(T), alignof(T)>::take());
+      default: return std::allocator<T>().allocate(n);
+    }
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+    switch (n) {
+      case 1: return spare_block<sizeof(T), alignof(T)>::give(p);
+      case 2: return spare_block<2 * sizeof(T), alignof(T)>::give(p);
+      case 3: case 4: return spare_block<4 * sizeof(T), alignof(T)>::give(p);
+      case 5: case 6: case 7: case 8: return spare_block<8 * sizeof(T), alignof(T)>::give(p);
+      default: return std::allocator<T>().deallocate(p, n);
+    }
+  }
+
+  template <class U>
+  friend bool operator==(const spare_allocator&, const spare_allocator<U>&) noexcept {
+    return true;
+  }
+};
+
+}  // namespace cpm::detail
+// ---- end cpm/detail/spare_block.hpp ----
 
 #include <cstddef>
 #include <iterator>
@@ -4187,11 +4358,27 @@ struct cursor {
   bool has_row = false;
   // Reads a row instead of read_row, when set: a projection's, which reads as its model does.
   void (*read)(sqlite3_stmt*, Row&) = nullptr;
+  // The copies of the rows that share this cursor. Not atomic: like the connection whose
+  // statement it holds, a rows and its copies are used by one thread at a time.
+  std::size_t refs = 1;
 
   // Steps to the next row and reads it into `current`; at the end, finishes.
   void advance();
+  // The current statement is done (or there is none yet): steps the source's next ones, if
+  // any, until one has a row (true); else finishes (false).
+  [[gnu::noinline]] bool next_statement();
   // Resets the statement and gives it back to the cache; ends the query.
   void finish() noexcept;
+
+  // The statement has stepped to a row: reads it into `current`.
+  void read_current() {
+    has_row = true;
+    if (read) [[unlikely]] {
+      read(stmt.native(), current);
+    } else {
+      read_row(stmt.native(), current);
+    }
+  }
 };
 
 // Defined outside the struct (not inline), so that cpm's store can compile them once for its
@@ -4199,23 +4386,9 @@ struct cursor {
 template <class Row>
 void cursor<Row>::advance() {
   try {
-    for (;;) {
-      if (!stmt) {
-        if (!source || !(stmt = source->next())) {
-          finish();
-          return;
-        }
-      }
-      has_row = stmt.step();
-      if (has_row) {
-        if (read) [[unlikely]] {
-          read(stmt.native(), current);
-        } else {
-          read_row(stmt.native(), current);
-        }
-        return;
-      }
-      stmt = statement_lease();  // done: reset it and give it back now
+    if ((stmt && stmt.step()) || next_statement()) [[likely]] {
+      read_current();
+      return;
     }
   } catch (...) {
     finish();
@@ -4224,9 +4397,21 @@ void cursor<Row>::advance() {
 }
 
 template <class Row>
+bool cursor<Row>::next_statement() {
+  while (source) {
+    stmt.release();  // done: reset it and give it back before the next one
+    stmt = source->next();
+    if (!stmt) break;
+    if (stmt.step()) return true;
+  }
+  finish();
+  return false;
+}
+
+template <class Row>
 void cursor<Row>::finish() noexcept {
   has_row = false;
-  stmt = statement_lease();
+  stmt.release();
   source.reset();
 }
 
@@ -4263,14 +4448,24 @@ class rows : public std::ranges::view_base {
   };
 
   rows() = default;
-  explicit rows(statement_lease stmt) : cursor_(std::make_shared<detail::cursor<Row>>()) {
-    cursor_->stmt = std::move(stmt);
-  }
-  explicit rows(std::unique_ptr<detail::row_source> source) : cursor_(std::make_shared<detail::cursor<Row>>()) {
+  explicit rows(statement_lease&& stmt) : cursor_(make_cursor()) { cursor_->stmt = std::move(stmt); }
+  explicit rows(std::unique_ptr<detail::row_source> source) : cursor_(make_cursor()) {
     cursor_->source = std::move(source);
   }
   // Rows read by `read` instead of cpm's reader of Row.
-  rows(statement_lease stmt, void (*read)(sqlite3_stmt*, Row&)) : rows(std::move(stmt)) { cursor_->read = read; }
+  rows(statement_lease&& stmt, void (*read)(sqlite3_stmt*, Row&)) : rows(std::move(stmt)) { cursor_->read = read; }
+
+  rows(const rows& other) noexcept : cursor_(other.cursor_) {
+    if (cursor_) ++cursor_->refs;
+  }
+  rows(rows&& other) noexcept : cursor_(std::exchange(other.cursor_, nullptr)) {}
+  rows& operator=(rows other) noexcept {
+    std::swap(cursor_, other.cursor_);
+    return *this;
+  }
+  ~rows() {
+    if (cursor_ && --cursor_->refs == 0) destroy(cursor_);
+  }
 
   // Reads the first row on the first call; later calls continue where iteration stopped.
   iterator begin() const {
@@ -4279,7 +4474,7 @@ class rows : public std::ranges::view_base {
       cursor_->started = true;
       cursor_->advance();
     }
-    return iterator(cursor_.get());
+    return iterator(cursor_);
   }
   [[nodiscard]] std::default_sentinel_t end() const noexcept { return {}; }
 
@@ -4322,7 +4517,23 @@ class rows : public std::ranges::view_base {
   }
 
  private:
-  std::shared_ptr<detail::cursor<Row>> cursor_;
+  // One query after another on a thread reuse one block for the cursor (detail/spare_block.hpp).
+  using block = detail::spare_block<sizeof(detail::cursor<Row>), alignof(detail::cursor<Row>)>;
+  static detail::cursor<Row>* make_cursor() {
+    void* p = block::take();
+    try {
+      return ::new (p) detail::cursor<Row>();
+    } catch (...) {
+      block::give(p);
+      throw;
+    }
+  }
+  static void destroy(detail::cursor<Row>* c) noexcept {
+    c->~cursor();
+    block::give(c);
+  }
+
+  detail::cursor<Row>* cursor_ = nullptr;  // shared by the copies (cursor::refs)
 };
 
 }  // namespace cpm
@@ -4943,13 +5154,27 @@ rows<Row> run_query(statement_lease stmt, const Args&... args) {
   return rows<Row>(std::move(stmt));
 }
 
-// Runs `stmt` and returns the rows it changed. sqlite3_changes() keeps the count of the last
-// INSERT, UPDATE or DELETE when `stmt` is none of those (DDL, a SELECT, a PRAGMA): a statement
-// that left total_changes() as it was changed nothing.
-inline std::int64_t run_counting_changes(connection& db, statement_base& stmt) {
+// Runs `stmt` to its end, gives it back, and returns the rows it changed. sqlite3_changes()
+// keeps the count of the last INSERT, UPDATE or DELETE when `stmt` is none of those (DDL, a
+// SELECT, a PRAGMA): a statement that left total_changes() as it was changed nothing.
+// (The release resets the statement: once, not after run() too.)
+inline std::int64_t run_counting_changes(connection& db, statement_lease& stmt) {
   const std::int64_t before = db.total_changes();
-  stmt.run();
-  return db.total_changes() == before ? 0 : db.changes();
+  while (stmt.step()) {
+  }
+  const std::int64_t changed = db.total_changes() == before ? 0 : db.changes();
+  stmt.release();
+  return changed;
+}
+
+// As run_counting_changes, for a statement known to be an UPDATE or a DELETE (sqlite3_changes()
+// is its own count).
+inline std::int64_t run_update(connection& db, statement_lease& stmt) {
+  while (stmt.step()) {
+  }
+  const std::int64_t changed = db.changes();
+  stmt.release();
+  return changed;
 }
 
 }  // namespace detail
@@ -5189,8 +5414,8 @@ void append_json_value(std::string& out, const parameter& p, const T& v) {
 }
 
 // The values of a list as one JSON array.
-template <class T>
-std::string in_list_json_text(const std::vector<T>& values, const parameter& p) {
+template <class Values>
+std::string in_list_json_text(const Values& values, const parameter& p) {
   std::string out;
   out.reserve(values.size() * 8 + 2);
   out += '[';
@@ -5352,7 +5577,9 @@ struct in_list : predicate_node {
   static constexpr int precedence = leaf_precedence;
   static constexpr unsigned in_lists = 1;
 
-  std::vector<stored> values;  // made unique (and sorted, when the type can be)
+  // Made unique (and sorted, when the type can be). A short list reuses its thread's last
+  // block of that size (detail/spare_block.hpp): no malloc per query.
+  std::vector<stored, spare_allocator<stored>> values;
 
   template <class Out>
   static constexpr void write(Out& out, sql_context& cx) {
@@ -5573,9 +5800,9 @@ struct column {
   }
 
  private:
-  template <class Stored>
-  static void unique_values(std::vector<Stored>& values) {
-    if constexpr (std::totally_ordered<Stored>) {
+  template <class Values>
+  static void unique_values(Values& values) {
+    if constexpr (std::totally_ordered<typename Values::value_type>) {
       std::sort(values.begin(), values.end());
       values.erase(std::unique(values.begin(), values.end()), values.end());
     }
@@ -6129,7 +6356,7 @@ class typed_query {
     static_assert(!HasLimit && !HasOffset && std::is_same_v<Order, detail::order_list<>>,
                   "cpm: remove() deletes every row the predicate holds for: drop order_by, limit and offset");
     auto stmt = lease_bound<true, detail::texts<typed_query>::template remove>(db);
-    return detail::run_counting_changes(db, stmt.first);
+    return detail::run_update(db, stmt.first);
   }
 
   // Sets the fields `sets` name (cpm::set<&T::field>(value), ...) in the rows the predicate
@@ -6149,7 +6376,7 @@ class typed_query {
     int index = 1;
     (sets.bind(stmt, index), ...);
     where_.template bind<true>(stmt, index);
-    return detail::run_counting_changes(db, stmt);
+    return detail::run_update(db, stmt);
   }
 
  private:
@@ -6205,25 +6432,13 @@ struct joined_row {
   R second{};
 };
 
-template <class Row, std::size_t Offset, std::size_t... I>
-void read_fields_from(sqlite3_stmt* stmt, Row& row, std::index_sequence<I...>) {
-  auto read_one = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
-    auto& value = boost::pfr::get<J>(row);
-    value_traits<pfr_field_t<Row, J>>::read(field(stmt, static_cast<int>(Offset + J)), value);
-    if constexpr (empty_is_none<Row, J>()) {
-      if (value && value->empty()) value.reset();
-    }
-  };
-  (read_one(std::integral_constant<std::size_t, I>{}), ...);
-}
-
 // Found by argument-dependent lookup from the rows cursor (cpm/query/rows.hpp): the left
 // model's columns come first, then the right one's.
 template <class L, class R>
 void read_row(sqlite3_stmt* stmt, joined_row<L, R>& row) {
   constexpr std::size_t left = model_info<L>::size;
-  read_fields_from<L, 0>(stmt, row.first, std::make_index_sequence<left>{});
-  read_fields_from<R, left>(stmt, row.second, std::make_index_sequence<model_info<R>::size>{});
+  read_fields<L, 0>(stmt, row.first, std::make_index_sequence<left>{});
+  read_fields<R, left>(stmt, row.second, std::make_index_sequence<model_info<R>::size>{});
 }
 
 template <class T, class Out>

@@ -144,6 +144,34 @@ int main() try {
     });
     check(counting == 0, "count: no allocation", counting);
   }
+  {
+    // A thread running one query after another reuses the block of the range's cursor, and
+    // that of a short IN list's values: once warm, such queries allocate nothing.
+    auto by_range = [&] {
+      int n = 0;
+      for (const row& r : cpm::query<row>(db, cpm::sql<"SELECT id, name, note, payload, score FROM row WHERE id BETWEEN ? AND ?">,
+                                          1001, 1003))
+        n += r.id > 1000 ? 1 : 0;
+      return n;
+    };
+    auto by_list = [&] {
+      int n = 0;
+      for (const row& r : cpm::from<row>.where(cpm::col<&row::id>.in({1003, 1001, 1002})).rows(db)) n += r.id > 1000 ? 1 : 0;
+      return n;
+    };
+    (void)by_range();
+    (void)by_list();
+    std::size_t ranges = count_allocations([&] {
+      for (int i = 0; i < 10; ++i)
+        if (by_range() != 3) ++failures;
+    });
+    check(ranges == 0, "a range query run again: no allocation (its cursor's block is reused)", ranges);
+    std::size_t lists = count_allocations([&] {
+      for (int i = 0; i < 10; ++i)
+        if (by_list() != 3) ++failures;
+    });
+    check(lists == 0, "a typed query with an IN list of three values run again: no allocation", lists);
+  }
 
   std::printf("%d failed\n", failures);
   return failures == 0 ? 0 : 1;

@@ -33,9 +33,9 @@ inline Oid array_type(Oid element) noexcept {
 
 // A list bound as one array parameter (binary: dimensions, element type, then each element
 // as value_traits<T> binds it). Holds its encoding until the statement has run.
-template <class T>
+template <class T, class Values = std::vector<T>>
 struct array_ref {
-  const std::vector<T>* values;
+  const Values* values;
   mutable std::string encoded{};
 };
 
@@ -47,9 +47,9 @@ inline void put_int32(std::string& out, std::uint32_t v) {
 
 }  // namespace detail
 
-template <class T>
-struct value_traits<detail::array_ref<T>> {
-  static void bind(parameter& p, const detail::array_ref<T>& list) {
+template <class T, class Values>
+struct value_traits<detail::array_ref<T, Values>> {
+  static void bind(parameter& p, const detail::array_ref<T, Values>& list) {
     // The element type: what T binds as (text, which cpm sends untyped, as TEXT).
     static const Oid element = [] {
       Oid t = detail::null_type<T>();
@@ -61,7 +61,7 @@ struct value_traits<detail::array_ref<T>> {
              detail::message("cpm: an IN list of {} values cannot be sent as a PostgreSQL array", detail::type_name(element)));
     std::string& out = list.encoded;
     out.clear();
-    const std::vector<T>& values = *list.values;
+    const Values& values = *list.values;
     detail::put_int32(out, values.empty() ? 0 : 1);  // dimensions
     detail::put_int32(out, 0);                        // no NULL elements
     detail::put_int32(out, element);

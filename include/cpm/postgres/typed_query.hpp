@@ -199,7 +199,8 @@ auto values_of(const between<M>& node) {
 }
 template <auto M>
 auto values_of(const in_list<M>& node) {
-  return std::make_tuple(array_ref<typename in_list<M>::stored>{&node.values});
+  using list = in_list<M>;
+  return std::make_tuple(array_ref<typename list::stored, decltype(list::values)>{&node.values});
 }
 template <class L, class R, bool And>
 auto values_of(const junction<L, R, And>& node);

@@ -39,25 +39,13 @@ struct joined_row {
   R second{};
 };
 
-template <class Row, std::size_t Offset, std::size_t... I>
-void read_fields_from(sqlite3_stmt* stmt, Row& row, std::index_sequence<I...>) {
-  auto read_one = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
-    auto& value = boost::pfr::get<J>(row);
-    value_traits<pfr_field_t<Row, J>>::read(field(stmt, static_cast<int>(Offset + J)), value);
-    if constexpr (empty_is_none<Row, J>()) {
-      if (value && value->empty()) value.reset();
-    }
-  };
-  (read_one(std::integral_constant<std::size_t, I>{}), ...);
-}
-
 // Found by argument-dependent lookup from the rows cursor (cpm/query/rows.hpp): the left
 // model's columns come first, then the right one's.
 template <class L, class R>
 void read_row(sqlite3_stmt* stmt, joined_row<L, R>& row) {
   constexpr std::size_t left = model_info<L>::size;
-  read_fields_from<L, 0>(stmt, row.first, std::make_index_sequence<left>{});
-  read_fields_from<R, left>(stmt, row.second, std::make_index_sequence<model_info<R>::size>{});
+  read_fields<L, 0>(stmt, row.first, std::make_index_sequence<left>{});
+  read_fields<R, left>(stmt, row.second, std::make_index_sequence<model_info<R>::size>{});
 }
 
 template <class T, class Out>

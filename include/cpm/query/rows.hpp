@@ -15,6 +15,7 @@
 // handle open while it lives, so it stays valid when the connection is moved or destroyed.
 #pragma once
 
+#include <cpm/detail/spare_block.hpp>
 #include <cpm/query/detail/row_io.hpp>
 #include <cpm/sqlite/connection.hpp>
 #include <cpm/sqlite/error.hpp>
@@ -48,11 +49,27 @@ struct cursor {
   bool has_row = false;
   // Reads a row instead of read_row, when set: a projection's, which reads as its model does.
   void (*read)(sqlite3_stmt*, Row&) = nullptr;
+  // The copies of the rows that share this cursor. Not atomic: like the connection whose
+  // statement it holds, a rows and its copies are used by one thread at a time.
+  std::size_t refs = 1;
 
   // Steps to the next row and reads it into `current`; at the end, finishes.
   void advance();
+  // The current statement is done (or there is none yet): steps the source's next ones, if
+  // any, until one has a row (true); else finishes (false).
+  [[gnu::noinline]] bool next_statement();
   // Resets the statement and gives it back to the cache; ends the query.
   void finish() noexcept;
+
+  // The statement has stepped to a row: reads it into `current`.
+  void read_current() {
+    has_row = true;
+    if (read) [[unlikely]] {
+      read(stmt.native(), current);
+    } else {
+      read_row(stmt.native(), current);
+    }
+  }
 };
 
 // Defined outside the struct (not inline), so that cpm's store can compile them once for its
@@ -60,23 +77,9 @@ struct cursor {
 template <class Row>
 void cursor<Row>::advance() {
   try {
-    for (;;) {
-      if (!stmt) {
-        if (!source || !(stmt = source->next())) {
-          finish();
-          return;
-        }
-      }
-      has_row = stmt.step();
-      if (has_row) {
-        if (read) [[unlikely]] {
-          read(stmt.native(), current);
-        } else {
-          read_row(stmt.native(), current);
-        }
-        return;
-      }
-      stmt = statement_lease();  // done: reset it and give it back now
+    if ((stmt && stmt.step()) || next_statement()) [[likely]] {
+      read_current();
+      return;
     }
   } catch (...) {
     finish();
@@ -85,9 +88,21 @@ void cursor<Row>::advance() {
 }
 
 template <class Row>
+bool cursor<Row>::next_statement() {
+  while (source) {
+    stmt.release();  // done: reset it and give it back before the next one
+    stmt = source->next();
+    if (!stmt) break;
+    if (stmt.step()) return true;
+  }
+  finish();
+  return false;
+}
+
+template <class Row>
 void cursor<Row>::finish() noexcept {
   has_row = false;
-  stmt = statement_lease();
+  stmt.release();
   source.reset();
 }
 
@@ -124,14 +139,24 @@ class rows : public std::ranges::view_base {
   };
 
   rows() = default;
-  explicit rows(statement_lease stmt) : cursor_(std::make_shared<detail::cursor<Row>>()) {
-    cursor_->stmt = std::move(stmt);
-  }
-  explicit rows(std::unique_ptr<detail::row_source> source) : cursor_(std::make_shared<detail::cursor<Row>>()) {
+  explicit rows(statement_lease&& stmt) : cursor_(make_cursor()) { cursor_->stmt = std::move(stmt); }
+  explicit rows(std::unique_ptr<detail::row_source> source) : cursor_(make_cursor()) {
     cursor_->source = std::move(source);
   }
   // Rows read by `read` instead of cpm's reader of Row.
-  rows(statement_lease stmt, void (*read)(sqlite3_stmt*, Row&)) : rows(std::move(stmt)) { cursor_->read = read; }
+  rows(statement_lease&& stmt, void (*read)(sqlite3_stmt*, Row&)) : rows(std::move(stmt)) { cursor_->read = read; }
+
+  rows(const rows& other) noexcept : cursor_(other.cursor_) {
+    if (cursor_) ++cursor_->refs;
+  }
+  rows(rows&& other) noexcept : cursor_(std::exchange(other.cursor_, nullptr)) {}
+  rows& operator=(rows other) noexcept {
+    std::swap(cursor_, other.cursor_);
+    return *this;
+  }
+  ~rows() {
+    if (cursor_ && --cursor_->refs == 0) destroy(cursor_);
+  }
 
   // Reads the first row on the first call; later calls continue where iteration stopped.
   iterator begin() const {
@@ -140,7 +165,7 @@ class rows : public std::ranges::view_base {
       cursor_->started = true;
       cursor_->advance();
     }
-    return iterator(cursor_.get());
+    return iterator(cursor_);
   }
   [[nodiscard]] std::default_sentinel_t end() const noexcept { return {}; }
 
@@ -183,7 +208,23 @@ class rows : public std::ranges::view_base {
   }
 
  private:
-  std::shared_ptr<detail::cursor<Row>> cursor_;
+  // One query after another on a thread reuse one block for the cursor (detail/spare_block.hpp).
+  using block = detail::spare_block<sizeof(detail::cursor<Row>), alignof(detail::cursor<Row>)>;
+  static detail::cursor<Row>* make_cursor() {
+    void* p = block::take();
+    try {
+      return ::new (p) detail::cursor<Row>();
+    } catch (...) {
+      block::give(p);
+      throw;
+    }
+  }
+  static void destroy(detail::cursor<Row>* c) noexcept {
+    c->~cursor();
+    block::give(c);
+  }
+
+  detail::cursor<Row>* cursor_ = nullptr;  // shared by the copies (cursor::refs)
 };
 
 }  // namespace cpm

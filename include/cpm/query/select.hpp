@@ -472,7 +472,7 @@ class typed_query {
     static_assert(!HasLimit && !HasOffset && std::is_same_v<Order, detail::order_list<>>,
                   "cpm: remove() deletes every row the predicate holds for: drop order_by, limit and offset");
     auto stmt = lease_bound<true, detail::texts<typed_query>::template remove>(db);
-    return detail::run_counting_changes(db, stmt.first);
+    return detail::run_update(db, stmt.first);
   }
 
   // Sets the fields `sets` name (cpm::set<&T::field>(value), ...) in the rows the predicate
@@ -492,7 +492,7 @@ class typed_query {
     int index = 1;
     (sets.bind(stmt, index), ...);
     where_.template bind<true>(stmt, index);
-    return detail::run_counting_changes(db, stmt);
+    return detail::run_update(db, stmt);
   }
 
  private:

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cpm/detail/message.hpp>
+#include <cpm/detail/spare_block.hpp>
 #include <cpm/query/detail/row_io.hpp>
 #include <cpm/query/detail/sql_text.hpp>
 #include <cpm/query/find.hpp>
@@ -198,8 +199,8 @@ void append_json_value(std::string& out, const parameter& p, const T& v) {
 }
 
 // The values of a list as one JSON array.
-template <class T>
-std::string in_list_json_text(const std::vector<T>& values, const parameter& p) {
+template <class Values>
+std::string in_list_json_text(const Values& values, const parameter& p) {
   std::string out;
   out.reserve(values.size() * 8 + 2);
   out += '[';
@@ -361,7 +362,9 @@ struct in_list : predicate_node {
   static constexpr int precedence = leaf_precedence;
   static constexpr unsigned in_lists = 1;
 
-  std::vector<stored> values;  // made unique (and sorted, when the type can be)
+  // Made unique (and sorted, when the type can be). A short list reuses its thread's last
+  // block of that size (detail/spare_block.hpp): no malloc per query.
+  std::vector<stored, spare_allocator<stored>> values;
 
   template <class Out>
   static constexpr void write(Out& out, sql_context& cx) {
@@ -582,9 +585,9 @@ struct column {
   }
 
  private:
-  template <class Stored>
-  static void unique_values(std::vector<Stored>& values) {
-    if constexpr (std::totally_ordered<Stored>) {
+  template <class Values>
+  static void unique_values(Values& values) {
+    if constexpr (std::totally_ordered<typename Values::value_type>) {
       std::sort(values.begin(), values.end());
       values.erase(std::unique(values.begin(), values.end()), values.end());
     }

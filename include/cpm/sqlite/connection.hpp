@@ -187,6 +187,11 @@ class state_ref {
   ~state_ref() {
     if (s_ && --s_->refs == 0) close(s_);
   }
+  // Lets the state go now; empty afterwards.
+  void reset() noexcept {
+    if (s_ && --s_->refs == 0) close(s_);
+    s_ = nullptr;
+  }
 
   [[nodiscard]] connection_state* get() const noexcept { return s_; }
   connection_state* operator->() const noexcept { return s_; }
@@ -251,9 +256,14 @@ class statement_lease : public statement_base {
   // The connection state this lease keeps alive.
   [[nodiscard]] const detail::state_ref& owner() const noexcept { return owner_; }
 
- private:
+  // Resets the statement and gives it back now; the lease is empty afterwards.
   void release() noexcept {
-    if (!stmt_) return;
+    if (stmt_) give_back();
+  }
+
+ private:
+  // Out of line: the check above inlines into every lease's end (most are already empty).
+  [[gnu::noinline]] void give_back() noexcept {
     sqlite3_reset(stmt_);
     if (entry_) {
       entry_->busy = false;
@@ -262,7 +272,7 @@ class statement_lease : public statement_base {
       sqlite3_finalize(stmt_);
     }
     stmt_ = nullptr;
-    owner_ = detail::state_ref();
+    owner_.reset();
   }
 
   detail::state_ref owner_;
@@ -318,8 +328,9 @@ inline statement_lease lease_text(connection_state& s, std::string_view sql) {
   return statement_lease(s, added.entry);
 }
 
-// Borrows by compile-time text and slot; see sql_constant.
-inline statement_lease lease_slot(connection_state& s, std::string_view text, std::size_t slot) {
+// The slow paths of lease_slot: the first use of a slot on this connection, a slot another
+// copy of the library numbered, or a statement already leased.
+[[gnu::noinline]] inline statement_lease lease_slot_slow(connection_state& s, std::string_view text, std::size_t slot) {
   auto& slots = s.slots;
   if (slot < slots.size() && slots[slot]) {
     auto& entry = *slots[slot];
@@ -332,6 +343,16 @@ inline statement_lease lease_slot(connection_state& s, std::string_view text, st
   entry->stmt = s.prepare(text, SQLITE_PREPARE_PERSISTENT);
   slots[slot] = std::move(entry);
   return statement_lease(s, *slots[slot]);
+}
+
+// Borrows by compile-time text and slot; see sql_constant. The common case (the slot's
+// statement, prepared and free) inlines.
+inline statement_lease lease_slot(connection_state& s, std::string_view text, std::size_t slot) {
+  if (slot < s.slots.size()) [[likely]] {
+    if (cache_entry* entry = s.slots[slot].get(); entry && entry->key == text.data() && !entry->busy) [[likely]]
+      return statement_lease(s, *entry);
+  }
+  return lease_slot_slow(s, text, slot);
 }
 
 template <const auto& Text>

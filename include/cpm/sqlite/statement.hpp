@@ -120,7 +120,7 @@ class statement_base {
   // Advances to the next row: true when a row is ready, false when the statement is done.
   // On error the statement is reset and the typed error thrown. Inside a cpm::read_snapshot,
   // a statement that writes is refused before it runs (cpm::readonly_error).
-  bool step() {
+  [[gnu::always_inline]] bool step() {
     if (*read_only_ && !sqlite3_stmt_readonly(stmt_)) [[unlikely]]
       refuse_write();
     int rc = sqlite3_step(stmt_);
@@ -178,7 +178,7 @@ class statement_base {
                                         given, sql()));
   }
 
-  [[noreturn]] void fail(int rc) {
+  [[noreturn, gnu::cold, gnu::noinline]] void fail(int rc) {
     sqlite3* db = sqlite3_db_handle(stmt_);
     int code = sqlite3_extended_errcode(db);
     if ((code & 0xff) != (rc & 0xff)) code = rc;

@@ -96,6 +96,14 @@ class parameter {
   bool borrow_;
 };
 
+namespace detail {
+// Where a result column is: statement and index (passed in two registers).
+struct column_at {
+  sqlite3_stmt* stmt;
+  int index;
+};
+}  // namespace detail
+
 // One column of the current result row, handed to value_traits<T>::read.
 //
 // integer(), real(), text() and blob() return the value as SQLite converts it (TEXT '12abc'
@@ -103,19 +111,25 @@ class parameter {
 // a value only from the storage classes that hold it without loss; a value_traits of your own
 // can do the same, and call mismatch() for the rest.
 //
-// A field reads the column through its sqlite3_value (value(), asked for once), with the
-// sqlite3_value_* functions: they skip the per-call bookkeeping of sqlite3_column_*. That
-// value is what SQLite calls "unprotected", which is safe under cpm's contract that a
-// connection is used by one thread at a time (connection.hpp); it is valid until the
-// statement is stepped, reset or finalized.
+// A field reads the column through its sqlite3_value (value(), asked for once, when the field
+// is made), with the sqlite3_value_* functions: they skip the per-call bookkeeping of
+// sqlite3_column_*. That value is what SQLite calls "unprotected", which is safe under cpm's
+// contract that a connection is used by one thread at a time (connection.hpp); it is valid
+// until the statement is stepped, reset or finalized.
+//
+// The error paths are out of line and take only where the column is (at(): two registers),
+// and read it again there; so on the common path a field lives in registers, and a read costs
+// its sqlite3 calls and a compare.
 class field {
  public:
-  field(sqlite3_stmt* stmt, int index) noexcept : stmt_(stmt), index_(index) {}
+  field(sqlite3_stmt* stmt, int index) noexcept
+      : stmt_(stmt), value_(sqlite3_column_value(stmt, index)), index_(index) {}
+  explicit field(detail::column_at at) noexcept : field(at.stmt, at.index) {}
 
   // SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL: the column's type as
   // stepped (asked once; a std::optional<T> and then T's read may both want it).
   [[nodiscard]] int type() const noexcept {
-    if (type_ < 0) type_ = sqlite3_value_type(value());
+    if (type_ < 0) type_ = sqlite3_value_type(value_);
     return type_;
   }
   [[nodiscard]] bool is_null() const noexcept { return type() == SQLITE_NULL; }
@@ -123,29 +137,29 @@ class field {
   // The column as an integer; NULL throws. (The storage class is only asked for when SQLite
   // returns 0, so the common case costs one call.)
   [[nodiscard]] std::int64_t integer() const {
-    std::int64_t v = sqlite3_value_int64(value());
-    if (v == 0) require_value();
+    std::int64_t v = sqlite3_value_int64(value_);
+    if (v == 0) require_value(at());
     return v;
   }
   [[nodiscard]] double real() const {
-    double v = sqlite3_value_double(value());
-    if (v == 0.0) require_value();
+    double v = sqlite3_value_double(value_);
+    if (v == 0.0) require_value(at());
     return v;
   }
   // The column as UTF-8 text, valid until the next step or reset; NULL throws.
   [[nodiscard]] std::string_view text() const {
-    const unsigned char* p = sqlite3_value_text(value());
+    const unsigned char* p = sqlite3_value_text(value_);
     if (p == nullptr) [[unlikely]] {
-      require_empty();
+      require_empty(at());
       return {};
     }
     return {reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_value_bytes(value_))};
   }
   // The column as bytes, valid until the next step or reset; NULL throws.
   [[nodiscard]] std::span<const std::byte> blob() const {
-    const void* p = sqlite3_value_blob(value());
+    const void* p = sqlite3_value_blob(value_);
     if (p == nullptr) [[unlikely]] {
-      require_empty();
+      require_empty(at());
       return {};
     }
     return {static_cast<const std::byte*>(p), static_cast<std::size_t>(sqlite3_value_bytes(value_))};
@@ -153,37 +167,51 @@ class field {
 
   [[nodiscard]] int index() const noexcept { return index_; }
   [[nodiscard]] sqlite3_stmt* native() const noexcept { return stmt_; }
-  // The column's sqlite3_value, for the sqlite3_value_* functions (asked for once). Valid
-  // until the statement is stepped, reset or finalized; only for the thread using the
-  // connection (the value is unprotected); never NULL.
-  [[nodiscard]] sqlite3_value* value() const noexcept {
-    if (value_ == nullptr) value_ = sqlite3_column_value(stmt_, index_);
-    return value_;
-  }
-  [[nodiscard]] std::string name() const {
-    const char* n = sqlite3_column_name(stmt_, index_);
-    return n ? std::string(n) : detail::message("#{}", index_);
-  }
+  // Where the column is: what an out-of-line error path takes, to read it again (field(at)).
+  [[nodiscard]] detail::column_at at() const noexcept { return {stmt_, index_}; }
+  // The column's sqlite3_value, for the sqlite3_value_* functions. Valid until the statement
+  // is stepped, reset or finalized; only for the thread using the connection (the value is
+  // unprotected); never NULL.
+  [[nodiscard]] sqlite3_value* value() const noexcept { return value_; }
+  [[nodiscard]] std::string name() const { return name_at(at()); }
 
   // The stored value as read errors show it: its storage class, then the value ("INTEGER 7",
   // "REAL 3.7", "TEXT 'abc'", "BLOB x'00ff'", "NULL"); long text and blobs are shortened.
   // Call it before any read that converts the value (integer() on TEXT, ...).
-  [[nodiscard]] [[gnu::cold, gnu::noinline]] std::string describe() const {
-    switch (type()) {
+  [[nodiscard]] std::string describe() const { return describe_at(at()); }
+
+  // Throws cpm::value_error naming this column.
+  [[noreturn]] void fail(value_error::kind k, const std::string& detail) const { fail_at(at(), k, detail); }
+
+  // Throws for a value `target` (the C++ type's name) cannot be read from: null_value for NULL,
+  // else type_mismatch; `accepted` says which storage classes `target` reads.
+  [[noreturn]] void mismatch(std::string_view target, std::string_view accepted) const {
+    mismatch_at(at(), target, accepted);
+  }
+
+ private:
+  // The rare paths stay out of line, so that the reads above inline into the row readers.
+  [[gnu::cold, gnu::noinline]] static std::string name_at(detail::column_at at) {
+    const char* n = sqlite3_column_name(at.stmt, at.index);
+    return n ? std::string(n) : detail::message("#{}", at.index);
+  }
+  [[gnu::cold, gnu::noinline]] static std::string describe_at(detail::column_at at) {
+    const field f(at);
+    switch (f.type()) {
       case SQLITE_NULL:
         return "NULL";
       case SQLITE_INTEGER:
-        return detail::message("INTEGER {}", sqlite3_value_int64(value()));
+        return detail::message("INTEGER {}", sqlite3_value_int64(f.value_));
       case SQLITE_FLOAT:
-        return detail::message("REAL {}", sqlite3_value_double(value()));  // the shortest exact form
+        return detail::message("REAL {}", sqlite3_value_double(f.value_));  // the shortest exact form
       case SQLITE_TEXT: {
         constexpr std::size_t shown = 64;
-        std::string_view t = text();
+        std::string_view t = f.text();
         return detail::message(t.size() <= shown ? "TEXT '{}'" : "TEXT '{}...' ({} bytes)", t.substr(0, shown), t.size());
       }
       default: {
         constexpr std::size_t shown = 16;
-        auto b = blob();
+        auto b = f.blob();
         char hex[2 * shown];
         std::size_t n = 0;
         for (; n < b.size() && n < shown; ++n) {
@@ -196,40 +224,35 @@ class field {
       }
     }
   }
-
-  // Throws cpm::value_error naming this column.
-  [[noreturn, gnu::cold, gnu::noinline]] void fail(value_error::kind k, const std::string& detail) const {
-    throw value_error(k, name(), detail);
+  [[noreturn, gnu::cold, gnu::noinline]] static void fail_at(detail::column_at at, value_error::kind k,
+                                                             const std::string& detail) {
+    throw value_error(k, name_at(at), detail);
   }
-
-  // Throws for a value `target` (the C++ type's name) cannot be read from: null_value for NULL,
-  // else type_mismatch; `accepted` says which storage classes `target` reads.
-  [[noreturn, gnu::cold, gnu::noinline]] void mismatch(std::string_view target, std::string_view accepted) const {
-    if (is_null())
-      fail(value_error::kind::null_value, detail::message("NULL cannot be read as {} (use std::optional)", target));
-    fail(value_error::kind::type_mismatch, detail::message("{} cannot be read as {} (it reads {})", describe(), target, accepted));
+  [[noreturn, gnu::cold, gnu::noinline]] static void mismatch_at(detail::column_at at, std::string_view target,
+                                                                 std::string_view accepted) {
+    const field f(at);
+    if (f.is_null())
+      f.fail(value_error::kind::null_value, detail::message("NULL cannot be read as {} (use std::optional)", target));
+    f.fail(value_error::kind::type_mismatch, detail::message("{} cannot be read as {} (it reads {})", f.describe(), target, accepted));
   }
-
- private:
-  // The rare paths stay out of line, so that the reads above inline into the row readers.
-  [[gnu::cold, gnu::noinline]] void require_value() const {
-    if (is_null()) fail(value_error::kind::null_value, "NULL read into a type that cannot hold it (use std::optional)");
+  [[gnu::cold, gnu::noinline]] static void require_value(detail::column_at at) {
+    if (field(at).is_null()) fail_at(at, value_error::kind::null_value, "NULL read into a type that cannot hold it (use std::optional)");
   }
   // No pointer for text or a blob: out of memory, NULL (refused), or an empty value. Memory
   // comes first: sqlite3_value_* report running out of it only by returning NULL, and leave
   // the value NULL. A sqlite3_column_* call records it on the connection (sqlite3_errcode),
   // as reading through sqlite3_column_text would have.
-  [[gnu::cold, gnu::noinline]] void require_empty() const {
-    (void)sqlite3_column_type(stmt_, index_);
-    sqlite3* db = sqlite3_db_handle(stmt_);
-    if (int rc = sqlite3_errcode(db); rc == SQLITE_NOMEM) detail::throw_sqlite(db, rc, sqlite3_sql(stmt_));
-    require_value();
+  [[gnu::cold, gnu::noinline]] static void require_empty(detail::column_at at) {
+    (void)sqlite3_column_type(at.stmt, at.index);
+    sqlite3* db = sqlite3_db_handle(at.stmt);
+    if (int rc = sqlite3_errcode(db); rc == SQLITE_NOMEM) detail::throw_sqlite(db, rc, sqlite3_sql(at.stmt));
+    require_value(at);
   }
 
   sqlite3_stmt* stmt_;
+  sqlite3_value* value_;
   int index_;
   mutable int type_ = -1;
-  mutable sqlite3_value* value_ = nullptr;
 };
 
 // The customisation point. The primary template is left undefined: a type without a
@@ -280,15 +303,17 @@ constexpr std::string_view integer_name() noexcept {
 
 inline constexpr std::string_view integer_accepts = "INTEGER, or a REAL with an integral value";
 
-[[noreturn, gnu::cold, gnu::noinline]] inline void integer_out_of_range(const field& f, std::string_view target,
+[[noreturn, gnu::cold, gnu::noinline]] inline void integer_out_of_range(column_at at, std::string_view target,
                                                                        std::int64_t min, std::uint64_t max) {
+  const field f(at);
   f.fail(value_error::kind::out_of_range, message("{} does not fit {} (range {}..{})", f.describe(), target, min, max));
 }
 
 // A column that is not INTEGER, read into an integer type holding [min, max]: a REAL with an
 // integral value in range (what SQLite itself converts without loss), else the error.
-[[gnu::cold, gnu::noinline]] inline std::int64_t read_integer_slow(const field& f, std::string_view target,
+[[gnu::cold, gnu::noinline]] inline std::int64_t read_integer_slow(column_at at, std::string_view target,
                                                                    std::int64_t min, std::uint64_t max) {
+  const field f(at);
   if (f.type() != SQLITE_FLOAT) f.mismatch(target, integer_accepts);
   double r = sqlite3_value_double(f.value());
   if (r >= -0x1p63 && r < 0x1p63) {
@@ -297,11 +322,11 @@ inline constexpr std::string_view integer_accepts = "INTEGER, or a REAL with an 
       f.fail(value_error::kind::type_mismatch,
              message("{} cannot be read as {} without losing its fraction (it reads {})", f.describe(), target,
                      integer_accepts));
-    if (v < min || (v > 0 && static_cast<std::uint64_t>(v) > max)) integer_out_of_range(f, target, min, max);
+    if (v < min || (v > 0 && static_cast<std::uint64_t>(v) > max)) integer_out_of_range(at, target, min, max);
     return v;
   }
   if (r != r) f.mismatch(target, integer_accepts);  // NaN
-  integer_out_of_range(f, target, min, max);
+  integer_out_of_range(at, target, min, max);
 }
 
 }  // namespace detail
@@ -322,14 +347,14 @@ struct value_traits<T> {
     p.integer(static_cast<std::int64_t>(v));
   }
   // INTEGER in T's range; a REAL only with an integral value in range (3.0 reads, 3.7 throws).
-  static void read(const field& f, T& out) {
+  [[gnu::always_inline]] static void read(const field& f, T& out) {
     std::int64_t v;
     if (f.type() == SQLITE_INTEGER) [[likely]] {
       v = sqlite3_value_int64(f.value());
       if (!fits(v)) [[unlikely]]
-        detail::integer_out_of_range(f, detail::integer_name<T>(), min, max);
+        detail::integer_out_of_range(f.at(), detail::integer_name<T>(), min, max);
     } else {
-      v = detail::read_integer_slow(f, detail::integer_name<T>(), min, max);
+      v = detail::read_integer_slow(f.at(), detail::integer_name<T>(), min, max);
     }
     out = static_cast<T>(v);
   }
@@ -355,17 +380,18 @@ struct value_traits<bool> {
   // what bind() binds (query/where.hpp); a specialisation of your own is never sent so.
   static constexpr bool cpm_own = true;
   static void bind(const parameter& p, bool v) { p.integer(v ? 1 : 0); }
-  static void read(const field& f, bool& out) {
+  [[gnu::always_inline]] static void read(const field& f, bool& out) {
     if (f.type() != SQLITE_INTEGER) [[unlikely]]
       f.mismatch("bool", "INTEGER 0 or 1");
     std::int64_t v = sqlite3_value_int64(f.value());
     if (v != 0 && v != 1) [[unlikely]]
-      not_0_or_1(f);
+      not_0_or_1(f.at());
     out = v != 0;
   }
 
  private:
-  [[noreturn, gnu::cold, gnu::noinline]] static void not_0_or_1(const field& f) {
+  [[noreturn, gnu::cold, gnu::noinline]] static void not_0_or_1(detail::column_at at) {
+    const field f(at);
     f.fail(value_error::kind::out_of_range, f.describe() + " cannot be read as bool: it is not 0 or 1");
   }
 };
@@ -374,7 +400,7 @@ struct value_traits<bool> {
 template <std::floating_point T>
 struct value_traits<T> {
   static void bind(const parameter& p, T v) { p.real(static_cast<double>(v)); }
-  static void read(const field& f, T& out) {
+  [[gnu::always_inline]] static void read(const field& f, T& out) {
     int type = f.type();
     if (type != SQLITE_FLOAT && type != SQLITE_INTEGER) [[unlikely]]
       f.mismatch(std::is_same_v<T, float> ? "float" : std::is_same_v<T, double> ? "double" : "long double",
@@ -392,10 +418,14 @@ struct value_traits<std::string> {
   // what bind() binds (query/where.hpp); a specialisation of your own is never sent so.
   static constexpr bool cpm_own = true;
   static void bind(const parameter& p, const std::string& v) { p.text_ref(v); }
-  static void read(const field& f, std::string& out) {
+  [[gnu::always_inline]] static void read(const field& f, std::string& out) {
     if (f.type() != SQLITE_TEXT) [[unlikely]]
       f.mismatch("std::string", "TEXT");
-    out.assign(f.text());
+    // clear() and append(): the same as assign() for text that cannot overlap `out`, without
+    // assign's overlap handling (std::string::_M_replace), and inlined.
+    const std::string_view text = f.text();
+    out.clear();
+    out.append(text.data(), text.size());
   }
 };
 
@@ -427,7 +457,7 @@ struct value_traits<char[N]> {
 template <>
 struct value_traits<std::vector<std::byte>> {
   static void bind(const parameter& p, const std::vector<std::byte>& v) { p.blob_ref(v); }
-  static void read(const field& f, std::vector<std::byte>& out) {
+  [[gnu::always_inline]] static void read(const field& f, std::vector<std::byte>& out) {
     int type = f.type();
     if (type != SQLITE_BLOB && type != SQLITE_TEXT) [[unlikely]]
       f.mismatch("std::vector<std::byte>", "BLOB, TEXT");
@@ -448,7 +478,7 @@ struct value_traits<std::optional<T>> {
   static void bind(const parameter& p, const std::optional<T>& v) {
     if (v) value_traits<T>::bind(p, *v); else p.null();
   }
-  static void read(const field& f, std::optional<T>& out) {
+  [[gnu::always_inline]] static void read(const field& f, std::optional<T>& out) {
     if (f.is_null()) {
       out.reset();
     } else {
@@ -483,11 +513,13 @@ constexpr std::string_view time_point_name() noexcept {
 
 inline constexpr std::string_view time_point_accepts = "TEXT (a timestamp) or INTEGER (Unix seconds)";
 
-[[noreturn, gnu::cold, gnu::noinline]] inline void time_point_out_of_range(const field& f, std::string_view target) {
+[[noreturn, gnu::cold, gnu::noinline]] inline void time_point_out_of_range(column_at at, std::string_view target) {
+  const field f(at);
   f.fail(value_error::kind::out_of_range, message("{} is outside the range of {}", f.describe(), target));
 }
 
-[[noreturn, gnu::cold, gnu::noinline]] inline void bad_timestamp(const field& f, std::string_view target) {
+[[noreturn, gnu::cold, gnu::noinline]] inline void bad_timestamp(column_at at, std::string_view target) {
+  const field f(at);
   f.fail(value_error::kind::bad_timestamp,
          message("{} is not a timestamp (expected YYYY-MM-DD HH:MM:SS) for {}", f.describe(), target));
 }
@@ -521,7 +553,7 @@ struct value_traits<std::chrono::sys_time<Duration>> {
     if (type == SQLITE_TEXT) [[likely]] {
       detail::parsed_timestamp ts{};
       if (!detail::parse_timestamp(f.text(), ts)) [[unlikely]]
-        detail::bad_timestamp(f, target);
+        detail::bad_timestamp(f.at(), target);
       seconds = ts.seconds.time_since_epoch().count();
       nanos = ts.fraction.count();
     } else if (type == SQLITE_INTEGER) {
@@ -530,7 +562,7 @@ struct value_traits<std::chrono::sys_time<Duration>> {
       f.mismatch(target, detail::time_point_accepts);
     }
     if (!detail::to_time_point(seconds, nanos, out)) [[unlikely]]
-      detail::time_point_out_of_range(f, target);
+      detail::time_point_out_of_range(f.at(), target);
   }
 
  private:
@@ -576,7 +608,8 @@ constexpr std::optional<E> enum_from_text(std::string_view text) noexcept {
 
 namespace detail {
 
-[[noreturn, gnu::cold, gnu::noinline]] inline void no_enumerator(const field& f, std::string_view target, bool named) {
+[[noreturn, gnu::cold, gnu::noinline]] inline void no_enumerator(column_at at, std::string_view target, bool named) {
+  const field f(at);
   f.fail(value_error::kind::bad_enum,
          message(named ? "{} names no enumerator of {} in cpm::enum_names"
                        : "{} names no enumerator of {} (an enum without cpm::enum_names is read from its integer, "
@@ -612,7 +645,7 @@ struct value_traits<E> {
         f.mismatch(detail::enum_type_name<E>, "TEXT: an enumerator's name in cpm::enum_names");
       auto e = enum_from_text<E>(f.text());
       if (!e) [[unlikely]]
-        detail::no_enumerator(f, detail::enum_type_name<E>, true);
+        detail::no_enumerator(f.at(), detail::enum_type_name<E>, true);
       out = *e;
     } else {
       using U = std::underlying_type_t<E>;
@@ -621,7 +654,7 @@ struct value_traits<E> {
           f.mismatch(detail::enum_type_name<E>, "INTEGER: the value of an enumerator");
         std::int64_t v = sqlite3_value_int64(f.value());
         if (!detail::enum_value_named<E>(v)) [[unlikely]]
-          detail::no_enumerator(f, detail::enum_type_name<E>, false);
+          detail::no_enumerator(f.at(), detail::enum_type_name<E>, false);
         out = static_cast<E>(static_cast<U>(v));
       } else {
         // No enumerator to check against (enum class id : std::int64_t {}): any U.
