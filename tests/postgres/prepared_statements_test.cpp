@@ -40,6 +40,22 @@ TEST_CASE("a statement is prepared once per connection and reused", "[pg][prepar
   CHECK(other.query_one<std::int64_t>("SELECT count(*) FROM pg_prepared_statements") == 2);
 }
 
+TEST_CASE("SQL text at an address that held another text runs as its own statement", "[pg][prepare]") {
+  pg_test::scratch s;
+  auto db = s.open();
+  // One buffer, rewritten in place: the same address and length, another statement.
+  std::string sql = "SELECT 1::int8 AS v";
+  const char* at = sql.data();
+  CHECK(db.query_one<std::int64_t>(sql) == 1);
+  sql[7] = '2';
+  REQUIRE(sql.data() == at);
+  CHECK(db.query_one<std::int64_t>(sql) == 2);
+  CHECK(db.prepare_count() == 2);
+  sql[7] = '1';
+  CHECK(db.query_one<std::int64_t>(sql) == 1);  // the first statement again, not prepared again
+  CHECK(db.prepare_count() == 2);
+}
+
 TEST_CASE("a statement that fails to prepare is not kept - a rolled-back transaction keeps the rest",
           "[pg][prepare]") {
   pg_test::scratch s;

@@ -91,6 +91,16 @@ TEST_CASE("an INT8 that does not fit the C++ type is the SQLite side's value_err
   CHECK_THROWS_MATCHES(db.query_one<std::int64_t>("SELECT NULL::int8"), cpm::value_error,
                        Catch::Matchers::Predicate<cpm::value_error>(
                            [](const cpm::value_error& e) { return e.what_kind() == cpm::value_error::kind::null_value; }));
+  // Text: an empty value is "", NULL is refused (std::string) or none (std::optional).
+  CHECK_THROWS_MATCHES(db.query_one<std::string>("SELECT NULL::text"), cpm::value_error,
+                       Catch::Matchers::Predicate<cpm::value_error>(
+                           [](const cpm::value_error& e) { return e.what_kind() == cpm::value_error::kind::null_value; }));
+  CHECK(db.query_one<std::string>("SELECT ''::text").empty());
+  CHECK(db.query_one<std::optional<std::string>>("SELECT ''::text") == std::optional<std::string>(""));
+  CHECK_FALSE(db.query_one<std::optional<std::string>>("SELECT NULL::text").has_value());
+  CHECK_THROWS_MATCHES(db.query_one<std::string>("SELECT 7::int8"), cpm::value_error,
+                       Catch::Matchers::Predicate<cpm::value_error>(
+                           [](const cpm::value_error& e) { return e.what_kind() == cpm::value_error::kind::type_mismatch; }));
   CHECK_THROWS_MATCHES(db.query_one<std::int64_t>("SELECT 'x'::text"), cpm::value_error,
                        Catch::Matchers::Predicate<cpm::value_error>(
                            [](const cpm::value_error& e) { return e.what_kind() == cpm::value_error::kind::type_mismatch; }));

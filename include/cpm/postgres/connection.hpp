@@ -110,6 +110,15 @@ struct connection_state {
   PGconn* conn = nullptr;
   // By parameter types and SQL text.
   std::unordered_map<std::string, prepared_statement, statement_key_hash, statement_key_equal> statements;
+  // The same statements by the address of the SQL text they were last asked for with: most
+  // SQL is a compile-time constant, asked for again at the same address, and finding it so
+  // skips hashing the whole text. A hit is compared with the stored key (the address may be a
+  // run-time string's, whose memory now holds another text), so it is only a shortcut.
+  struct known_address {
+    const std::string* key;  // in `statements` (its nodes do not move)
+    const prepared_statement* statement;
+  };
+  std::unordered_map<const char*, known_address> by_address;
   std::size_t prepares = 0;
   std::size_t names = 0;  // statement names given: cpm_1, cpm_2, ... (never reused)
   std::size_t savepoints = 0;
@@ -153,7 +162,15 @@ struct connection_state {
   const prepared_statement& prepare(std::string_view sql, const Oid* types, int count) {
     const auto type_bytes = static_cast<std::uint32_t>(sizeof(Oid) * static_cast<std::size_t>(count));
     std::string_view type_view(count ? reinterpret_cast<const char*>(types) : "", type_bytes);
+    if (auto known = by_address.find(sql.data()); known != by_address.end()) {
+      statement_key k = split_key(*known->second.key);
+      if (k.sql == sql && k.types == type_view) [[likely]] {
+        if (known->second.statement->parameters != count) wrong_count(known->second.statement->parameters, count, sql);
+        return *known->second.statement;
+      }
+    }
     if (auto it = statements.find(statement_key{type_view, sql}); it != statements.end()) {
+      by_address.insert_or_assign(sql.data(), known_address{&it->first, &it->second});
       if (it->second.parameters != count) wrong_count(it->second.parameters, count, sql);
       return it->second;
     }
@@ -171,9 +188,10 @@ struct connection_state {
     result_ptr described(PQdescribePrepared(conn, name.c_str()));
     if (!described || PQresultStatus(described.get()) != PGRES_COMMAND_OK) fail(described.get(), sql);
     int wanted = PQnparams(described.get());
-    auto& entry = statements.emplace(std::move(key), prepared_statement{std::move(name), wanted}).first->second;
+    auto added = statements.emplace(std::move(key), prepared_statement{std::move(name), wanted}).first;
+    by_address.insert_or_assign(sql.data(), known_address{&added->first, &added->second});
     if (wanted != count) wrong_count(wanted, count, sql);
-    return entry;
+    return added->second;
   }
 
   // After `res` failed: when the server refuses the statement because the type of a column it
@@ -195,6 +213,7 @@ struct connection_state {
       it = statements.erase(it);
       found = true;
     }
+    if (found) by_address.clear();  // some point into what was erased
     return found;
   }
 
