@@ -5154,27 +5154,23 @@ rows<Row> run_query(statement_lease stmt, const Args&... args) {
   return rows<Row>(std::move(stmt));
 }
 
-// Runs `stmt` to its end, gives it back, and returns the rows it changed. sqlite3_changes()
-// keeps the count of the last INSERT, UPDATE or DELETE when `stmt` is none of those (DDL, a
-// SELECT, a PRAGMA): a statement that left total_changes() as it was changed nothing.
-// (The release resets the statement: once, not after run() too.)
-inline std::int64_t run_counting_changes(connection& db, statement_lease& stmt) {
-  const std::int64_t before = db.total_changes();
-  while (stmt.step()) {
-  }
-  const std::int64_t changed = db.total_changes() == before ? 0 : db.changes();
-  stmt.release();
-  return changed;
-}
-
-// As run_counting_changes, for a statement known to be an UPDATE or a DELETE (sqlite3_changes()
-// is its own count).
+// Runs `stmt`, an INSERT, UPDATE or DELETE, to its end, gives it back (the release resets it:
+// once, not after run() too), and returns the rows it changed: sqlite3_changes().
 inline std::int64_t run_update(connection& db, statement_lease& stmt) {
   while (stmt.step()) {
   }
   const std::int64_t changed = db.changes();
   stmt.release();
   return changed;
+}
+
+// As run_update, for any statement. sqlite3_changes() keeps the count of the last INSERT,
+// UPDATE or DELETE when `stmt` is none of those (DDL, a SELECT, a PRAGMA): a statement that
+// left total_changes() as it was changed nothing.
+inline std::int64_t run_counting_changes(connection& db, statement_lease& stmt) {
+  const std::int64_t before = db.total_changes();
+  const std::int64_t changed = run_update(db, stmt);
+  return db.total_changes() == before ? 0 : changed;
 }
 
 }  // namespace detail
