@@ -18,6 +18,7 @@
 #include <cpm/postgres.hpp>
 #endif
 #include <fmt/core.h>
+#include <fmt/format.h>  // fmt::join
 #include <nlohmann/json.hpp>
 
 #include <cctype>

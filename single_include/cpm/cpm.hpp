@@ -3579,11 +3579,13 @@ inline constexpr std::size_t field_index =
 // ---- end cpm/reflect/model.hpp ----
 
 #include <boost/pfr/core.hpp>
-// fmt/format.h, not fmt/core.h: the formatter writes with format_to into fmt's appender, whose
-// definition lives there. With fmt/core.h alone, clang++ links against the copy in libfmt under
-// a name mangled differently from g++'s build of it, and fails with an undefined reference.
-#include <fmt/format.h>
+// fmt/core.h only: every value is rendered by fmt::vformat, compiled in libfmt, and the result
+// copied to the formatter's output. (fmt::format_to into fmt's appender would need the
+// templates of fmt/format.h, a header that costs a quarter of a second in every translation
+// unit including cpm.)
+#include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <iterator>
@@ -3600,45 +3602,57 @@ inline constexpr bool is_sys_time = false;
 template <class Duration>
 inline constexpr bool is_sys_time<std::chrono::sys_time<Duration>> = true;
 
-// One value of a model, as the model's formatter prints it. (One function with a branch per
-// kind, so that an optional's value finds the right branch whatever its type.)
-template <class Out, class T>
-Out format_value(Out out, const T& v) {
+// One value of a model, as the model's formatter prints it, appended to `out`. (One function
+// with a branch per kind, so that an optional's value finds the right branch whatever its
+// type.)
+template <class T>
+void format_value(std::string& out, const T& v) {
   if constexpr (is_optional<T>::value) {
-    if (!v) return fmt::format_to(out, "null");
-    return format_value(out, *v);
+    if (!v) {
+      out += "null";
+    } else {
+      format_value(out, *v);
+    }
   } else if constexpr (std::is_same_v<T, std::string>) {
-    return fmt::format_to(out, "{:?}", v);
+    out += message("{:?}", v);
   } else if constexpr (std::is_same_v<T, std::vector<std::byte>>) {
-    return fmt::format_to(out, "<{} bytes>", v.size());
+    out += message("<{} bytes>", v.size());
   } else if constexpr (is_sys_time<T>) {
     char buf[timestamp_buffer_size];
     std::size_t n = format_timestamp(v, buf);
-    if (n == 0) return fmt::format_to(out, "<time out of range>");
-    return fmt::format_to(out, "{}", std::string_view(buf, n));
+    if (n == 0) {
+      out += "<time out of range>";
+    } else {
+      out.append(buf, n);
+    }
   } else if constexpr (named_enum<T>) {
     std::string_view name = enum_to_text(v);
-    if (name.empty()) return fmt::format_to(out, "{}", static_cast<long long>(v));
-    return fmt::format_to(out, "{}", name);
+    if (name.empty()) {
+      out += message("{}", static_cast<long long>(v));
+    } else {
+      out += name;
+    }
   } else if constexpr (std::is_enum_v<T>) {
-    return fmt::format_to(out, "{}", static_cast<long long>(v));
+    out += message("{}", static_cast<long long>(v));
   } else if constexpr (fmt::is_formattable<T>::value) {
-    return fmt::format_to(out, "{}", v);
+    out += message("{}", v);
   } else {
-    return fmt::format_to(out, "<{} unprintable>", type_name<T>);
+    out += '<';
+    out += type_name<T>;
+    out += " unprintable>";
   }
 }
 
 // type{field: value, ...}
-template <class T, class Out>
-Out format_model_to(Out out, const T& value) {
-  out = fmt::format_to(out, "{}{{", type_name<T>);
+template <class T>
+void format_model_to(std::string& out, const T& value) {
+  out += type_name<T>;
+  out += '{';
   [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((out = fmt::format_to(out, "{}{}: ", I == 0 ? "" : ", ", field_name<T, I>),
-      out = format_value(out, boost::pfr::get<I>(value))),
+    ((out += I == 0 ? "" : ", ", out += field_name<T, I>, out += ": ", format_value(out, boost::pfr::get<I>(value))),
      ...);
   }(std::make_index_sequence<model_info<T>::size>{});
-  return fmt::format_to(out, "}}");
+  out += '}';
 }
 
 }  // namespace cpm::detail
@@ -3662,7 +3676,9 @@ struct model_formatter {
   template <class FormatContext>
   auto format(const T& value, FormatContext& ctx) const -> decltype(ctx.out()) {
     static_assert(detail::check_model<T>() || true);  // its static_asserts say what is wrong
-    return detail::format_model_to(ctx.out(), value);
+    std::string text;
+    detail::format_model_to(text, value);
+    return std::copy(text.begin(), text.end(), ctx.out());
   }
 };
 
@@ -3671,7 +3687,7 @@ template <model T>
 [[nodiscard]] std::string format_model(const T& value) {
   static_assert(detail::check_model<T>() || true);  // its static_asserts say what is wrong
   std::string text;
-  detail::format_model_to(std::back_inserter(text), value);
+  detail::format_model_to(text, value);
   return text;
 }
 
