@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace compat {
 
@@ -75,4 +76,30 @@ TEST_CASE("a none_as_empty field reads '' and NULL as none, other text as it is"
   int none = 0;
   for (const auto& n : cpm::page<compat::note>(db, 0, -1)) none += n.text ? 0 : 1;
   CHECK(none == 2);
+}
+
+TEST_CASE("find, find_one and find_in with none on a none_as_empty field find the rows holding '' and NULL",
+          "[none_as_empty]") {
+  auto db = cpm::connection::open_memory();
+  db.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT, nullable TEXT)");
+  db.exec("INSERT INTO notes VALUES (1, '', NULL), (2, NULL, NULL), (3, 'a', NULL), (4, 'b', NULL)");
+  auto ids = [](auto&& range) {
+    std::vector<std::int64_t> out;
+    for (const compat::note& n : range) out.push_back(n.id);
+    return out;
+  };
+  using ids_t = std::vector<std::int64_t>;
+  CHECK(ids(cpm::find<&compat::note::text>(db, std::nullopt)) == ids_t{1, 2});
+  CHECK(ids(cpm::find<&compat::note::text>(db, std::optional<std::string>())) == ids_t{1, 2});
+  CHECK(ids(cpm::find<&compat::note::text>(db, "")) == ids_t{1, 2});  // '' reads back as none
+  CHECK(ids(cpm::find<&compat::note::text>(db, "a")) == ids_t{3});
+  CHECK(ids(cpm::find<&compat::note::text>(db, std::string("b"))) == ids_t{4});
+  CHECK(cpm::find_one<&compat::note::text>(db, std::nullopt).value().id == 1);
+  CHECK(cpm::find_one<&compat::note::text>(db, "b").value().id == 4);
+  CHECK(ids(cpm::find_in<&compat::note::text>(db, std::vector<std::optional<std::string>>{std::nullopt, "b"})) ==
+        ids_t{4, 1, 2});  // the IN chunk, then the rows of none
+  CHECK(ids(cpm::find_in<&compat::note::text>(db, std::vector<std::string>{"", "a"})) == ids_t{3, 1, 2});
+  // An ordinary optional beside it keeps NULL and '' apart.
+  CHECK(ids(cpm::find<&compat::note::nullable>(db, std::nullopt)) == ids_t{1, 2, 3, 4});
+  CHECK(ids(cpm::find<&compat::note::nullable>(db, "")).empty());
 }

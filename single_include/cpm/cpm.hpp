@@ -3967,16 +3967,23 @@ template <class T>
 inline constexpr auto select_page_sql = make_sql([](auto& out) { write_select_page<T>(out); });
 
 // Equality on one column (IS for optional fields, so that NULL finds NULL; PostgreSQL's
-// IS NOT DISTINCT FROM).
+// IS NOT DISTINCT FROM; for a none_as_empty field, coalesce("column", '') = ?).
 template <class T, std::size_t Column, class Out>
 constexpr void select_where(Out& out) {
   using info = model_info<T>;
   select_from<T>(out);
   out << " WHERE ";
-  identifier(out, info::columns[Column]);
-  if (is_optional<typename info::template field_type<Column>>::value) {
+  if (info::empty_is_none[Column]) {
+    // A none_as_empty field: none is stored as '' (NULL, written by another program, reads as
+    // none too); the argument is bound as text, none as ''.
+    out << "coalesce(";
+    identifier(out, info::columns[Column]);
+    out << ", '') = ";
+  } else if (is_optional<typename info::template field_type<Column>>::value) {
+    identifier(out, info::columns[Column]);
     out << (is_postgres(out) ? " IS NOT DISTINCT FROM " : " IS ");
   } else {
+    identifier(out, info::columns[Column]);
     out << " = ";
   }
   placeholder(out);
@@ -4895,15 +4902,34 @@ void bind_as(statement_base& stmt, int index, const V& value) {
   }
 }
 
+// Binds a find argument for column `Column` of T. A none_as_empty field's argument is bound as
+// its stored text: none (and '', which reads back as none) as ''; the statement compares
+// coalesce("column", ''), so that rows holding NULL are found as none too.
+template <class T, std::size_t Column, bool Borrow, class V>
+void bind_find_value(statement_base& stmt, int index, const V& value) {
+  using F = typename model_info<T>::template field_type<Column>;
+  if constexpr (empty_is_none<T, Column>()) {
+    const F text{value};
+    if (!text || text->empty()) {
+      parameter(stmt.native(), index).text_ref(std::string_view(""));
+    } else {
+      stmt.bind_at(index, *text);  // a copy: `text` is gone before the statement runs
+    }
+  } else {
+    bind_as<F, Borrow>(stmt, index, value);
+  }
+}
+
 }  // namespace detail
 
-// Rows whose field `Member` equals `value` (IS, for std::optional fields), in key order.
+// Rows whose field `Member` equals `value` (IS, for std::optional fields: std::nullopt finds
+// NULL; for a none_as_empty field, it finds '' and NULL), in key order.
 template <auto Member, class V>
   requires detail::value_for<const V&, detail::member_field_t<Member>>
 [[nodiscard]] rows<detail::member_class_t<Member>> find(connection& db, const V& value) {
   using T = detail::member_class_t<Member>;
   auto stmt = detail::lease<detail::select_where_sql<T, field_index<Member>>>(db);
-  detail::bind_as<detail::member_field_t<Member>, false>(stmt, 1, value);  // the range outlives the call
+  detail::bind_find_value<T, field_index<Member>, false>(stmt, 1, value);  // the range outlives the call
   return rows<T>(std::move(stmt));
 }
 
@@ -4913,7 +4939,7 @@ template <auto Member, class V>
 [[nodiscard]] std::optional<detail::member_class_t<Member>> find_one(connection& db, const V& value) {
   using T = detail::member_class_t<Member>;
   auto stmt = detail::lease<detail::select_where_sql<T, field_index<Member>>>(db);
-  detail::bind_as<detail::member_field_t<Member>, true>(stmt, 1, value);
+  detail::bind_find_value<T, field_index<Member>, true>(stmt, 1, value);
   std::optional<T> out;
   if (stmt.step()) detail::read_row(stmt.native(), out.emplace());
   return out;
@@ -4939,7 +4965,11 @@ class in_list_source : public row_source {
       if (!with_null_) return {};
       with_null_ = false;
       auto stmt = lease_constant<select_where_sql<T, Column>>(*state_);
-      stmt.bind_at(1, std::nullopt);
+      if constexpr (empty_is_none<T, Column>()) {
+        bind_find_value<T, Column, false>(stmt, 1, std::nullopt);  // '' and NULL
+      } else {
+        stmt.bind_at(1, std::nullopt);
+      }
       return stmt;
     }
     std::size_t remaining = values_.size() - offset_;
@@ -4973,7 +5003,8 @@ class in_list_source : public row_source {
 // Rows whose field `Member` is one of `values`, each once. Lists of any length work: they are
 // sent in chunks well under SQLite's limit on parameters. Rows come in key order within a
 // chunk (lists are sorted first when their values can be). For an optional field, a
-// std::nullopt in the list finds the rows where the field is NULL, as find(nullopt) does.
+// std::nullopt in the list finds the rows where the field is NULL, as find(nullopt) does (for
+// a none_as_empty field, the rows holding '' or NULL).
 template <auto Member, std::ranges::input_range Values>
   requires detail::value_for<std::ranges::range_reference_t<Values>, detail::member_field_t<Member>>
 [[nodiscard]] rows<detail::member_class_t<Member>> find_in(connection& db, Values&& values) {
@@ -4983,7 +5014,11 @@ template <auto Member, std::ranges::input_range Values>
   for (auto&& v : values) list.emplace_back(std::forward<decltype(v)>(v));
   bool with_null = false;
   if constexpr (detail::is_optional<F>::value) {
-    with_null = std::erase_if(list, [](const F& v) { return !v.has_value(); }) > 0;
+    // (For a none_as_empty field, '' is none too.)
+    with_null = std::erase_if(list, [](const F& v) {
+                  if constexpr (detail::empty_is_none<T, field_index<Member>>()) return !v || v->empty();
+                  return !v.has_value();
+                }) > 0;
   }
   if constexpr (std::totally_ordered<F>) {
     std::sort(list.begin(), list.end());

@@ -31,6 +31,11 @@ struct gadget {
   std::optional<std::int64_t> stock;  // defaulted: DEFAULT 7 when left empty
 };
 
+struct memo {
+  std::int64_t id = 0;
+  std::optional<std::string> text;  // none stored as '' (none_as_empty); NULL read as none too
+};
+
 struct gadget_patch {
   std::optional<std::string> name;
   std::optional<std::optional<std::string>> label;
@@ -43,6 +48,11 @@ template <>
 struct cpm::model_traits<gadget> {
   static constexpr auto defaults = std::tuple{&gadget::stock};
   static constexpr auto none_as_empty = std::tuple{&gadget::remark};
+};
+
+template <>
+struct cpm::model_traits<memo> {
+  static constexpr auto none_as_empty = std::tuple{&memo::text};
 };
 
 namespace {
@@ -300,4 +310,33 @@ TEST_CASE("pg: insert_all pipelines batches of rows, and a failure in any batch 
     tx.commit();
   }
   CHECK(cpm::pg::find<&gadget::label>(db.pg, "made").size() == 1200);
+}
+
+TEST_CASE("pg: find, find_one and find_in with none on a none_as_empty field find the rows holding '' and NULL, as on SQLite",
+          "[pg][generic]") {
+  both db;
+  db.lite.exec("CREATE TABLE memo(id INTEGER PRIMARY KEY, text TEXT)");
+  db.pg.exec("CREATE TABLE memo(id BIGINT PRIMARY KEY, text TEXT)");
+  for (const char* sql : {"INSERT INTO memo VALUES (1, ''), (2, NULL), (3, 'a'), (4, 'b')"}) {
+    db.lite.exec(sql);
+    db.pg.exec(sql);
+  }
+  auto memo_ids = [](auto&& range) {
+    std::vector<std::int64_t> out;
+    for (const memo& m : range) out.push_back(m.id);
+    return out;
+  };
+  using ids_t = std::vector<std::int64_t>;
+  CHECK(memo_ids(cpm::pg::find<&memo::text>(db.pg, std::nullopt)) == ids_t{1, 2});
+  CHECK(memo_ids(cpm::pg::find<&memo::text>(db.pg, "")) == ids_t{1, 2});
+  CHECK(memo_ids(cpm::pg::find<&memo::text>(db.pg, "a")) == ids_t{3});
+  CHECK(memo_ids(cpm::find<&memo::text>(db.lite, std::nullopt)) == ids_t{1, 2});
+  CHECK(cpm::pg::find_one<&memo::text>(db.pg, std::nullopt).value().id == 1);
+  CHECK(cpm::pg::find_one<&memo::text>(db.pg, "b").value().id == 4);
+  const std::vector<std::optional<std::string>> wanted{std::nullopt, "b"};
+  CHECK(memo_ids(cpm::pg::find_in<&memo::text>(db.pg, wanted)) == ids_t{1, 2, 4});
+  CHECK(memo_ids(cpm::pg::find_in<&memo::text>(db.pg, std::vector<std::string>{"", "a"})) == ids_t{1, 2, 3});
+  std::vector<std::int64_t> lite = memo_ids(cpm::find_in<&memo::text>(db.lite, wanted));
+  std::sort(lite.begin(), lite.end());  // SQLite: the IN chunk, then the rows of none
+  CHECK(lite == ids_t{1, 2, 4});
 }

@@ -109,7 +109,11 @@ inline constexpr auto select_any_sql = make_sql<dialect::postgres>([](auto& out)
   out << " = ANY(";
   cpm::detail::placeholder(out);
   out << ")";
-  if (WithNull) {
+  if (WithNull && info::empty_is_none[Column]) {  // none is stored as '' (or NULL)
+    out << " OR coalesce(";
+    cpm::detail::identifier(out, info::columns[Column]);
+    out << ", '') = ''";
+  } else if (WithNull) {
     out << " OR ";
     cpm::detail::identifier(out, info::columns[Column]);
     out << " IS NULL";
@@ -226,6 +230,20 @@ decltype(auto) field_value(const V& value) {
     return (value);
   } else {
     return F(value);
+  }
+}
+
+// The argument of find and find_one for column `Column` of T: as the field would be bound, and
+// for a none_as_empty field as its stored text (none, and '', as ''; select_where compares
+// coalesce("column", '')).
+template <class T, std::size_t Column, class V>
+decltype(auto) find_value(const V& value) {
+  using F = typename model_info<T>::template field_type<Column>;
+  if constexpr (cpm::detail::empty_is_none<T, Column>()) {
+    F text{value};
+    return text ? std::move(*text) : std::string();
+  } else {
+    return field_value<F>(value);
   }
 }
 
@@ -469,13 +487,13 @@ template <model T>
 }
 
 // The rows whose field `Member` equals `value` (IS NOT DISTINCT FROM for an optional field:
-// std::nullopt finds the NULLs), in key order.
+// std::nullopt finds the NULLs; for a none_as_empty field, '' and NULL), in key order.
 template <auto Member, class V>
   requires cpm::detail::value_for<const V&, cpm::detail::member_field_t<Member>>
 [[nodiscard]] std::vector<cpm::detail::member_class_t<Member>> find(connection& db, const V& value) {
   using T = cpm::detail::member_class_t<Member>;
   return db.query<T>(by_position, detail::select_where_sql<T, field_index<Member>>.view(),
-                     detail::field_value<cpm::detail::member_field_t<Member>>(value));
+                     detail::find_value<T, field_index<Member>>(value));
 }
 
 // The first row (in key order) whose field `Member` equals `value`; for unique columns, the row.
@@ -484,7 +502,7 @@ template <auto Member, class V>
 [[nodiscard]] std::optional<cpm::detail::member_class_t<Member>> find_one(connection& db, const V& value) {
   using T = cpm::detail::member_class_t<Member>;
   return db.query_optional<T>(by_position, detail::select_first_where_sql<T, field_index<Member>>.view(),
-                              detail::field_value<cpm::detail::member_field_t<Member>>(value));
+                              detail::find_value<T, field_index<Member>>(value));
 }
 
 // Rows whose field `Member` is one of `values`, each once, in key order: one statement, the
@@ -501,7 +519,9 @@ template <auto Member, std::ranges::input_range Values>
   for (auto&& v : values) {
     F value(std::forward<decltype(v)>(v));
     if constexpr (cpm::detail::is_optional<F>::value) {
-      if (!value) {
+      bool none = !value;
+      if constexpr (cpm::detail::empty_is_none<T, field_index<Member>>()) none = none || value->empty();  // '' is none
+      if (none) {
         with_null = true;
         continue;
       }

@@ -254,16 +254,23 @@ template <class T>
 inline constexpr auto select_page_sql = make_sql([](auto& out) { write_select_page<T>(out); });
 
 // Equality on one column (IS for optional fields, so that NULL finds NULL; PostgreSQL's
-// IS NOT DISTINCT FROM).
+// IS NOT DISTINCT FROM; for a none_as_empty field, coalesce("column", '') = ?).
 template <class T, std::size_t Column, class Out>
 constexpr void select_where(Out& out) {
   using info = model_info<T>;
   select_from<T>(out);
   out << " WHERE ";
-  identifier(out, info::columns[Column]);
-  if (is_optional<typename info::template field_type<Column>>::value) {
+  if (info::empty_is_none[Column]) {
+    // A none_as_empty field: none is stored as '' (NULL, written by another program, reads as
+    // none too); the argument is bound as text, none as ''.
+    out << "coalesce(";
+    identifier(out, info::columns[Column]);
+    out << ", '') = ";
+  } else if (is_optional<typename info::template field_type<Column>>::value) {
+    identifier(out, info::columns[Column]);
     out << (is_postgres(out) ? " IS NOT DISTINCT FROM " : " IS ");
   } else {
+    identifier(out, info::columns[Column]);
     out << " = ";
   }
   placeholder(out);
