@@ -3588,7 +3588,6 @@ inline constexpr std::size_t field_index =
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
-#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
