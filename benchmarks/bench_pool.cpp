@@ -18,6 +18,8 @@
 // operation, which other processes on the machine disturb far less than time), read_p50_us / read_p99_us / write_p50_us / write_p99_us
 // (latency of one operation, checkout included, over every thread), errors (any exception or
 // failed step; busy ones also in busy). The time Google Benchmark reports is the measured span.
+// pool_checkout/read and pool_checkout/read_latest (1 and 2 threads): a checkout and its
+// give-back alone, with no statement, Google Benchmark's own timing, per checkout per thread.
 //
 // Own flags (besides Google Benchmark's):
 //   --cpm_data=DIR           cache of generated databases (default build/bench-data)
@@ -401,6 +403,19 @@ void run(benchmark::State& state, const options& o, const std::string& path, con
   }
 }
 
+// A checkout and its give-back alone, no statement: the pool's own cost per checkout, and what
+// checkouts on different processors cost each other (Google Benchmark's threads share one pool;
+// time per checkout per thread).
+void checkout_only(benchmark::State& st, const std::string& file, bool snapshot) {
+  static std::optional<cpm::pool> pool;
+  if (st.thread_index() == 0) pool.emplace(cpm::pool::open(file, {.readers = 4}));
+  for (auto _ : st) {
+    auto r = snapshot ? pool->read() : pool->read_latest();
+    benchmark::DoNotOptimize(r);
+  }
+  if (st.thread_index() == 0) pool.reset();
+}
+
 }  // namespace
 }  // namespace cpm_bench
 
@@ -430,6 +445,12 @@ int main(int argc, char** argv) {
             [mix, impl, threads](benchmark::State& st) { run(st, opts, file, keys, impl, mix, threads); });
         b->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
       }
+  for (bool snapshot : {true, false})
+    benchmark::RegisterBenchmark(snapshot ? "pool_checkout/read" : "pool_checkout/read_latest",
+                                 [snapshot](benchmark::State& st) { checkout_only(st, file, snapshot); })
+        ->Threads(1)
+        ->Threads(2)
+        ->UseRealTime();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

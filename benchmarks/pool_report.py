@@ -20,23 +20,28 @@ MIXES = ["read100", "read95", "read50"]
 IMPLS = ["pool", "pool_latest", "store_thread", "store_mutex", "raw_thread"]
 
 
-def load(paths):
-    runs = defaultdict(list)  # (mix, impl, threads) -> [counters]
-    medians = {}
+def benchmarks(paths):
+    """Every benchmark entry of the JSON files, with its name split at '/'."""
     for path in paths:
         with open(path) as f:
             data = json.load(f)
         for b in data["benchmarks"]:
-            parts = b["name"].split("/")
-            if len(parts) < 4 or parts[0] != "pool":
-                continue
-            threads = int(parts[3].split(":")[1])
-            key = (parts[1], parts[2], threads)
-            if b.get("run_type") == "aggregate":
-                if b.get("aggregate_name") == "median":
-                    medians[key] = b
-            else:
-                runs[key].append(b)
+            yield b["name"].split("/"), b
+
+
+def load(paths):
+    runs = defaultdict(list)  # (mix, impl, threads) -> [counters]
+    medians = {}
+    for parts, b in benchmarks(paths):
+        if len(parts) < 4 or parts[0] != "pool":
+            continue
+        threads = int(parts[3].split(":")[1])
+        key = (parts[1], parts[2], threads)
+        if b.get("run_type") == "aggregate":
+            if b.get("aggregate_name") == "median":
+                medians[key] = b
+        else:
+            runs[key].append(b)
     cells = {}
     for key in set(runs) | set(medians):
         if key in medians:
@@ -45,6 +50,23 @@ def load(paths):
             rs = runs[key]
             cells[key] = {c: statistics.median(r[c] for r in rs) for c in rs[0] if isinstance(rs[0][c], (int, float))}
     return cells
+
+
+def load_checkouts(paths):
+    """pool_checkout/<read|read_latest>/real_time/threads:<n> -> median ns per checkout."""
+    times = defaultdict(list)
+    medians = {}
+    for parts, b in benchmarks(paths):
+        if parts[0] != "pool_checkout" or not parts[-1].startswith("threads:"):
+            continue
+        key = (parts[1], int(parts[-1].split(":")[1]))
+        ns = b["real_time"] * {"ns": 1, "us": 1e3, "ms": 1e6}[b.get("time_unit", "ns")]
+        if b.get("run_type") == "aggregate":
+            if b.get("aggregate_name") == "median":
+                medians[key] = ns
+        else:
+            times[key].append(ns)
+    return {k: medians.get(k, statistics.median(times[k]) if times[k] else 0) for k in set(times) | set(medians)}
 
 
 def table(cells, title, value, mixes, impls, threads):
@@ -95,6 +117,11 @@ def main():
         if c and "read_p50_us" in c:
             worst.append(f"{c['read_p99_us'] / c['read_p50_us']:.1f}")
     print("\nread50 `pool`: point-read p99 / p50, threads " + ", ".join(map(str, threads)) + ": " + ", ".join(worst))
+    checkouts = load_checkouts(sys.argv[1:])
+    if checkouts:
+        print("\nA checkout and its give-back alone (pool_checkout), ns per checkout per thread, median:\n")
+        for (kind, t), ns in sorted(checkouts.items()):
+            print(f"- `{kind}()`, {t} thread{'s' if t > 1 else ''}: {ns:.0f}")
     errors = sum(c.get("errors", 0) for c in cells.values())
     busy = sum(c.get("busy", 0) for c in cells.values())
     print(f"\nerrors: {errors:g}, busy: {busy:g} (over every median cell)")

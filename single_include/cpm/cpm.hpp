@@ -10896,8 +10896,10 @@ inline restore_result restore(const std::string& target, const std::string& back
 // `out` flag is claimed with a compare-and-swap, starting at the reader the thread used last
 // (its pages are warm in that thread's core). One mutex guards the rest: the writer, the
 // queues of waiting checkouts, adding readers, and closing. Nothing slow runs under it:
-// opening, checking and closing connections happen outside. Every handle holds a shared_ptr to
-// this state, so a handle that outlives its pool still refers to live memory.
+// opening, checking and closing connections happen outside. A checkout writes nothing that
+// other threads' checkouts write (no shared counter: each slot counts its own). The pool owns
+// this state; when it closes with handles still out, the state owns itself until the last of
+// them returns, so a handle that outlives its pool still refers to live memory.
 
 
 #include <fmt/core.h>
@@ -11062,6 +11064,10 @@ struct pool_slot {
   std::atomic<bool> out{false};  // checked out (claimed by compare-and-swap), or closed
   bool broken = false;           // discard the connection when the handle returns
   std::atomic<clock::rep> out_since_ticks{0};  // read by stats and timeouts of other threads
+  // Checkouts served by this slot, counted by the thread that holds it (a counter of the pool's
+  // would be written by every checkout of every thread); stats() adds them up.
+  std::atomic<std::uint64_t> served{0};
+  std::atomic<bool> returning{false};  // in give_back (see pool_state::close)
   std::optional<read_snapshot> snapshot;       // a reader's, while out
   std::optional<transaction> tx;               // the writer's, while out
   // The writer's, while out: any commit but the handle's own is refused (a write that would
@@ -11073,6 +11079,8 @@ struct pool_slot {
     return clock::time_point(clock::duration(out_since_ticks.load(std::memory_order_relaxed)));
   }
   void stamp_out() noexcept { out_since_ticks.store(clock::now().time_since_epoch().count(), std::memory_order_relaxed); }
+  // By the thread that holds the slot: no other thread writes `served`.
+  void count_checkout() noexcept { served.store(served.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 };
 
 // What a handle's operator-> returns: forwards to the store, and when the call it was made for
@@ -11183,9 +11191,9 @@ class pool_state {
     // one who waited long enough is served first.)
     if (readers_.waiting.load() == 0) slot = claim_reader();
     if (slot) {
-      reads_.fetch_add(1, std::memory_order_relaxed);
+      slot->count_checkout();
       if (closed_.load()) {
-        release_reader(slot);
+        give_back(slot);
         throw usage_error("cpm::pool: checkout from a pool that was destroyed");
       }
     } else {
@@ -11218,8 +11226,10 @@ class pool_state {
 
   // Ends what the handle began (a reader's snapshot, the writer's uncommitted transaction:
   // rolled back), decides whether the connection failed, and returns it to the pool (to the
-  // first waiter, if any). Never throws.
+  // first waiter, if any). Never throws. After the pool was closed: closes the connection, and
+  // the last handle to return frees this state (see close()); nothing may use `this` after.
   void give_back(slot_type* slot) noexcept {
+    slot->returning.store(true);  // until the end: close() frees nothing while it is set
     bool broken = slot->broken;
     slot->guard_commits = false;
     if (slot->db) {
@@ -11262,11 +11272,21 @@ class pool_state {
     }
     slot->broken = false;
 
-    if (!slot->writer && !closed_.load()) {
-      release_reader(slot);
+    if (!slot->writer) {
+      if (!closed_.load()) {
+        release_reader(slot);
+        // Free again, unless close() came meanwhile and did not take it (it takes free ones).
+        bool expected = false;
+        if (!closed_.load() || !slot->out.compare_exchange_strong(expected, true)) {
+          slot->returning.store(false, std::memory_order_release);
+          return;
+        }
+      }
+      slot->db.reset();  // the pool is gone: this was its last use (the slot stays out)
+      orphan_returned(*slot);
       return;
     }
-    if (slot->writer && !broken && slot->db) restart_wal(slot->get().db());
+    if (!broken && slot->db) restart_wal(slot->get().db());
     std::optional<Store> late;
     {
       std::lock_guard lock(mutex_);
@@ -11288,13 +11308,22 @@ class pool_state {
         }
       }
     }
-    if (slot->writer) checkpoint();
-  }  // `late` closes here, outside the lock
+    if (late) {
+      late.reset();  // outside the lock
+      orphan_returned(*slot);
+      return;
+    }
+    checkpoint();
+    slot->returning.store(false, std::memory_order_release);
+  }
 
   // The pool object went away: idle connections close now, checked-out ones when their
-  // handles return; waiting checkouts fail. Returns the number of handles still out, and
-  // how long the oldest of them has been out.
-  std::pair<std::size_t, std::chrono::milliseconds> close() noexcept {
+  // handles return; waiting checkouts fail. Takes the state from the pool: it is freed here
+  // when no handle is out, or else by the last handle to return (a handle holds a plain
+  // pointer: a counted one would be a counter that every checkout of every thread writes).
+  // Returns the number of handles still out, and how long the oldest of them has been out.
+  // `self` owns this state.
+  std::pair<std::size_t, std::chrono::milliseconds> close(std::unique_ptr<pool_state> self) noexcept {
     std::vector<std::optional<Store>> closing;
     std::pair<std::size_t, std::chrono::milliseconds> out{0, std::chrono::milliseconds(0)};
     {
@@ -11303,6 +11332,7 @@ class pool_state {
     }
     {
       std::lock_guard lock(mutex_);
+      self_ = std::move(self);  // before closed_: a handle that sees closed_ sees self_
       closed_ = true;
       for (lane_type* lane : {&readers_, &writers_}) {
         for (waiter_type* w : lane->queue) {
@@ -11327,8 +11357,25 @@ class pool_state {
         }
       }
     }
-    return out;  // `closing` closes the idle connections here, outside the lock
+    closing.clear();  // the idle connections, outside the lock
+    const auto handles = static_cast<std::ptrdiff_t>(out.first);
+    if (orphans_.fetch_add(handles, std::memory_order_acq_rel) + handles == 0) free_when_quiet();
+    return out;  // (a local: `this` may be gone)
   }
+
+  // A handle that was out when the pool closed has returned, its connection closed.
+  void orphan_returned(slot_type& slot) noexcept {
+    slot.returning.store(false, std::memory_order_release);
+    if (orphans_.fetch_sub(1, std::memory_order_acq_rel) == 1) free_when_quiet();
+  }
+
+  // The pool is closed and every handle has returned: waits for the give-backs still finishing
+  // (a reader made free again, its thread about to leave give_back), then frees this state.
+  void free_when_quiet() noexcept {
+    for (const auto& slot : slots_)
+      while (slot->returning.load(std::memory_order_acquire)) std::this_thread::yield();
+    std::unique_ptr<pool_state> last = std::move(self_);
+  }  // `this` is freed here
 
   [[nodiscard]] pool_stats stats() const {
     std::lock_guard lock(mutex_);
@@ -11338,8 +11385,8 @@ class pool_state {
     s.writer_out = slots_[0]->out.load();
     s.read_waiting = readers_.queue.size();
     s.write_waiting = writers_.queue.size();
-    s.reads = reads_.load();
-    s.writes = writes_;
+    for (std::size_t i = 1; i <= s.readers; ++i) s.reads += slots_[i]->served.load(std::memory_order_relaxed);
+    s.writes = slots_[0]->served.load(std::memory_order_relaxed);
     s.replaced = replaced_.load();
     s.timeouts = timeouts_;
     s.checkpoints = checkpoints_;
@@ -11560,10 +11607,7 @@ class pool_state {
         }
       }
     }
-    if (reader)
-      reads_.fetch_add(1, std::memory_order_relaxed);
-    else
-      ++writes_;
+    slot->count_checkout();
     return slot;
   }
 
@@ -11623,15 +11667,19 @@ class pool_state {
 
   std::string path_;
   pool_options options_;
-  mutable std::mutex mutex_;
   // [0]: the writer; [1, reader_count_]: the readers; then room for max_readers in all. Made
   // once (never moved): scanned without the lock.
   std::vector<std::unique_ptr<slot_type>> slots_;
-  std::atomic<std::size_t> reader_count_{0};  // grows under the lock; read without it
-  lane_type readers_, writers_;
+  // What every reader checkout reads and almost none writes, on a cache line of its own: a line
+  // that another processor has just written costs a checkout a transfer (about 100 ns).
+  alignas(64) std::atomic<std::size_t> reader_count_{0};  // grows under the lock; read without it
   std::atomic<bool> closed_{false};  // written under the lock; read without it only as a hint
-  std::atomic<std::uint64_t> reads_{0}, replaced_{0};
-  std::uint64_t writes_ = 0, timeouts_ = 0, checkpoints_ = 0;  // under the lock
+  lane_type readers_;                // its `waiting` is read by every reader checkout
+  // What writers and waiting checkouts write.
+  alignas(64) mutable std::mutex mutex_;
+  lane_type writers_;
+  std::atomic<std::uint64_t> replaced_{0};
+  std::uint64_t timeouts_ = 0, checkpoints_ = 0;  // under the lock
   // WAL checkpoints (see checkpoint()).
   std::atomic<std::uint64_t> wal_{0};              // after the writer's last commit (see wal_committed)
   std::atomic<std::uint64_t> checkpointed_at_{0};  // wal_ at the last checkpoint
@@ -11640,6 +11688,9 @@ class pool_state {
   std::atomic<int> checkpoint_after_{0};  // PRAGMA wal_autocheckpoint of the writer; 0: never
   std::mutex checkpoint_mutex_;
   std::optional<connection> checkpointer_;  // guarded by checkpoint_mutex_
+  // After close(): this state itself, and the handles still out less those that returned.
+  std::unique_ptr<pool_state> self_;
+  std::atomic<std::ptrdiff_t> orphans_{0};
 };
 
 }  // namespace detail
@@ -11694,7 +11745,7 @@ class basic_pool {
   static basic_pool open(const std::string& path, pool_options options = {}) {
     if (path.empty() || path == ":memory:")
       throw usage_error("cpm::pool: needs a database file; every connection to \":memory:\" is a database of its own");
-    auto state = std::make_shared<state_type>(path, std::move(options));
+    auto state = std::make_unique<state_type>(path, std::move(options));
     state->open_all();
     return basic_pool(std::move(state));
   }
@@ -11740,9 +11791,8 @@ class basic_pool {
   // The writer connection, its store inside BEGIN IMMEDIATE: commit() makes the work permanent;
   // without it, the work is rolled back when the handle is destroyed.
   [[nodiscard]] writer write() {
-    auto state = live_state();
-    slot_type* slot = state->checkout_writer();
-    return writer(std::move(state), slot);
+    state_type* state = live_state();
+    return writer(state, state->checkout_writer());
   }
 
   // Runs work(store&) on the writer in one transaction: committed when it returns, rolled back
@@ -11763,28 +11813,27 @@ class basic_pool {
   using state_type = detail::pool_state<Store>;
   using slot_type = detail::pool_slot<Store>;
 
-  explicit basic_pool(std::shared_ptr<state_type> state) noexcept : state_(std::move(state)) {}
+  explicit basic_pool(std::unique_ptr<state_type> state) noexcept : state_(std::move(state)) {}
 
   reader checkout_reader(bool snapshot) {
-    auto state = live_state();
-    slot_type* slot = state->checkout_reader(snapshot);
-    return reader(std::move(state), slot);
+    state_type* state = live_state();
+    return reader(state, state->checkout_reader(snapshot));
   }
 
   state_type& live() const {
     if (!state_) throw usage_error("cpm::pool: used after it was moved from");
     return *state_;
   }
-  std::shared_ptr<state_type> live_state() const {
+  state_type* live_state() const {
     if (!state_) throw usage_error("cpm::pool: used after it was moved from");
-    return state_;
+    return state_.get();
   }
 
   void close() noexcept {
     if (!state_) return;
-    auto [out, oldest] = state_->close();
     std::string path = state_->path();
-    state_.reset();
+    state_type* state = state_.get();
+    auto [out, oldest] = state->close(std::move(state_));  // frees it, or the last handle out will
 #if CPM_POOL_CHECKS
     if (out > 0)
       detail::pool_misuse(detail::message("cpm::pool: destroyed while {} handle{} still out (the oldest for {} ms) on '{}'; "
@@ -11796,7 +11845,7 @@ class basic_pool {
 #endif
   }
 
-  std::shared_ptr<state_type> state_;
+  std::unique_ptr<state_type> state_;
 
  public:
   // A checked-out reader: a cpm::store whose reads all see one snapshot, taken at its first
@@ -11804,11 +11853,12 @@ class basic_pool {
   // connection to the pool when destroyed.
   class reader {
    public:
-    reader(reader&& other) noexcept : state_(std::move(other.state_)), slot_(std::exchange(other.slot_, nullptr)) {}
+    reader(reader&& other) noexcept
+        : state_(std::exchange(other.state_, nullptr)), slot_(std::exchange(other.slot_, nullptr)) {}
     reader& operator=(reader&& other) noexcept {
       if (this != &other) {
         release();
-        state_ = std::move(other.state_);
+        state_ = std::exchange(other.state_, nullptr);
         slot_ = std::exchange(other.slot_, nullptr);
       }
       return *this;
@@ -11840,15 +11890,14 @@ class basic_pool {
 
    private:
     friend class basic_pool;
-    reader(std::shared_ptr<state_type> state, slot_type* slot) noexcept : state_(std::move(state)), slot_(slot) {}
+    reader(state_type* state, slot_type* slot) noexcept : state_(state), slot_(slot) {}
 
     void release() noexcept {
       if (!slot_) return;
-      state_->give_back(std::exchange(slot_, nullptr));
-      state_.reset();
+      std::exchange(state_, nullptr)->give_back(std::exchange(slot_, nullptr));
     }
 
-    std::shared_ptr<state_type> state_;
+    state_type* state_ = nullptr;  // kept alive by the pool, or after it by the handles out
     slot_type* slot_ = nullptr;
   };
 
@@ -11857,11 +11906,12 @@ class basic_pool {
   // handle rolls back. Store operations inside it are savepoints of that transaction.
   class writer {
    public:
-    writer(writer&& other) noexcept : state_(std::move(other.state_)), slot_(std::exchange(other.slot_, nullptr)) {}
+    writer(writer&& other) noexcept
+        : state_(std::exchange(other.state_, nullptr)), slot_(std::exchange(other.slot_, nullptr)) {}
     writer& operator=(writer&& other) noexcept {
       if (this != &other) {
         release();
-        state_ = std::move(other.state_);
+        state_ = std::exchange(other.state_, nullptr);
         slot_ = std::exchange(other.slot_, nullptr);
       }
       return *this;
@@ -11910,15 +11960,14 @@ class basic_pool {
 
    private:
     friend class basic_pool;
-    writer(std::shared_ptr<state_type> state, slot_type* slot) noexcept : state_(std::move(state)), slot_(slot) {}
+    writer(state_type* state, slot_type* slot) noexcept : state_(state), slot_(slot) {}
 
     void release() noexcept {
       if (!slot_) return;
-      state_->give_back(std::exchange(slot_, nullptr));
-      state_.reset();
+      std::exchange(state_, nullptr)->give_back(std::exchange(slot_, nullptr));
     }
 
-    std::shared_ptr<state_type> state_;
+    state_type* state_ = nullptr;  // kept alive by the pool, or after it by the handles out
     slot_type* slot_ = nullptr;
   };
 };

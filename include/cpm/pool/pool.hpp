@@ -81,7 +81,7 @@ class basic_pool {
   static basic_pool open(const std::string& path, pool_options options = {}) {
     if (path.empty() || path == ":memory:")
       throw usage_error("cpm::pool: needs a database file; every connection to \":memory:\" is a database of its own");
-    auto state = std::make_shared<state_type>(path, std::move(options));
+    auto state = std::make_unique<state_type>(path, std::move(options));
     state->open_all();
     return basic_pool(std::move(state));
   }
@@ -127,9 +127,8 @@ class basic_pool {
   // The writer connection, its store inside BEGIN IMMEDIATE: commit() makes the work permanent;
   // without it, the work is rolled back when the handle is destroyed.
   [[nodiscard]] writer write() {
-    auto state = live_state();
-    slot_type* slot = state->checkout_writer();
-    return writer(std::move(state), slot);
+    state_type* state = live_state();
+    return writer(state, state->checkout_writer());
   }
 
   // Runs work(store&) on the writer in one transaction: committed when it returns, rolled back
@@ -150,28 +149,27 @@ class basic_pool {
   using state_type = detail::pool_state<Store>;
   using slot_type = detail::pool_slot<Store>;
 
-  explicit basic_pool(std::shared_ptr<state_type> state) noexcept : state_(std::move(state)) {}
+  explicit basic_pool(std::unique_ptr<state_type> state) noexcept : state_(std::move(state)) {}
 
   reader checkout_reader(bool snapshot) {
-    auto state = live_state();
-    slot_type* slot = state->checkout_reader(snapshot);
-    return reader(std::move(state), slot);
+    state_type* state = live_state();
+    return reader(state, state->checkout_reader(snapshot));
   }
 
   state_type& live() const {
     if (!state_) throw usage_error("cpm::pool: used after it was moved from");
     return *state_;
   }
-  std::shared_ptr<state_type> live_state() const {
+  state_type* live_state() const {
     if (!state_) throw usage_error("cpm::pool: used after it was moved from");
-    return state_;
+    return state_.get();
   }
 
   void close() noexcept {
     if (!state_) return;
-    auto [out, oldest] = state_->close();
     std::string path = state_->path();
-    state_.reset();
+    state_type* state = state_.get();
+    auto [out, oldest] = state->close(std::move(state_));  // frees it, or the last handle out will
 #if CPM_POOL_CHECKS
     if (out > 0)
       detail::pool_misuse(detail::message("cpm::pool: destroyed while {} handle{} still out (the oldest for {} ms) on '{}'; "
@@ -183,7 +181,7 @@ class basic_pool {
 #endif
   }
 
-  std::shared_ptr<state_type> state_;
+  std::unique_ptr<state_type> state_;
 
  public:
   // A checked-out reader: a cpm::store whose reads all see one snapshot, taken at its first
@@ -191,11 +189,12 @@ class basic_pool {
   // connection to the pool when destroyed.
   class reader {
    public:
-    reader(reader&& other) noexcept : state_(std::move(other.state_)), slot_(std::exchange(other.slot_, nullptr)) {}
+    reader(reader&& other) noexcept
+        : state_(std::exchange(other.state_, nullptr)), slot_(std::exchange(other.slot_, nullptr)) {}
     reader& operator=(reader&& other) noexcept {
       if (this != &other) {
         release();
-        state_ = std::move(other.state_);
+        state_ = std::exchange(other.state_, nullptr);
         slot_ = std::exchange(other.slot_, nullptr);
       }
       return *this;
@@ -227,15 +226,14 @@ class basic_pool {
 
    private:
     friend class basic_pool;
-    reader(std::shared_ptr<state_type> state, slot_type* slot) noexcept : state_(std::move(state)), slot_(slot) {}
+    reader(state_type* state, slot_type* slot) noexcept : state_(state), slot_(slot) {}
 
     void release() noexcept {
       if (!slot_) return;
-      state_->give_back(std::exchange(slot_, nullptr));
-      state_.reset();
+      std::exchange(state_, nullptr)->give_back(std::exchange(slot_, nullptr));
     }
 
-    std::shared_ptr<state_type> state_;
+    state_type* state_ = nullptr;  // kept alive by the pool, or after it by the handles out
     slot_type* slot_ = nullptr;
   };
 
@@ -244,11 +242,12 @@ class basic_pool {
   // handle rolls back. Store operations inside it are savepoints of that transaction.
   class writer {
    public:
-    writer(writer&& other) noexcept : state_(std::move(other.state_)), slot_(std::exchange(other.slot_, nullptr)) {}
+    writer(writer&& other) noexcept
+        : state_(std::exchange(other.state_, nullptr)), slot_(std::exchange(other.slot_, nullptr)) {}
     writer& operator=(writer&& other) noexcept {
       if (this != &other) {
         release();
-        state_ = std::move(other.state_);
+        state_ = std::exchange(other.state_, nullptr);
         slot_ = std::exchange(other.slot_, nullptr);
       }
       return *this;
@@ -297,15 +296,14 @@ class basic_pool {
 
    private:
     friend class basic_pool;
-    writer(std::shared_ptr<state_type> state, slot_type* slot) noexcept : state_(std::move(state)), slot_(slot) {}
+    writer(state_type* state, slot_type* slot) noexcept : state_(state), slot_(slot) {}
 
     void release() noexcept {
       if (!slot_) return;
-      state_->give_back(std::exchange(slot_, nullptr));
-      state_.reset();
+      std::exchange(state_, nullptr)->give_back(std::exchange(slot_, nullptr));
     }
 
-    std::shared_ptr<state_type> state_;
+    state_type* state_ = nullptr;  // kept alive by the pool, or after it by the handles out
     slot_type* slot_ = nullptr;
   };
 };
