@@ -53,14 +53,17 @@ def load(paths):
 
 
 def load_checkouts(paths):
-    """pool_checkout/<read|read_latest>/real_time/threads:<n> -> median ns per checkout."""
+    """pool_checkout/<read|read_latest>/real_time/threads:<n> -> median ns per checkout in each thread."""
     times = defaultdict(list)
     medians = {}
     for parts, b in benchmarks(paths):
         if parts[0] != "pool_checkout" or not parts[-1].startswith("threads:"):
             continue
-        key = (parts[1], int(parts[-1].split(":")[1]))
-        ns = b["real_time"] * {"ns": 1, "us": 1e3, "ms": 1e6}[b.get("time_unit", "ns")]
+        threads = int(parts[-1].split(":")[1].split("_")[0])  # "threads:2", or "threads:2_median"
+        key = (parts[1], threads)
+        # Google Benchmark's real time of a threaded run is wall time over every thread's
+        # iterations: times the threads, the time each thread spends per checkout.
+        ns = b["real_time"] * threads * {"ns": 1, "us": 1e3, "ms": 1e6}[b.get("time_unit", "ns")]
         if b.get("run_type") == "aggregate":
             if b.get("aggregate_name") == "median":
                 medians[key] = ns
@@ -80,11 +83,7 @@ def table(cells, title, value, mixes, impls, threads):
                 print(f"| {mix} `{impl}` | " + " | ".join(row) + " |")
 
 
-def main():
-    if len(sys.argv) < 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    cells = load(sys.argv[1:])
+def report_mixes(cells):
     threads = sorted({k[2] for k in cells})
     mixes = [m for m in MIXES if any(k[0] == m for k in cells)]
     impls = [i for i in IMPLS if any(k[1] == i for k in cells)]
@@ -117,6 +116,15 @@ def main():
         if c and "read_p50_us" in c:
             worst.append(f"{c['read_p99_us'] / c['read_p50_us']:.1f}")
     print("\nread50 `pool`: point-read p99 / p50, threads " + ", ".join(map(str, threads)) + ": " + ", ".join(worst))
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    cells = load(sys.argv[1:])
+    if cells:
+        report_mixes(cells)
     checkouts = load_checkouts(sys.argv[1:])
     if checkouts:
         print("\nA checkout and its give-back alone (pool_checkout), ns per checkout per thread, median:\n")
