@@ -13,6 +13,7 @@
 #include <support.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -59,6 +60,30 @@ TEST_CASE("handles out when the pool is destroyed keep working, and the last to 
   }
   auto check = cpm::store::open(path);
   CHECK(count_users(check) == 2);
+}
+
+TEST_CASE("a checkout waiting when the pool is destroyed fails with usage_error, and the pool is freed after it left",
+          "[pool][threads]") {
+  cpm_test::temp_dir dir;
+  const std::string path = (dir / "waiting.db").string();
+  for (int round = 0; round < 10; ++round) {
+    auto pool = std::make_unique<orphan_pool>(orphan_pool::open(path, {.readers = 2, .wait = std::chrono::seconds(30)}));
+    auto w = pool->write();  // the writer is out: the next write() waits
+    std::atomic<int> outcome{0};
+    std::thread waiter([&] {
+      try {
+        auto other = pool->write();
+        outcome = 1;
+      } catch (const cpm::usage_error&) {
+        outcome = 2;
+      }
+    });
+    while (pool->stats().write_waiting == 0) std::this_thread::yield();
+    pool.reset();  // the waiter is woken to leave; the writer is still out
+    w.rollback();  // the last handle: the state goes as soon as the waiter has left
+    waiter.join();
+    CHECK(outcome.load() == 2);
+  }
 }
 
 TEST_CASE("handles returning while their pool is destroyed, in other threads, free it exactly once",

@@ -485,10 +485,12 @@ class pool_state {
   }
 
   // The pool is closed and every handle has returned: waits for the give-backs still finishing
-  // (a reader made free again, its thread about to leave give_back), then frees this state.
+  // (a reader made free again, its thread about to leave give_back) and for the checkouts that
+  // were waiting (they leave with a usage_error), then frees this state.
   void free_when_quiet() noexcept {
     for (const auto& slot : slots_)
       while (slot->returning.load(std::memory_order_acquire)) std::this_thread::yield();
+    while (in_checkout_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
     std::unique_ptr<pool_state> last = std::move(self_);
   }  // `this` is freed here
 
@@ -680,6 +682,15 @@ class pool_state {
   // lock-free claim found none free, or when others wait.
   slot_type* checkout(lane_type& lane, pool_timeout::side which) {
     const bool reader = which == pool_timeout::side::read;
+    // Counted from before the lock until after it (the guard outlives `lock`): a checkout that
+    // waits when the pool closes leaves with a usage_error, and the state is not freed under it.
+    struct inside {
+      std::atomic<std::size_t>& count;
+      explicit inside(std::atomic<std::size_t>& c) noexcept : count(c) { count.fetch_add(1); }
+      ~inside() { count.fetch_sub(1, std::memory_order_release); }
+      inside(const inside&) = delete;
+      inside& operator=(const inside&) = delete;
+    } guard(in_checkout_);
     std::unique_lock lock(mutex_);
     if (closed_) throw usage_error("cpm::pool: checkout from a pool that was destroyed");
     auto take = [&]() -> slot_type* { return reader ? claim_reader() : take_idle(lane); };
@@ -792,6 +803,7 @@ class pool_state {
   lane_type readers_;                // its `waiting` is read by every reader checkout
   // What writers and waiting checkouts write.
   alignas(64) mutable std::mutex mutex_;
+  std::atomic<std::size_t> in_checkout_{0};  // threads in checkout(), the slow path
   lane_type writers_;
   std::atomic<std::uint64_t> replaced_{0};
   std::uint64_t timeouts_ = 0, checkpoints_ = 0;  // under the lock
