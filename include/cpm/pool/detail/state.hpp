@@ -182,7 +182,9 @@ struct pool_slot {
   // Checkouts served by this slot, counted by the thread that holds it (a counter of the pool's
   // would be written by every checkout of every thread); stats() adds them up.
   std::atomic<std::uint64_t> served{0};
-  std::atomic<bool> returning{false};  // in give_back (see pool_state::close)
+  // Threads in give_back for this slot: a count, not a flag, since once the slot is free again
+  // another thread may check it out and give it back while the first is still finishing.
+  std::atomic<unsigned> returning{0};
   std::optional<read_snapshot> snapshot;       // a reader's, while out
   std::optional<transaction> tx;               // the writer's, while out
   // The writer's, while out: any commit but the handle's own is refused (a write that would
@@ -344,7 +346,7 @@ class pool_state {
   // first waiter, if any). Never throws. After the pool was closed: closes the connection, and
   // the last handle to return frees this state (see close()); nothing may use `this` after.
   void give_back(slot_type* slot) noexcept {
-    slot->returning.store(true);  // until the end: close() frees nothing while it is set
+    slot->returning.fetch_add(1, std::memory_order_relaxed);  // until the end: see free_when_quiet
     bool broken = slot->broken;
     slot->guard_commits = false;
     if (slot->db) {
@@ -393,7 +395,7 @@ class pool_state {
         // Free again, unless close() came meanwhile and did not take it (it takes free ones).
         bool expected = false;
         if (!closed_.load() || !slot->out.compare_exchange_strong(expected, true)) {
-          slot->returning.store(false, std::memory_order_release);
+          slot->returning.fetch_sub(1, std::memory_order_release);
           return;
         }
       }
@@ -429,7 +431,7 @@ class pool_state {
       return;
     }
     checkpoint();
-    slot->returning.store(false, std::memory_order_release);
+    slot->returning.fetch_sub(1, std::memory_order_release);
   }
 
   // The pool object went away: idle connections close now, checked-out ones when their
@@ -480,7 +482,7 @@ class pool_state {
 
   // A handle that was out when the pool closed has returned, its connection closed.
   void orphan_returned(slot_type& slot) noexcept {
-    slot.returning.store(false, std::memory_order_release);
+    slot.returning.fetch_sub(1, std::memory_order_release);
     if (orphans_.fetch_sub(1, std::memory_order_acq_rel) == 1) free_when_quiet();
   }
 
@@ -489,7 +491,7 @@ class pool_state {
   // were waiting (they leave with a usage_error), then frees this state.
   void free_when_quiet() noexcept {
     for (const auto& slot : slots_)
-      while (slot->returning.load(std::memory_order_acquire)) std::this_thread::yield();
+      while (slot->returning.load(std::memory_order_acquire) != 0) std::this_thread::yield();
     while (in_checkout_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
     std::unique_ptr<pool_state> last = std::move(self_);
   }  // `this` is freed here
