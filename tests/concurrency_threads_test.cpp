@@ -119,7 +119,7 @@ TEST_CASE("without a busy timeout, every write blocked by another connection's l
   constexpr int writers = 4, iterations = 20;
   cpm_test::temp_dir dir;
   auto w = cpm_test::make_workload((dir / "contention.db").string(), 5, iterations);
-  w.options.connection.busy_timeout = std::chrono::milliseconds(0);
+  w.write_busy_timeout = std::chrono::milliseconds(0);  // opened with the default, written with none
   auto holder = cpm::connection::open(w.path);
   holder.exec("BEGIN IMMEDIATE");
 

@@ -15,12 +15,15 @@
 #include <cpm/cpm.hpp>
 
 #include <fmt/core.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -39,6 +42,10 @@ struct workload {
   std::vector<std::int64_t> orgs;  // organization ids, made before the workers start
   int iterations = 100;
   cpm::store_options options{};
+  // When set, the writers' busy timeout from after they opened their store: opening with a
+  // timeout of 0 can itself meet another opener's brief lock, which is not what a test of
+  // blocked writes is about.
+  std::optional<std::chrono::milliseconds> write_busy_timeout;
 
   // Expected totals after `writers` writers ran to completion.
   [[nodiscard]] std::int64_t users(int writers) const { return std::int64_t{writers} * iterations; }
@@ -57,6 +64,7 @@ struct workload {
     workload_result result;
     try {
       auto store = cpm::store::open(path, options);
+      if (write_busy_timeout) sqlite3_busy_timeout(store.db().native(), static_cast<int>(write_busy_timeout->count()));
       std::int64_t previous_user = 0;
       for (int i = 0; i < iterations; ++i) {
         try {
