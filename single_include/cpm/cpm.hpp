@@ -11686,7 +11686,7 @@ class pool_state {
   // What every reader checkout reads and almost none writes, on a cache line of its own: a line
   // that another processor has just written costs a checkout a transfer (about 100 ns).
   alignas(64) std::atomic<std::size_t> reader_count_{0};  // grows under the lock; read without it
-  std::atomic<bool> closed_{false};  // written under the lock; read without it only as a hint
+  std::atomic<bool> closed_{false};  // written under the lock; read without it by checkouts and give-backs (see close())
   lane_type readers_;                // its `waiting` is read by every reader checkout
   // What writers and waiting checkouts write.
   alignas(64) mutable std::mutex mutex_;
