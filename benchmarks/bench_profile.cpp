@@ -3,6 +3,8 @@
 //
 //   valgrind --tool=callgrind --collect-atstart=no build/bench/benchmarks/bench_profile
 //       --workload=user_by_id --impl=cpm --calls=4096 [--hot] [--scale=10k] [--cpm_data=DIR]
+// Implementations: raw, cpm, cpm_generic, sqlitecpp (each with _serialized: SQLITE_OPEN_FULLMUTEX),
+// cpm_pool (each call a pool.read_latest() checkout), cpm_pool_snapshot (pool.read()).
 //
 // It opens the connection, runs the workload `calls` times untimed (statements prepared, pages
 // cached), then runs it `calls` more times with callgrind collecting (CALLGRIND_TOGGLE_COLLECT),
@@ -131,6 +133,9 @@ int main(int argc, char** argv) {
     run(*w, db, k, calls);
   } else if (impl == "cpm_generic") {
     cpm_generic_impl db(path, c);
+    run(*w, db, k, calls);
+  } else if (impl == "cpm_pool" || impl == "cpm_pool_snapshot") {
+    cpm_pool_impl db(path, c, impl == "cpm_pool_snapshot");
     run(*w, db, k, calls);
   } else if (impl == "sqlitecpp") {
     sqlitecpp_impl db(path, c);

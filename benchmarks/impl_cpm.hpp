@@ -106,6 +106,67 @@ class cpm_generic_impl : public cpm_impl {
   }
 };
 
+// The same operations through a cpm::pool (one writer, two readers): each call checks a reader
+// out, through pool.read() (a read snapshot per checkout) when `snapshot`, else through
+// pool.read_latest(), runs the store's operation on it and gives it back. One thread, so the
+// instructions counted are a checkout's and the reader's, never a wait.
+class cpm_pool_impl {
+ public:
+  cpm_pool_impl(const std::string& path, const conn_config& c, bool snapshot)
+      : pool_(cpm::pool::open(path, {.connection = {.sqlite_mutex = c.serialized, .pragmas = extra_pragmas(c)},
+                                     .migrate = false,
+                                     .readers = 2})),
+        snapshot_(snapshot) {}
+
+  std::optional<cpm::user> user_by_username(const std::string& name) { return reader()->user_by_name(name); }
+  std::optional<cpm::user> user_by_id(std::int64_t id) { return reader()->get_user(id); }
+  std::optional<cpm::user> user_by_public_key(const std::string& key) { return reader()->user_by_public_key(key); }
+  std::optional<cpm::user> user_by_fingerprint(const std::string& fingerprint) {
+    return reader()->user_by_fingerprint(fingerprint);
+  }
+  std::optional<cpm::repository> repository_by_path(const std::string& path) { return reader()->repository_by_path(path); }
+
+  template <class F>
+  void org_repositories(std::int64_t org, F&& each) {
+    auto r = reader();
+    for (const cpm::repository& x : r->org_repositories(org)) each(x);
+  }
+  template <class F>
+  void user_repositories(std::int64_t user, F&& each) {
+    auto r = reader();
+    for (const cpm::repository& x : r->user_repositories(user)) each(x);
+  }
+  template <class F>
+  void org_members(std::int64_t org, F&& each) {
+    auto r = reader();
+    for (const cpm::member_info& x : r->org_members(org)) each(x);
+  }
+  template <class F>
+  void neighbor_servers(F&& each) {
+    auto r = reader();
+    for (const cpm::server& x : r->neighbor_servers()) each(x);
+  }
+  template <class F>
+  void all_users(F&& each) {
+    auto r = reader();
+    for (const cpm::user& x : r->list_users()) each(x);
+  }
+  std::optional<cpm::access_level> access_level(std::int64_t user, std::int64_t repo) {
+    return reader()->access_level(user, repo);
+  }
+  // The batch's lookups each check a reader out (pool.read() is the pool's snapshot).
+  template <class F>
+  void snapshot(F&& work) {
+    std::forward<F>(work)();
+  }
+
+ private:
+  cpm::pool::reader reader() { return snapshot_ ? pool_.read() : pool_.read_latest(); }
+
+  cpm::pool pool_;
+  bool snapshot_;
+};
+
 // Inserts into an in-memory database with cpm's schema: cpm::insert_all, one transaction.
 class cpm_insert {
  public:

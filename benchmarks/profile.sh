@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Instructions per call of each workload, per implementation, counted by callgrind: a measure
 # of the library's own CPU work that the noise of a shared machine cannot disturb.
-#   benchmarks/profile.sh [--hot] [--scale=10k] [--calls=N] [--generic] [workload ...]
+#   benchmarks/profile.sh [--hot] [--scale=10k] [--calls=N] [--generic] [--pool] [workload ...]
 # --generic adds cpm_generic (cpm::find_one / cpm::all / query(...).first() instead of the
 # store's methods) for the workloads it has.
+# --pool adds the same store operation through a cpm::pool (one thread): each call a
+# pool.read_latest() checkout (cpm_pool) and a pool.read() checkout (cpm_pool_snapshot), with
+# the ratio to cpm on a connection of its own.
 # Needs build/bench (scripts/bench.sh --quick builds it) and valgrind.
 # Prints, per workload: instructions per call of raw, cpm, SQLiteCpp and the ratios to raw.
 # The callgrind files stay in build/bench/profile/ (callgrind_annotate them for the functions).
@@ -13,13 +16,14 @@ bin=build/bench/benchmarks/bench_profile
 [ -x "$bin" ] || { echo "profile.sh: build $bin first (scripts/bench.sh --build-only)" >&2; exit 1; }
 command -v valgrind >/dev/null || { echo "profile.sh: needs valgrind (apt-get install valgrind)" >&2; exit 1; }
 
-hot=() ; scale=10k ; calls=2000 ; workloads=() ; generic=0
+hot=() ; scale=10k ; calls=2000 ; workloads=() ; generic=0 ; pool=0
 for arg in "$@"; do
   case "$arg" in
     --hot) hot=(--hot) ;;
     --scale=*) scale=${arg#--scale=} ;;
     --calls=*) calls=${arg#--calls=} ;;
     --generic) generic=1 ;;
+    --pool) pool=1 ;;
     *) workloads+=("$arg") ;;
   esac
 done
@@ -46,6 +50,16 @@ for w in "${workloads[@]}"; do
   done
   awk -v w="$w" -v r="${ir[raw]}" -v c="${ir[cpm]}" -v s="${ir[sqlitecpp]}" \
     'BEGIN { printf "%-28s %14d %14d %14d %8.3fx %8.3fx\n", w, r, c, s, c / r, s / r }'
+  if [ "$pool" = 1 ] && [ "$w" != insert_10k_users ]; then
+    for impl in cpm_pool cpm_pool_snapshot; do
+      file="$out/$w.$tag.$scale.$impl.callgrind"
+      valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$file" \
+        "$bin" --workload="$w" --impl="$impl" --calls="$n" --scale="$scale" "${hot[@]}" >/dev/null 2>"$file.log"
+      total=$(awk '/^(summary|totals):/ {print $2; exit}' "$file")
+      awk -v w="$w" -v c="${ir[cpm]}" -v p="$((total / n))" -v i="$impl" \
+        'BEGIN { printf "  %-26s %14s %14d %14s %8.3fx   (%s, ÷ cpm)\n", w, "", p, "", p / c, i }'
+    done
+  fi
   case "$w" in user_by_username|user_by_public_key|access_level|all_users) ;; *) continue ;; esac
   [ "$generic" = 1 ] || continue
   file="$out/$w.$tag.$scale.cpm_generic.callgrind"

@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -705,6 +706,55 @@ TEST_CASE("a statement still running when its handle returns retires the connect
   }
   CHECK(pool.read(count_users) == 5);
   CHECK(pool.stats().replaced == 1);
+}
+
+TEST_CASE("a range not yet begun when its handle returns retires the connection, since it would step later", "[pool]") {
+  cpm_test::temp_dir dir;
+  auto pool = cpm::pool::open((dir / "unbegun.db").string(), {.readers = 2});
+  pool.write([](cpm::store& s) {
+    for (int i = 0; i < 3; ++i) s.create_user(make_user(fmt::format("u{}", i)));
+  });
+  std::optional<cpm::rows<cpm::user>> kept;
+  {
+    auto r = pool.read_latest();
+    kept.emplace(r->list_users());  // bound, not stepped: it runs when iterated, wherever that is
+  }
+  CHECK(pool.stats().replaced == 1);
+  kept.reset();
+  CHECK(pool.read(count_users) == 3);
+  CHECK(pool.stats().replaced == 1);
+}
+
+TEST_CASE("a range at its end when its handle returns leaves the connection in service", "[pool]") {
+  cpm_test::temp_dir dir;
+  auto pool = cpm::pool::open((dir / "finished.db").string(), {.readers = 2});
+  pool.write([](cpm::store& s) { s.create_user(make_user("only")); });
+  std::optional<cpm::rows<cpm::user>> kept;
+  {
+    auto r = pool.read();
+    kept.emplace(r->list_users());
+    std::size_t seen = 0;
+    for (const cpm::user& u : *kept) seen += u.username == "only";
+    CHECK(seen == 1);  // at its end, the range gave its statement back
+  }
+  CHECK(pool.stats().replaced == 0);
+}
+
+TEST_CASE("a statement prepared on the native handle, in the middle of a read, retires the connection", "[pool]") {
+  cpm_test::temp_dir dir;
+  auto pool = cpm::pool::open((dir / "native.db").string(), {.readers = 2});
+  pool.write([](cpm::store& s) {
+    for (int i = 0; i < 3; ++i) s.create_user(make_user(fmt::format("u{}", i)));
+  });
+  sqlite3_stmt* stmt = nullptr;
+  {
+    auto r = pool.read();
+    REQUIRE(sqlite3_prepare_v2(r->db().native(), "SELECT id FROM users ORDER BY id", -1, &stmt, nullptr) == SQLITE_OK);
+    CHECK(sqlite3_step(stmt) == SQLITE_ROW);
+  }
+  CHECK(pool.stats().replaced == 1);
+  sqlite3_finalize(stmt);  // the retired connection closes once its last statement is finalized
+  CHECK(pool.read(count_users) == 3);
 }
 
 TEST_CASE("many threads mixing reads and writes through one pool: no busy error, no lost write", "[pool][threads]") {

@@ -454,6 +454,10 @@ class connection {
 
   // The state shared with leases, ranges and transactions (see the top of this file).
   [[nodiscard]] detail::state_ref share() { return detail::state_ref(&state()); }
+  // True while something made from this connection is alive: a range not yet at its end, a
+  // statement, a transaction or a read snapshot (each keeps the database handle open). Counted,
+  // not searched: the cost does not grow with the statements the connection has cached.
+  [[nodiscard]] bool has_dependents() { return state().refs > 1; }
 
   // Switches the journal mode (WAL persists in the file). Throws when SQLite keeps another.
   void set_journal_mode(journal_mode mode) {

@@ -162,12 +162,12 @@ namespace detail {
   }
 }
 
-// True while a statement of `db` has stepped and not been reset: a range or statement made
-// through a handle outlives it.
-[[nodiscard]] inline bool has_running_statement(sqlite3* db) noexcept {
-  for (sqlite3_stmt* s = sqlite3_next_stmt(db, nullptr); s != nullptr; s = sqlite3_next_stmt(db, s))
-    if (sqlite3_stmt_busy(s)) return true;
-  return false;
+// True while something made through a handle outlives it: a range not at its end, a statement
+// or a transaction of cpm's (the connection counts them), or a statement prepared on the native
+// handle in the middle of a read (it holds a read transaction). Both are counters, not a walk
+// over the connection's statements, whose cost would grow with every statement it caches.
+[[nodiscard]] inline bool outlived_by_work(connection& db) noexcept {
+  return db.has_dependents() || sqlite3_txn_state(db.native(), nullptr) != SQLITE_TXN_NONE;
 }
 
 template <class Store>
@@ -368,8 +368,9 @@ class pool_state {
         }
         broken = db.in_transaction();
       }
-      // A range or statement still stepping would be shared with the next thread: retire it.
-      if (!broken && has_running_statement(db.native())) broken = true;
+      // A range, statement or transaction still alive would be shared with the next thread:
+      // retire the connection.
+      if (!broken && outlived_by_work(db)) broken = true;
     } else {
       slot->snapshot.reset();
       slot->tx.reset();
