@@ -36,36 +36,29 @@ out=build/bench/profile
 mkdir -p "$out"
 tag=$([ ${#hot[@]} -gt 0 ] && echo hot || echo default)
 printf '%-28s %14s %14s %14s %9s %9s\n' "workload ($tag, $scale)" raw cpm sqlitecpp cpm/raw cpp/raw
-gen_header=0
+# Instructions per call of workload $w through implementation $1, $n calls.
+per_call() {
+  local file="$out/$w.$tag.$scale.$1.callgrind" total
+  valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$file" \
+    "$bin" --workload="$w" --impl="$1" --calls="$n" --scale="$scale" "${hot[@]}" >/dev/null 2>"$file.log"
+  total=$(awk '/^(summary|totals):/ {print $2; exit}' "$file")
+  echo $((total / n))
+}
 for w in "${workloads[@]}"; do
   n=$calls
   case "$w" in all_users) n=20 ;; insert_10k_users) n=3 ;; org_members|user_repositories) n=$((calls / 4)) ;; esac
   declare -A ir=()
-  for impl in raw cpm sqlitecpp; do
-    file="$out/$w.$tag.$scale.$impl.callgrind"
-    valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$file" \
-      "$bin" --workload="$w" --impl="$impl" --calls="$n" --scale="$scale" "${hot[@]}" >/dev/null 2>"$file.log"
-    total=$(awk '/^(summary|totals):/ {print $2; exit}' "$file")
-    ir[$impl]=$((total / n))
-  done
+  for impl in raw cpm sqlitecpp; do ir[$impl]=$(per_call "$impl"); done
   awk -v w="$w" -v r="${ir[raw]}" -v c="${ir[cpm]}" -v s="${ir[sqlitecpp]}" \
     'BEGIN { printf "%-28s %14d %14d %14d %8.3fx %8.3fx\n", w, r, c, s, c / r, s / r }'
   if [ "$pool" = 1 ] && [ "$w" != insert_10k_users ]; then
     for impl in cpm_pool cpm_pool_snapshot; do
-      file="$out/$w.$tag.$scale.$impl.callgrind"
-      valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$file" \
-        "$bin" --workload="$w" --impl="$impl" --calls="$n" --scale="$scale" "${hot[@]}" >/dev/null 2>"$file.log"
-      total=$(awk '/^(summary|totals):/ {print $2; exit}' "$file")
-      awk -v w="$w" -v c="${ir[cpm]}" -v p="$((total / n))" -v i="$impl" \
+      awk -v w="$w" -v c="${ir[cpm]}" -v p="$(per_call "$impl")" -v i="$impl" \
         'BEGIN { printf "  %-26s %14s %14d %14s %8.3fx   (%s, ÷ cpm)\n", w, "", p, "", p / c, i }'
     done
   fi
   case "$w" in user_by_username|user_by_public_key|access_level|all_users) ;; *) continue ;; esac
   [ "$generic" = 1 ] || continue
-  file="$out/$w.$tag.$scale.cpm_generic.callgrind"
-  valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$file" \
-    "$bin" --workload="$w" --impl=cpm_generic --calls="$n" --scale="$scale" "${hot[@]}" >/dev/null 2>"$file.log"
-  total=$(awk '/^(summary|totals):/ {print $2; exit}' "$file")
-  awk -v w="$w" -v r="${ir[raw]}" -v g="$((total / n))" \
+  awk -v w="$w" -v r="${ir[raw]}" -v g="$(per_call cpm_generic)" \
     'BEGIN { printf "  %-26s %14s %14d %14s %8.3fx   (cpm_generic)\n", w, "", g, "", g / r }'
 done
